@@ -1,0 +1,24 @@
+/** Unit tests: `*.spec.ts` beside the code. End-to-end suites live under test/ (see test/jest-e2e.config.js). */
+const { pathsToModuleNameMapper } = require('./test/jest-paths');
+
+module.exports = {
+  rootDir: '.',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/test/support'],
+  testMatch: ['**/*.spec.ts'],
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2023',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  moduleNameMapper: pathsToModuleNameMapper,
+  testTimeout: 30000,
+};
