@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { parseBackends } from './inference-backends';
+
+/** Reusable environment fields; each app composes the ones it reads. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const httpUrl = z
+  .string()
+  .url('must be an absolute URL')
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+export const postgresUrl = z
+  .string()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
+
+export const kafkaBrokers = z
+  .string()
+  .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b.length > 0))
+  .refine((list) => list.length > 0, 'must list at least one host:port')
+  .refine((list) => list.every((b) => /^[^\s:/]+:\d{1,5}$/.test(b)), 'each broker must be host:port');
+
+export const inferenceBackends = z.string().transform((raw, ctx) => {
+  const parsed = parseBackends(raw);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed.backends;
+});
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

@@ -1,0 +1,43 @@
+import { DataSource } from 'typeorm';
+import { allEntities } from './entities';
+import { allMigrations } from './migrations';
+
+export interface DatabaseOptions {
+  readonly url: string;
+  /** Connections in this process's pool. */
+  readonly poolSize?: number;
+  readonly applicationName?: string;
+}
+
+/** Migrations only: `synchronize` is never on. */
+export function createDataSource(opts: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    entities: allEntities,
+    migrations: allMigrations,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: opts.applicationName ?? 'meditron-cds',
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 },
+  });
+}
+
+export async function runMigrations(url: string): Promise<string[]> {
+  const ds = createDataSource({ url, poolSize: 1, applicationName: 'meditron-cds-migrate' });
+  await ds.initialize();
+  try {
+    const ran = await ds.runMigrations({ transaction: 'each' });
+    return ran.map((m) => m.name);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Apps refuse to start on a schema that is behind their code, rather than failing on the first write. */
+export async function assertSchemaCurrent(ds: DataSource): Promise<void> {
+  if (await ds.showMigrations()) {
+    throw new Error('database schema is behind this version: run `npm run db:migrate` (or the Helm migration job) first');
+  }
+}

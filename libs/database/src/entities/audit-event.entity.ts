@@ -1,0 +1,46 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type AuditOutcome = 'success' | 'failure' | 'refused';
+
+/** Append-only audit trail row. Detail holds identifiers and hashes, never clinical free text. */
+@Entity({ name: 'audit_events' })
+@Index('ix_audit_events_recorded_at', ['recordedAt'])
+@Index('ix_audit_events_patient', ['patientRef', 'recordedAt'])
+@Index('ix_audit_events_request', ['requestId'])
+export class AuditEventEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt!: Date;
+
+  @Column({ type: 'text' })
+  action!: string;
+
+  @Column({ type: 'text' })
+  outcome!: AuditOutcome;
+
+  @Column({ type: 'text' })
+  service!: string;
+
+  @Column({ type: 'text', nullable: true })
+  actor!: string | null;
+
+  @Column({ name: 'client_id', type: 'text', nullable: true })
+  clientId!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  tenant!: string | null;
+
+  @Column({ name: 'patient_ref', type: 'text', nullable: true })
+  patientRef!: string | null;
+
+  @Column({ name: 'request_id', type: 'text', nullable: true })
+  requestId!: string | null;
+
+  @Column({ name: 'hook_instance', type: 'uuid', nullable: true })
+  hookInstance!: string | null;
+
+  @Column({ type: 'jsonb' })
+  detail!: Record<string, unknown>;
+}

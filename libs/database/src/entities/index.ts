@@ -1,0 +1,19 @@
+import { AuditEventEntity } from './audit-event.entity';
+import { FeedbackEntity } from './feedback.entity';
+import { HookInvocationEntity } from './hook-invocation.entity';
+import { InferenceRequestEntity } from './inference-request.entity';
+import { InferenceResultEntity } from './inference-result.entity';
+
+export * from './audit-event.entity';
+export * from './feedback.entity';
+export * from './hook-invocation.entity';
+export * from './inference-request.entity';
+export * from './inference-result.entity';
+
+export const allEntities = [
+  AuditEventEntity,
+  FeedbackEntity,
+  HookInvocationEntity,
+  InferenceRequestEntity,
+  InferenceResultEntity,
+];

@@ -1,0 +1,33 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { InferenceOutcome } from '@app/contracts';
+
+/** What the model answered (or why it did not). One row per request id: redeliveries never add a second. */
+@Entity({ name: 'inference_results' })
+export class InferenceResultEntity {
+  @PrimaryColumn({ name: 'request_id', type: 'uuid' })
+  requestId!: string;
+
+  @Column({ type: 'text' })
+  outcome!: InferenceOutcome;
+
+  @Column({ type: 'text', nullable: true })
+  backend!: string | null;
+
+  @Column({ name: 'output_text', type: 'text', nullable: true })
+  outputText!: string | null;
+
+  @Column({ name: 'error_code', type: 'text', nullable: true })
+  errorCode!: string | null;
+
+  @Column({ name: 'tokens_in', type: 'integer', nullable: true })
+  tokensIn!: number | null;
+
+  @Column({ name: 'tokens_out', type: 'integer', nullable: true })
+  tokensOut!: number | null;
+
+  @Column({ name: 'latency_ms', type: 'integer' })
+  latencyMs!: number;
+
+  @Column({ name: 'completed_at', type: 'timestamptz' })
+  completedAt!: Date;
+}

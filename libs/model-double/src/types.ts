@@ -1,0 +1,87 @@
+/** Public types of the model double (a stand-in for a vLLM / TGI model server in tests and the dev stack). */
+
+/** Which real server the double imitates: error shapes, metric names and accepted aliases differ. */
+export type DoubleFlavour = 'vllm' | 'tgi';
+
+export interface Latency {
+  /** Delay before the first generated token (prefill + queueing). */
+  ttftMs: number;
+  /** Delay per generated token after the first; the last one stands for the end-of-sequence step. */
+  perTokenMs: number;
+}
+
+export interface ModelDoubleOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** Defaults to 'vllm'. */
+  flavour?: DoubleFlavour;
+  /** The served model id; defaults to 'meditron-70b'. */
+  model?: string;
+  /** Defaults to { ttftMs: 0, perTokenMs: 0 }. */
+  latency?: Latency;
+}
+
+export type FaultKind = 'overloaded' | 'unavailable' | 'disconnect' | 'malformed' | 'slow';
+
+/**
+ * What the next generation requests do. Plans queue up in the order injected; the first one applies
+ * until its `count` is used up (or, without a count, until cleared).
+ */
+export interface FaultPlan {
+  kind: FaultKind;
+  /** How many generation requests it affects; omitted = until cleared. */
+  count?: number;
+  /** Extra delay before answering; required for 'slow'. */
+  delayMs?: number;
+}
+
+/** The structured-output request shape that arrived, as found in `response_format`. */
+export type ResponseFormatShape =
+  | 'none' /* no response_format */
+  | 'text' /* { type: 'text' } */
+  | 'json_object' /* { type: 'json_object' } (TGI also accepts a schema in `value`) */
+  | 'openai_json_schema' /* { type: 'json_schema', json_schema: { name, schema } } — vLLM / OpenAI */
+  | 'tgi_json_schema' /* { type: 'json_schema', value: { name?, schema } } — TGI */
+  | 'tgi_json'; /* { type: 'json', value: schema } — TGI grammar */
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Parsed JSON body; the raw text when it is not JSON; null when empty. */
+  body: unknown;
+  /** Header names lowercased; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  responseFormat: ResponseFormatShape;
+  /** Epoch milliseconds. */
+  receivedAt: number;
+}
+
+/** Counts over the recorded (model API) requests: everything except /health, /metrics and /_double/*. */
+export interface DoubleStats {
+  received: number;
+  /** Completed with a 2xx response (includes 'slow' and 'malformed' faulted ones). */
+  answered: number;
+  /** A fault plan was applied to it. */
+  faulted: number;
+  inFlight: number;
+}
+
+export interface ModelDouble {
+  /** e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** url + '/v1': the OpenAI client's baseURL. */
+  baseUrl: string;
+  flavour: DoubleFlavour;
+  model: string;
+  setLatency(l: Latency): void;
+  injectFault(f: FaultPlan): void;
+  clearFaults(): void;
+  /** The next completion/chat answers with exactly this text (FIFO); when empty, the default answer. */
+  enqueueResponse(text: string): void;
+  requests(): RecordedRequest[];
+  stats(): DoubleStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export * from './trace-context';
+export * from './request-id';
+export * from './logger.module';
