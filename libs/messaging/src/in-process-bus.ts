@@ -1,0 +1,61 @@
+import { EventEmitter } from 'node:events';
+import { Logger } from '@nestjs/common';
+import { inferenceRequestV1, type InferenceRequestV1, type MessageHeaders } from '@app/contracts';
+import type { InboundHandler, InferenceDispatcher, InferenceRequestSource, ResultSignal } from './inference-transport';
+
+const RETRY_DELAYS_MS = [100, 400, 1600];
+
+/**
+ * Single-process transport for the local stack (KAFKA_BROKERS unset): the same contract, validated the
+ * same way, without a broker. Delivery is in memory, so it is for development, not for production.
+ */
+export class InProcessBus implements InferenceDispatcher, InferenceRequestSource, ResultSignal {
+  private readonly logger = new Logger(InProcessBus.name);
+  private readonly results = new EventEmitter().setMaxListeners(0);
+  private handler: InboundHandler | undefined;
+  private readonly backlog: Array<{ request: InferenceRequestV1; headers: MessageHeaders }> = [];
+
+  async dispatch(request: InferenceRequestV1, headers: MessageHeaders): Promise<void> {
+    const parsed = inferenceRequestV1.parse(request);
+    if (!this.handler) {
+      this.backlog.push({ request: parsed, headers });
+      return;
+    }
+    setImmediate(() => void this.deliver({ request: parsed, headers }, 0));
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.handler = handler;
+    for (const msg of this.backlog.splice(0)) setImmediate(() => void this.deliver(msg, 0));
+  }
+
+  async stop(): Promise<void> {
+    this.handler = undefined;
+  }
+
+  async announce(requestId: string): Promise<void> {
+    this.results.emit('result', requestId);
+  }
+
+  subscribe(listener: (requestId: string) => void): () => void {
+    this.results.on('result', listener);
+    return () => this.results.off('result', listener);
+  }
+
+  private async deliver(msg: { request: InferenceRequestV1; headers: MessageHeaders }, attempt: number): Promise<void> {
+    const handler = this.handler;
+    if (!handler) {
+      this.backlog.push(msg);
+      return;
+    }
+    try {
+      await handler(msg);
+    } catch (e) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      this.logger.warn(
+        `handler failed for request ${msg.request.requestId} (attempt ${attempt + 1}): ${e instanceof Error ? e.message : 'error'}`,
+      );
+      if (delay !== undefined) setTimeout(() => void this.deliver(msg, attempt + 1), delay).unref();
+    }
+  }
+}

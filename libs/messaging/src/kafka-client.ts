@@ -1,0 +1,32 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+
+export interface KafkaSettings {
+  readonly brokers: string[];
+  readonly clientId: string;
+  /** Lower in tests against the mock broker, whose idle fetches wait the full time. */
+  readonly maxWaitTimeInMs?: number;
+}
+
+const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'log',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** KafkaJS logs go through Nest's logger (and so through pino); message payloads are never logged. */
+export function createKafka(settings: KafkaSettings): Kafka {
+  const logger = new Logger('kafkajs');
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 10 },
+    logCreator: () => (entry: LogEntry) => {
+      const method = levels[entry.level] ?? 'log';
+      logger[method](`${entry.namespace}: ${entry.log.message}`);
+    },
+  };
+  return new Kafka(config);
+}

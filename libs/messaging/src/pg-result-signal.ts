@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { RESULT_CHANNEL } from '@app/contracts';
+import type { ResultSignal } from './inference-transport';
+
+const RECONNECT_MS = 1000;
+
+/**
+ * Reply path over Postgres LISTEN/NOTIFY: every cds-hooks replica hears every announcement and picks up
+ * the ones it waits for. A dedicated connection listens and reconnects when it drops.
+ */
+export class PgResultSignal implements ResultSignal {
+  private readonly logger = new Logger(PgResultSignal.name);
+  private readonly listeners = new Set<(requestId: string) => void>();
+  private client: Client | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly databaseUrl: string,
+  ) {}
+
+  async announce(requestId: string): Promise<void> {
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, requestId]);
+  }
+
+  subscribe(listener: (requestId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: 'meditron-cds-results' });
+    client.on('notification', (n) => {
+      if (n.channel === RESULT_CHANNEL && n.payload) for (const l of this.listeners) l(n.payload);
+    });
+    client.on('error', (e) => {
+      this.logger.warn(`result listener connection failed: ${e.message}`);
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${RESULT_CHANNEL}`);
+    this.client = client;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.client?.end().catch(() => undefined);
+  }
+
+  private reconnect(dead: Client): void {
+    if (this.stopped || this.client !== dead) return;
+    this.client = undefined;
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.listen().catch((e: unknown) => {
+        this.logger.warn(`result listener reconnect failed: ${e instanceof Error ? e.message : 'error'}`);
+        this.reconnect(dead);
+      });
+    }, RECONNECT_MS).unref();
+  }
+}
