@@ -1,4 +1,4 @@
-import type { AuditOutcome } from '@app/database';
+import type { AuditDetail, AuditOutcome } from '@app/database';
 
 /** One thing that happened, as the audit trail records it. No clinical free text, no tokens. */
 export interface AuditRecord {
@@ -11,5 +11,5 @@ export interface AuditRecord {
   readonly patientRef?: string | null;
   readonly requestId?: string | null;
   readonly hookInstance?: string | null;
-  readonly detail?: Record<string, string | number | boolean | null>;
+  readonly detail?: AuditDetail;
 }

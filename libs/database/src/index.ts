@@ -1,3 +1,4 @@
 export * from './entities';
 export * from './data-source';
 export * from './embedded-postgres';
+export * from './health/database-health.controller';

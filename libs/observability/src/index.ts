@@ -1,3 +1,4 @@
 export * from './trace-context';
 export * from './request-id';
 export * from './logger.module';
+export * from './http-app';

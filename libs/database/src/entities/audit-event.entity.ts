@@ -2,6 +2,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type AuditOutcome = 'success' | 'failure' | 'refused';
 
+/** Flat identifiers, hashes and counts only. */
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
 /** Append-only audit trail row. Detail holds identifiers and hashes, never clinical free text. */
 @Entity({ name: 'audit_events' })
 @Index('ix_audit_events_recorded_at', ['recordedAt'])
@@ -42,5 +45,5 @@ export class AuditEventEntity {
   hookInstance!: string | null;
 
   @Column({ type: 'jsonb' })
-  detail!: Record<string, unknown>;
+  detail!: AuditDetail;
 }

@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+
+export interface UpstreamReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** HTTP client for the cds-hooks app, with a timeout and the request id and trace context passed on. */
+@Injectable()
+export class CdsHooksUpstream {
+  private readonly logger = new Logger(CdsHooksUpstream.name);
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  async forward(method: 'GET' | 'POST', path: string, body: unknown, headers: { requestId: string; traceparent: string }): Promise<UpstreamReply> {
+    try {
+      const res = await fetch(`${this.config.CDS_HOOKS_URL}${path}`, {
+        method,
+        headers: {
+          accept: 'application/json',
+          'x-request-id': headers.requestId,
+          traceparent: headers.traceparent,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
+      });
+      return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
+    } catch (e) {
+      const timedOut = e instanceof DOMException && e.name === 'TimeoutError';
+      this.logger.warn(`cds-hooks ${timedOut ? 'timed out' : 'unreachable'} for ${headers.requestId}`);
+      return {
+        status: timedOut ? 504 : 502,
+        contentType: 'application/fhir+json',
+        body: JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: timedOut ? 'timeout' : 'transient', diagnostics: timedOut ? 'CDS service timed out' : 'CDS service unavailable' }],
+        }),
+      };
+    }
+  }
+}

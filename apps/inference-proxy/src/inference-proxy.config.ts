@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { inferenceBackends, kafkaBrokers, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+
+export const inferenceProxyEnv = z.object({
+  INFERENCE_PROXY_PORT: port(8082),
+  DATABASE_URL: postgresUrl.optional(),
+  KAFKA_BROKERS: kafkaBrokers.optional(),
+  KAFKA_CLIENT_ID: z.string().default('meditron-inference-proxy'),
+  KAFKA_GROUP_ID: z.string().default('meditron-inference-proxy'),
+  INFERENCE_BACKENDS: inferenceBackends.optional(),
+  INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
+  /** Inferences run at once by this replica. */
+  INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Upper bound on one backend call, whatever the request's deadline. */
+  BACKEND_TIMEOUT_MS: positiveMs(120_000),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  LOG_LEVEL: logLevel,
+});
+
+export type InferenceProxyConfig = z.infer<typeof inferenceProxyEnv>;
+
+export function loadInferenceProxyConfig(env: Env): InferenceProxyConfig {
+  return parseEnv('inference-proxy', inferenceProxyEnv, env);
+}
+
+export const INFERENCE_PROXY_CONFIG = Symbol('INFERENCE_PROXY_CONFIG');

@@ -1,0 +1,48 @@
+import type { BackendTarget } from '@app/config';
+import { assertSchemaCurrent, createDataSource } from '@app/database';
+import { createKafka, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
+import type { InferenceProxyConfig } from './inference-proxy.config';
+import type { InferenceProxyRuntime } from './inference-proxy.module';
+
+export interface OwnedProxyRuntime {
+  readonly runtime: InferenceProxyRuntime;
+  close(): Promise<void>;
+}
+
+export async function connectInferenceProxy(
+  config: InferenceProxyConfig,
+  opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus; kafkaMaxWaitMs?: number },
+): Promise<OwnedProxyRuntime> {
+  const dataSource = createDataSource({ url: opts.databaseUrl, poolSize: config.DB_POOL_SIZE, applicationName: 'meditron-inference-proxy' });
+  await dataSource.initialize();
+  await assertSchemaCurrent(dataSource);
+  if (opts.bus) {
+    return {
+      runtime: { config, backends: opts.backends, dataSource, source: opts.bus, resultSignal: opts.bus },
+      close: async () => {
+        await opts.bus?.stop();
+        await dataSource.destroy();
+      },
+    };
+  }
+  if (!config.KAFKA_BROKERS) throw new Error('inference-proxy: KAFKA_BROKERS is required when not running in the local single-process stack');
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({
+    groupId: config.KAFKA_GROUP_ID,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: opts.kafkaMaxWaitMs ?? 500,
+  });
+  await consumer.connect();
+  const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY);
+  return {
+    runtime: { config, backends: opts.backends, dataSource, source, resultSignal: new PgResultSignal(dataSource, opts.databaseUrl) },
+    async close() {
+      await source.stop();
+      await producer.disconnect();
+      await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { INestApplication } from '@nestjs/common';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+export interface RunningApp {
+  readonly app: INestApplication;
+  /** Base URL the app listens on, e.g. http://127.0.0.1:8081 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Common HTTP hardening and listen for the three apps. */
+export async function listen(app: NestExpressApplication, port: number, host: string): Promise<RunningApp> {
+  app.useLogger(app.get(PinoLogger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as { port: number } | string | null;
+  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    app,
+    url: `http://${shownHost}:${actualPort}`,
+    close: () => app.close(),
+  };
+}
