@@ -7,6 +7,8 @@ export const inferenceProxyEnv = z.object({
   KAFKA_BROKERS: kafkaBrokers.optional(),
   KAFKA_CLIENT_ID: z.string().default('meditron-inference-proxy'),
   KAFKA_GROUP_ID: z.string().default('meditron-inference-proxy'),
+  /** Longest a Kafka fetch waits when the topic is idle; also bounds how fast an idle consumer notices new work. */
+  KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
   INFERENCE_BACKENDS: inferenceBackends.optional(),
   INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
   /** Inferences run at once by this replica. */

@@ -11,7 +11,7 @@ export interface OwnedProxyRuntime {
 
 export async function connectInferenceProxy(
   config: InferenceProxyConfig,
-  opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus; kafkaMaxWaitMs?: number },
+  opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus },
 ): Promise<OwnedProxyRuntime> {
   const dataSource = createDataSource({ url: opts.databaseUrl, poolSize: config.DB_POOL_SIZE, applicationName: 'meditron-inference-proxy' });
   await dataSource.initialize();
@@ -33,7 +33,7 @@ export async function connectInferenceProxy(
     groupId: config.KAFKA_GROUP_ID,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
-    maxWaitTimeInMs: opts.kafkaMaxWaitMs ?? 500,
+    maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
   });
   await consumer.connect();
   const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY);

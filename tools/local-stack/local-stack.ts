@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { startCdsHooks } from '../../apps/cds-hooks/src/bootstrap';
+import { loadCdsHooksConfig } from '../../apps/cds-hooks/src/cds-hooks.config';
+import { connectCdsHooks } from '../../apps/cds-hooks/src/runtime';
+import { startGateway } from '../../apps/gateway/src/bootstrap';
+import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
+import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
+import { connectInferenceProxy } from '../../apps/inference-proxy/src/runtime';
+import type { BackendTarget, Env } from '@app/config';
+import { runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
+import { InProcessBus } from '@app/messaging';
+import { startModelDouble, type ModelDouble } from '@app/model-double';
+
+export interface LocalStackOptions {
+  readonly env: Env;
+  /** Where embedded Postgres keeps its data when DATABASE_URL is unset. */
+  readonly dataDir?: string;
+  /** Port for the model double when INFERENCE_BACKENDS is unset (0 = any free port). */
+  readonly modelDoublePort?: number;
+  /** Bind address of the two internal apps (the gateway binds BIND_HOST, default 127.0.0.1 locally). */
+  readonly host?: string;
+}
+
+export interface LocalStack {
+  readonly gatewayUrl: string;
+  readonly cdsHooksUrl: string;
+  readonly inferenceProxyUrl: string;
+  readonly databaseUrl: string;
+  readonly modelDouble: ModelDouble | undefined;
+  readonly mode: { readonly database: 'embedded' | 'external'; readonly transport: 'in-process' | 'kafka'; readonly model: 'double' | 'backends' };
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system in one process: the three apps, each on its own port and talking HTTP, with embedded
+ * defaults for whatever the environment does not configure (Postgres, Kafka, model backends).
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const env = opts.env;
+  const host = opts.host ?? env.BIND_HOST ?? '127.0.0.1';
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    // Validate every app's configuration before starting anything.
+    const proxyConfig = loadInferenceProxyConfig(env);
+    const cdsConfig = loadCdsHooksConfig(env);
+    loadGatewayConfig(env);
+
+    let embedded: EmbeddedPostgres | undefined;
+    let databaseUrl = proxyConfig.DATABASE_URL;
+    if (!databaseUrl) {
+      embedded = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? join(process.cwd(), '.local', 'pgdata') });
+      cleanups.push(() => embedded!.stop());
+      databaseUrl = embedded.url;
+    }
+    await runMigrations(databaseUrl);
+
+    let modelDouble: ModelDouble | undefined;
+    let backends: ReadonlyArray<BackendTarget> | undefined = proxyConfig.INFERENCE_BACKENDS;
+    if (!backends) {
+      modelDouble = await startModelDouble({ port: opts.modelDoublePort ?? 8090, flavour: 'vllm', model: proxyConfig.INFERENCE_MODEL });
+      cleanups.push(() => modelDouble!.close());
+      backends = [{ id: `vllm@double`, kind: 'vllm', baseUrl: modelDouble.baseUrl }];
+    }
+
+    const bus = proxyConfig.KAFKA_BROKERS ? undefined : new InProcessBus();
+    // Embedded Postgres multiplexes one connection: keep pools small there.
+    const pool = embedded ? { DB_POOL_SIZE: '4' } : {};
+
+    const proxyOwned = await connectInferenceProxy(embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig, { databaseUrl, backends, ...(bus ? { bus } : {}) });
+    cleanups.push(() => proxyOwned.close());
+    const proxy = await startInferenceProxy(proxyOwned.runtime, host);
+    cleanups.push(() => proxy.close());
+
+    const cdsOwned = await connectCdsHooks(embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, { databaseUrl, ...(bus ? { bus } : {}) });
+    cleanups.push(() => cdsOwned.close());
+    const cds = await startCdsHooks(cdsOwned.runtime, host);
+    cleanups.push(() => cds.close());
+
+    const gatewayConfig = loadGatewayConfig({ ...env, CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url });
+    const gateway = await startGateway(gatewayConfig, host);
+    cleanups.push(() => gateway.close());
+
+    return {
+      gatewayUrl: gateway.url,
+      cdsHooksUrl: cds.url,
+      inferenceProxyUrl: proxy.url,
+      databaseUrl,
+      modelDouble,
+      mode: { database: embedded ? 'embedded' : 'external', transport: bus ? 'in-process' : 'kafka', model: modelDouble ? 'double' : 'backends' },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

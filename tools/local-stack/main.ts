@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { relative } from 'node:path';
+import { startLocalStack } from './local-stack';
+
+/** `npm start`: the whole stack on this machine, embedded defaults for whatever is not configured. */
+async function main(): Promise<void> {
+  const stack = await startLocalStack({ env: process.env });
+  const example = relative(process.cwd(), `${__dirname}/../../../tools/local-stack/example-patient-view.json`);
+  const lines = [
+    '',
+    'Meditron CDS local stack is up.',
+    `  gateway (public)   ${stack.gatewayUrl}`,
+    `  cds-hooks          ${stack.cdsHooksUrl}`,
+    `  inference-proxy    ${stack.inferenceProxyUrl}`,
+    `  database           ${stack.mode.database === 'embedded' ? 'embedded PGlite in .local/pgdata' : 'DATABASE_URL'}`,
+    `  transport          ${stack.mode.transport === 'kafka' ? 'Kafka (KAFKA_BROKERS)' : 'in-process (set KAFKA_BROKERS for Kafka)'}`,
+    `  model              ${stack.modelDouble ? `MODEL DOUBLE at ${stack.modelDouble.baseUrl} (a test double, not a model)` : 'INFERENCE_BACKENDS'}`,
+    '',
+    'Try a patient-view hook:',
+    `  curl -s -X POST ${stack.gatewayUrl}/cds-services/meditron-patient-view \\`,
+    `    -H 'content-type: application/json' -d @${example}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  const stop = async () => {
+    await stack.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`local stack failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
