@@ -9,7 +9,8 @@ PACKAGES=(librdkafka-dev gcc pkg-config)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
-  if ! dpkg -s "$pkg" >/dev/null 2>&1; then
+  # `dpkg -s` also succeeds for removed packages whose config files remain: check the status.
+  if [[ $(dpkg -s "$pkg" 2>/dev/null | sed -n 's/^Status: //p') != "install ok installed" ]]; then
     missing+=("$pkg")
   fi
 done
@@ -21,8 +22,14 @@ if ((${#missing[@]} > 0)); then
   fi
   echo "install-system-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_log=$(mktemp)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    rm -f "$apt_log"
+    echo "install-system-deps: apt-get failed installing ${missing[*]}" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
 fi
 
 # PostgreSQL on 127.0.0.1:5432 (the e2e/database suites use it).

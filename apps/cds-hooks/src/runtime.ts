@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { assertSchemaCurrent, createDataSource } from '@app/database';
-import { createKafka, KafkaDispatcher, PgResultSignal, type InProcessBus } from '@app/messaging';
+import { createKafka, createProducer, KafkaDispatcher, PgResultSignal, type InProcessBus } from '@app/messaging';
 import type { CdsHooksConfig } from './cds-hooks.config';
 import type { CdsHooksRuntime } from './cds-hooks.module';
 
@@ -25,7 +25,7 @@ export async function connectCdsHooks(config: CdsHooksConfig, opts: { databaseUr
     };
   }
   if (!config.KAFKA_BROKERS) throw new Error('cds-hooks: KAFKA_BROKERS is required when not running in the local single-process stack');
-  const producer = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }));
   await producer.connect();
   const signal = new PgResultSignal(dataSource, opts.databaseUrl);
   await signal.listen();

@@ -9,6 +9,9 @@ export const inferenceProxyEnv = z.object({
   KAFKA_GROUP_ID: z.string().default('meditron-inference-proxy'),
   /** Longest a Kafka fetch waits when the topic is idle; also bounds how fast an idle consumer notices new work. */
   KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Consumer session timeout; the consumer heartbeats during long inferences, so this need not cover a 70B call. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
+  KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
   INFERENCE_BACKENDS: inferenceBackends.optional(),
   INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
   /** Inferences run at once by this replica. */

@@ -1,6 +1,6 @@
 import type { BackendTarget } from '@app/config';
 import { assertSchemaCurrent, createDataSource } from '@app/database';
-import { createKafka, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
+import { createKafka, createProducer, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
 import type { InferenceProxyConfig } from './inference-proxy.config';
 import type { InferenceProxyRuntime } from './inference-proxy.module';
 
@@ -27,16 +27,16 @@ export async function connectInferenceProxy(
   }
   if (!config.KAFKA_BROKERS) throw new Error('inference-proxy: KAFKA_BROKERS is required when not running in the local single-process stack');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
   const consumer = kafka.consumer({
     groupId: config.KAFKA_GROUP_ID,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatInterval: config.KAFKA_HEARTBEAT_MS,
     maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
   });
   await consumer.connect();
-  const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY);
+  const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY, config.KAFKA_HEARTBEAT_MS);
   return {
     runtime: { config, backends: opts.backends, dataSource, source, resultSignal: new PgResultSignal(dataSource, opts.databaseUrl) },
     async close() {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 
 export interface KafkaSettings {
@@ -29,4 +29,12 @@ export function createKafka(settings: KafkaSettings): Kafka {
     },
   };
   return new Kafka(config);
+}
+
+/**
+ * Producers for our topics. Not kafkajs's idempotent producer: a duplicate publish is harmless (the proxy
+ * runs each request id once), and it needs a controller lookup some Kafka-protocol brokers do not answer.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }

@@ -9,7 +9,6 @@ import {
 } from '@app/contracts';
 import type { InboundHandler, InferenceRequestSource } from './inference-transport';
 
-const HEARTBEAT_EVERY_MS = 3000;
 
 function headerRecord(headers: IHeaders | undefined): Record<string, string | Buffer | undefined> {
   const out: Record<string, string | Buffer | undefined> = {};
@@ -29,6 +28,7 @@ export class KafkaRequestSource implements InferenceRequestSource {
     private readonly consumer: Consumer,
     private readonly producer: Producer,
     private readonly concurrency: number,
+    private readonly heartbeatEveryMs: number,
   ) {}
 
   async start(handler: InboundHandler): Promise<void> {
@@ -58,7 +58,7 @@ export class KafkaRequestSource implements InferenceRequestSource {
     }
     const beat = setInterval(() => {
       payload.heartbeat().catch(() => undefined);
-    }, HEARTBEAT_EVERY_MS);
+    }, this.heartbeatEveryMs);
     try {
       await handler({ request: parsed.value, headers: headers.headers });
     } finally {

@@ -12,10 +12,8 @@ const responseFormat = z.union([
     type: z.literal('json_schema'),
     json_schema: z.looseObject({ name: z.string(), schema: jsonSchemaObject.optional() }),
   }),
-  z.looseObject({
-    type: z.literal('json_schema'),
-    value: z.looseObject({ name: z.string().optional(), schema: jsonSchemaObject }),
-  }),
+  // TGI: `value` is `{ name?, schema }`; a bare schema as `value` is accepted too.
+  z.looseObject({ type: z.literal('json_schema'), value: jsonSchemaObject }),
   z.looseObject({ type: z.literal('json'), value: jsonSchemaObject }),
 ]);
 export type ResponseFormat = z.infer<typeof responseFormat>;

@@ -43,7 +43,7 @@ export type ResponseFormatShape =
   | 'text' /* { type: 'text' } */
   | 'json_object' /* { type: 'json_object' } (TGI also accepts a schema in `value`) */
   | 'openai_json_schema' /* { type: 'json_schema', json_schema: { name, schema } } — vLLM / OpenAI */
-  | 'tgi_json_schema' /* { type: 'json_schema', value: { name?, schema } } — TGI */
+  | 'tgi_json_schema' /* { type: 'json_schema', value: { name?, schema } } — TGI (a bare schema as value too) */
   | 'tgi_json'; /* { type: 'json', value: schema } — TGI grammar */
 
 export interface RecordedRequest {

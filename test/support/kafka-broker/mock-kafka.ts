@@ -60,19 +60,24 @@ export interface MockKafka {
 }
 
 /**
- * kafkajs consumer settings needed against the mock (spread into `kafka.consumer({ groupId, ...})`):
- *  - maxWaitTimeInMs: an idle fetch is held for the full max wait (the mock does not wake it when
- *    data arrives), so the kafkajs default of 5000 ms adds up to 5 s of latency per poll.
- *  - sessionTimeout: a rebalance of a stable group waits `sessionTimeout - 1000` ms for members
- *    to rejoin (29 s with the kafkajs default of 30000).
- *  - heartbeatInterval: must stay well below sessionTimeout; it is also how fast a member learns
- *    that a rebalance started.
+ * kafkajs consumer settings needed against the mock; spread them into
+ * `kafka.consumer({ groupId, ...fastKafkaConsumerConfig })`.
+ *  - maxWaitTimeInMs: an idle Fetch is held for the full max wait (the mock does not answer early
+ *    when data arrives), so the kafkajs default of 5000 ms adds up to 5 s latency per poll.
+ *  - sessionTimeout: once a group is stable, every rebalance (a member joins or leaves) waits
+ *    `sessionTimeout - 1000` ms for the members to rejoin: 29 s with the kafkajs default of 30000.
+ *    It must stay above ~3500 ms, though: the first join of a new group is held for a fixed 3000 ms
+ *    and the mock evicts a member whose session expires while it waits, leaving its JoinGroup
+ *    unanswered (the consumer then hangs). 4000 gives a 3 s rebalance with a 1 s margin.
+ *  - heartbeatInterval: how soon a running member learns that a rebalance started (and must stay
+ *    well below sessionTimeout).
+ *  - rebalanceTimeout: kafkajs derives its JoinGroup request timeout from it; the mock ignores it.
  */
 export const fastKafkaConsumerConfig = {
   maxWaitTimeInMs: 20,
-  sessionTimeout: 2000,
+  sessionTimeout: 4000,
   heartbeatInterval: 100,
-  rebalanceTimeout: 5000,
+  rebalanceTimeout: 10000,
 } as const;
 
 const HERE = __dirname;
@@ -143,9 +148,7 @@ async function ensureBinary(): Promise<string> {
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    throw fail(
-      code === 'ENOENT' ? 'gcc is not installed' : `compiling ${SOURCE} failed${execOutput(err)}`,
-    );
+    throw fail(code === 'ENOENT' ? 'gcc is not installed' : `compiling ${SOURCE} failed${execOutput(err)}`);
   }
   return BINARY;
 }
@@ -239,9 +242,7 @@ export async function startMockKafka(opts: MockKafkaOptions = {}): Promise<MockK
     const onExit = (): void => {
       cleanup();
       // Let the last stderr chunk arrive before reporting.
-      setImmediate(() =>
-        reject(fail(`${binary} exited during startup (${exitDescription})`, stderrTail.trim())),
-      );
+      setImmediate(() => reject(fail(`${binary} exited during startup (${exitDescription})`, stderrTail.trim())));
     };
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -264,7 +265,9 @@ export async function startMockKafka(opts: MockKafkaOptions = {}): Promise<MockK
   void exitPromise.then(() => {
     for (const p of pending.splice(0)) {
       clearTimeout(p.timer);
-      p.reject(new Error(`mock Kafka broker: "${p.command}" failed: broker process ended (${exitDescription})\n${stderrTail}`));
+      p.reject(
+        new Error(`mock Kafka broker: "${p.command}" failed: broker process ended (${exitDescription})\n${stderrTail}`),
+      );
     }
   });
 
@@ -273,22 +276,25 @@ export async function startMockKafka(opts: MockKafkaOptions = {}): Promise<MockK
   unrefPipe(child.stdin);
   child.unref();
 
+  let stopping: Promise<void> | undefined;
   const send = (command: string): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      if (exited || child.stdin.destroyed) {
+      if (exited || stopping || child.stdin.destroyed) {
         reject(new Error(`mock Kafka broker: "${command}" failed: broker process is not running`));
         return;
       }
+      // Replies are matched to commands by order, so a lost reply leaves the broker unusable:
+      // kill it, which also fails every other pending command.
       const timer = setTimeout(() => {
         const i = pending.findIndex((p) => p.timer === timer);
         if (i >= 0) pending.splice(i, 1);
         reject(new Error(`mock Kafka broker: "${command}" got no answer within ${COMMAND_TIMEOUT_MS} ms`));
+        child.kill('SIGKILL');
       }, COMMAND_TIMEOUT_MS);
       pending.push({ command, resolve, reject, timer });
       child.stdin.write(`${command}\n`);
     });
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (!exited) {

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { defaultJsonAnswer, defaultTextAnswer, promptDigest, truncateAnswer } from './answers';
+import { planAnswer } from './answer-plan';
+import type { GenerationRequest } from './generation-request';
+
+const request = (overrides: Partial<GenerationRequest> = {}): GenerationRequest => ({
+  model: undefined,
+  promptText: 'prompt',
+  stream: false,
+  includeUsage: false,
+  maxTokens: undefined,
+  responseFormat: 'none',
+  ...overrides,
+});
+
+describe('default answers', () => {
+  it('name the prompt by the first 8 hex digits of its sha256', () => {
+    const digest = createHash('sha256').update('abc').digest('hex').slice(0, 8);
+    expect(promptDigest('abc')).toBe(digest);
+    expect(defaultTextAnswer('abc')).toBe(`Model double answer for prompt ${digest}`);
+    expect(JSON.parse(defaultJsonAnswer('abc'))).toEqual({
+      findings: [
+        {
+          summary: `Model double reviewed prompt ${digest}`,
+          indicator: 'info',
+          detail: expect.any(String),
+          evidence: [],
+        },
+      ],
+    });
+  });
+
+  it('truncateAnswer leaves a prefix that is not JSON', () => {
+    const cut = truncateAnswer(defaultJsonAnswer('abc'));
+    expect(defaultJsonAnswer('abc').startsWith(cut)).toBe(true);
+    expect(() => JSON.parse(cut) as unknown).toThrow();
+    expect(truncateAnswer('a')).toBe('a');
+  });
+});
+
+describe('planAnswer', () => {
+  const none = (): undefined => undefined;
+
+  it('prefers an enqueued text, exactly, even past max_tokens', () => {
+    const plan = planAnswer(request({ maxTokens: 1 }), false, () => 'one two three');
+    expect(plan).toEqual({ tokens: ['one', ' two', ' three'], finish: 'stop' });
+  });
+
+  it('caps plain text at max_tokens but never structured output', () => {
+    expect(planAnswer(request({ maxTokens: 2 }), false, none)).toEqual({
+      tokens: ['Model', ' double'],
+      finish: 'length',
+    });
+    const json = planAnswer(request({ maxTokens: 2, responseFormat: 'tgi_json_schema' }), false, none);
+    expect(json.finish).toBe('stop');
+    expect(json.tokens.join('')).toBe(defaultJsonAnswer('prompt'));
+  });
+
+  it("'malformed' cuts the default answer and leaves the queue alone", () => {
+    const take = jest.fn(() => 'queued');
+    const plan = planAnswer(request({ responseFormat: 'json_object' }), true, take);
+    expect(plan.finish).toBe('length');
+    expect(plan.tokens.join('')).toBe(truncateAnswer(defaultJsonAnswer('prompt')));
+    expect(take).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,31 @@
+import { optionsFromEnv } from './cli-config';
+import { startModelDouble } from './server';
+
+/**
+ * CLI: `node dist/libs/model-double/src/main.js`. Env: MODEL_DOUBLE_PORT (8090), MODEL_DOUBLE_HOST
+ * (127.0.0.1), MODEL_DOUBLE_FLAVOUR (vllm|tgi), MODEL_DOUBLE_MODEL (meditron-70b),
+ * MODEL_DOUBLE_TTFT_MS, MODEL_DOUBLE_PER_TOKEN_MS.
+ */
+async function main(): Promise<void> {
+  const options = optionsFromEnv(process.env);
+  const double = await startModelDouble(options);
+  console.log(
+    'MODEL DOUBLE: a test/development stand-in for a model server. It is NOT a model: every answer is canned.',
+  );
+  console.log(`model double (${double.flavour}, model "${double.model}") listening on ${double.url}`);
+
+  const stop = (signal: string): void => {
+    console.log(`model double: ${signal}, stopping`);
+    double.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`model double failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
