@@ -7,7 +7,11 @@ import { prefetchFromSynthea } from '../support/synthea';
 const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const SERVICE = 'meditron-patient-view';
 
-export function patientViewRequest(file = DIRK): { body: Record<string, unknown>; hookInstance: string; patientId: string } {
+export function patientViewRequest(file = DIRK): {
+  body: Record<string, unknown>;
+  hookInstance: string;
+  patientId: string;
+} {
   const { patientId, prefetch } = prefetchFromSynthea(file);
   const hookInstance = randomUUID();
   return {
@@ -17,10 +21,17 @@ export function patientViewRequest(file = DIRK): { body: Record<string, unknown>
   };
 }
 
-export async function postHook(stack: LocalStack, body: unknown, service = SERVICE): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+export async function postHook(
+  stack: LocalStack,
+  body: unknown,
+  service = SERVICE,
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${stack.gatewayUrl}/cds-services/${service}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    headers: {
+      'content-type': 'application/json',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
@@ -35,7 +46,11 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
     const stack = getStack();
     const double = stack.modelDouble!;
     const marker = `Anticoagulation review ${randomUUID().slice(0, 8)}`;
-    double.enqueueResponse(JSON.stringify({ findings: [{ summary: marker, indicator: 'warning', detail: 'Check **renal function**.', evidence: ['P1'] }] }));
+    double.enqueueResponse(
+      JSON.stringify({
+        findings: [{ summary: marker, indicator: 'warning', detail: 'Check **renal function**.', evidence: ['P1'] }],
+      }),
+    );
     const { body, hookInstance, patientId } = patientViewRequest();
 
     const res = await postHook(stack, body);
@@ -50,7 +65,10 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
     expect(requestId).toBeTruthy();
 
     // The model saw a de-identified completion prompt and was asked for structured output.
-    const sent = double.requests().filter((r) => r.path === '/v1/completions').at(-1)!;
+    const sent = double
+      .requests()
+      .filter((r) => r.path === '/v1/completions')
+      .at(-1)!;
     const prompt = (sent.body as { prompt: string }).prompt;
     expect(prompt).toContain('<|im_start|>assistant');
     expect(prompt).toMatch(/Diabetes|diabetes/);
@@ -58,19 +76,51 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
     expect(sent.responseFormat).toBe('openai_json_schema');
 
     const db = stack.databaseUrl;
-    const invocations = await queryRows<{ id: string; status: string; cards_returned: number; request_id: string; patient_ref: string }>(
-      db, `SELECT id, status, cards_returned, request_id, patient_ref FROM hook_invocations WHERE hook_instance = $1`, [hookInstance]);
-    expect(invocations).toEqual([expect.objectContaining({ status: 'answered', cards_returned: 1, request_id: requestId, patient_ref: `Patient/${patientId}` })]);
-    const inferences = await queryRows<{ request_id: string; status: string; prompt_hash: string; template_version: string }>(
-      db, `SELECT request_id, status, prompt_hash, template_version FROM inference_requests WHERE hook_invocation_id = $1`, [invocations[0]!.id]);
-    expect(inferences).toEqual([expect.objectContaining({ status: 'completed', template_version: 'patient-view@0.1.0' })]);
+    const invocations = await queryRows<{
+      id: string;
+      status: string;
+      cards_returned: number;
+      request_id: string;
+      patient_ref: string;
+    }>(
+      db,
+      `SELECT id, status, cards_returned, request_id, patient_ref FROM hook_invocations WHERE hook_instance = $1`,
+      [hookInstance],
+    );
+    expect(invocations).toEqual([
+      expect.objectContaining({
+        status: 'answered',
+        cards_returned: 1,
+        request_id: requestId,
+        patient_ref: `Patient/${patientId}`,
+      }),
+    ]);
+    const inferences = await queryRows<{
+      request_id: string;
+      status: string;
+      prompt_hash: string;
+      template_version: string;
+    }>(
+      db,
+      `SELECT request_id, status, prompt_hash, template_version FROM inference_requests WHERE hook_invocation_id = $1`,
+      [invocations[0]!.id],
+    );
+    expect(inferences).toEqual([
+      expect.objectContaining({ status: 'completed', template_version: 'patient-view@0.1.0' }),
+    ]);
     expect(inferences[0]!.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
     const results = await queryRows<{ outcome: string; output_text: string; backend: string }>(
-      db, `SELECT outcome, output_text, backend FROM inference_results WHERE request_id = $1`, [inferences[0]!.request_id]);
+      db,
+      `SELECT outcome, output_text, backend FROM inference_results WHERE request_id = $1`,
+      [inferences[0]!.request_id],
+    );
     expect(results).toEqual([expect.objectContaining({ outcome: 'ok', backend: expect.stringMatching(/^vllm@/) })]);
     expect(results[0]!.output_text).toContain(marker);
     const audit = await queryRows<{ action: string; outcome: string; service: string }>(
-      db, `SELECT action, outcome, service FROM audit_events WHERE hook_instance = $1 ORDER BY id`, [hookInstance]);
+      db,
+      `SELECT action, outcome, service FROM audit_events WHERE hook_instance = $1 ORDER BY id`,
+      [hookInstance],
+    );
     expect(audit).toEqual([
       { action: 'hook.invoked', outcome: 'success', service: 'cds-hooks' },
       { action: 'inference.completed', outcome: 'success', service: 'inference-proxy' },
@@ -80,21 +130,35 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
 
   it('answers malformed hook input with a 400 OperationOutcome and writes only the refusal audit event', async () => {
     const stack = getStack();
-    const before = await queryRows<{ n: string }>(stack.databaseUrl, `SELECT count(*)::text AS n FROM hook_invocations`);
+    const before = await queryRows<{ n: string }>(
+      stack.databaseUrl,
+      `SELECT count(*)::text AS n FROM hook_invocations`,
+    );
     const requestId = `e2e-bad-${randomUUID()}`;
     const res = await fetch(`${stack.gatewayUrl}/cds-services/${SERVICE}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-      body: JSON.stringify({ hook: 'patient-view', hookInstance: 'not-a-uuid', context: { patientId: 'secret-patient-42' } }),
+      body: JSON.stringify({
+        hook: 'patient-view',
+        hookInstance: 'not-a-uuid',
+        context: { patientId: 'secret-patient-42' },
+      }),
     });
     expect(res.status).toBe(400);
-    const outcome = (await res.json()) as { resourceType: string; issue: Array<{ severity: string; code: string; diagnostics: string }> };
+    const outcome = (await res.json()) as {
+      resourceType: string;
+      issue: Array<{ severity: string; code: string; diagnostics: string }>;
+    };
     expect(outcome.resourceType).toBe('OperationOutcome');
     expect(outcome.issue.map((i) => i.diagnostics).join(' ')).toContain('hookInstance');
     expect(JSON.stringify(outcome)).not.toContain('secret-patient-42');
     const after = await queryRows<{ n: string }>(stack.databaseUrl, `SELECT count(*)::text AS n FROM hook_invocations`);
     expect(after[0]!.n).toBe(before[0]!.n);
-    const audit = await queryRows<{ action: string; outcome: string }>(stack.databaseUrl, `SELECT action, outcome FROM audit_events WHERE request_id = $1`, [requestId]);
+    const audit = await queryRows<{ action: string; outcome: string }>(
+      stack.databaseUrl,
+      `SELECT action, outcome FROM audit_events WHERE request_id = $1`,
+      [requestId],
+    );
     expect(audit).toEqual([{ action: 'hook.refused', outcome: 'refused' }]);
   });
 
@@ -105,7 +169,11 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
     const res = await postHook(stack, body);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ cards: [] });
-    const rows = await queryRows<{ status: string; cards_returned: number }>(stack.databaseUrl, `SELECT status, cards_returned FROM hook_invocations WHERE hook_instance = $1`, [hookInstance]);
+    const rows = await queryRows<{ status: string; cards_returned: number }>(
+      stack.databaseUrl,
+      `SELECT status, cards_returned FROM hook_invocations WHERE hook_instance = $1`,
+      [hookInstance],
+    );
     expect(rows).toEqual([{ status: 'answered_empty', cards_returned: 0 }]);
   });
 }

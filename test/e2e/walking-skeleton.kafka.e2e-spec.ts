@@ -60,7 +60,17 @@ describe('walking skeleton, Kafka and Postgres', () => {
     const key = randomUUID();
     await producer.send({
       topic: Topics.inferenceRequests,
-      messages: [{ key, value: JSON.stringify({ schema: 'inference-request.v1', requestId: key, prompt: 'x' }), headers: { 'x-correlation-id': key, 'x-deadline-ms': String(Date.now() + 60_000), 'x-schema': 'inference-request.v1' } }],
+      messages: [
+        {
+          key,
+          value: JSON.stringify({ schema: 'inference-request.v1', requestId: key, prompt: 'x' }),
+          headers: {
+            'x-correlation-id': key,
+            'x-deadline-ms': String(Date.now() + 60_000),
+            'x-schema': 'inference-request.v1',
+          },
+        },
+      ],
     });
     await producer.disconnect();
 

@@ -19,7 +19,10 @@ const cardSchema = {
         label: { type: 'string', minLength: 1 },
         url: { type: 'string' },
         icon: { type: 'string' },
-        topic: { type: 'object', properties: { system: { type: 'string' }, code: { type: 'string' }, display: { type: 'string' } } },
+        topic: {
+          type: 'object',
+          properties: { system: { type: 'string' }, code: { type: 'string' }, display: { type: 'string' } },
+        },
       },
     },
     suggestions: { type: 'array' },

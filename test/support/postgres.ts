@@ -39,7 +39,11 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
 }
 
 /** Runs one query on a short-lived connection (assertions in tests). */
-export async function queryRows<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function queryRows<T extends Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {

@@ -28,7 +28,11 @@ export interface LocalStack {
   readonly inferenceProxyUrl: string;
   readonly databaseUrl: string;
   readonly modelDouble: ModelDouble | undefined;
-  readonly mode: { readonly database: 'embedded' | 'external'; readonly transport: 'in-process' | 'kafka'; readonly model: 'double' | 'backends' };
+  readonly mode: {
+    readonly database: 'embedded' | 'external';
+    readonly transport: 'in-process' | 'kafka';
+    readonly model: 'double' | 'backends';
+  };
   stop(): Promise<void>;
 }
 
@@ -61,7 +65,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     let modelDouble: ModelDouble | undefined;
     let backends: ReadonlyArray<BackendTarget> | undefined = proxyConfig.INFERENCE_BACKENDS;
     if (!backends) {
-      modelDouble = await startModelDouble({ port: opts.modelDoublePort ?? 8090, flavour: 'vllm', model: proxyConfig.INFERENCE_MODEL });
+      modelDouble = await startModelDouble({
+        port: opts.modelDoublePort ?? 8090,
+        flavour: 'vllm',
+        model: proxyConfig.INFERENCE_MODEL,
+      });
       cleanups.push(() => modelDouble!.close());
       backends = [{ id: `vllm@double`, kind: 'vllm', baseUrl: modelDouble.baseUrl }];
     }
@@ -70,12 +78,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Embedded Postgres multiplexes one connection: keep pools small there.
     const pool = embedded ? { DB_POOL_SIZE: '4' } : {};
 
-    const proxyOwned = await connectInferenceProxy(embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig, { databaseUrl, backends, ...(bus ? { bus } : {}) });
+    const proxyOwned = await connectInferenceProxy(
+      embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig,
+      { databaseUrl, backends, ...(bus ? { bus } : {}) },
+    );
     cleanups.push(() => proxyOwned.close());
     const proxy = await startInferenceProxy(proxyOwned.runtime, host);
     cleanups.push(() => proxy.close());
 
-    const cdsOwned = await connectCdsHooks(embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, { databaseUrl, ...(bus ? { bus } : {}) });
+    const cdsOwned = await connectCdsHooks(embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, {
+      databaseUrl,
+      ...(bus ? { bus } : {}),
+    });
     cleanups.push(() => cdsOwned.close());
     const cds = await startCdsHooks(cdsOwned.runtime, host);
     cleanups.push(() => cds.close());
@@ -90,7 +104,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       inferenceProxyUrl: proxy.url,
       databaseUrl,
       modelDouble,
-      mode: { database: embedded ? 'embedded' : 'external', transport: bus ? 'in-process' : 'kafka', model: modelDouble ? 'double' : 'backends' },
+      mode: {
+        database: embedded ? 'embedded' : 'external',
+        transport: bus ? 'in-process' : 'kafka',
+        model: modelDouble ? 'double' : 'backends',
+      },
       stop,
     };
   } catch (e) {

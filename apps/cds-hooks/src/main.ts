@@ -6,7 +6,13 @@ import { connectCdsHooks } from './runtime';
 
 async function main(): Promise<void> {
   const config = loadCdsHooksConfig(process.env);
-  if (!config.DATABASE_URL) throw new ConfigError('cds-hooks', [{ variable: 'DATABASE_URL', message: 'required when cds-hooks runs on its own (`npm start` runs the embedded stack)' }]);
+  if (!config.DATABASE_URL)
+    throw new ConfigError('cds-hooks', [
+      {
+        variable: 'DATABASE_URL',
+        message: 'required when cds-hooks runs on its own (`npm start` runs the embedded stack)',
+      },
+    ]);
   const owned = await connectCdsHooks(config, { databaseUrl: config.DATABASE_URL });
   const running = await startCdsHooks(owned.runtime, process.env.BIND_HOST ?? '0.0.0.0');
   const stop = async () => {

@@ -14,8 +14,15 @@ export interface OwnedRuntime {
  * unset) requests and result signals stay in memory; otherwise Kafka carries requests and Postgres
  * LISTEN/NOTIFY carries the result signal.
  */
-export async function connectCdsHooks(config: CdsHooksConfig, opts: { databaseUrl: string; bus?: InProcessBus }): Promise<OwnedRuntime> {
-  const dataSource: DataSource = createDataSource({ url: opts.databaseUrl, poolSize: config.DB_POOL_SIZE, applicationName: 'meditron-cds-hooks' });
+export async function connectCdsHooks(
+  config: CdsHooksConfig,
+  opts: { databaseUrl: string; bus?: InProcessBus },
+): Promise<OwnedRuntime> {
+  const dataSource: DataSource = createDataSource({
+    url: opts.databaseUrl,
+    poolSize: config.DB_POOL_SIZE,
+    applicationName: 'meditron-cds-hooks',
+  });
   await dataSource.initialize();
   await assertSchemaCurrent(dataSource);
   if (opts.bus) {
@@ -24,7 +31,8 @@ export async function connectCdsHooks(config: CdsHooksConfig, opts: { databaseUr
       close: () => dataSource.destroy(),
     };
   }
-  if (!config.KAFKA_BROKERS) throw new Error('cds-hooks: KAFKA_BROKERS is required when not running in the local single-process stack');
+  if (!config.KAFKA_BROKERS)
+    throw new Error('cds-hooks: KAFKA_BROKERS is required when not running in the local single-process stack');
   const producer = createProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }));
   await producer.connect();
   const signal = new PgResultSignal(dataSource, opts.databaseUrl);

@@ -9,7 +9,10 @@ export const gatewayEnv = z.object({
   CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
   /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
   UPSTREAM_TIMEOUT_MS: positiveMs(8000),
-  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb').default('5mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
+    .default('5mb'),
   LOG_LEVEL: logLevel,
 });
 

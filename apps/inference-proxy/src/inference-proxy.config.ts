@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { inferenceBackends, kafkaBrokers, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import {
+  inferenceBackends,
+  kafkaBrokers,
+  logLevel,
+  parseEnv,
+  port,
+  positiveMs,
+  postgresUrl,
+  type Env,
+} from '@app/config';
 
 export const inferenceProxyEnv = z.object({
   INFERENCE_PROXY_PORT: port(8082),

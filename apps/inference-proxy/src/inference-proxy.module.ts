@@ -2,7 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
 import { DatabaseHealthController } from '@app/database';
-import { INFERENCE_REQUEST_SOURCE, RESULT_SIGNAL, type InferenceRequestSource, type ResultSignal } from '@app/messaging';
+import {
+  INFERENCE_REQUEST_SOURCE,
+  RESULT_SIGNAL,
+  type InferenceRequestSource,
+  type ResultSignal,
+} from '@app/messaging';
 import { loggerModule } from '@app/observability';
 import type { BackendTarget } from '@app/config';
 import { BackendPool } from './backends/backend-pool';

@@ -11,9 +11,18 @@ async function main(): Promise<void> {
     ...(config.INFERENCE_BACKENDS ? [] : ['INFERENCE_BACKENDS']),
   ];
   if (!config.DATABASE_URL || !config.INFERENCE_BACKENDS) {
-    throw new ConfigError('inference-proxy', missing.map((variable) => ({ variable, message: 'required when the proxy runs on its own (`npm start` runs the embedded stack)' })));
+    throw new ConfigError(
+      'inference-proxy',
+      missing.map((variable) => ({
+        variable,
+        message: 'required when the proxy runs on its own (`npm start` runs the embedded stack)',
+      })),
+    );
   }
-  const owned = await connectInferenceProxy(config, { databaseUrl: config.DATABASE_URL, backends: config.INFERENCE_BACKENDS });
+  const owned = await connectInferenceProxy(config, {
+    databaseUrl: config.DATABASE_URL,
+    backends: config.INFERENCE_BACKENDS,
+  });
   const running = await startInferenceProxy(owned.runtime, process.env.BIND_HOST ?? '0.0.0.0');
   const stop = async () => {
     await running.close();

@@ -13,7 +13,11 @@ export async function connectInferenceProxy(
   config: InferenceProxyConfig,
   opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus },
 ): Promise<OwnedProxyRuntime> {
-  const dataSource = createDataSource({ url: opts.databaseUrl, poolSize: config.DB_POOL_SIZE, applicationName: 'meditron-inference-proxy' });
+  const dataSource = createDataSource({
+    url: opts.databaseUrl,
+    poolSize: config.DB_POOL_SIZE,
+    applicationName: 'meditron-inference-proxy',
+  });
   await dataSource.initialize();
   await assertSchemaCurrent(dataSource);
   if (opts.bus) {
@@ -25,7 +29,8 @@ export async function connectInferenceProxy(
       },
     };
   }
-  if (!config.KAFKA_BROKERS) throw new Error('inference-proxy: KAFKA_BROKERS is required when not running in the local single-process stack');
+  if (!config.KAFKA_BROKERS)
+    throw new Error('inference-proxy: KAFKA_BROKERS is required when not running in the local single-process stack');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
   const producer = createProducer(kafka);
   await producer.connect();
@@ -38,7 +43,13 @@ export async function connectInferenceProxy(
   await consumer.connect();
   const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY, config.KAFKA_HEARTBEAT_MS);
   return {
-    runtime: { config, backends: opts.backends, dataSource, source, resultSignal: new PgResultSignal(dataSource, opts.databaseUrl) },
+    runtime: {
+      config,
+      backends: opts.backends,
+      dataSource,
+      source,
+      resultSignal: new PgResultSignal(dataSource, opts.databaseUrl),
+    },
     async close() {
       await source.stop();
       await producer.disconnect();

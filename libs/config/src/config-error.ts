@@ -4,10 +4,7 @@ export class ConfigError extends Error {
     readonly app: string,
     readonly problems: ReadonlyArray<{ variable: string; message: string }>,
   ) {
-    super(
-      `${app}: invalid configuration:\n` +
-        problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'),
-    );
+    super(`${app}: invalid configuration:\n` + problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';
   }
 }

@@ -18,7 +18,12 @@ export const postgresUrl = z
 
 export const kafkaBrokers = z
   .string()
-  .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+  )
   .refine((list) => list.length > 0, 'must list at least one host:port')
   .refine((list) => list.every((b) => /^[^\s:/]+:\d{1,5}$/.test(b)), 'each broker must be host:port');
 

@@ -13,7 +13,10 @@ export type BackendParse = { ok: true; backends: BackendTarget[] } | { ok: false
 /** Parses `INFERENCE_BACKENDS`: comma-separated `kind=baseUrl`, e.g. `vllm=http://10.0.0.5:8000/v1,tgi=http://tgi:80/v1`. */
 export function parseBackends(raw: string): BackendParse {
   const backends: BackendTarget[] = [];
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     if (eq < 0) return { ok: false, error: `"${entry}" is not kind=baseUrl` };
     const kind = entry.slice(0, eq).trim();

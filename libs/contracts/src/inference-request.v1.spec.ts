@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { fromWireHeaders, INFERENCE_REQUEST_SCHEMA, parseInferenceRequest, toWireHeaders, type InferenceRequestV1 } from '@app/contracts';
+import {
+  fromWireHeaders,
+  INFERENCE_REQUEST_SCHEMA,
+  parseInferenceRequest,
+  toWireHeaders,
+  type InferenceRequestV1,
+} from '@app/contracts';
 
 const valid = (): InferenceRequestV1 => ({
   schema: INFERENCE_REQUEST_SCHEMA,
@@ -41,11 +47,19 @@ describe('inference request v1', () => {
   });
 
   it('round-trips headers and rejects a missing deadline', () => {
-    const wire = toWireHeaders({ correlationId: 'c1', deadlineMs: 1234, schema: INFERENCE_REQUEST_SCHEMA, traceparent: '00-abc' });
+    const wire = toWireHeaders({
+      correlationId: 'c1',
+      deadlineMs: 1234,
+      schema: INFERENCE_REQUEST_SCHEMA,
+      traceparent: '00-abc',
+    });
     expect(fromWireHeaders(Object.fromEntries(Object.entries(wire).map(([k, v]) => [k, Buffer.from(v)])))).toEqual({
       ok: true,
       headers: { correlationId: 'c1', deadlineMs: 1234, schema: INFERENCE_REQUEST_SCHEMA, traceparent: '00-abc' },
     });
-    expect(fromWireHeaders({ 'x-correlation-id': 'c1', 'x-schema': 's' })).toEqual({ ok: false, reason: 'bad header x-deadline-ms' });
+    expect(fromWireHeaders({ 'x-correlation-id': 'c1', 'x-schema': 's' })).toEqual({
+      ok: false,
+      reason: 'bad header x-deadline-ms',
+    });
   });
 });

@@ -2,7 +2,14 @@ import { z } from 'zod';
 
 export const INFERENCE_REQUEST_SCHEMA = 'inference-request.v1';
 
-export const hookPriority = { 'order-sign': 0, 'order-select': 1, 'encounter-discharge': 2, 'encounter-start': 2, 'appointment-book': 3, 'patient-view': 4 } as const;
+export const hookPriority = {
+  'order-sign': 0,
+  'order-select': 1,
+  'encounter-discharge': 2,
+  'encounter-start': 2,
+  'appointment-book': 3,
+  'patient-view': 4,
+} as const;
 
 const chatMessage = z.object({
   role: z.enum(['system', 'user', 'assistant']),
@@ -10,28 +17,30 @@ const chatMessage = z.object({
 });
 
 /** What cds-hooks asks of the inference proxy. The prompt is already de-identified. */
-export const inferenceRequestV1 = z.strictObject({
-  schema: z.literal(INFERENCE_REQUEST_SCHEMA),
-  requestId: z.uuid(),
-  hookInstance: z.uuid(),
-  hook: z.string().min(1).max(100),
-  serviceId: z.string().min(1).max(100),
-  model: z.string().min(1).max(200),
-  /** `completion` for base models (Meditron-70B), `chat` for chat-tuned ones (Llama-3-Meditron). */
-  api: z.enum(['completion', 'chat']),
-  prompt: z.string().max(100_000).optional(),
-  messages: z.array(chatMessage).max(50).optional(),
-  maxTokens: z.number().int().positive().max(4096),
-  temperature: z.number().min(0).max(2),
-  /** JSON schema the answer must follow (structured output); null for free text. */
-  outputSchema: z.record(z.string(), z.unknown()).nullable(),
-  templateVersion: z.string().min(1).max(100),
-  promptHash: z.string().regex(/^[0-9a-f]{64}$/),
-  priority: z.number().int().min(0).max(9),
-  deadline: z.iso.datetime(),
-}).refine((r) => (r.api === 'completion' ? r.prompt !== undefined : r.messages !== undefined), {
-  message: 'completion requests need prompt; chat requests need messages',
-});
+export const inferenceRequestV1 = z
+  .strictObject({
+    schema: z.literal(INFERENCE_REQUEST_SCHEMA),
+    requestId: z.uuid(),
+    hookInstance: z.uuid(),
+    hook: z.string().min(1).max(100),
+    serviceId: z.string().min(1).max(100),
+    model: z.string().min(1).max(200),
+    /** `completion` for base models (Meditron-70B), `chat` for chat-tuned ones (Llama-3-Meditron). */
+    api: z.enum(['completion', 'chat']),
+    prompt: z.string().max(100_000).optional(),
+    messages: z.array(chatMessage).max(50).optional(),
+    maxTokens: z.number().int().positive().max(4096),
+    temperature: z.number().min(0).max(2),
+    /** JSON schema the answer must follow (structured output); null for free text. */
+    outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    templateVersion: z.string().min(1).max(100),
+    promptHash: z.string().regex(/^[0-9a-f]{64}$/),
+    priority: z.number().int().min(0).max(9),
+    deadline: z.iso.datetime(),
+  })
+  .refine((r) => (r.api === 'completion' ? r.prompt !== undefined : r.messages !== undefined), {
+    message: 'completion requests need prompt; chat requests need messages',
+  });
 
 export type InferenceRequestV1 = z.infer<typeof inferenceRequestV1>;
 export type ChatMessage = z.infer<typeof chatMessage>;

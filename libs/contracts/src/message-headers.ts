@@ -38,5 +38,8 @@ export function fromWireHeaders(raw: Readonly<Record<string, string | Buffer | u
   if (!Number.isFinite(deadline) || deadline <= 0) return { ok: false, reason: `bad header ${MessageHeader.deadline}` };
   if (!schema) return { ok: false, reason: `missing header ${MessageHeader.schema}` };
   const traceparent = text(MessageHeader.traceparent);
-  return { ok: true, headers: { correlationId, deadlineMs: deadline, schema, ...(traceparent ? { traceparent } : {}) } };
+  return {
+    ok: true,
+    headers: { correlationId, deadlineMs: deadline, schema, ...(traceparent ? { traceparent } : {}) },
+  };
 }

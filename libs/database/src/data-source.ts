@@ -38,6 +38,8 @@ export async function runMigrations(url: string): Promise<string[]> {
 /** Apps refuse to start on a schema that is behind their code, rather than failing on the first write. */
 export async function assertSchemaCurrent(ds: DataSource): Promise<void> {
   if (await ds.showMigrations()) {
-    throw new Error('database schema is behind this version: run `npm run db:migrate` (or the Helm migration job) first');
+    throw new Error(
+      'database schema is behind this version: run `npm run db:migrate` (or the Helm migration job) first',
+    );
   }
 }

@@ -16,7 +16,9 @@ describe('embedded Postgres (PGlite) with the real migrations', () => {
     await client.query(
       `INSERT INTO audit_events (recorded_at, action, outcome, service, detail) VALUES (now(), 'test.action', 'success', 'spec', '{}')`,
     );
-    await expect(client.query(`UPDATE audit_events SET action = 'x'`)).rejects.toThrow(/append-only \(UPDATE refused\)/);
+    await expect(client.query(`UPDATE audit_events SET action = 'x'`)).rejects.toThrow(
+      /append-only \(UPDATE refused\)/,
+    );
     await expect(client.query(`DELETE FROM audit_events`)).rejects.toThrow(/append-only \(DELETE refused\)/);
     await client.end();
     await pg.stop();

@@ -9,7 +9,6 @@ import {
 } from '@app/contracts';
 import type { InboundHandler, InferenceRequestSource } from './inference-transport';
 
-
 function headerRecord(headers: IHeaders | undefined): Record<string, string | Buffer | undefined> {
   const out: Record<string, string | Buffer | undefined> = {};
   for (const [k, v] of Object.entries(headers ?? {})) out[k] = Array.isArray(v) ? v[0] : v;

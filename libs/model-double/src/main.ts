@@ -9,13 +9,13 @@ import { startModelDouble } from './server';
 async function main(): Promise<void> {
   const options = optionsFromEnv(process.env);
   const double = await startModelDouble(options);
-  console.log(
-    'MODEL DOUBLE: a test/development stand-in for a model server. It is NOT a model: every answer is canned.',
+  process.stdout.write(
+    'MODEL DOUBLE: a test/development stand-in for a model server. It is NOT a model: every answer is canned.\n',
   );
-  console.log(`model double (${double.flavour}, model "${double.model}") listening on ${double.url}`);
+  process.stdout.write(`model double (${double.flavour}, model "${double.model}") listening on ${double.url}\n`);
 
   const stop = (signal: string): void => {
-    console.log(`model double: ${signal}, stopping`);
+    process.stdout.write(`model double: ${signal}, stopping\n`);
     double.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -26,6 +26,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`model double failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.stderr.write(`model double failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -13,14 +13,41 @@ const prefetch = {
     resourceType: 'Bundle',
     type: 'searchset',
     entry: [
-      { resource: { resourceType: 'Condition', id: 'c1', clinicalStatus: { coding: [{ code: 'active' }] }, code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes' }] } } },
-      { resource: { resourceType: 'Condition', id: 'c2', clinicalStatus: { coding: [{ code: 'resolved' }] }, code: { text: 'Sprained ankle' } } },
+      {
+        resource: {
+          resourceType: 'Condition',
+          id: 'c1',
+          clinicalStatus: { coding: [{ code: 'active' }] },
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes' }] },
+        },
+      },
+      {
+        resource: {
+          resourceType: 'Condition',
+          id: 'c2',
+          clinicalStatus: { coding: [{ code: 'resolved' }] },
+          code: { text: 'Sprained ankle' },
+        },
+      },
     ],
   },
   medications: {
     resourceType: 'Bundle',
     type: 'searchset',
-    entry: [{ resource: { resourceType: 'MedicationRequest', id: 'm1', status: 'active', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '860975', display: 'metformin ER 500 MG' }] } } }],
+    entry: [
+      {
+        resource: {
+          resourceType: 'MedicationRequest',
+          id: 'm1',
+          status: 'active',
+          medicationCodeableConcept: {
+            coding: [
+              { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '860975', display: 'metformin ER 500 MG' },
+            ],
+          },
+        },
+      },
+    ],
   },
 };
 
@@ -49,7 +76,10 @@ describe('patient-view prompt', () => {
 
   it('parses well-formed findings and names what is wrong with the rest', () => {
     expect(parseFindings('{"findings":[{"summary":"s","indicator":"info"}]}').ok).toBe(true);
-    expect(parseFindings('{"findings":[{"summary":"s","indicator":"urgent"}]}')).toEqual({ ok: false, reason: 'schema_mismatch' });
+    expect(parseFindings('{"findings":[{"summary":"s","indicator":"urgent"}]}')).toEqual({
+      ok: false,
+      reason: 'schema_mismatch',
+    });
     expect(parseFindings('{"findings":[')).toEqual({ ok: false, reason: 'not_json' });
   });
 });

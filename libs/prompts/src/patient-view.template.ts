@@ -5,7 +5,7 @@ export const PATIENT_VIEW_TEMPLATE_VERSION = 'patient-view@0.1.0';
 
 const SYSTEM = [
   'You are a clinical decision support assistant reviewing a de-identified patient summary for a clinician.',
-  'Point out at most three findings worth the clinician\'s attention (care gaps, risky combinations, missing monitoring).',
+  "Point out at most three findings worth the clinician's attention (care gaps, risky combinations, missing monitoring).",
   'Cite the handles (P1, M2, ...) of the facts each finding rests on. Do not invent facts. If nothing stands out, return no findings.',
   'Answer only with JSON: {"findings":[{"summary":"<140 chars","indicator":"info|warning|critical","detail":"markdown","evidence":["P1"]}]}',
 ].join(' ');

@@ -3,7 +3,12 @@ import { buildCards } from './card-builder';
 describe('buildCards', () => {
   it('labels every card as AI-generated and keeps summaries under 140 characters', () => {
     const cards = buildCards(
-      { findings: [{ summary: 'x'.repeat(300), indicator: 'warning', detail: '**INR** missing' }, { summary: 'short', indicator: 'info' }] },
+      {
+        findings: [
+          { summary: 'x'.repeat(300), indicator: 'warning', detail: '**INR** missing' },
+          { summary: 'short', indicator: 'info' },
+        ],
+      },
       'meditron-70b',
     );
     expect(cards).toHaveLength(2);

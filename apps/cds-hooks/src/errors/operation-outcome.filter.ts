@@ -27,13 +27,20 @@ export class OperationOutcomeFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      if (typeof body === 'object' && body !== null && (body as { resourceType?: unknown }).resourceType === 'OperationOutcome') {
+      if (
+        typeof body === 'object' &&
+        body !== null &&
+        (body as { resourceType?: unknown }).resourceType === 'OperationOutcome'
+      ) {
         res.status(status).type('application/fhir+json').json(body);
         return;
       }
-      const message = typeof body === 'string' ? body : HttpStatus[status] ?? 'error';
+      const message = typeof body === 'string' ? body : (HttpStatus[status] ?? 'error');
       const diagnostics = status === 400 && typeof body === 'object' ? 'malformed request body' : String(message);
-      res.status(status).type('application/fhir+json').json(operationOutcome([{ code: codeFor[status] ?? 'processing', diagnostics }]));
+      res
+        .status(status)
+        .type('application/fhir+json')
+        .json(operationOutcome([{ code: codeFor[status] ?? 'processing', diagnostics }]));
       return;
     }
     // The message line of a stack can quote data (a driver error naming a value): keep the frames only.

@@ -46,7 +46,11 @@ export class HookHandler {
     if (!prefetch.patient) {
       await this.refuse(hook, service, meta, 'prefetch_missing', patientRef);
       throw new HookException(HttpStatus.PRECONDITION_FAILED, [
-        { code: 'incomplete', diagnostics: 'prefetch "patient" is missing and no FHIR fallback is configured', expression: 'prefetch.patient' },
+        {
+          code: 'incomplete',
+          diagnostics: 'prefetch "patient" is missing and no FHIR fallback is configured',
+          expression: 'prefetch.patient',
+        },
       ]);
     }
 
@@ -104,7 +108,13 @@ export class HookHandler {
       patientRef,
       requestId: meta.requestId,
       hookInstance: hook.hookInstance,
-      detail: { serviceId: service.id, hook: hook.hook, inferenceRequestId: requestId, promptHash: prompt.hash, templateVersion: prompt.templateVersion },
+      detail: {
+        serviceId: service.id,
+        hook: hook.hook,
+        inferenceRequestId: requestId,
+        promptHash: prompt.hash,
+        templateVersion: prompt.templateVersion,
+      },
     });
 
     await this.dispatcher.dispatch(request, {
@@ -116,9 +126,14 @@ export class HookHandler {
 
     const result = await this.results.wait(requestId, deadlineMs);
     const cards = this.cardsFrom(result);
-    await this.dataSource
-      .getRepository(HookInvocationEntity)
-      .update({ id: invocationId }, { status: cards.length > 0 ? 'answered' : 'answered_empty', cardsReturned: cards.length, answeredAt: new Date() });
+    await this.dataSource.getRepository(HookInvocationEntity).update(
+      { id: invocationId },
+      {
+        status: cards.length > 0 ? 'answered' : 'answered_empty',
+        cardsReturned: cards.length,
+        answeredAt: new Date(),
+      },
+    );
     await this.audit.record({
       action: 'hook.answered',
       outcome: 'success',
@@ -147,7 +162,13 @@ export class HookHandler {
     return buildCards(parsed.findings, this.config.INFERENCE_MODEL);
   }
 
-  private async refuse(hook: HookRequest, service: CdsServiceDefinition, meta: HookCallMeta, reason: string, patientRef?: string): Promise<void> {
+  private async refuse(
+    hook: HookRequest,
+    service: CdsServiceDefinition,
+    meta: HookCallMeta,
+    reason: string,
+    patientRef?: string,
+  ): Promise<void> {
     await this.audit.record({
       action: 'hook.refused',
       outcome: 'refused',

@@ -36,7 +36,10 @@ export const patientViewContext = z.looseObject({
 export function describeIssues(error: z.ZodError, prefix = ''): Array<{ expression: string; diagnostics: string }> {
   return error.issues.map((i) => {
     const expression = [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)';
-    const diagnostics = i.code === 'custom' ? i.message : `${expression}: ${i.code.replace(/_/g, ' ')}${'expected' in i ? ` (expected ${String(i.expected)})` : ''}`;
+    const diagnostics =
+      i.code === 'custom'
+        ? i.message
+        : `${expression}: ${i.code.replace(/_/g, ' ')}${'expected' in i ? ` (expected ${String(i.expected)})` : ''}`;
     return { expression, diagnostics };
   });
 }

@@ -25,7 +25,13 @@ export class HooksController {
     const requestId = requestIdFrom(requestIdHeader);
     const service = defaultServices.find((s) => s.id === id);
     if (!service) {
-      await this.audit.record({ action: 'hook.refused', outcome: 'refused', service: 'cds-hooks', requestId, detail: { reason: 'unknown_service' } });
+      await this.audit.record({
+        action: 'hook.refused',
+        outcome: 'refused',
+        service: 'cds-hooks',
+        requestId,
+        detail: { reason: 'unknown_service' },
+      });
       throw new HookException(404, [{ code: 'not-found', diagnostics: 'no CDS service with this id' }]);
     }
     const parsed = hookRequestSchema.safeParse(body);
@@ -34,7 +40,13 @@ export class HooksController {
       problems.push({ expression: 'hook', diagnostics: `service ${service.id} answers the ${service.hook} hook` });
     }
     if (!parsed.success || problems.length > 0) {
-      await this.audit.record({ action: 'hook.refused', outcome: 'refused', service: 'cds-hooks', requestId, detail: { serviceId: id, reason: 'invalid_request' } });
+      await this.audit.record({
+        action: 'hook.refused',
+        outcome: 'refused',
+        service: 'cds-hooks',
+        requestId,
+        detail: { serviceId: id, reason: 'invalid_request' },
+      });
       throw HookException.badRequest(problems);
     }
     return this.handler.handle(service, parsed.data, { requestId, traceparent });

@@ -14,7 +14,12 @@ export class CdsHooksUpstream {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  async forward(method: 'GET' | 'POST', path: string, body: unknown, headers: { requestId: string; traceparent: string }): Promise<UpstreamReply> {
+  async forward(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    headers: { requestId: string; traceparent: string },
+  ): Promise<UpstreamReply> {
     try {
       const res = await fetch(`${this.config.CDS_HOOKS_URL}${path}`, {
         method,
@@ -27,7 +32,11 @@ export class CdsHooksUpstream {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
       });
-      return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
+      return {
+        status: res.status,
+        contentType: res.headers.get('content-type') ?? 'application/json',
+        body: await res.text(),
+      };
     } catch (e) {
       const timedOut = e instanceof DOMException && e.name === 'TimeoutError';
       this.logger.warn(`cds-hooks ${timedOut ? 'timed out' : 'unreachable'} for ${headers.requestId}`);
@@ -36,7 +45,13 @@ export class CdsHooksUpstream {
         contentType: 'application/fhir+json',
         body: JSON.stringify({
           resourceType: 'OperationOutcome',
-          issue: [{ severity: 'error', code: timedOut ? 'timeout' : 'transient', diagnostics: timedOut ? 'CDS service timed out' : 'CDS service unavailable' }],
+          issue: [
+            {
+              severity: 'error',
+              code: timedOut ? 'timeout' : 'transient',
+              diagnostics: timedOut ? 'CDS service timed out' : 'CDS service unavailable',
+            },
+          ],
         }),
       };
     }

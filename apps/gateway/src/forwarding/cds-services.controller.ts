@@ -17,16 +17,29 @@ export class CdsServicesController {
 
   @Post(':id')
   @HttpCode(200)
-  async invoke(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async invoke(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
     send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res)));
   }
 
   @Post(':id/feedback')
   @HttpCode(200)
-  async feedback(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async feedback(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
-    send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)));
+    send(
+      res,
+      await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)),
+    );
   }
 }
 
@@ -46,5 +59,10 @@ function notFound(res: Response): void {
   res
     .status(404)
     .type('application/fhir+json')
-    .send(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such CDS service' }] }));
+    .send(
+      JSON.stringify({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such CDS service' }],
+      }),
+    );
 }

@@ -32,10 +32,16 @@ export class BackendClient {
     };
     try {
       if (req.api === 'completion') {
-        const res = await this.client.post<Completions.Completion>('/completions', { body: { ...common, prompt: req.prompt ?? '' }, signal });
+        const res = await this.client.post<Completions.Completion>('/completions', {
+          body: { ...common, prompt: req.prompt ?? '' },
+          signal,
+        });
         return this.read(res.choices?.[0]?.text, res.usage);
       }
-      const res = await this.client.post<Chat.ChatCompletion>('/chat/completions', { body: { ...common, messages: req.messages ?? [] }, signal });
+      const res = await this.client.post<Chat.ChatCompletion>('/chat/completions', {
+        body: { ...common, messages: req.messages ?? [] },
+        signal,
+      });
       return this.read(res.choices?.[0]?.message?.content, res.usage);
     } catch (e) {
       throw this.mapError(e);
@@ -49,13 +55,16 @@ export class BackendClient {
 
   private mapError(e: unknown): BackendError {
     if (e instanceof BackendError) return e;
-    if (e instanceof APIUserAbortError || e instanceof APIConnectionTimeoutError) return new BackendError('timeout', this.target.id);
+    if (e instanceof APIUserAbortError || e instanceof APIConnectionTimeoutError)
+      return new BackendError('timeout', this.target.id);
     if (e instanceof APIConnectionError) return new BackendError('connection', this.target.id);
     if (e instanceof APIError) {
       const status = e.status;
       if (status === 429) return new BackendError('overloaded', this.target.id, status);
-      if (status === 503) return new BackendError(this.target.kind === 'vllm' ? 'overloaded' : 'unavailable', this.target.id, status);
-      if (status !== undefined && status >= 400 && status < 500) return new BackendError('bad_request', this.target.id, status);
+      if (status === 503)
+        return new BackendError(this.target.kind === 'vllm' ? 'overloaded' : 'unavailable', this.target.id, status);
+      if (status !== undefined && status >= 400 && status < 500)
+        return new BackendError('bad_request', this.target.id, status);
       return new BackendError('unavailable', this.target.id, status);
     }
     if (e instanceof SyntaxError) return new BackendError('malformed_response', this.target.id);

@@ -1,5 +1,6 @@
 /** One error type for every backend kind, so routing and retries need not know vLLM from TGI. */
-export type BackendErrorCode = 'overloaded' | 'unavailable' | 'timeout' | 'bad_request' | 'malformed_response' | 'connection' | 'unknown';
+export type BackendErrorCode =
+  'overloaded' | 'unavailable' | 'timeout' | 'bad_request' | 'malformed_response' | 'connection' | 'unknown';
 
 export class BackendError extends Error {
   constructor(

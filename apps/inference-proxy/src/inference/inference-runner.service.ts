@@ -52,12 +52,35 @@ export class InferenceRunner implements OnApplicationBootstrap {
     if (!(await requests.existsBy({ requestId: request.requestId }))) {
       // Only cds-hooks creates requests, and it stores the row before publishing.
       this.logger.warn(`request ${request.requestId} is not on record; refused`);
-      await this.audit.record({ action: 'inference.refused', outcome: 'refused', service: 'inference-proxy', requestId: request.requestId, hookInstance: request.hookInstance, detail: { reason: 'unknown_request' } });
+      await this.audit.record({
+        action: 'inference.refused',
+        outcome: 'refused',
+        service: 'inference-proxy',
+        requestId: request.requestId,
+        hookInstance: request.hookInstance,
+        detail: { reason: 'unknown_request' },
+      });
       return;
     }
     const started = Date.now();
     if (started >= headers.deadlineMs) {
-      await this.finish(request.requestId, request.hookInstance, started, 'expired', { outcome: 'expired', backend: null, outputText: null, errorCode: 'deadline_passed', tokensIn: null, tokensOut: null }, request.model, request.promptHash, request.templateVersion);
+      await this.finish(
+        request.requestId,
+        request.hookInstance,
+        started,
+        'expired',
+        {
+          outcome: 'expired',
+          backend: null,
+          outputText: null,
+          errorCode: 'deadline_passed',
+          tokensIn: null,
+          tokensOut: null,
+        },
+        request.model,
+        request.promptHash,
+        request.templateVersion,
+      );
       return;
     }
     await requests.update({ requestId: request.requestId }, { status: 'running' });
@@ -65,14 +88,37 @@ export class InferenceRunner implements OnApplicationBootstrap {
     let status: InferenceRequestStatus;
     try {
       const out = await this.pool.complete(request, headers.deadlineMs);
-      row = { outcome: 'ok', backend: out.backendId, outputText: out.text, errorCode: null, tokensIn: out.tokensIn, tokensOut: out.tokensOut };
+      row = {
+        outcome: 'ok',
+        backend: out.backendId,
+        outputText: out.text,
+        errorCode: null,
+        tokensIn: out.tokensIn,
+        tokensOut: out.tokensOut,
+      };
       status = 'completed';
     } catch (e) {
       const err = e instanceof BackendError ? e : new BackendError('unknown', 'pool');
-      row = { outcome: 'error', backend: err.backendId, outputText: null, errorCode: err.code, tokensIn: null, tokensOut: null };
+      row = {
+        outcome: 'error',
+        backend: err.backendId,
+        outputText: null,
+        errorCode: err.code,
+        tokensIn: null,
+        tokensOut: null,
+      };
       status = 'failed';
     }
-    await this.finish(request.requestId, request.hookInstance, started, status, row, request.model, request.promptHash, request.templateVersion);
+    await this.finish(
+      request.requestId,
+      request.hookInstance,
+      started,
+      status,
+      row,
+      request.model,
+      request.promptHash,
+      request.templateVersion,
+    );
   }
 
   private async finish(
@@ -102,7 +148,17 @@ export class InferenceRunner implements OnApplicationBootstrap {
       service: 'inference-proxy',
       requestId,
       hookInstance,
-      detail: { model, promptHash, templateVersion, backend: row.backend, resultOutcome: row.outcome, errorCode: row.errorCode, latencyMs, tokensIn: row.tokensIn, tokensOut: row.tokensOut },
+      detail: {
+        model,
+        promptHash,
+        templateVersion,
+        backend: row.backend,
+        resultOutcome: row.outcome,
+        errorCode: row.errorCode,
+        latencyMs,
+        tokensIn: row.tokensIn,
+        tokensOut: row.tokensOut,
+      },
     });
     await this.signal.announce(requestId);
   }
