@@ -3,7 +3,7 @@ const { pathsToModuleNameMapper } = require('./test/jest-paths');
 
 module.exports = {
   rootDir: '.',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/test/support'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/deploy', '<rootDir>/test/support'],
   testMatch: ['**/*.spec.ts'],
   testEnvironment: 'node',
   transform: {
