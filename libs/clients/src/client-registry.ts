@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { ehrClientRegistrySchema, type EhrClient } from './ehr-client';
+
+/** Normalises a FHIR base URL for comparison: WHATWG URL parsing (lower-case scheme and host, dot segments resolved), no trailing slash. */
+export function normaliseBaseUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+export class ClientRegistry {
+  private readonly byId: ReadonlyMap<string, EhrClient>;
+
+  constructor(readonly clients: ReadonlyArray<EhrClient>) {
+    this.byId = new Map(clients.map((c) => [c.id, c]));
+  }
+
+  static fromJson(raw: unknown): ClientRegistry {
+    return new ClientRegistry(ehrClientRegistrySchema.parse(raw).clients);
+  }
+
+  static fromFile(path: string): ClientRegistry {
+    return ClientRegistry.fromJson(JSON.parse(readFileSync(path, 'utf8')));
+  }
+
+  get(id: string): EhrClient | undefined {
+    return this.byId.get(id);
+  }
+
+  byIssuer(issuer: string): EhrClient | undefined {
+    return this.clients.find((c) => c.issuer === issuer);
+  }
+
+  /** Whether cds-hooks may call `fhirServer` on behalf of this client (SSRF guard). */
+  allowsFhirServer(clientId: string, fhirServer: string): boolean {
+    const client = this.byId.get(clientId);
+    if (!client) return false;
+    let wanted: string;
+    try {
+      wanted = normaliseBaseUrl(fhirServer);
+    } catch {
+      return false;
+    }
+    return client.fhirBaseUrls.some((u) => normaliseBaseUrl(u) === wanted);
+  }
+
+  allowsService(clientId: string, serviceId: string): boolean {
+    const services = this.byId.get(clientId)?.services ?? [];
+    return services.includes('*') || services.includes(serviceId);
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** One EHR allowed to call the CDS services: how to check its tokens and what it may reach. */
+export const ehrClientSchema = z.strictObject({
+  /** Stable id used in audit events and logs (never a patient identifier). */
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+  /** The `iss` claim of its CDS Hooks JWTs. */
+  issuer: z.string().min(1),
+  tenant: z.string().min(1).default('default'),
+  /** Where its signing keys are published; or `jwks` inline. */
+  jwksUrl: z.url().optional(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+  /** `jku` header values accepted for this client (exact URLs). */
+  allowedJku: z.array(z.url()).default([]),
+  /** CDS service ids it may call; `*` for all. */
+  services: z.array(z.string().min(1)).default(['*']),
+  /** FHIR base URLs cds-hooks may call back for this client (the request's fhirServer must be one of them). */
+  fhirBaseUrls: z.array(z.url()).default([]),
+});
+
+export type EhrClient = z.infer<typeof ehrClientSchema>;
+
+export const ehrClientRegistrySchema = z.strictObject({ clients: z.array(ehrClientSchema) });
+
+/** Header the gateway sets, after verifying the caller, to tell cds-hooks which client called. Stripped on entry. */
+export const CLIENT_ID_HEADER = 'x-meditron-client-id';

@@ -1,0 +1,2 @@
+export * from './ehr-client';
+export * from './client-registry';
