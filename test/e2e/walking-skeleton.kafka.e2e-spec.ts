@@ -26,7 +26,7 @@ describe('walking skeleton, Kafka and Postgres', () => {
     double = await startModelDouble({ port: 0, flavour: 'vllm' });
     stack = await startLocalStack({
       env: {
-        LOG_LEVEL: 'error',
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
         GATEWAY_PORT: '0',
         CDS_HOOKS_PORT: '0',
         INFERENCE_PROXY_PORT: '0',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations, startEmbeddedPostgres } from '@app/database';
+import { allMigrations } from './migrations';
 
 describe('embedded Postgres (PGlite) with the real migrations', () => {
   const dir = mkdtempSync(join(tmpdir(), 'meditron-pglite-'));
@@ -10,7 +11,7 @@ describe('embedded Postgres (PGlite) with the real migrations', () => {
 
   it('migrates, keeps data across restarts and refuses audit rewrites', async () => {
     let pg = await startEmbeddedPostgres({ dataDir: dir });
-    expect(await runMigrations(pg.url)).toEqual(['InitialSchema1764090000000']);
+    expect(await runMigrations(pg.url)).toEqual(allMigrations.map((m) => m.name));
     const client = new Client({ connectionString: pg.url });
     await client.connect();
     await client.query(

@@ -4,6 +4,8 @@ export interface ClinicalSummary {
   readonly sex: 'male' | 'female' | 'other' | 'unknown';
   readonly problems: ReadonlyArray<CodedFact>;
   readonly medications: ReadonlyArray<CodedFact>;
+  /** What the hook itself carries (draft orders, appointments), handles D1, D2, ... */
+  readonly contextItems: ReadonlyArray<CodedFact>;
   /** Reference handles (`P1`, `M2`) the model may cite, mapped back to resource ids only inside cds-hooks. */
   readonly references: ReadonlyMap<string, string>;
 }
@@ -65,8 +67,24 @@ function isActive(resource: Record<string, unknown>, field: 'clinicalStatus' | '
   return true;
 }
 
-/** Builds the summary from prefetch (a Patient plus optional Condition / MedicationRequest searchsets). */
-export function summarize(prefetch: Readonly<Record<string, unknown>>, now: Date = new Date()): ClinicalSummary {
+/** The coded concept that says what an order or appointment is, per resource type. */
+function orderConcept(r: Record<string, unknown>): unknown {
+  if (r.resourceType === 'MedicationRequest') return r.medicationCodeableConcept;
+  if (r.resourceType === 'ServiceRequest') return r.code;
+  if (r.resourceType === 'NutritionOrder') return isRecord(r.oralDiet) && Array.isArray(r.oralDiet.type) ? r.oralDiet.type[0] : undefined;
+  if (r.resourceType === 'Appointment') return Array.isArray(r.serviceType) ? r.serviceType[0] : r.appointmentType;
+  return r.code;
+}
+
+/**
+ * Builds the summary from prefetch (a Patient plus optional Condition / MedicationRequest searchsets) and
+ * the resources the hook carries (draft orders, appointments).
+ */
+export function summarize(
+  prefetch: Readonly<Record<string, unknown>>,
+  now: Date = new Date(),
+  hookResources: ReadonlyArray<Record<string, unknown>> = [],
+): ClinicalSummary {
   const all = Object.values(prefetch).flatMap(resourcesOf) as Array<Record<string, unknown>>;
   const patient = all.find((r) => r.resourceType === 'Patient');
   const references = new Map<string, string>();
@@ -88,12 +106,20 @@ export function summarize(prefetch: Readonly<Record<string, unknown>>, now: Date
       }
     }
   }
+  const contextItems: CodedFact[] = [];
+  for (const r of hookResources) {
+    const fact = codingFact(`D${contextItems.length + 1}`, orderConcept(r));
+    if (!fact) continue;
+    contextItems.push(fact);
+    if (typeof r.resourceType === 'string' && typeof r.id === 'string') references.set(fact.handle, `${r.resourceType}/${r.id}`);
+  }
   const gender = patient?.gender;
   return {
     ageYears: ageInYears(patient?.birthDate, now),
     sex: gender === 'male' || gender === 'female' || gender === 'other' ? gender : 'unknown',
     problems,
     medications,
+    contextItems,
     references,
   };
 }

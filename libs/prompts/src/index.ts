@@ -1,4 +1,4 @@
 export * from './clinical-summary';
 export * from './findings';
 export * from './meditron-prompt';
-export * from './patient-view.template';
+export * from './hook-prompt';

@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { defaultServices, type CdsServiceDefinition } from './service-catalog';
+import { ServiceCatalog } from './service-catalog';
 
 @Controller('cds-services')
 export class DiscoveryController {
+  constructor(private readonly catalog: ServiceCatalog) {}
+
   @Get()
-  discover(): { services: ReadonlyArray<CdsServiceDefinition> } {
-    return { services: defaultServices };
+  discover(): { services: Array<Record<string, unknown>> } {
+    return this.catalog.discovery();
   }
 }

@@ -1,26 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
-import { HookInvocationEntity, InferenceRequestEntity, type InferenceResultEntity } from '@app/database';
+import { CdsCardEntity, HookInvocationEntity, InferenceRequestEntity, type InferenceResultEntity } from '@app/database';
 import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
-import { findingsJsonSchema, parseFindings, renderPatientView, summarize } from '@app/prompts';
+import { findingsJsonSchema, parseFindings, renderHookPrompt, summarize, type RenderedPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import { buildCards } from '../cards/card-builder';
 import type { Card, CdsResponse } from '../cards/card';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
-import { HookException } from '../errors/hook-exception';
+import { PrefetchService } from '../prefetch/prefetch.service';
+import { InferenceReuse } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
-import { describeIssues, patientViewContext, type HookRequest } from './hook-request.schema';
+import { contextResources, type HookContext } from './hook-contexts';
+import type { HookRequest } from './hook-request.schema';
 
 export interface HookCallMeta {
   readonly requestId: string;
   readonly traceparent: string | undefined;
+  readonly clientId: string | undefined;
 }
 
-/** Turns one hook call into an inference request, waits for the result within the deadline, answers cards. */
+/** Time kept back from the budget for storing the answer after the result arrives. */
+const ANSWER_MARGIN_MS = 100;
+
+/**
+ * Turns one hook call into cards: gathers the context, reuses a fresh inference for the same prompt or
+ * starts one, and waits for it only within the service's budget. A late result is stored all the same
+ * and serves the next call with the same context.
+ */
 @Injectable()
 export class HookHandler {
   private readonly logger = new Logger(HookHandler.name);
@@ -28,54 +38,26 @@ export class HookHandler {
   constructor(
     private readonly dataSource: DataSource,
     private readonly results: ResultWaiter,
+    private readonly reuse: InferenceReuse,
+    private readonly prefetch: PrefetchService,
     private readonly audit: AuditWriter,
     @Inject(INFERENCE_DISPATCHER) private readonly dispatcher: InferenceDispatcher,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
-  async handle(service: CdsServiceDefinition, hook: HookRequest, meta: HookCallMeta): Promise<CdsResponse> {
+  async handle(service: CdsServiceDefinition, hook: HookRequest, context: HookContext, meta: HookCallMeta): Promise<CdsResponse> {
     const receivedAt = new Date();
-    const deadlineMs = receivedAt.getTime() + this.config.HOOK_DEADLINE_MS;
-    const context = patientViewContext.safeParse(hook.context);
-    if (!context.success) {
-      await this.refuse(hook, service, meta, 'invalid_context');
-      throw HookException.badRequest(describeIssues(context.error, 'context'));
-    }
-    const patientRef = `Patient/${context.data.patientId}`;
-    const prefetch = hook.prefetch ?? {};
-    if (!prefetch.patient) {
-      await this.refuse(hook, service, meta, 'prefetch_missing', patientRef);
-      throw new HookException(HttpStatus.PRECONDITION_FAILED, [
-        {
-          code: 'incomplete',
-          diagnostics: 'prefetch "patient" is missing and no FHIR fallback is configured',
-          expression: 'prefetch.patient',
-        },
-      ]);
-    }
+    const answerBy = receivedAt.getTime() + (service.budgetMs ?? this.config.HOOK_DEADLINE_MS) - ANSWER_MARGIN_MS;
+    const patientRef = `Patient/${context.patientId}`;
+    const data = await this.prefetch.gather({ service, hook, clientId: meta.clientId, requestId: meta.requestId, patientRef });
+    const prompt = renderHookPrompt(service.hook, summarize(data, receivedAt, contextResources(context)));
+    const model = this.config.INFERENCE_MODEL;
+    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, receivedAt);
 
     const invocationId = randomUUID();
-    const requestId = randomUUID();
-    const prompt = renderPatientView(summarize(prefetch, receivedAt));
-    const request: InferenceRequestV1 = {
-      schema: INFERENCE_REQUEST_SCHEMA,
-      requestId,
-      hookInstance: hook.hookInstance,
-      hook: hook.hook,
-      serviceId: service.id,
-      model: this.config.INFERENCE_MODEL,
-      api: 'completion',
-      prompt: prompt.text,
-      maxTokens: 512,
-      temperature: 0,
-      outputSchema: findingsJsonSchema,
-      templateVersion: prompt.templateVersion,
-      promptHash: prompt.hash,
-      priority: hookPriority[hook.hook as keyof typeof hookPriority] ?? 9,
-      deadline: new Date(deadlineMs).toISOString(),
-    };
-
-    // The invocation and the request are stored before anything is sent: nothing is in flight unrecorded.
+    const requestId = reusable.kind === 'none' ? randomUUID() : reusable.requestId;
+    const inferenceDeadline = new Date(receivedAt.getTime() + this.config.INFERENCE_DEADLINE_MS);
+    // The invocation (and a new inference request) are stored before anything is sent: nothing is in flight unrecorded.
     await this.dataSource.transaction(async (tx) => {
       await tx.getRepository(HookInvocationEntity).insert({
         id: invocationId,
@@ -83,28 +65,33 @@ export class HookHandler {
         hook: hook.hook,
         serviceId: service.id,
         requestId: meta.requestId,
+        clientId: meta.clientId ?? null,
         patientRef,
+        inferenceRequestId: null,
         status: 'received',
         cardsReturned: null,
         receivedAt,
         answeredAt: null,
       });
-      await tx.getRepository(InferenceRequestEntity).insert({
-        requestId,
-        hookInvocationId: invocationId,
-        model: request.model,
-        templateVersion: request.templateVersion,
-        promptHash: request.promptHash,
-        priority: request.priority,
-        status: 'queued',
-        deadlineAt: new Date(deadlineMs),
-        createdAt: receivedAt,
-      });
+      if (reusable.kind === 'none') {
+        await tx.getRepository(InferenceRequestEntity).insert({
+          requestId,
+          hookInvocationId: invocationId,
+          model,
+          templateVersion: prompt.templateVersion,
+          promptHash: prompt.hash,
+          priority: hookPriority[service.hook],
+          status: 'queued',
+          deadlineAt: inferenceDeadline,
+          createdAt: receivedAt,
+        });
+      }
     });
     await this.audit.record({
       action: 'hook.invoked',
       outcome: 'success',
       service: 'cds-hooks',
+      clientId: meta.clientId ?? null,
       patientRef,
       requestId: meta.requestId,
       hookInstance: hook.hookInstance,
@@ -112,32 +99,28 @@ export class HookHandler {
         serviceId: service.id,
         hook: hook.hook,
         inferenceRequestId: requestId,
+        reused: reusable.kind,
         promptHash: prompt.hash,
         templateVersion: prompt.templateVersion,
       },
     });
 
-    await this.dispatcher.dispatch(request, {
-      correlationId: requestId,
-      deadlineMs,
-      schema: INFERENCE_REQUEST_SCHEMA,
-      traceparent: childTraceparent(meta.traceparent),
-    });
-
-    const result = await this.results.wait(requestId, deadlineMs);
+    if (reusable.kind === 'none') {
+      await this.dispatcher.dispatch(this.inferenceRequest(requestId, service, hook, prompt, inferenceDeadline), {
+        correlationId: requestId,
+        deadlineMs: inferenceDeadline.getTime(),
+        schema: INFERENCE_REQUEST_SCHEMA,
+        traceparent: childTraceparent(meta.traceparent),
+      });
+    }
+    const result = reusable.kind === 'result' ? reusable.result : await this.results.wait(requestId, answerBy);
     const cards = this.cardsFrom(result);
-    await this.dataSource.getRepository(HookInvocationEntity).update(
-      { id: invocationId },
-      {
-        status: cards.length > 0 ? 'answered' : 'answered_empty',
-        cardsReturned: cards.length,
-        answeredAt: new Date(),
-      },
-    );
+    await this.answer(invocationId, requestId, service, cards);
     await this.audit.record({
       action: 'hook.answered',
       outcome: 'success',
       service: 'cds-hooks',
+      clientId: meta.clientId ?? null,
       patientRef,
       requestId: meta.requestId,
       hookInstance: hook.hookInstance,
@@ -152,6 +135,51 @@ export class HookHandler {
     return { cards };
   }
 
+  private inferenceRequest(
+    requestId: string,
+    service: CdsServiceDefinition,
+    hook: HookRequest,
+    prompt: RenderedPrompt,
+    deadline: Date,
+  ): InferenceRequestV1 {
+    return {
+      schema: INFERENCE_REQUEST_SCHEMA,
+      requestId,
+      hookInstance: hook.hookInstance,
+      hook: service.hook,
+      serviceId: service.id,
+      model: this.config.INFERENCE_MODEL,
+      api: 'completion',
+      prompt: prompt.text,
+      maxTokens: 512,
+      temperature: 0,
+      outputSchema: findingsJsonSchema,
+      templateVersion: prompt.templateVersion,
+      promptHash: prompt.hash,
+      priority: hookPriority[service.hook],
+      deadline: deadline.toISOString(),
+    };
+  }
+
+  private async answer(invocationId: string, requestId: string, service: CdsServiceDefinition, cards: Card[]): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      if (cards.length > 0) {
+        await tx.getRepository(CdsCardEntity).insert(
+          cards.map((c) => ({ uuid: c.uuid, hookInvocationId: invocationId, inferenceRequestId: requestId, serviceId: service.id, createdAt: new Date() })),
+        );
+      }
+      await tx.getRepository(HookInvocationEntity).update(
+        { id: invocationId },
+        {
+          status: cards.length > 0 ? 'answered' : 'answered_empty',
+          inferenceRequestId: requestId,
+          cardsReturned: cards.length,
+          answeredAt: new Date(),
+        },
+      );
+    });
+  }
+
   private cardsFrom(result: InferenceResultEntity | undefined): Card[] {
     if (!result || result.outcome !== 'ok' || result.outputText === null) return [];
     const parsed = parseFindings(result.outputText);
@@ -160,23 +188,5 @@ export class HookHandler {
       return [];
     }
     return buildCards(parsed.findings, this.config.INFERENCE_MODEL);
-  }
-
-  private async refuse(
-    hook: HookRequest,
-    service: CdsServiceDefinition,
-    meta: HookCallMeta,
-    reason: string,
-    patientRef?: string,
-  ): Promise<void> {
-    await this.audit.record({
-      action: 'hook.refused',
-      outcome: 'refused',
-      service: 'cds-hooks',
-      patientRef: patientRef ?? null,
-      requestId: meta.requestId,
-      hookInstance: hook.hookInstance,
-      detail: { serviceId: service.id, reason },
-    });
   }
 }

@@ -26,11 +26,6 @@ export const hookRequestSchema = z
 
 export type HookRequest = z.infer<typeof hookRequestSchema>;
 
-export const patientViewContext = z.looseObject({
-  userId: z.string().min(1),
-  patientId: z.string().min(1),
-  encounterId: z.string().min(1).optional(),
-});
 
 /** Problems as `{ expression, diagnostics }`, naming fields, never echoing values. */
 export function describeIssues(error: z.ZodError, prefix = ''): Array<{ expression: string; diagnostics: string }> {

@@ -1,15 +1,18 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
+import { CLIENT_ID_HEADER } from '@app/clients';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import type { CdsResponse } from '../cards/card';
-import { defaultServices } from '../discovery/service-catalog';
+import { ServiceCatalog } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
+import { hookContextSchemas } from './hook-contexts';
 import { HookHandler } from './hook-handler.service';
 import { describeIssues, hookRequestSchema } from './hook-request.schema';
 
 @Controller('cds-services')
 export class HooksController {
   constructor(
+    private readonly catalog: ServiceCatalog,
     private readonly handler: HookHandler,
     private readonly audit: AuditWriter,
   ) {}
@@ -21,34 +24,37 @@ export class HooksController {
     @Body() body: unknown,
     @Headers(REQUEST_ID_HEADER) requestIdHeader: string | undefined,
     @Headers('traceparent') traceparent: string | undefined,
+    @Headers(CLIENT_ID_HEADER) clientId: string | undefined,
   ): Promise<CdsResponse> {
     const requestId = requestIdFrom(requestIdHeader);
-    const service = defaultServices.find((s) => s.id === id);
-    if (!service) {
-      await this.audit.record({
+    const refuse = async (reason: string, serviceId: string | null) =>
+      this.audit.record({
         action: 'hook.refused',
         outcome: 'refused',
         service: 'cds-hooks',
+        clientId: clientId ?? null,
         requestId,
-        detail: { reason: 'unknown_service' },
+        detail: { serviceId, reason },
       });
+    const service = this.catalog.find(id);
+    if (!service) {
+      await refuse('unknown_service', null);
       throw new HookException(404, [{ code: 'not-found', diagnostics: 'no CDS service with this id' }]);
     }
     const parsed = hookRequestSchema.safeParse(body);
-    const problems = parsed.success ? [] : describeIssues(parsed.error);
-    if (parsed.success && parsed.data.hook !== service.hook) {
-      problems.push({ expression: 'hook', diagnostics: `service ${service.id} answers the ${service.hook} hook` });
+    if (!parsed.success) {
+      await refuse('invalid_request', service.id);
+      throw HookException.badRequest(describeIssues(parsed.error));
     }
-    if (!parsed.success || problems.length > 0) {
-      await this.audit.record({
-        action: 'hook.refused',
-        outcome: 'refused',
-        service: 'cds-hooks',
-        requestId,
-        detail: { serviceId: id, reason: 'invalid_request' },
-      });
-      throw HookException.badRequest(problems);
+    if (parsed.data.hook !== service.hook) {
+      await refuse('wrong_hook', service.id);
+      throw HookException.badRequest([{ expression: 'hook', diagnostics: `service ${service.id} answers the ${service.hook} hook` }]);
     }
-    return this.handler.handle(service, parsed.data, { requestId, traceparent });
+    const context = hookContextSchemas[service.hook].safeParse(parsed.data.context);
+    if (!context.success) {
+      await refuse('invalid_context', service.id);
+      throw HookException.badRequest(describeIssues(context.error, 'context'));
+    }
+    return this.handler.handle(service, parsed.data, context.data, { requestId, traceparent, clientId });
   }
 }

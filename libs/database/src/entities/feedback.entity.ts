@@ -1,5 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+export interface OverrideReason {
+  reason?: { code: string; system?: string; display?: string };
+  userComment?: string;
+}
+
 /** CDS Hooks feedback on a card (accepted / overridden, with the clinician's reason). */
 @Entity({ name: 'feedback' })
 @Index('ix_feedback_card', ['cardUuid'])
@@ -17,7 +22,13 @@ export class FeedbackEntity {
   outcome!: string;
 
   @Column({ name: 'override_reason', type: 'jsonb', nullable: true })
-  overrideReason!: Record<string, unknown> | null;
+  overrideReason!: OverrideReason | null;
+
+  @Column({ name: 'accepted_suggestions', type: 'jsonb', nullable: true })
+  acceptedSuggestions!: Array<{ id: string }> | null;
+
+  @Column({ name: 'client_id', type: 'text', nullable: true })
+  clientId!: string | null;
 
   @Column({ name: 'outcome_at', type: 'timestamptz' })
   outcomeAt!: Date;

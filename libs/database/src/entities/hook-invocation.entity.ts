@@ -22,6 +22,13 @@ export class HookInvocationEntity {
   @Column({ name: 'request_id', type: 'text' })
   requestId!: string;
 
+  /** The inference whose result answered this call (possibly one started by an earlier call for the same context). */
+  @Column({ name: 'inference_request_id', type: 'uuid', nullable: true })
+  inferenceRequestId!: string | null;
+
+  @Column({ name: 'client_id', type: 'text', nullable: true })
+  clientId!: string | null;
+
   @Column({ name: 'patient_ref', type: 'text', nullable: true })
   patientRef!: string | null;
 

@@ -1,4 +1,4 @@
-import { parseFindings, renderPatientView, summarize } from '@app/prompts';
+import { parseFindings, renderHookPrompt, summarize } from '@app/prompts';
 
 const prefetch = {
   patient: {
@@ -63,7 +63,7 @@ describe('patient-view prompt', () => {
   });
 
   it('leaves names, identifiers, birth date and resource ids out of the prompt', () => {
-    const prompt = renderPatientView(summary);
+    const prompt = renderHookPrompt('patient-view', summary);
     expect(prompt.text).toContain('54-year-old, sex male');
     expect(prompt.text).toContain('P1: Diabetes [44054006]');
     for (const leak of ['Kuhlman', 'Dirk', '999-12-3456', '1971', 'pat-1', 'Sprained']) {
@@ -72,6 +72,18 @@ describe('patient-view prompt', () => {
     expect(prompt.text.startsWith('<|im_start|>system\n')).toBe(true);
     expect(prompt.text.endsWith('<|im_start|>assistant\n')).toBe(true);
     expect(prompt.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('puts the draft orders first for order hooks, with handles mapped back to their resources', () => {
+    const withOrders = summarize(prefetch, new Date('2026-11-25T00:00:00Z'), [
+      { resourceType: 'MedicationRequest', id: 'draft-1', medicationCodeableConcept: { text: 'Ibuprofen 800 MG' } },
+    ]);
+    const prompt = renderHookPrompt('order-sign', withOrders);
+    expect(prompt.templateVersion).toBe('order-sign@0.1.0');
+    expect(prompt.text.indexOf('D1: Ibuprofen 800 MG')).toBeLessThan(prompt.text.indexOf('Active problems'));
+    expect(prompt.text).toContain('about to sign the draft orders');
+    expect(withOrders.references.get('D1')).toBe('MedicationRequest/draft-1');
+    expect(renderHookPrompt('patient-view', withOrders).hash).not.toBe(prompt.hash);
   });
 
   it('parses well-formed findings and names what is wrong with the rest', () => {

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, In, MoreThan } from 'typeorm';
+import { InferenceRequestEntity, InferenceResultEntity } from '@app/database';
+import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
+
+export type Reusable =
+  | { kind: 'result'; requestId: string; result: InferenceResultEntity }
+  | { kind: 'pending'; requestId: string; deadlineAt: Date }
+  | { kind: 'none' };
+
+/**
+ * Finds an inference for the same prompt (same de-identified context, template and model) that is still
+ * fresh: a stored good result is served without a model run; one still running is waited for.
+ */
+@Injectable()
+export class InferenceReuse {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
+  ) {}
+
+  async find(model: string, promptHash: string, templateVersion: string, now: Date): Promise<Reusable> {
+    if (this.config.RESULT_FRESH_MS === 0) return { kind: 'none' };
+    const candidates = await this.dataSource.getRepository(InferenceRequestEntity).find({
+      where: {
+        model,
+        promptHash,
+        templateVersion,
+        status: In(['queued', 'running', 'completed']),
+        createdAt: MoreThan(new Date(now.getTime() - this.config.RESULT_FRESH_MS)),
+      },
+      order: { createdAt: 'DESC' },
+      take: 3,
+    });
+    for (const c of candidates) {
+      if (c.status === 'completed') {
+        const result = await this.dataSource.getRepository(InferenceResultEntity).findOneBy({ requestId: c.requestId });
+        if (result?.outcome === 'ok') return { kind: 'result', requestId: c.requestId, result };
+      } else if (c.deadlineAt.getTime() > now.getTime()) {
+        return { kind: 'pending', requestId: c.requestId, deadlineAt: c.deadlineAt };
+      }
+    }
+    return { kind: 'none' };
+  }
+}
