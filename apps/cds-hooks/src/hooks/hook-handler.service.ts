@@ -49,7 +49,7 @@ export class HookHandler {
     const receivedAt = new Date();
     const answerBy = receivedAt.getTime() + (service.budgetMs ?? this.config.HOOK_DEADLINE_MS) - ANSWER_MARGIN_MS;
     const patientRef = `Patient/${context.patientId}`;
-    const data = await this.prefetch.gather({ service, hook, clientId: meta.clientId, requestId: meta.requestId, patientRef });
+    const data = await this.prefetch.gather({ service, hook, userId: context.userId, clientId: meta.clientId, requestId: meta.requestId, patientRef });
     const prompt = renderHookPrompt(service.hook, summarize(data, receivedAt, contextResources(context)));
     const model = this.config.INFERENCE_MODEL;
     const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, receivedAt);

@@ -1,6 +1,7 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { ClientRegistry } from '@app/clients';
+import { resolvePrefetch, type PrefetchFetchAudit } from '@app/fhir';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
@@ -11,14 +12,21 @@ export const CLIENT_REGISTRY = Symbol('CLIENT_REGISTRY');
 export interface PrefetchCall {
   readonly service: CdsServiceDefinition;
   readonly hook: HookRequest;
+  readonly userId: string;
   readonly clientId: string | undefined;
   readonly requestId: string;
   readonly patientRef: string;
 }
 
-/** Gathers the data a service's prompt needs: what the EHR prefetched, else from its FHIR server. */
+/**
+ * Gathers the data a service's prompt needs: what the EHR prefetched, and the gaps from its FHIR server,
+ * but only from a server allow-listed for the calling client (the request's `fhirServer` is untrusted).
+ * The access token is passed to the FHIR calls and nowhere else.
+ */
 @Injectable()
 export class PrefetchService {
+  private readonly logger = new Logger(PrefetchService.name);
+
   constructor(
     private readonly audit: AuditWriter,
     @Inject(CLIENT_REGISTRY) private readonly registry: ClientRegistry | null,
@@ -26,27 +34,57 @@ export class PrefetchService {
   ) {}
 
   async gather(call: PrefetchCall): Promise<Record<string, unknown>> {
-    const data = call.hook.prefetch ?? {};
-    const missing = call.service.requiredPrefetch.filter((k) => data[k] === undefined || data[k] === null);
-    if (missing.length > 0) {
-      await this.refuse(call, 'prefetch_unavailable');
-      throw new HookException(HttpStatus.PRECONDITION_FAILED, [
-        ...missing.map((k) => ({ code: 'incomplete' as const, diagnostics: `required prefetch "${k}" could not be obtained`, expression: `prefetch.${k}` })),
-      ]);
+    const { hook, service } = call;
+    const fhirServerAllowed =
+      hook.fhirServer !== undefined && call.clientId !== undefined && this.registry?.allowsFhirServer(call.clientId, hook.fhirServer) === true;
+    const resolved = await resolvePrefetch({
+      templates: service.prefetch,
+      hookContext: hook.context,
+      userId: call.userId,
+      ...(hook.prefetch ? { prefetch: hook.prefetch } : {}),
+      ...(hook.fhirServer ? { fhirServer: hook.fhirServer } : {}),
+      ...(hook.fhirAuthorization ? { accessToken: hook.fhirAuthorization.access_token } : {}),
+      fhirServerAllowed,
+      timeoutMs: this.config.FHIR_TIMEOUT_MS,
+      maxPages: this.config.FHIR_MAX_PAGES,
+    });
+    for (const fetch of resolved.audit) await this.recordFetch(call, fetch);
+    if (hook.fhirServer && !fhirServerAllowed && resolved.unavailable.length > 0) {
+      this.logger.warn(`fhirServer of request ${call.requestId} is not allow-listed for client ${call.clientId ?? '(none)'}; nothing fetched`);
     }
-    return data;
+    const missing = service.requiredPrefetch
+      .filter((k) => !(k in resolved.data))
+      .map((k) => ({ key: k, reason: resolved.unavailable.find((u) => u.key === k)?.reason ?? 'missing' }));
+    if (missing.length > 0) {
+      await this.audit.record({
+        action: 'hook.refused',
+        outcome: 'refused',
+        service: 'cds-hooks',
+        clientId: call.clientId ?? null,
+        patientRef: call.patientRef,
+        requestId: call.requestId,
+        hookInstance: hook.hookInstance,
+        detail: { serviceId: service.id, reason: 'prefetch_unavailable', keys: missing.map((m) => `${m.key}:${m.reason}`).join(',') },
+      });
+      throw new HookException(
+        HttpStatus.PRECONDITION_FAILED,
+        missing.map((m) => ({ code: 'incomplete' as const, diagnostics: `required prefetch "${m.key}" could not be obtained (${m.reason})`, expression: `prefetch.${m.key}` })),
+      );
+    }
+    return resolved.data;
   }
 
-  private async refuse(call: PrefetchCall, reason: string): Promise<void> {
+  /** One FHIR call, shaped like IHE BALP Read / Query: which resource type and how it went, no query values. */
+  private async recordFetch(call: PrefetchCall, fetch: PrefetchFetchAudit): Promise<void> {
     await this.audit.record({
-      action: 'hook.refused',
-      outcome: 'refused',
+      action: fetch.interaction === 'read' ? 'fhir.read' : 'fhir.search',
+      outcome: fetch.outcome === 'success' ? 'success' : 'failure',
       service: 'cds-hooks',
       clientId: call.clientId ?? null,
       patientRef: call.patientRef,
       requestId: call.requestId,
       hookInstance: call.hook.hookInstance,
-      detail: { serviceId: call.service.id, reason },
+      detail: { serviceId: call.service.id, prefetchKey: fetch.key, resourceType: fetch.resourceType, result: fetch.outcome, pages: fetch.pages },
     });
   }
 }

@@ -1,4 +1,12 @@
 import { InitialSchema1764090000000 } from './1764090000000-initial-schema';
+import { CardsFeedbackReuse1764100000000 } from './1764100000000-cards-feedback-reuse';
+import { GatewayAuth1764200000000 } from './1764200000000-gateway-auth';
+import { InferenceRecordColumns1764310000000 } from './1764310000000-inference-record-columns';
 
 /** Every migration, in order. Add new ones at the end. */
-export const allMigrations = [InitialSchema1764090000000];
+export const allMigrations = [
+  InitialSchema1764090000000,
+  CardsFeedbackReuse1764100000000,
+  GatewayAuth1764200000000,
+  InferenceRecordColumns1764310000000,
+];

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLIENT_ID_HEADER } from '@app/clients';
+import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
+import { cdsResponseProblems } from '../support/cds-conformance';
+import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
+import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
+import { prefetchFromSynthea } from '../support/synthea';
+
+const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
+const DAISEY = 'Daisey_Johns_e916a083-8ee6-4df8-acbe-b711fa791253.json';
+const CHRISTIN = 'Christin_Stiedemann_fc6aaaa5-0461-420d-b96c-ebeacc303b51.json';
+const TOKEN = `fhir-token-${randomUUID()}`;
+const FHIR_TIMEOUT_MS = 500;
+
+type Json = Record<string, unknown>;
+
+/** Prefetch gaps are filled from a real FHIR REST server (Medplum router, Synthea data), only when allow-listed. */
+describe('cds-hooks FHIR fallback', () => {
+  let db: TestDatabase;
+  let fhir: FhirTestServer;
+  let stack: LocalStack;
+  const dir = mkdtempSync(join(tmpdir(), 'meditron-clients-'));
+
+  beforeAll(async () => {
+    fhir = await startFhirServer({ fixtures: [DIRK, DAISEY, CHRISTIN], requireBearer: TOKEN, pageSize: 5 });
+    const clientsFile = join(dir, 'ehr-clients.json');
+    writeFileSync(clientsFile, JSON.stringify({ clients: [{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] }] }));
+    db = await createTestDatabase('e2e_fhir_fallback');
+    stack = await startLocalStack({
+      env: {
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
+        GATEWAY_PORT: '0',
+        CDS_HOOKS_PORT: '0',
+        INFERENCE_PROXY_PORT: '0',
+        DATABASE_URL: db.url,
+        EHR_CLIENTS_FILE: clientsFile,
+        FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS),
+        FHIR_MAX_PAGES: '20',
+      },
+      modelDoublePort: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await fhir?.close();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function hook(fixture: string, opts: { prefetch?: (full: Json) => Json; fhirServer?: string; clientId?: string } = {}) {
+    const { patientId, prefetch } = prefetchFromSynthea(fixture);
+    const body = {
+      hook: 'patient-view',
+      hookInstance: randomUUID(),
+      fhirServer: opts.fhirServer ?? fhir.baseUrl,
+      fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'meditron' },
+      context: { userId: 'Practitioner/example', patientId },
+      ...(opts.prefetch ? { prefetch: opts.prefetch(prefetch) } : {}),
+    };
+    const before = fhir.requests().length;
+    const started = Date.now();
+    const res = await fetch(`${stack.cdsHooksUrl}/cds-services/meditron-patient-view`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: opts.clientId ?? 'e2e-ehr' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Json, ms: Date.now() - started, fhirCalls: fhir.requests().slice(before), hookInstance: body.hookInstance, patientId };
+  }
+
+  it('fetches nothing when the EHR prefetched everything', async () => {
+    const res = await hook(DIRK, { prefetch: (p) => ({ ...p, allergies: { resourceType: 'Bundle', type: 'searchset', total: 0 }, observations: { resourceType: 'Bundle', type: 'searchset', total: 0 } }) });
+    expect(res.status).toBe(200);
+    expect(cdsResponseProblems(res.json)).toEqual([]);
+    expect(res.fhirCalls).toEqual([]);
+  });
+
+  it('fetches only the missing keys, with the hook bearer token, and audits each FHIR call like BALP Read/Query', async () => {
+    const res = await hook(DAISEY, { prefetch: (p) => ({ patient: p.patient, conditions: p.conditions }) });
+    expect(res.status).toBe(200);
+    expect(cdsResponseProblems(res.json)).toEqual([]);
+    const types = [...new Set(res.fhirCalls.map((c) => c.path.split('?')[0]))].sort();
+    expect(types).toEqual(['AllergyIntolerance', 'MedicationRequest', 'Observation']);
+    expect(res.fhirCalls.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    const audit = await queryRows<{ action: string; outcome: string; detail: Json }>(db.url, `SELECT action, outcome, detail FROM audit_events WHERE hook_instance = $1 AND action LIKE 'fhir.%' ORDER BY id`, [res.hookInstance]);
+    expect(audit.map((a) => `${a.action}:${a.outcome}:${String(a.detail.resourceType)}`).sort()).toEqual([
+      'fhir.search:success:AllergyIntolerance',
+      'fhir.search:success:MedicationRequest',
+      'fhir.search:success:Observation',
+    ]);
+  });
+
+  it('fetches everything when there is no prefetch, following paged searches', async () => {
+    const res = await hook(DIRK);
+    expect(res.status).toBe(200);
+    expect((res.json.cards as unknown[]).length).toBeGreaterThan(0);
+    expect(res.fhirCalls.some((c) => c.path.startsWith('Patient/'))).toBe(true);
+    expect(res.fhirCalls.some((c) => c.path.includes('_offset='))).toBe(true);
+  });
+
+  it('refuses to call a fhirServer that is not allow-listed for the client: 412, nothing fetched', async () => {
+    const res = await hook(DIRK, { fhirServer: 'http://169.254.169.254/latest/meta-data' });
+    expect(res.status).toBe(412);
+    expect(res.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [expect.objectContaining({ code: 'incomplete', expression: ['prefetch.patient'] })] });
+    expect(res.fhirCalls).toEqual([]);
+    const other = await hook(DIRK, { clientId: 'some-other-ehr' });
+    expect(other.status).toBe(412);
+    expect(other.fhirCalls).toEqual([]);
+  });
+
+  it('answers 412 when the FHIR server is down, and in bounded time when it is slow', async () => {
+    fhir.setDown(true);
+    try {
+      expect((await hook(CHRISTIN)).status).toBe(412);
+    } finally {
+      fhir.setDown(false);
+    }
+    fhir.setLatency(FHIR_TIMEOUT_MS * 4);
+    try {
+      const slow = await hook(CHRISTIN);
+      expect(slow.status).toBe(412);
+      expect(slow.ms).toBeLessThan(FHIR_TIMEOUT_MS * 3);
+    } finally {
+      fhir.setLatency(0);
+    }
+  });
+
+  it('never stores the access token', async () => {
+    const tables = ['audit_events', 'hook_invocations', 'inference_requests', 'inference_results', 'feedback'];
+    for (const table of tables) {
+      const rows = await queryRows(db.url, `SELECT 1 FROM ${table} t WHERE row_to_json(t)::text LIKE $1`, [`%${TOKEN}%`]);
+      expect({ table, rows }).toEqual({ table, rows: [] });
+    }
+  });
+});
