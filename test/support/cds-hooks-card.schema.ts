@@ -25,10 +25,39 @@ const cardSchema = {
         },
       },
     },
-    suggestions: { type: 'array' },
+    suggestions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['label'],
+        properties: {
+          label: { type: 'string', minLength: 1 },
+          uuid: { type: 'string' },
+          isRecommended: { type: 'boolean' },
+          actions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['type', 'description'],
+              properties: { type: { enum: ['create', 'update', 'delete'] }, description: { type: 'string' }, resource: { type: 'object', required: ['resourceType'] }, resourceId: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
     selectionBehavior: { enum: ['at-most-one', 'any'] },
-    overrideReasons: { type: 'array' },
-    links: { type: 'array' },
+    overrideReasons: {
+      type: 'array',
+      items: { type: 'object', required: ['code', 'display'], properties: { code: { type: 'string' }, system: { type: 'string' }, display: { type: 'string', minLength: 1 } } },
+    },
+    links: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['label', 'url', 'type'],
+        properties: { label: { type: 'string' }, url: { type: 'string' }, type: { enum: ['absolute', 'smart'] }, appContext: { type: 'string' } },
+      },
+    },
   },
 } as const;
 

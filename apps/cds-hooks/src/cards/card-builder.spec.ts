@@ -20,6 +20,8 @@ describe('buildCards', () => {
       expect(card.source.label).toBe('meditron-70b (AI-generated)');
       expect(card.source.topic?.code).toBe('ai-generated');
       expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(card.overrideReasons?.map((r) => r.code)).toEqual(['not-relevant', 'already-addressed', 'incorrect']);
+      expect(card.overrideReasons?.every((r) => r.display.length > 0)).toBe(true);
     }
     expect(cards[0]!.uuid).not.toBe(cards[1]!.uuid);
   });
