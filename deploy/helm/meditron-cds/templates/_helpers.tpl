@@ -1,0 +1,244 @@
+{{/* Names ------------------------------------------------------------------ */}}
+
+{{- define "meditron-cds.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* `<release>-<chart>`, or the release name alone when it already contains the chart name. */}}
+{{- define "meditron-cds.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of one component's objects. Usage: include "meditron-cds.componentName" (list $ "gateway") */}}
+{{- define "meditron-cds.componentName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "meditron-cds.fullname" $root | trunc 50 | trimSuffix "-") (index . 1) -}}
+{{- end -}}
+
+{{- define "meditron-cds.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels ----------------------------------------------------------------- */}}
+
+{{/* Selector labels: name, instance and component only (immutable on Deployments). Usage: (list $ "gateway") */}}
+{{- define "meditron-cds.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "meditron-cds.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* All labels of a component's objects. Usage: (list $ "gateway") */}}
+{{- define "meditron-cds.labels" -}}
+{{- $root := index . 0 -}}
+{{ include "meditron-cds.selectorLabels" . }}
+helm.sh/chart: {{ include "meditron-cds.chart" $root }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+app.kubernetes.io/part-of: meditron-cds
+{{- with $root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Images ----------------------------------------------------------------- */}}
+
+{{/* `registry/repository:tag` or `@digest`; global.imageRegistry wins. Usage: (list $ .Values.image) */}}
+{{- define "meditron-cds.imageRef" -}}
+{{- $root := index . 0 -}}
+{{- $image := index . 1 -}}
+{{- $registry := default $image.registry $root.Values.global.imageRegistry -}}
+{{- $tag := default $root.Chart.AppVersion $image.tag | toString -}}
+{{- if eq $tag "latest" -}}
+{{- fail (printf "image %s: the tag `latest` is not allowed; pin a version" $image.repository) -}}
+{{- end -}}
+{{- $repo := ternary (printf "%s/%s" $registry $image.repository) $image.repository (ne $registry "") -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $repo $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "meditron-cds.imagePullSecrets" -}}
+{{- with .Values.global.imagePullSecrets }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Pods ------------------------------------------------------------------- */}}
+
+{{- define "meditron-cds.serviceAccountName" -}}
+{{- $root := index . 0 -}}
+{{- $values := index . 1 -}}
+{{- if $values.serviceAccount.create -}}
+{{- default (include "meditron-cds.componentName" (list $root (index . 2))) $values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" $values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Zone and hostname spread of one component. Usage: (list $ "gateway") */}}
+{{- define "meditron-cds.topologySpreadConstraints" -}}
+{{- $root := index . 0 -}}
+topologySpreadConstraints:
+{{- range list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
+  - maxSkew: {{ $root.Values.topologySpread.maxSkew }}
+    topologyKey: {{ . }}
+    whenUnsatisfiable: {{ $root.Values.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "meditron-cds.selectorLabels" (list $root (index $ 1)) | nindent 8 }}
+{{- end }}
+{{- end -}}
+
+{{/* Health probes of an app container on its `http` port. */}}
+{{- define "meditron-cds.probes" -}}
+startupProbe:
+  httpGet: { path: /health/live, port: http }
+  {{- toYaml .Values.probes.startup | nindent 2 }}
+livenessProbe:
+  httpGet: { path: /health/live, port: http }
+  {{- toYaml .Values.probes.liveness | nindent 2 }}
+readinessProbe:
+  httpGet: { path: /health/ready, port: http }
+  {{- toYaml .Values.probes.readiness | nindent 2 }}
+{{- end -}}
+
+{{/* Service URLs and environment --------------------------------------------- */}}
+
+{{- define "meditron-cds.cdsHooksUrl" -}}
+{{- printf "http://%s:%d" (include "meditron-cds.componentName" (list . "cds-hooks")) (int .Values.cdsHooks.port) -}}
+{{- end -}}
+
+{{/* Service name of the model pool (`<fullname>-vllm` or `<fullname>-tgi`). */}}
+{{- define "meditron-cds.modelPoolName" -}}
+{{- include "meditron-cds.componentName" (list . .Values.modelPool.engine) -}}
+{{- end -}}
+
+{{/* INFERENCE_BACKENDS: the explicit list, else the chart's pool, else empty (the proxy then refuses to start and says why). */}}
+{{- define "meditron-cds.inferenceBackends" -}}
+{{- if .Values.inferenceProxy.backends -}}
+{{- .Values.inferenceProxy.backends -}}
+{{- else if .Values.modelPool.enabled -}}
+{{- printf "%s=http://%s:8000/v1" .Values.modelPool.engine (include "meditron-cds.modelPoolName" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* DATABASE_URL from the existing Secret (never a plain value). */}}
+{{- define "meditron-cds.databaseEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "database.existingSecret is required" .Values.database.existingSecret }}
+      key: {{ .Values.database.urlKey }}
+{{- end -}}
+
+{{/* Kafka SASL credentials from the existing Secret. */}}
+{{- define "meditron-cds.kafkaSecretEnv" -}}
+{{- if .Values.kafka.sasl.enabled }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.sasl.existingSecret is required when kafka.sasl.enabled" .Values.kafka.sasl.existingSecret }}
+      key: {{ .Values.kafka.sasl.usernameKey }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.kafka.sasl.existingSecret }}
+      key: {{ .Values.kafka.sasl.passwordKey }}
+{{- end }}
+{{- end -}}
+
+{{/* Non-secret Kafka settings, for a component ConfigMap. */}}
+{{- define "meditron-cds.kafkaConfig" -}}
+KAFKA_BROKERS: {{ required "kafka.brokers is required" .Values.kafka.brokers | quote }}
+KAFKA_SSL: {{ .Values.kafka.tls.enabled | quote }}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+KAFKA_SSL_CA_FILE: {{ printf "/etc/meditron/kafka-tls/%s" .Values.kafka.tls.caKey | quote }}
+{{- end }}
+{{- if .Values.kafka.sasl.enabled }}
+KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The Kafka CA bundle (volume and mount), when kafka.tls.existingSecret is set. */}}
+{{- define "meditron-cds.kafkaTlsVolume" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ .Values.kafka.tls.existingSecret }}
+    items:
+      - { key: {{ .Values.kafka.tls.caKey }}, path: {{ .Values.kafka.tls.caKey }} }
+{{- end }}
+{{- end -}}
+
+{{- define "meditron-cds.kafkaTlsMount" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- { name: kafka-tls, mountPath: /etc/meditron/kafka-tls, readOnly: true }
+{{- end }}
+{{- end -}}
+
+{{/* `NAME: value` map as container env entries. */}}
+{{- define "meditron-cds.extraEnv" -}}
+{{- range $name, $value := . }}
+- name: {{ $name }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy helpers ----------------------------------------------------- */}}
+
+{{- define "meditron-cds.netpol.dnsEgress" -}}
+- to:
+    - namespaceSelector: {{- toYaml .Values.networkPolicy.dns.namespaceSelector | nindent 8 }}
+      podSelector: {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 8 }}
+  ports:
+    {{- range .Values.networkPolicy.dns.ports }}
+    - { protocol: UDP, port: {{ . }} }
+    - { protocol: TCP, port: {{ . }} }
+    {{- end }}
+{{- end -}}
+
+{{/* Egress to a `{to, ports}` block (Kafka, Postgres). Without `to`, only the ports are restricted. */}}
+{{- define "meditron-cds.netpol.peerEgress" -}}
+- ports:
+    {{- range .ports }}
+    - { protocol: TCP, port: {{ . }} }
+    {{- end }}
+  {{- with .to }}
+  to: {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* Egress to a `[{cidr, ports}]` list (FHIR servers, external model servers). */}}
+{{- define "meditron-cds.netpol.cidrEgress" -}}
+{{- range . }}
+- to:
+    - ipBlock: { cidr: {{ .cidr }} }
+  ports:
+    {{- range .ports }}
+    - { protocol: TCP, port: {{ . }} }
+    {{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "meditron-cds.netpol.monitoringIngress" -}}
+- from:
+    - {{ toYaml .root.Values.networkPolicy.monitoring | nindent 6 | trim }}
+  ports:
+    - { protocol: TCP, port: {{ .port }} }
+{{- end -}}
