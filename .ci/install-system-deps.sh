@@ -5,7 +5,7 @@
 #   - librdkafka-dev, gcc, pkg-config: test/support/kafka-broker (librdkafka mock cluster)
 set -euo pipefail
 
-PACKAGES=(librdkafka-dev gcc pkg-config)
+PACKAGES=(librdkafka-dev gcc pkg-config chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

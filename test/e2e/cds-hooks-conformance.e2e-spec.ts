@@ -72,7 +72,13 @@ describe('cds-hooks conformance', () => {
     expect(res.status).toBe(200);
     expect(body.services.map((s) => s.hook).sort()).toEqual(Object.keys(HOOK_EXAMPLES).sort());
     for (const s of body.services) {
-      expect(s).toEqual({ id: expect.any(String), hook: expect.any(String), title: expect.stringContaining('AI-generated'), description: expect.any(String), prefetch: expect.objectContaining({ patient: 'Patient/{{context.patientId}}' }) });
+      expect(s).toEqual({
+        id: expect.any(String),
+        hook: expect.any(String),
+        title: expect.stringContaining('AI-generated'),
+        description: expect.any(String),
+        prefetch: expect.objectContaining({ patient: 'Patient/{{context.patientId}}' }),
+      });
     }
   });
 
@@ -93,13 +99,34 @@ describe('cds-hooks conformance', () => {
 
   it.each([
     ['an unknown service', '/cds-services/nope', () => hookRequest('patient-view'), 404, 'not-found'],
-    ['the wrong hook for the service', '/cds-services/meditron-order-sign', () => hookRequest('patient-view'), 400, 'invalid'],
-    ['order-select without selections', '/cds-services/meditron-order-select', () => ({ ...hookRequest('order-sign'), hook: 'order-select' }), 400, 'invalid'],
-    ['a missing required prefetch and no FHIR server', '/cds-services/meditron-patient-view', () => ({ ...hookRequest('patient-view'), prefetch: {} }), 412, 'incomplete'],
+    [
+      'the wrong hook for the service',
+      '/cds-services/meditron-order-sign',
+      () => hookRequest('patient-view'),
+      400,
+      'invalid',
+    ],
+    [
+      'order-select without selections',
+      '/cds-services/meditron-order-select',
+      () => ({ ...hookRequest('order-sign'), hook: 'order-select' }),
+      400,
+      'invalid',
+    ],
+    [
+      'a missing required prefetch and no FHIR server',
+      '/cds-services/meditron-patient-view',
+      () => ({ ...hookRequest('patient-view'), prefetch: {} }),
+      412,
+      'incomplete',
+    ],
   ])('refuses %s with an OperationOutcome', async (_name, path, body, status, code) => {
     const res = await call(path, body());
     expect(res.status).toBe(status);
-    expect(res.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [expect.objectContaining({ severity: 'error', code })] });
+    expect(res.json).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [expect.objectContaining({ severity: 'error', code })],
+    });
   });
 
   it('answers within its budget with no cards when the model is slow, then serves the late result without a second model run', async () => {
@@ -113,9 +140,21 @@ describe('cds-hooks conformance', () => {
       expect(first.json).toEqual({ cards: [] });
       expect(first.ms).toBeLessThan(BUDGET_MS + 400);
       const hookInstance = request.hookInstance as string;
-      const [invocation] = await queryRows<{ inference_request_id: string; status: string }>(db.url, `SELECT inference_request_id, status FROM hook_invocations WHERE hook_instance = $1`, [hookInstance]);
+      const [invocation] = await queryRows<{ inference_request_id: string; status: string }>(
+        db.url,
+        `SELECT inference_request_id, status FROM hook_invocations WHERE hook_instance = $1`,
+        [hookInstance],
+      );
       expect(invocation).toMatchObject({ status: 'answered_empty' });
-      await waitFor(async () => (await queryRows(db.url, `SELECT 1 FROM inference_results WHERE request_id = $1 AND outcome = 'ok'`, [invocation!.inference_request_id])).length === 1, 10_000);
+      await waitFor(
+        async () =>
+          (
+            await queryRows(db.url, `SELECT 1 FROM inference_results WHERE request_id = $1 AND outcome = 'ok'`, [
+              invocation!.inference_request_id,
+            ])
+          ).length === 1,
+        10_000,
+      );
 
       const second = await call('/cds-services/meditron-patient-view', { ...request, hookInstance: randomUUID() });
       expect(second.status).toBe(200);
@@ -130,15 +169,42 @@ describe('cds-hooks conformance', () => {
   it('stores feedback once, refuses unknown cards and malformed feedback', async () => {
     const res = await call('/cds-services/meditron-encounter-start', hookRequest('encounter-start', CHRISTIN));
     const card = (res.json.cards as Array<{ uuid: string }>)[0]!.uuid;
-    const feedback = { feedback: [{ card, outcome: 'overridden', overrideReason: { reason: { code: 'not-relevant', system: 'http://example.org/reasons', display: 'Not relevant' }, userComment: 'seen' }, outcomeTimestamp: '2026-11-25T10:00:00Z' }] };
+    const feedback = {
+      feedback: [
+        {
+          card,
+          outcome: 'overridden',
+          overrideReason: {
+            reason: { code: 'not-relevant', system: 'http://example.org/reasons', display: 'Not relevant' },
+            userComment: 'seen',
+          },
+          outcomeTimestamp: '2026-11-25T10:00:00Z',
+        },
+      ],
+    };
 
     expect((await call('/cds-services/meditron-encounter-start/feedback', feedback)).status).toBe(200);
     expect((await call('/cds-services/meditron-encounter-start/feedback', feedback)).status).toBe(200);
-    const rows = await queryRows<{ outcome: string; override_reason: Json; client_id: string }>(db.url, `SELECT outcome, override_reason, client_id FROM feedback WHERE card_uuid = $1`, [card]);
-    expect(rows).toEqual([{ outcome: 'overridden', override_reason: { reason: { code: 'not-relevant', system: 'http://example.org/reasons', display: 'Not relevant' }, userComment: 'seen' }, client_id: 'e2e-ehr' }]);
+    const rows = await queryRows<{ outcome: string; override_reason: Json; client_id: string }>(
+      db.url,
+      `SELECT outcome, override_reason, client_id FROM feedback WHERE card_uuid = $1`,
+      [card],
+    );
+    expect(rows).toEqual([
+      {
+        outcome: 'overridden',
+        override_reason: {
+          reason: { code: 'not-relevant', system: 'http://example.org/reasons', display: 'Not relevant' },
+          userComment: 'seen',
+        },
+        client_id: 'e2e-ehr',
+      },
+    ]);
 
     const unknownCard = randomUUID();
-    const unknown = await call('/cds-services/meditron-encounter-start/feedback', { feedback: [{ card: unknownCard, outcome: 'accepted', outcomeTimestamp: '2026-11-25T10:00:00Z' }] });
+    const unknown = await call('/cds-services/meditron-encounter-start/feedback', {
+      feedback: [{ card: unknownCard, outcome: 'accepted', outcomeTimestamp: '2026-11-25T10:00:00Z' }],
+    });
     expect(unknown.status).toBe(404);
     expect(JSON.stringify(unknown.json)).toContain(unknownCard);
     expect(await queryRows(db.url, `SELECT 1 FROM feedback WHERE card_uuid = $1`, [unknownCard])).toEqual([]);
@@ -146,18 +212,30 @@ describe('cds-hooks conformance', () => {
     const wrongService = await call('/cds-services/meditron-patient-view/feedback', feedback);
     expect(wrongService.status).toBe(404);
 
-    const malformed = await call('/cds-services/meditron-encounter-start/feedback', { feedback: [{ card, outcome: 'ignored', outcomeTimestamp: 'yesterday' }] });
+    const malformed = await call('/cds-services/meditron-encounter-start/feedback', {
+      feedback: [{ card, outcome: 'ignored', outcomeTimestamp: 'yesterday' }],
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.json).toMatchObject({ resourceType: 'OperationOutcome' });
 
-    const audit = await queryRows<{ action: string; n: string }>(db.url, `SELECT action, count(*)::text AS n FROM audit_events WHERE action LIKE 'feedback.%' GROUP BY action ORDER BY action`);
-    expect(audit).toEqual([{ action: 'feedback.received', n: '2' }, { action: 'feedback.refused', n: '3' }]);
+    const audit = await queryRows<{ action: string; n: string }>(
+      db.url,
+      `SELECT action, count(*)::text AS n FROM audit_events WHERE action LIKE 'feedback.%' GROUP BY action ORDER BY action`,
+    );
+    expect(audit).toEqual([
+      { action: 'feedback.received', n: '2' },
+      { action: 'feedback.refused', n: '3' },
+    ]);
   });
 
   it('accepts the spec feedback examples for a card it returned', async () => {
     const res = await call('/cds-services/meditron-encounter-discharge', hookRequest('encounter-discharge', CHRISTIN));
     const card = (res.json.cards as Array<{ uuid: string }>)[0]!.uuid;
-    for (const file of ['spec2.0.1_feedback-accepted.json', 'spec2.0.1_feedback-overridden-no-reason.json', 'spec2.0.1_feedback-overridden-with-reason.json']) {
+    for (const file of [
+      'spec2.0.1_feedback-accepted.json',
+      'spec2.0.1_feedback-overridden-no-reason.json',
+      'spec2.0.1_feedback-overridden-with-reason.json',
+    ]) {
       const example = specExample(file) as { feedback: Array<Json> };
       const body = { feedback: example.feedback.map((f) => ({ ...f, card })) };
       const out = await call('/cds-services/meditron-encounter-discharge/feedback', body);

@@ -27,7 +27,10 @@ describe('cds-hooks FHIR fallback', () => {
   beforeAll(async () => {
     fhir = await startFhirServer({ fixtures: [DIRK, DAISEY, CHRISTIN], requireBearer: TOKEN, pageSize: 5 });
     const clientsFile = join(dir, 'ehr-clients.json');
-    writeFileSync(clientsFile, JSON.stringify({ clients: [{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] }] }));
+    writeFileSync(
+      clientsFile,
+      JSON.stringify({ clients: [{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] }] }),
+    );
     db = await createTestDatabase('e2e_fhir_fallback');
     stack = await startLocalStack({
       env: {
@@ -51,13 +54,22 @@ describe('cds-hooks FHIR fallback', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function hook(fixture: string, opts: { prefetch?: (full: Json) => Json; fhirServer?: string; clientId?: string } = {}) {
+  async function hook(
+    fixture: string,
+    opts: { prefetch?: (full: Json) => Json; fhirServer?: string; clientId?: string } = {},
+  ) {
     const { patientId, prefetch } = prefetchFromSynthea(fixture);
     const body = {
       hook: 'patient-view',
       hookInstance: randomUUID(),
       fhirServer: opts.fhirServer ?? fhir.baseUrl,
-      fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'meditron' },
+      fhirAuthorization: {
+        access_token: TOKEN,
+        token_type: 'Bearer',
+        expires_in: 300,
+        scope: 'user/*.read',
+        subject: 'meditron',
+      },
       context: { userId: 'Practitioner/example', patientId },
       ...(opts.prefetch ? { prefetch: opts.prefetch(prefetch) } : {}),
     };
@@ -68,11 +80,24 @@ describe('cds-hooks FHIR fallback', () => {
       headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: opts.clientId ?? 'e2e-ehr' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, json: (await res.json()) as Json, ms: Date.now() - started, fhirCalls: fhir.requests().slice(before), hookInstance: body.hookInstance, patientId };
+    return {
+      status: res.status,
+      json: (await res.json()) as Json,
+      ms: Date.now() - started,
+      fhirCalls: fhir.requests().slice(before),
+      hookInstance: body.hookInstance,
+      patientId,
+    };
   }
 
   it('fetches nothing when the EHR prefetched everything', async () => {
-    const res = await hook(DIRK, { prefetch: (p) => ({ ...p, allergies: { resourceType: 'Bundle', type: 'searchset', total: 0 }, observations: { resourceType: 'Bundle', type: 'searchset', total: 0 } }) });
+    const res = await hook(DIRK, {
+      prefetch: (p) => ({
+        ...p,
+        allergies: { resourceType: 'Bundle', type: 'searchset', total: 0 },
+        observations: { resourceType: 'Bundle', type: 'searchset', total: 0 },
+      }),
+    });
     expect(res.status).toBe(200);
     expect(cdsResponseProblems(res.json)).toEqual([]);
     expect(res.fhirCalls).toEqual([]);
@@ -85,7 +110,11 @@ describe('cds-hooks FHIR fallback', () => {
     const types = [...new Set(res.fhirCalls.map((c) => c.path.split('?')[0]))].sort();
     expect(types).toEqual(['AllergyIntolerance', 'MedicationRequest', 'Observation']);
     expect(res.fhirCalls.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
-    const audit = await queryRows<{ action: string; outcome: string; detail: Json }>(db.url, `SELECT action, outcome, detail FROM audit_events WHERE hook_instance = $1 AND action LIKE 'fhir.%' ORDER BY id`, [res.hookInstance]);
+    const audit = await queryRows<{ action: string; outcome: string; detail: Json }>(
+      db.url,
+      `SELECT action, outcome, detail FROM audit_events WHERE hook_instance = $1 AND action LIKE 'fhir.%' ORDER BY id`,
+      [res.hookInstance],
+    );
     expect(audit.map((a) => `${a.action}:${a.outcome}:${String(a.detail.resourceType)}`).sort()).toEqual([
       'fhir.search:success:AllergyIntolerance',
       'fhir.search:success:MedicationRequest',
@@ -104,7 +133,10 @@ describe('cds-hooks FHIR fallback', () => {
   it('refuses to call a fhirServer that is not allow-listed for the client: 412, nothing fetched', async () => {
     const res = await hook(DIRK, { fhirServer: 'http://169.254.169.254/latest/meta-data' });
     expect(res.status).toBe(412);
-    expect(res.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [expect.objectContaining({ code: 'incomplete', expression: ['prefetch.patient'] })] });
+    expect(res.json).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [expect.objectContaining({ code: 'incomplete', expression: ['prefetch.patient'] })],
+    });
     expect(res.fhirCalls).toEqual([]);
     const other = await hook(DIRK, { clientId: 'some-other-ehr' });
     expect(other.status).toBe(412);
@@ -131,7 +163,9 @@ describe('cds-hooks FHIR fallback', () => {
   it('never stores the access token', async () => {
     const tables = ['audit_events', 'hook_invocations', 'inference_requests', 'inference_results', 'feedback'];
     for (const table of tables) {
-      const rows = await queryRows(db.url, `SELECT 1 FROM ${table} t WHERE row_to_json(t)::text LIKE $1`, [`%${TOKEN}%`]);
+      const rows = await queryRows(db.url, `SELECT 1 FROM ${table} t WHERE row_to_json(t)::text LIKE $1`, [
+        `%${TOKEN}%`,
+      ]);
       expect({ table, rows }).toEqual({ table, rows: [] });
     }
   });

@@ -11,7 +11,12 @@ describe('walking skeleton, embedded single-process mode', () => {
 
   beforeAll(async () => {
     stack = await startLocalStack({
-      env: { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error', GATEWAY_PORT: '0', CDS_HOOKS_PORT: '0', INFERENCE_PROXY_PORT: '0' },
+      env: {
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
+        GATEWAY_PORT: '0',
+        CDS_HOOKS_PORT: '0',
+        INFERENCE_PROXY_PORT: '0',
+      },
       dataDir,
       modelDoublePort: 0,
     });

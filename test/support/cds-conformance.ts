@@ -21,7 +21,9 @@ function emptyValuePaths(value: unknown, path: string, out: string[]): void {
 export function cdsResponseProblems(json: unknown): string[] {
   const problems: string[] = [];
   if (!validateCdsResponse(json)) {
-    problems.push(...(validateCdsResponse.errors ?? []).map((e) => `schema ${e.instancePath || '$'} ${e.message ?? ''}`));
+    problems.push(
+      ...(validateCdsResponse.errors ?? []).map((e) => `schema ${e.instancePath || '$'} ${e.message ?? ''}`),
+    );
     return problems;
   }
   emptyValuePaths(json, '$', problems);
@@ -29,11 +31,13 @@ export function cdsResponseProblems(json: unknown): string[] {
   const uuids = new Set<string>();
   cards.forEach((card, i) => {
     const uuid = card.uuid;
-    if (typeof uuid !== 'string' || !/^[0-9a-f-]{36}$/i.test(uuid)) problems.push(`cards[${i}].uuid missing or not a uuid`);
+    if (typeof uuid !== 'string' || !/^[0-9a-f-]{36}$/i.test(uuid))
+      problems.push(`cards[${i}].uuid missing or not a uuid`);
     else if (uuids.has(uuid)) problems.push(`cards[${i}].uuid repeated`);
     else uuids.add(uuid);
     const label = (card.source as { label?: unknown } | undefined)?.label;
-    if (typeof label !== 'string' || !/AI-generated/.test(label)) problems.push(`cards[${i}].source.label does not say AI-generated`);
+    if (typeof label !== 'string' || !/AI-generated/.test(label))
+      problems.push(`cards[${i}].source.label does not say AI-generated`);
   });
   return problems.map((p) => (p.startsWith('$') ? `empty optional field at ${p}` : p));
 }

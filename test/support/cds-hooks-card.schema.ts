@@ -39,7 +39,12 @@ const cardSchema = {
             items: {
               type: 'object',
               required: ['type', 'description'],
-              properties: { type: { enum: ['create', 'update', 'delete'] }, description: { type: 'string' }, resource: { type: 'object', required: ['resourceType'] }, resourceId: { type: 'string' } },
+              properties: {
+                type: { enum: ['create', 'update', 'delete'] },
+                description: { type: 'string' },
+                resource: { type: 'object', required: ['resourceType'] },
+                resourceId: { type: 'string' },
+              },
             },
           },
         },
@@ -48,14 +53,23 @@ const cardSchema = {
     selectionBehavior: { enum: ['at-most-one', 'any'] },
     overrideReasons: {
       type: 'array',
-      items: { type: 'object', required: ['code', 'display'], properties: { code: { type: 'string' }, system: { type: 'string' }, display: { type: 'string', minLength: 1 } } },
+      items: {
+        type: 'object',
+        required: ['code', 'display'],
+        properties: { code: { type: 'string' }, system: { type: 'string' }, display: { type: 'string', minLength: 1 } },
+      },
     },
     links: {
       type: 'array',
       items: {
         type: 'object',
         required: ['label', 'url', 'type'],
-        properties: { label: { type: 'string' }, url: { type: 'string' }, type: { enum: ['absolute', 'smart'] }, appContext: { type: 'string' } },
+        properties: {
+          label: { type: 'string' },
+          url: { type: 'string' },
+          type: { enum: ['absolute', 'smart'] },
+          appContext: { type: 'string' },
+        },
       },
     },
   },

@@ -1,16 +1,20 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startCdsHooks } from '../../apps/cds-hooks/src/bootstrap';
 import { loadCdsHooksConfig } from '../../apps/cds-hooks/src/cds-hooks.config';
 import { connectCdsHooks } from '../../apps/cds-hooks/src/runtime';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { connectGateway } from '../../apps/gateway/src/runtime';
 import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
 import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
 import { connectInferenceProxy } from '../../apps/inference-proxy/src/runtime';
+import { ClientTableStore } from '@app/clients';
 import type { BackendTarget, Env } from '@app/config';
 import { runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
+import { defaultDevClientDir, devClientRegistration, ensureDevEhrClient, type DevEhrClient } from './dev-ehr-client';
 
 export interface LocalStackOptions {
   readonly env: Env;
@@ -20,6 +24,8 @@ export interface LocalStackOptions {
   readonly modelDoublePort?: number;
   /** Bind address of the two internal apps (the gateway binds BIND_HOST, default 127.0.0.1 locally). */
   readonly host?: string;
+  /** Where the development EHR client's key pair lives (default `.local/dev-ehr-client`, or DEV_EHR_CLIENT_DIR). */
+  readonly devClientDir?: string;
 }
 
 export interface LocalStack {
@@ -27,6 +33,10 @@ export interface LocalStack {
   readonly cdsHooksUrl: string;
   readonly inferenceProxyUrl: string;
   readonly databaseUrl: string;
+  /** PUBLIC_BASE_URL of the gateway: the base of every JWT `aud`. */
+  readonly publicBaseUrl: string;
+  /** The registered development EHR client (`local-dev-ehr`) and its signing key. */
+  readonly devEhrClient: DevEhrClient;
   readonly modelDouble: ModelDouble | undefined;
   readonly mode: {
     readonly database: 'embedded' | 'external';
@@ -94,8 +104,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const cds = await startCdsHooks(cdsOwned.runtime, host);
     cleanups.push(() => cds.close());
 
-    const gatewayConfig = loadGatewayConfig({ ...env, CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url });
-    const gateway = await startGateway(gatewayConfig, host);
+    // The JWT audience must name the port the gateway really listens on, so a random port is chosen up front.
+    const gatewayPort = env.GATEWAY_PORT === '0' ? String(await freePort(host)) : env.GATEWAY_PORT;
+    const gatewayConfig = loadGatewayConfig({
+      ...env,
+      ...pool,
+      ...(gatewayPort ? { GATEWAY_PORT: gatewayPort } : {}),
+      PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
+      CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url,
+    });
+    const gatewayOwned = await connectGateway(gatewayConfig, { databaseUrl });
+    cleanups.push(() => gatewayOwned.close());
+    const devEhrClient = await ensureDevEhrClient(
+      opts.devClientDir ?? defaultDevClientDir(),
+      gatewayConfig.PUBLIC_BASE_URL,
+    );
+    await new ClientTableStore(gatewayOwned.runtime.dataSource).upsert(devClientRegistration(devEhrClient));
+    const gateway = await startGateway(gatewayOwned.runtime, host);
     cleanups.push(() => gateway.close());
 
     return {
@@ -103,6 +128,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       cdsHooksUrl: cds.url,
       inferenceProxyUrl: proxy.url,
       databaseUrl,
+      publicBaseUrl: gatewayConfig.PUBLIC_BASE_URL,
+      devEhrClient,
       modelDouble,
       mode: {
         database: embedded ? 'embedded' : 'external',
@@ -115,4 +142,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await stop();
     throw e;
   }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -6,6 +6,8 @@ import { startLocalStack } from './local-stack';
 async function main(): Promise<void> {
   const stack = await startLocalStack({ env: process.env });
   const example = relative(process.cwd(), `${__dirname}/../../../tools/local-stack/example-patient-view.json`);
+  const devToken = relative(process.cwd(), `${__dirname}/../dev-token/main.js`);
+  const service = 'meditron-patient-view';
   const lines = [
     '',
     'Meditron CDS local stack is up.',
@@ -16,9 +18,18 @@ async function main(): Promise<void> {
     `  transport          ${stack.mode.transport === 'kafka' ? 'Kafka (KAFKA_BROKERS)' : 'in-process (set KAFKA_BROKERS for Kafka)'}`,
     `  model              ${stack.modelDouble ? `MODEL DOUBLE at ${stack.modelDouble.baseUrl} (a test double, not a model)` : 'INFERENCE_BACKENDS'}`,
     '',
+    `EHR client \`${stack.devEhrClient.clientId}\` (issuer ${stack.devEhrClient.issuer}) is registered; its key is in ${relative(process.cwd(), stack.devEhrClient.dir)}.`,
+    'Every call needs a fresh token (each jti is accepted once); this mints one inline.',
+    '',
     'Try a patient-view hook:',
-    `  curl -s -X POST ${stack.gatewayUrl}/cds-services/meditron-patient-view \\`,
+    `  curl -s -X POST ${stack.gatewayUrl}/cds-services/${service} \\`,
+    `    -H "Authorization: Bearer $(node ${devToken} ${service})" \\`,
     `    -H 'content-type: application/json' -d @${example}`,
+    '',
+    'Discovery:',
+    `  curl -s ${stack.gatewayUrl}/cds-services -H "Authorization: Bearer $(node ${devToken})"`,
+    '',
+    `API description: ${stack.gatewayUrl}/docs`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

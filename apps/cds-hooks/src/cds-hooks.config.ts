@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_PROFILES, type ModelProfile } from '@app/prompts';
 import { kafkaBrokers, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
 
 export const cdsHooksEnv = z.object({
@@ -7,6 +8,8 @@ export const cdsHooksEnv = z.object({
   KAFKA_BROKERS: kafkaBrokers.optional(),
   KAFKA_CLIENT_ID: z.string().default('meditron-cds-hooks'),
   INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
+  /** How to prompt the served model; by default guessed from INFERENCE_MODEL (llama-3 -> llama-3-meditron). */
+  MODEL_PROFILE: z.enum(['meditron-70b', 'llama-3-meditron']).optional(),
   /** Default response budget of a service (a service's `budgetMs` overrides it): past it the hook answers with no cards. */
   HOOK_DEADLINE_MS: positiveMs(4000),
   /** How long an inference may run in the background after its hook answered; its result serves the next call. */
@@ -29,6 +32,11 @@ export type CdsHooksConfig = z.infer<typeof cdsHooksEnv>;
 
 export function loadCdsHooksConfig(env: Env): CdsHooksConfig {
   return parseEnv('cds-hooks', cdsHooksEnv, env);
+}
+
+export function modelProfileOf(config: CdsHooksConfig): ModelProfile {
+  const id = config.MODEL_PROFILE ?? (/llama-?3/i.test(config.INFERENCE_MODEL) ? 'llama-3-meditron' : 'meditron-70b');
+  return MODEL_PROFILES[id];
 }
 
 export const CDS_HOOKS_CONFIG = Symbol('CDS_HOOKS_CONFIG');

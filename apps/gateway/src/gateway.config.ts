@@ -1,20 +1,76 @@
 import { z } from 'zod';
-import { httpUrl, logLevel, parseEnv, port, positiveMs, type Env } from '@app/config';
+import { parseAlgorithmList } from '@app/auth';
+import { httpUrl, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
 
-export const gatewayEnv = z.object({
-  GATEWAY_PORT: port(8080),
-  /** URL EHRs use to reach this gateway; the JWT `aud` check compares against it. */
-  PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
-  /** Where the cds-hooks app listens (cluster-internal). */
-  CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
-  /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
-  UPSTREAM_TIMEOUT_MS: positiveMs(8000),
-  BODY_LIMIT: z
+const algorithmList = (fallback: string) =>
+  z
     .string()
-    .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
-    .default('5mb'),
-  LOG_LEVEL: logLevel,
-});
+    .default(fallback)
+    .transform((raw, ctx) => {
+      try {
+        return parseAlgorithmList(raw);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : 'invalid' });
+        return z.NEVER;
+      }
+    });
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const commaList = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0),
+);
+
+export const gatewayEnv = z
+  .object({
+    GATEWAY_PORT: port(8080),
+    /** URL EHRs use to reach this gateway; the JWT `aud` check compares against it. */
+    PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
+    /** Where the cds-hooks app listens (cluster-internal). */
+    CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
+    /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
+    UPSTREAM_TIMEOUT_MS: positiveMs(8000),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
+      .default('5mb'),
+    JSON_MAX_DEPTH: positiveInt(64),
+    JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),
+    DATABASE_URL: postgresUrl.optional(),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** JSON registry of EHR clients, read alongside the `ehr_clients` table. */
+    EHR_CLIENTS_FILE: z.string().optional(),
+    EHR_CLIENTS_REFRESH_MS: positiveMs(30_000),
+    JWT_ALGORITHMS: algorithmList('ES384,RS384'),
+    JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(600).default(60),
+    JWT_MAX_LIFETIME_S: positiveInt(3600),
+    JWKS_CACHE_MAX_AGE_MS: positiveMs(600_000),
+    JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+    JWKS_TIMEOUT_MS: positiveMs(5000),
+    REPLAY_PURGE_MS: positiveMs(60_000),
+    RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
+    RATE_LIMIT_BURST: positiveInt(40),
+    CORS_ORIGINS: commaList.optional(),
+    STAFF_OIDC_ISSUER: z.string().min(1).optional(),
+    STAFF_OIDC_JWKS_URL: httpUrl.optional(),
+    STAFF_OIDC_AUDIENCE: z.string().min(1).optional(),
+    STAFF_ROLES_CLAIM: commaList.default(['roles', 'realm_access.roles']),
+    STAFF_OIDC_ALGORITHMS: algorithmList('RS256,ES256,RS384,ES384,PS256'),
+    LOG_LEVEL: logLevel,
+  })
+  .superRefine((cfg, ctx) => {
+    const staff = [cfg.STAFF_OIDC_ISSUER, cfg.STAFF_OIDC_JWKS_URL, cfg.STAFF_OIDC_AUDIENCE];
+    if (staff.some((v) => v !== undefined) && staff.some((v) => v === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_OIDC_ISSUER'],
+        message: 'set STAFF_OIDC_ISSUER, STAFF_OIDC_JWKS_URL and STAFF_OIDC_AUDIENCE together',
+      });
+    }
+  });
 
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 

@@ -3,6 +3,7 @@ import { assertSchemaCurrent, createDataSource } from '@app/database';
 import { createKafka, createProducer, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
 import type { InferenceProxyConfig } from './inference-proxy.config';
 import type { InferenceProxyRuntime } from './inference-proxy.module';
+import { ProxyMetrics } from './metrics/proxy-metrics';
 
 export interface OwnedProxyRuntime {
   readonly runtime: InferenceProxyRuntime;
@@ -20,9 +21,10 @@ export async function connectInferenceProxy(
   });
   await dataSource.initialize();
   await assertSchemaCurrent(dataSource);
+  const metrics = new ProxyMetrics();
   if (opts.bus) {
     return {
-      runtime: { config, backends: opts.backends, dataSource, source: opts.bus, resultSignal: opts.bus },
+      runtime: { config, backends: opts.backends, dataSource, source: opts.bus, resultSignal: opts.bus, metrics },
       close: async () => {
         await opts.bus?.stop();
         await dataSource.destroy();
@@ -41,7 +43,12 @@ export async function connectInferenceProxy(
     maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
   });
   await consumer.connect();
-  const source = new KafkaRequestSource(consumer, producer, config.INFERENCE_CONCURRENCY, config.KAFKA_HEARTBEAT_MS);
+  const source = new KafkaRequestSource(consumer, producer, {
+    // Requests running plus those waiting for a slot by priority; beyond that the partitions pause.
+    maxPending: config.INFERENCE_CONCURRENCY + config.INFERENCE_QUEUE_CAPACITY,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    onDeadLetter: () => metrics.deadLettered(),
+  });
   return {
     runtime: {
       config,
@@ -49,6 +56,7 @@ export async function connectInferenceProxy(
       dataSource,
       source,
       resultSignal: new PgResultSignal(dataSource, opts.databaseUrl),
+      metrics,
     },
     async close() {
       await source.stop();

@@ -1,27 +1,178 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AuditEventEntity } from '@app/database';
+import { batchInsert, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
+import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
+import { auditWriterOptionsFromEnv, type AuditWriterOptions } from './audit-writer.options';
+
+interface Pending {
+  readonly row: QueuedAuditRow;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export interface AuditWriterStats {
+  /** INSERT statements that committed. */
+  batches: number;
+  rows: number;
+  largestBatch: number;
+  /** INSERT statements that failed (each retried, or split when a row is bad). */
+  failedAttempts: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Writes audit events. For now one INSERT per event, awaited, so an event is durable before the call it
- * describes is answered; the batched, hash-chained writer replaces this behind the same interface.
+ * Group commit: record() queues the event and resolves once the multi-row INSERT holding it has committed, so an
+ * event is durable before the call it describes is answered, at the cost of at most `maxDelayMs` plus one INSERT.
+ * One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch stays queued and
+ * is retried with backoff; the queue is bounded and refuses with AUDIT_QUEUE_FULL rather than grow.
  */
-export class AuditWriter {
-  constructor(private readonly dataSource: DataSource) {}
+export class AuditWriter implements OnModuleDestroy {
+  private readonly logger = new Logger('AuditWriter');
+  private readonly opts: AuditWriterOptions;
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  private abandoned = false;
+  readonly stats: AuditWriterStats = { batches: 0, rows: 0, largestBatch: 0, failedAttempts: 0 };
 
-  async record(event: AuditRecord): Promise<void> {
-    await this.dataSource.getRepository(AuditEventEntity).insert({
-      recordedAt: new Date(),
-      action: event.action,
-      outcome: event.outcome,
-      service: event.service,
-      actor: event.actor ?? null,
-      clientId: event.clientId ?? null,
-      tenant: event.tenant ?? null,
-      patientRef: event.patientRef ?? null,
-      requestId: event.requestId ?? null,
-      hookInstance: event.hookInstance ?? null,
-      detail: event.detail ?? {},
+  constructor(
+    private readonly dataSource: DataSource,
+    opts: Partial<AuditWriterOptions> = {},
+  ) {
+    this.opts = { ...auditWriterOptionsFromEnv(process.env), ...opts };
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  record(event: AuditRecord): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed'));
+    }
+    if (this.queue.length >= this.opts.maxQueue) {
+      return Promise.reject(
+        new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ row: { ...event, recordedAt: new Date() }, resolve, reject });
+      this.schedule();
     });
   }
+
+  /** Writes everything queued, then refuses new events; what cannot be written in time is rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    void this.kick();
+    const deadline = sleep(this.opts.closeTimeoutMs).then(() => 'timeout' as const);
+    while (this.queue.length > 0) {
+      if ((await Promise.race([this.draining ?? this.kick(), deadline])) === 'timeout') break;
+    }
+    if (this.queue.length > 0) {
+      this.abandoned = true;
+      const left = this.queue.splice(0);
+      this.logger.error(`audit writer closed with ${left.length} events unwritten`);
+      const err = new AuditException(AuditExceptionCode.FLUSH_TIMEOUT, 'audit events not written before shutdown');
+      for (const p of left) p.reject(err);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  private schedule(): void {
+    if (this.draining) return; // the running drain picks new events up when its batch is done
+    if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) {
+      void this.kick();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => void this.kick(), this.opts.maxDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  private kick(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      // An event queued after the drain saw an empty queue, but before this ran, found `draining` still set.
+      if (this.queue.length > 0 && !this.abandoned) this.schedule();
+    });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    let failures = 0;
+    while (this.queue.length > 0 && !this.abandoned) {
+      const batch = this.queue.slice(0, this.opts.maxBatch);
+      try {
+        await this.write(batch);
+        failures = 0;
+      } catch (e) {
+        this.stats.failedAttempts++;
+        failures++;
+        const delay = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (failures - 1));
+        this.logger.warn(
+          `audit batch of ${batch.length} failed (attempt ${failures}, retry in ${delay} ms): ${describe(e)}`,
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Commits a batch; a bad row (data/constraint error) is isolated and rejected alone, the rest written. */
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      await this.insert(batch);
+      this.settle(batch);
+    } catch (e) {
+      if (!isPermanentRowError(e)) throw e;
+      this.stats.failedAttempts++;
+      for (const p of batch) {
+        try {
+          await this.insert([p]);
+          this.settle([p]);
+        } catch (rowError) {
+          if (!isPermanentRowError(rowError)) throw rowError;
+          this.stats.failedAttempts++;
+          this.remove([p]);
+          this.logger.error(`audit event ${p.row.action} refused by the database: ${describe(rowError)}`);
+          p.reject(rowError instanceof Error ? rowError : new Error(describe(rowError)));
+        }
+      }
+    }
+  }
+
+  private async insert(batch: Pending[]): Promise<void> {
+    const { sql, params } = batchInsert(batch.map((p) => p.row));
+    await this.dataSource.query(sql, params);
+    this.stats.batches++;
+    this.stats.rows += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+  }
+
+  private settle(batch: Pending[]): void {
+    this.remove(batch);
+    for (const p of batch) p.resolve();
+  }
+
+  private remove(batch: Pending[]): void {
+    for (const p of batch) {
+      const i = this.queue.indexOf(p);
+      if (i >= 0) this.queue.splice(i, 1);
+    }
+  }
+}
+
+/** Error text for logs: the driver's message and SQLSTATE, never parameters (they may hold patient references). */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return 'unknown error';
+  const raw = 'code' in e ? (e as { code: unknown }).code : undefined;
+  const code = typeof raw === 'string' ? ` (${raw})` : '';
+  return `${e.message.slice(0, 200)}${code}`;
 }

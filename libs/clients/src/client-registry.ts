@@ -12,6 +12,10 @@ export class ClientRegistry {
 
   constructor(readonly clients: ReadonlyArray<EhrClient>) {
     this.byId = new Map(clients.map((c) => [c.id, c]));
+    // One issuer, one client: otherwise a token could be checked against the wrong client's keys.
+    const issuers = new Set(clients.map((c) => c.issuer));
+    if (this.byId.size !== clients.length) throw new Error('EHR client registry: duplicate client id');
+    if (issuers.size !== clients.length) throw new Error('EHR client registry: two clients share an issuer');
   }
 
   static fromJson(raw: unknown): ClientRegistry {

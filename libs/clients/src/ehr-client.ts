@@ -16,6 +16,8 @@ export const ehrClientSchema = z.strictObject({
   services: z.array(z.string().min(1)).default(['*']),
   /** FHIR base URLs cds-hooks may call back for this client (the request's fhirServer must be one of them). */
   fhirBaseUrls: z.array(z.url()).default([]),
+  /** Overrides the gateway's RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST for this client. */
+  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() }).optional(),
 });
 
 export type EhrClient = z.infer<typeof ehrClientSchema>;

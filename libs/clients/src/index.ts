@@ -1,2 +1,5 @@
 export * from './ehr-client';
 export * from './client-registry';
+export * from './client-store';
+export * from './client-file-store';
+export * from './client-table-store';

@@ -4,3 +4,4 @@ export { describeFhirRequest, isUnderBase, normaliseFhirBase, type FhirInteracti
 export * from './prefetch/prefetch-template';
 export * from './prefetch/prefetch-gaps';
 export * from './prefetch/prefetch-resolver';
+export { importEsm } from './client/esm-import';

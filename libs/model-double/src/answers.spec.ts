@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defaultJsonAnswer, defaultTextAnswer, promptDigest, truncateAnswer } from './answers';
+import { defaultJsonAnswer, defaultTextAnswer, promptDigest, promptHandles, truncateAnswer } from './answers';
 import { planAnswer } from './answer-plan';
 import type { GenerationRequest } from './generation-request';
 
@@ -28,6 +28,13 @@ describe('default answers', () => {
         },
       ],
     });
+  });
+
+  it('cite the first fact handle the prompt lists, so grounded callers keep the finding', () => {
+    const prompt =
+      'Active problems:\n  P1: Diabetes [44054006]\n  P2: Hypertension\nActive medications:\n  M1: metformin';
+    expect(promptHandles(prompt)).toEqual(['P1', 'P2', 'M1']);
+    expect(JSON.parse(defaultJsonAnswer(prompt))).toMatchObject({ findings: [{ evidence: ['P1'] }] });
   });
 
   it('truncateAnswer leaves a prefix that is not JSON', () => {

@@ -10,7 +10,15 @@ export function defaultTextAnswer(promptText: string): string {
   return `Model double answer for prompt ${promptDigest(promptText)}`;
 }
 
-/** Default structured answer: one 'info' finding whose summary names the prompt digest. */
+/**
+ * Fact handles a prompt lists (lines like `  P1: ...`): the default answer cites the first one, as a grounded
+ * model answer would, so a caller that drops uncited findings still gets a card.
+ */
+export function promptHandles(promptText: string): string[] {
+  return [...promptText.matchAll(/^\s+([A-Z]\d{1,3}):/gm)].map((m) => m[1]!);
+}
+
+/** Default structured answer: one 'info' finding whose summary names the prompt digest, citing its first fact. */
 export function defaultJsonAnswer(promptText: string): string {
   return JSON.stringify({
     findings: [
@@ -18,7 +26,7 @@ export function defaultJsonAnswer(promptText: string): string {
         summary: `Model double reviewed prompt ${promptDigest(promptText)}`,
         indicator: 'info',
         detail: 'Deterministic placeholder from the model double (a test double, not a model); not clinical advice.',
-        evidence: [],
+        evidence: promptHandles(promptText).slice(0, 1),
       },
     ],
   });

@@ -1,4 +1,4 @@
-import { buildCards } from './card-builder';
+import { advisory, buildCards } from './card-builder';
 
 describe('buildCards', () => {
   it('labels every card as AI-generated and keeps summaries under 140 characters', () => {
@@ -14,8 +14,8 @@ describe('buildCards', () => {
     expect(cards).toHaveLength(2);
     expect(cards[0]!.summary.length).toBeLessThan(140);
     expect(cards[0]!.summary.endsWith('…')).toBe(true);
-    expect(cards[0]!.detail).toBe('**INR** missing');
-    expect(cards[1]).not.toHaveProperty('detail');
+    expect(cards[0]!.detail).toBe(`**INR** missing\n\n${advisory('meditron-70b')}`);
+    expect(cards[1]!.detail).toBe(advisory('meditron-70b'));
     for (const card of cards) {
       expect(card.source.label).toBe('meditron-70b (AI-generated)');
       expect(card.source.topic?.code).toBe('ai-generated');

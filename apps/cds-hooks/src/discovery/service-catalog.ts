@@ -26,6 +26,10 @@ const serviceSchema = z.strictObject({
   /** Response budget: past it the hook answers `{"cards": []}` and the inference finishes in the background. */
   budgetMs: z.number().int().positive().max(60_000).optional(),
   usageRequirements: z.string().optional(),
+  /** `shadow`: run and record everything but return no cards, to validate a service before go-live. */
+  mode: z.enum(['live', 'shadow']).default('live'),
+  /** Whether the model alone may raise a `critical` card; otherwise it is lowered to `warning`. */
+  allowCritical: z.boolean().default(false),
 });
 
 export type CdsServiceDefinition = z.infer<typeof serviceSchema>;

@@ -29,7 +29,14 @@ export class FeedbackController {
   ): Promise<Record<string, never>> {
     const requestId = requestIdFrom(requestIdHeader);
     const refuse = (reason: string) =>
-      this.audit.record({ action: 'feedback.refused', outcome: 'refused', service: 'cds-hooks', clientId: clientId ?? null, requestId, detail: { serviceId: id, reason } });
+      this.audit.record({
+        action: 'feedback.refused',
+        outcome: 'refused',
+        service: 'cds-hooks',
+        clientId: clientId ?? null,
+        requestId,
+        detail: { serviceId: id, reason },
+      });
     if (!this.catalog.find(id)) {
       await refuse('unknown_service');
       throw new HookException(404, [{ code: 'not-found', diagnostics: 'no CDS service with this id' }]);
@@ -47,7 +54,14 @@ export class FeedbackController {
     const unknown = items.map((f, i) => ({ f, i })).filter(({ f }) => !knownIds.has(f.card));
     if (unknown.length > 0) {
       await refuse('unknown_card');
-      throw new HookException(404, unknown.map(({ f, i }) => ({ code: 'not-found' as const, diagnostics: `card ${f.card} was not returned by service ${id}`, expression: `feedback[${i}].card` })));
+      throw new HookException(
+        404,
+        unknown.map(({ f, i }) => ({
+          code: 'not-found' as const,
+          diagnostics: `card ${f.card} was not returned by service ${id}`,
+          expression: `feedback[${i}].card`,
+        })),
+      );
     }
     const receivedAt = new Date();
     const duplicates = await this.dataSource.transaction(async (tx) => {
@@ -93,7 +107,13 @@ export class FeedbackController {
 function overrideReason(r: NonNullable<FeedbackRequest['feedback'][number]['overrideReason']>): OverrideReason {
   return {
     ...(r.reason
-      ? { reason: { code: r.reason.code, ...(r.reason.system ? { system: r.reason.system } : {}), ...(r.reason.display ? { display: r.reason.display } : {}) } }
+      ? {
+          reason: {
+            code: r.reason.code,
+            ...(r.reason.system ? { system: r.reason.system } : {}),
+            ...(r.reason.display ? { display: r.reason.display } : {}),
+          },
+        }
       : {}),
     ...(r.userComment !== undefined ? { userComment: r.userComment } : {}),
   };

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-const coding = z.looseObject({ code: z.string().min(1), system: z.string().optional(), display: z.string().optional() });
+const coding = z.looseObject({
+  code: z.string().min(1),
+  system: z.string().optional(),
+  display: z.string().optional(),
+});
 
 /** CDS Hooks 2.0 feedback (§Feedback). */
 export const feedbackRequestSchema = z.looseObject({
@@ -11,7 +15,9 @@ export const feedbackRequestSchema = z.looseObject({
           card: z.uuid(),
           outcome: z.enum(['accepted', 'overridden']),
           acceptedSuggestions: z.array(z.looseObject({ id: z.string().min(1) })).optional(),
-          overrideReason: z.looseObject({ reason: coding.optional(), userComment: z.string().max(2000).optional() }).optional(),
+          overrideReason: z
+            .looseObject({ reason: coding.optional(), userComment: z.string().max(2000).optional() })
+            .optional(),
           outcomeTimestamp: z.iso.datetime({ offset: true }),
         })
         .refine((f) => f.outcome === 'accepted' || f.acceptedSuggestions === undefined, {

@@ -14,9 +14,11 @@ const fhirBundle = z.looseObject({
 /** appointment-book: the 1.0 hook text sends a Bundle; early EHRs (and STU3 examples) a bare array. Both become a Bundle. */
 const appointments = z.union([
   fhirBundle,
-  z
-    .array(z.looseObject({ resourceType: z.string() }))
-    .transform((resources) => ({ resourceType: 'Bundle' as const, type: 'collection', entry: resources.map((resource) => ({ resource })) })),
+  z.array(z.looseObject({ resourceType: z.string() })).transform((resources) => ({
+    resourceType: 'Bundle' as const,
+    type: 'collection',
+    entry: resources.map((resource) => ({ resource })),
+  })),
 ]);
 
 const base = { userId: id, patientId: id };
@@ -24,7 +26,12 @@ const base = { userId: id, patientId: id };
 /** Required context per hook (CDS Hooks library, hooks STU1 and 2.0). Extra fields are kept. */
 export const hookContextSchemas = {
   'patient-view': z.looseObject({ ...base, encounterId: id.optional() }),
-  'order-select': z.looseObject({ ...base, encounterId: id.optional(), selections: z.array(z.string().min(1)).min(1), draftOrders: fhirBundle }),
+  'order-select': z.looseObject({
+    ...base,
+    encounterId: id.optional(),
+    selections: z.array(z.string().min(1)).min(1),
+    draftOrders: fhirBundle,
+  }),
   'order-sign': z.looseObject({ ...base, encounterId: id.optional(), draftOrders: fhirBundle }),
   'encounter-start': z.looseObject({ ...base, encounterId: id }),
   'encounter-discharge': z.looseObject({ ...base, encounterId: id }),
@@ -35,7 +42,8 @@ export type HookContext = z.infer<(typeof hookContextSchemas)[SupportedHook]>;
 
 /** The resources the hook itself carries (draft orders, appointments), for the prompt. */
 export function contextResources(context: HookContext): Array<Record<string, unknown>> {
-  const bundle = 'draftOrders' in context ? context.draftOrders : 'appointments' in context ? context.appointments : undefined;
+  const bundle =
+    'draftOrders' in context ? context.draftOrders : 'appointments' in context ? context.appointments : undefined;
   if (!bundle || typeof bundle !== 'object' || !('entry' in bundle) || !Array.isArray(bundle.entry)) return [];
   return bundle.entry.flatMap((e: { resource?: Record<string, unknown> }) => (e.resource ? [e.resource] : []));
 }

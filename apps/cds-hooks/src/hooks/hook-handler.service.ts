@@ -6,16 +6,38 @@ import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from 
 import { CdsCardEntity, HookInvocationEntity, InferenceRequestEntity, type InferenceResultEntity } from '@app/database';
 import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
-import { findingsJsonSchema, parseFindings, renderHookPrompt, summarize, type RenderedPrompt } from '@app/prompts';
-import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
-import { buildCards } from '../cards/card-builder';
+import {
+  buildPrompt,
+  findingsJsonSchema,
+  repairPrompt,
+  summarize,
+  type BuiltPrompt,
+  type ModelProfile,
+} from '@app/prompts';
+import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
 import type { Card, CdsResponse } from '../cards/card';
+import { composeCards, type AnswerDetail } from '../cards/card-composer';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { PrefetchService } from '../prefetch/prefetch.service';
-import { InferenceReuse } from '../results/inference-reuse.service';
+import { InferenceReuse, type Reusable } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
 import { contextResources, type HookContext } from './hook-contexts';
 import type { HookRequest } from './hook-request.schema';
+
+interface InferenceCall {
+  readonly invocationId: string;
+  readonly service: CdsServiceDefinition;
+  readonly hook: HookRequest;
+  readonly meta: HookCallMeta;
+  readonly receivedAt: Date;
+  readonly answerBy: number;
+}
+
+interface Started {
+  readonly requestId: string;
+  readonly reused: Reusable['kind'];
+  result(): Promise<InferenceResultEntity | undefined>;
+}
 
 export interface HookCallMeta {
   readonly requestId: string;
@@ -34,6 +56,7 @@ const ANSWER_MARGIN_MS = 100;
 @Injectable()
 export class HookHandler {
   private readonly logger = new Logger(HookHandler.name);
+  private readonly profile: ModelProfile;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,50 +66,51 @@ export class HookHandler {
     private readonly audit: AuditWriter,
     @Inject(INFERENCE_DISPATCHER) private readonly dispatcher: InferenceDispatcher,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
-  ) {}
+  ) {
+    this.profile = modelProfileOf(config);
+  }
 
-  async handle(service: CdsServiceDefinition, hook: HookRequest, context: HookContext, meta: HookCallMeta): Promise<CdsResponse> {
+  async handle(
+    service: CdsServiceDefinition,
+    hook: HookRequest,
+    context: HookContext,
+    meta: HookCallMeta,
+  ): Promise<CdsResponse> {
     const receivedAt = new Date();
     const answerBy = receivedAt.getTime() + (service.budgetMs ?? this.config.HOOK_DEADLINE_MS) - ANSWER_MARGIN_MS;
     const patientRef = `Patient/${context.patientId}`;
-    const data = await this.prefetch.gather({ service, hook, userId: context.userId, clientId: meta.clientId, requestId: meta.requestId, patientRef });
-    const prompt = renderHookPrompt(service.hook, summarize(data, receivedAt, contextResources(context)));
-    const model = this.config.INFERENCE_MODEL;
-    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, receivedAt);
-
-    const invocationId = randomUUID();
-    const requestId = reusable.kind === 'none' ? randomUUID() : reusable.requestId;
-    const inferenceDeadline = new Date(receivedAt.getTime() + this.config.INFERENCE_DEADLINE_MS);
-    // The invocation (and a new inference request) are stored before anything is sent: nothing is in flight unrecorded.
-    await this.dataSource.transaction(async (tx) => {
-      await tx.getRepository(HookInvocationEntity).insert({
-        id: invocationId,
-        hookInstance: hook.hookInstance,
-        hook: hook.hook,
-        serviceId: service.id,
-        requestId: meta.requestId,
-        clientId: meta.clientId ?? null,
-        patientRef,
-        inferenceRequestId: null,
-        status: 'received',
-        cardsReturned: null,
-        receivedAt,
-        answeredAt: null,
-      });
-      if (reusable.kind === 'none') {
-        await tx.getRepository(InferenceRequestEntity).insert({
-          requestId,
-          hookInvocationId: invocationId,
-          model,
-          templateVersion: prompt.templateVersion,
-          promptHash: prompt.hash,
-          priority: hookPriority[service.hook],
-          status: 'queued',
-          deadlineAt: inferenceDeadline,
-          createdAt: receivedAt,
-        });
-      }
+    const data = await this.prefetch.gather({
+      service,
+      hook,
+      userId: context.userId,
+      clientId: meta.clientId,
+      requestId: meta.requestId,
+      patientRef,
     });
+    const prompt = await buildPrompt(
+      service.hook,
+      summarize(data, receivedAt, contextResources(context)),
+      this.profile,
+    );
+    const invocationId = randomUUID();
+    // The invocation is stored before anything is sent: nothing is in flight unrecorded.
+    await this.dataSource.getRepository(HookInvocationEntity).insert({
+      id: invocationId,
+      hookInstance: hook.hookInstance,
+      hook: hook.hook,
+      serviceId: service.id,
+      requestId: meta.requestId,
+      clientId: meta.clientId ?? null,
+      patientRef,
+      inferenceRequestId: null,
+      status: 'received',
+      cardsReturned: null,
+      receivedAt,
+      answeredAt: null,
+      answerDetail: null,
+    });
+    const call: InferenceCall = { invocationId, service, hook, meta, receivedAt, answerBy };
+    const first = await this.start(call, prompt);
     await this.audit.record({
       action: 'hook.invoked',
       outcome: 'success',
@@ -98,24 +122,39 @@ export class HookHandler {
       detail: {
         serviceId: service.id,
         hook: hook.hook,
-        inferenceRequestId: requestId,
-        reused: reusable.kind,
+        inferenceRequestId: first.requestId,
+        reused: first.reused,
         promptHash: prompt.hash,
         templateVersion: prompt.templateVersion,
+        promptTokens: prompt.manifest.promptTokens,
+        factsLeftOut: Object.values(prompt.manifest.omitted).reduce((a, b) => a + b, 0),
       },
     });
-
-    if (reusable.kind === 'none') {
-      await this.dispatcher.dispatch(this.inferenceRequest(requestId, service, hook, prompt, inferenceDeadline), {
-        correlationId: requestId,
-        deadlineMs: inferenceDeadline.getTime(),
-        schema: INFERENCE_REQUEST_SCHEMA,
-        traceparent: childTraceparent(meta.traceparent),
-      });
+    let requestId = first.requestId;
+    let result = await first.result();
+    let { cards, detail } = composeCards(result, prompt.manifest.references, service, this.profile);
+    // At most one repair attempt, and only while the budget lasts: the same prompt with a stricter reminder.
+    if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < answerBy) {
+      const repair = await this.start(call, repairPrompt(prompt));
+      requestId = repair.requestId;
+      result = await repair.result();
+      const repaired = composeCards(result, prompt.manifest.references, service, this.profile);
+      cards = repaired.cards;
+      detail = {
+        ...repaired.detail,
+        repair:
+          repaired.detail.output === 'valid'
+            ? 'succeeded'
+            : `failed:${repaired.detail.output ?? repaired.detail.result}`,
+        firstOutput: detail.output,
+      };
     }
-    const result = reusable.kind === 'result' ? reusable.result : await this.results.wait(requestId, answerBy);
-    const cards = this.cardsFrom(result);
-    await this.answer(invocationId, requestId, service, cards);
+    if (detail.dropped || detail.repair || detail.output === 'not_json' || detail.output === 'schema_mismatch') {
+      this.logger.warn(
+        `model answer for ${requestId}: output ${detail.output ?? 'n/a'}, repair ${detail.repair ?? 'none'}, ${detail.dropped?.length ?? 0} findings dropped`,
+      );
+    }
+    await this.answer(invocationId, requestId, service, cards, detail);
     await this.audit.record({
       action: 'hook.answered',
       outcome: 'success',
@@ -128,6 +167,9 @@ export class HookHandler {
         serviceId: service.id,
         inferenceRequestId: requestId,
         resultOutcome: result?.outcome ?? 'pending',
+        output: detail.output ?? null,
+        findingsDropped: detail.dropped?.map((d) => `${d.index}:${d.reason}`).join(',') ?? null,
+        shadow: detail.shadow ?? false,
         cards: cards.length,
         cardIds: cards.map((c) => c.uuid).join(','),
       },
@@ -135,11 +177,49 @@ export class HookHandler {
     return { cards };
   }
 
+  /**
+   * Starts getting the result for a prompt: a fresh stored one for the same prompt (no model run), one already
+   * running, or a new inference, recorded and then published. `result()` waits at most until the call's budget.
+   */
+  private async start(call: InferenceCall, prompt: BuiltPrompt): Promise<Started> {
+    const model = this.config.INFERENCE_MODEL;
+    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, call.receivedAt);
+    if (reusable.kind === 'result')
+      return { requestId: reusable.requestId, reused: 'result', result: async () => reusable.result };
+    if (reusable.kind === 'pending')
+      return {
+        requestId: reusable.requestId,
+        reused: 'pending',
+        result: () => this.results.wait(reusable.requestId, call.answerBy),
+      };
+    const requestId = randomUUID();
+    const deadline = new Date(Date.now() + this.config.INFERENCE_DEADLINE_MS);
+    await this.dataSource.getRepository(InferenceRequestEntity).insert({
+      requestId,
+      hookInvocationId: call.invocationId,
+      model,
+      templateVersion: prompt.templateVersion,
+      promptHash: prompt.hash,
+      priority: hookPriority[call.service.hook],
+      status: 'queued',
+      deadlineAt: deadline,
+      contextManifest: { ...prompt.manifest },
+      createdAt: new Date(),
+    });
+    await this.dispatcher.dispatch(this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline), {
+      correlationId: requestId,
+      deadlineMs: deadline.getTime(),
+      schema: INFERENCE_REQUEST_SCHEMA,
+      traceparent: childTraceparent(call.meta.traceparent),
+    });
+    return { requestId, reused: 'none', result: () => this.results.wait(requestId, call.answerBy) };
+  }
+
   private inferenceRequest(
     requestId: string,
     service: CdsServiceDefinition,
     hook: HookRequest,
-    prompt: RenderedPrompt,
+    prompt: BuiltPrompt,
     deadline: Date,
   ): InferenceRequestV1 {
     return {
@@ -149,9 +229,10 @@ export class HookHandler {
       hook: service.hook,
       serviceId: service.id,
       model: this.config.INFERENCE_MODEL,
-      api: 'completion',
-      prompt: prompt.text,
-      maxTokens: 512,
+      api: prompt.api,
+      ...(prompt.prompt !== undefined ? { prompt: prompt.prompt } : {}),
+      ...(prompt.messages !== undefined ? { messages: prompt.messages } : {}),
+      maxTokens: prompt.maxTokens,
       temperature: 0,
       outputSchema: findingsJsonSchema,
       templateVersion: prompt.templateVersion,
@@ -161,11 +242,23 @@ export class HookHandler {
     };
   }
 
-  private async answer(invocationId: string, requestId: string, service: CdsServiceDefinition, cards: Card[]): Promise<void> {
+  private async answer(
+    invocationId: string,
+    requestId: string,
+    service: CdsServiceDefinition,
+    cards: Card[],
+    detail: AnswerDetail,
+  ): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       if (cards.length > 0) {
         await tx.getRepository(CdsCardEntity).insert(
-          cards.map((c) => ({ uuid: c.uuid, hookInvocationId: invocationId, inferenceRequestId: requestId, serviceId: service.id, createdAt: new Date() })),
+          cards.map((c) => ({
+            uuid: c.uuid,
+            hookInvocationId: invocationId,
+            inferenceRequestId: requestId,
+            serviceId: service.id,
+            createdAt: new Date(),
+          })),
         );
       }
       await tx.getRepository(HookInvocationEntity).update(
@@ -174,19 +267,10 @@ export class HookHandler {
           status: cards.length > 0 ? 'answered' : 'answered_empty',
           inferenceRequestId: requestId,
           cardsReturned: cards.length,
+          answerDetail: { ...detail },
           answeredAt: new Date(),
         },
       );
     });
-  }
-
-  private cardsFrom(result: InferenceResultEntity | undefined): Card[] {
-    if (!result || result.outcome !== 'ok' || result.outputText === null) return [];
-    const parsed = parseFindings(result.outputText);
-    if (!parsed.ok) {
-      this.logger.warn(`model output for ${result.requestId} refused: ${parsed.reason}`);
-      return [];
-    }
-    return buildCards(parsed.findings, this.config.INFERENCE_MODEL);
   }
 }

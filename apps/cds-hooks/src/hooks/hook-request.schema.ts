@@ -26,7 +26,6 @@ export const hookRequestSchema = z
 
 export type HookRequest = z.infer<typeof hookRequestSchema>;
 
-
 /** Problems as `{ expression, diagnostics }`, naming fields, never echoing values. */
 export function describeIssues(error: z.ZodError, prefix = ''): Array<{ expression: string; diagnostics: string }> {
   return error.issues.map((i) => {

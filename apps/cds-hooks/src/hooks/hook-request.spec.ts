@@ -6,7 +6,9 @@ import { contextResources, hookContextSchemas } from './hook-contexts';
 import { describeIssues, hookRequestSchema } from './hook-request.schema';
 
 const files = readdirSync(SPEC_EXAMPLES_DIR).filter((f) => f.endsWith('.json'));
-const fullRequests = files.filter((f) => !f.startsWith('docs-LEGACY_') && 'hook' in specExample(f) && 'context' in specExample(f));
+const fullRequests = files.filter(
+  (f) => !f.startsWith('docs-LEGACY_') && 'hook' in specExample(f) && 'context' in specExample(f),
+);
 /** Hook library examples carry only `context`; the hook is in the file name. */
 const libraryContexts = files
   .filter((f) => f.startsWith('library'))
@@ -17,7 +19,9 @@ function validate(hook: SupportedHook, request: Record<string, unknown>) {
   const envelope = hookRequestSchema.safeParse(request);
   if (!envelope.success) return { ok: false as const, problems: describeIssues(envelope.error) };
   const context = hookContextSchemas[hook].safeParse(envelope.data.context);
-  return context.success ? { ok: true as const, context: context.data } : { ok: false as const, problems: describeIssues(context.error, 'context') };
+  return context.success
+    ? { ok: true as const, context: context.data }
+    : { ok: false as const, problems: describeIssues(context.error, 'context') };
 }
 
 describe('CDS Hooks 2.0 request validation against the spec and hook library examples', () => {
@@ -26,22 +30,31 @@ describe('CDS Hooks 2.0 request validation against the spec and hook library exa
     expect(libraryContexts.length).toBeGreaterThanOrEqual(14);
   });
 
-  it.each(fullRequests.filter((f) => f !== 'spec2.0.1_request-with-extension.json'))('accepts the full request %s', (file) => {
-    const request = specExample(file);
-    const result = validate(request.hook as SupportedHook, request);
-    expect(result).toMatchObject({ ok: true });
-  });
+  it.each(fullRequests.filter((f) => f !== 'spec2.0.1_request-with-extension.json'))(
+    'accepts the full request %s',
+    (file) => {
+      const request = specExample(file);
+      const result = validate(request.hook as SupportedHook, request);
+      expect(result).toMatchObject({ ok: true });
+    },
+  );
 
   it('tolerates extensions, but refuses the extension example because its patient-view context has no patientId', () => {
     // The spec's extension example abbreviates the context; patient-view requires patientId (hook definition).
     const result = validate('patient-view', specExample('spec2.0.1_request-with-extension.json'));
-    expect(result).toEqual({ ok: false, problems: [{ expression: 'context.patientId', diagnostics: expect.stringContaining('context.patientId') }] });
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ expression: 'context.patientId', diagnostics: expect.stringContaining('context.patientId') }],
+    });
   });
 
-  it.each(libraryContexts)('accepts the $hook context in $file (DSTU2, STU3 and R4 resources alike)', ({ file, hook }) => {
-    const request = { hook, hookInstance: randomUUID(), ...specExample(file) };
-    expect(validate(hook, request)).toMatchObject({ ok: true });
-  });
+  it.each(libraryContexts)(
+    'accepts the $hook context in $file (DSTU2, STU3 and R4 resources alike)',
+    ({ file, hook }) => {
+      const request = { hook, hookInstance: randomUUID(), ...specExample(file) };
+      expect(validate(hook, request)).toMatchObject({ ok: true });
+    },
+  );
 
   it('normalises appointment-book appointments sent as a bare array into a Bundle', () => {
     const example = specExample('library1.0.1_appointment-book_context-STU3-1.json');
@@ -55,7 +68,15 @@ describe('CDS Hooks 2.0 request validation against the spec and hook library exa
   });
 
   it('accepts order Bundles without type', () => {
-    const request = { hook: 'order-sign', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p1', draftOrders: { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'm1' } }] } } };
+    const request = {
+      hook: 'order-sign',
+      hookInstance: randomUUID(),
+      context: {
+        userId: 'Practitioner/1',
+        patientId: 'p1',
+        draftOrders: { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'm1' } }] },
+      },
+    };
     expect(validate('order-sign', request)).toMatchObject({ ok: true });
   });
 

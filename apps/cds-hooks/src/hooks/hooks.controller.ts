@@ -48,7 +48,9 @@ export class HooksController {
     }
     if (parsed.data.hook !== service.hook) {
       await refuse('wrong_hook', service.id);
-      throw HookException.badRequest([{ expression: 'hook', diagnostics: `service ${service.id} answers the ${service.hook} hook` }]);
+      throw HookException.badRequest([
+        { expression: 'hook', diagnostics: `service ${service.id} answers the ${service.hook} hook` },
+      ]);
     }
     const context = hookContextSchemas[service.hook].safeParse(parsed.data.context);
     if (!context.success) {

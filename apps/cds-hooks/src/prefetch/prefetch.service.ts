@@ -36,7 +36,9 @@ export class PrefetchService {
   async gather(call: PrefetchCall): Promise<Record<string, unknown>> {
     const { hook, service } = call;
     const fhirServerAllowed =
-      hook.fhirServer !== undefined && call.clientId !== undefined && this.registry?.allowsFhirServer(call.clientId, hook.fhirServer) === true;
+      hook.fhirServer !== undefined &&
+      call.clientId !== undefined &&
+      this.registry?.allowsFhirServer(call.clientId, hook.fhirServer) === true;
     const resolved = await resolvePrefetch({
       templates: service.prefetch,
       hookContext: hook.context,
@@ -50,7 +52,9 @@ export class PrefetchService {
     });
     for (const fetch of resolved.audit) await this.recordFetch(call, fetch);
     if (hook.fhirServer && !fhirServerAllowed && resolved.unavailable.length > 0) {
-      this.logger.warn(`fhirServer of request ${call.requestId} is not allow-listed for client ${call.clientId ?? '(none)'}; nothing fetched`);
+      this.logger.warn(
+        `fhirServer of request ${call.requestId} is not allow-listed for client ${call.clientId ?? '(none)'}; nothing fetched`,
+      );
     }
     const missing = service.requiredPrefetch
       .filter((k) => !(k in resolved.data))
@@ -64,11 +68,19 @@ export class PrefetchService {
         patientRef: call.patientRef,
         requestId: call.requestId,
         hookInstance: hook.hookInstance,
-        detail: { serviceId: service.id, reason: 'prefetch_unavailable', keys: missing.map((m) => `${m.key}:${m.reason}`).join(',') },
+        detail: {
+          serviceId: service.id,
+          reason: 'prefetch_unavailable',
+          keys: missing.map((m) => `${m.key}:${m.reason}`).join(','),
+        },
       });
       throw new HookException(
         HttpStatus.PRECONDITION_FAILED,
-        missing.map((m) => ({ code: 'incomplete' as const, diagnostics: `required prefetch "${m.key}" could not be obtained (${m.reason})`, expression: `prefetch.${m.key}` })),
+        missing.map((m) => ({
+          code: 'incomplete' as const,
+          diagnostics: `required prefetch "${m.key}" could not be obtained (${m.reason})`,
+          expression: `prefetch.${m.key}`,
+        })),
       );
     }
     return resolved.data;
@@ -84,7 +96,13 @@ export class PrefetchService {
       patientRef: call.patientRef,
       requestId: call.requestId,
       hookInstance: call.hook.hookInstance,
-      detail: { serviceId: call.service.id, prefetchKey: fetch.key, resourceType: fetch.resourceType, result: fetch.outcome, pages: fetch.pages },
+      detail: {
+        serviceId: call.service.id,
+        prefetchKey: fetch.key,
+        resourceType: fetch.resourceType,
+        result: fetch.outcome,
+        pages: fetch.pages,
+      },
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CLIENT_ID_HEADER } from '@app/clients';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
 export interface UpstreamReply {
@@ -7,7 +8,7 @@ export interface UpstreamReply {
   readonly body: string;
 }
 
-/** HTTP client for the cds-hooks app, with a timeout and the request id and trace context passed on. */
+/** HTTP client for the cds-hooks app, with a timeout, the request id, trace context and verified client id passed on. */
 @Injectable()
 export class CdsHooksUpstream {
   private readonly logger = new Logger(CdsHooksUpstream.name);
@@ -18,7 +19,7 @@ export class CdsHooksUpstream {
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
-    headers: { requestId: string; traceparent: string },
+    headers: { requestId: string; traceparent: string; clientId: string },
   ): Promise<UpstreamReply> {
     try {
       const res = await fetch(`${this.config.CDS_HOOKS_URL}${path}`, {
@@ -27,6 +28,8 @@ export class CdsHooksUpstream {
           accept: 'application/json',
           'x-request-id': headers.requestId,
           traceparent: headers.traceparent,
+          // Built here from the verified caller only; nothing from the incoming request is copied.
+          [CLIENT_ID_HEADER]: headers.clientId,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,54 +1,97 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RefusalRecorder } from '@app/auth';
 import { childTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { callerOf } from '../auth/caller';
+import { EhrAuthGuard } from '../auth/ehr-auth.guard';
+import { CDS_CLIENT_JWT } from '../docs/openapi';
+import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
 import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream';
+import { BodyRefusal, JsonBodyReader } from './json-body.reader';
 
 const SERVICE_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** The public CDS Hooks surface: discovery, hook calls and feedback, forwarded to cds-hooks. */
+/** The public CDS Hooks surface: discovery, hook calls and feedback, authenticated, then forwarded to cds-hooks. */
+@ApiTags('CDS Hooks')
+@ApiBearerAuth(CDS_CLIENT_JWT)
+@ApiResponse({ status: 401, description: 'missing or invalid client JWT (no body)' })
+@ApiResponse({ status: 429, description: 'rate limit for this client exceeded; see Retry-After' })
 @Controller('cds-services')
+@UseGuards(EhrAuthGuard, ClientRateLimitGuard)
 export class CdsServicesController {
-  constructor(private readonly upstream: CdsHooksUpstream) {}
+  constructor(
+    private readonly upstream: CdsHooksUpstream,
+    private readonly bodies: JsonBodyReader,
+    private readonly refusals: RefusalRecorder,
+  ) {}
 
   @Get()
+  @ApiOperation({ summary: 'CDS Hooks discovery: the services this gateway offers' })
+  @ApiResponse({ status: 200, description: '{ "services": [...] }' })
   async discovery(@Req() req: Request, @Res() res: Response): Promise<void> {
     send(res, await this.upstream.forward('GET', '/cds-services', undefined, ids(req, res)));
   }
 
   @Post(':id')
   @HttpCode(200)
-  async invoke(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
+  @ApiOperation({ summary: 'Invoke a CDS service with a hook request' })
+  @ApiParam({ name: 'id', description: 'CDS service id from discovery' })
+  @ApiBody({
+    description: 'CDS Hooks request (hook, hookInstance, context, prefetch, ...)',
+    schema: { type: 'object' },
+  })
+  @ApiResponse({ status: 200, description: '{ "cards": [...] }' })
+  @ApiResponse({ status: 400, description: 'malformed JSON, nesting or array too large, or invalid hook request' })
+  @ApiResponse({ status: 403, description: 'this client may not call that service' })
+  @ApiResponse({ status: 413, description: 'body larger than BODY_LIMIT' })
+  async invoke(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
+    const body = await this.readBody(req, res);
     send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res)));
   }
 
   @Post(':id/feedback')
   @HttpCode(200)
-  async feedback(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
+  @ApiOperation({ summary: 'Feedback on cards a CDS service returned' })
+  @ApiParam({ name: 'id', description: 'CDS service id from discovery' })
+  @ApiBody({ description: 'CDS Hooks feedback ({ "feedback": [...] })', schema: { type: 'object' } })
+  @ApiResponse({ status: 200, description: 'feedback recorded' })
+  async feedback(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
+    const body = await this.readBody(req, res);
     send(
       res,
       await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)),
     );
   }
+
+  private async readBody(req: Request, res: Response): Promise<Record<string, unknown>> {
+    try {
+      return await this.bodies.read(req);
+    } catch (e) {
+      if (!(e instanceof BodyRefusal)) throw e;
+      const { client } = callerOf(req);
+      await this.refusals.record({
+        action: 'request.refused',
+        reason: e.code,
+        clientId: client.id,
+        tenant: client.tenant,
+        requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
+        method: req.method,
+        path: req.path,
+      });
+      throw new HttpException(e.code, e.status);
+    }
+  }
 }
 
-function ids(req: Request, res: Response): { requestId: string; traceparent: string } {
+function ids(req: Request, res: Response): { requestId: string; traceparent: string; clientId: string } {
   // pino-http has already settled the request id and put it on the response.
   const requestId = requestIdFrom(res.getHeader(REQUEST_ID_HEADER)?.toString() ?? req.header(REQUEST_ID_HEADER));
   const traceparent = childTraceparent(req.header('traceparent'));
   res.setHeader('traceparent', traceparent);
-  return { requestId, traceparent };
+  return { requestId, traceparent, clientId: callerOf(req).client.id };
 }
 
 function send(res: Response, reply: UpstreamReply): void {

@@ -1,12 +1,23 @@
+import type { CooldownReason } from './backend-state';
+
 /** One error type for every backend kind, so routing and retries need not know vLLM from TGI. */
 export type BackendErrorCode =
-  'overloaded' | 'unavailable' | 'timeout' | 'bad_request' | 'malformed_response' | 'connection' | 'unknown';
+  | 'overloaded'
+  | 'unavailable'
+  | 'timeout'
+  | 'bad_request'
+  | 'malformed_response'
+  | 'connection'
+  | 'no_backend'
+  | 'unknown';
 
 export class BackendError extends Error {
   constructor(
     readonly code: BackendErrorCode,
     readonly backendId: string,
     readonly status?: number,
+    /** Backend calls made for the request before giving up (set by the pool). */
+    readonly attempts = 0,
   ) {
     super(`backend ${backendId}: ${code}${status ? ` (HTTP ${status})` : ''}`);
     this.name = 'BackendError';
@@ -15,5 +26,15 @@ export class BackendError extends Error {
   /** Worth trying on another backend. */
   get retryable(): boolean {
     return this.code !== 'bad_request';
+  }
+
+  /** The backend is shedding load or gone: skip it for a while rather than hammer it. */
+  cooldownReason(): CooldownReason | undefined {
+    const c = this.code;
+    return c === 'overloaded' || c === 'unavailable' || c === 'timeout' || c === 'connection' ? c : undefined;
+  }
+
+  withAttempts(attempts: number): BackendError {
+    return new BackendError(this.code, this.backendId, this.status, attempts);
   }
 }

@@ -2,55 +2,112 @@ import { Logger } from '@nestjs/common';
 import type { BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
 import { BackendClient, type Completion } from './backend-client';
-import { BackendError } from './backend-error';
+import { BackendError, type BackendErrorCode } from './backend-error';
+import { BackendState, type CooldownReason } from './backend-state';
+import { backoffMs, pause } from './retry-backoff';
+import { chooseBackend } from './routing-policy';
 
 export interface PoolCompletion extends Completion {
   readonly backendId: string;
+  readonly attempts: number;
+}
+
+export interface PoolOptions {
+  readonly callTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly cooldownMs: number;
+  readonly maxOutstanding: number;
+}
+
+/** Hooks for metrics; labels are backend ids and outcome codes only. */
+export interface PoolObserver {
+  callFinished(backendId: string, outcome: 'ok' | BackendErrorCode, seconds: number): void;
+  cooledDown(backendId: string, reason: CooldownReason): void;
 }
 
 /**
- * Spreads requests over the backends (least outstanding requests, ties by order) and retries a failed
- * call once per other backend, always inside the request's deadline.
+ * Routes each call to the least loaded available backend and retries a failed call on another one, with
+ * exponential backoff and jitter, never past the request's deadline. Overloaded, unavailable and timed-out
+ * backends are cooled down.
  */
 export class BackendPool {
   private readonly logger = new Logger(BackendPool.name);
-  private readonly clients: BackendClient[];
-  private readonly outstanding = new Map<string, number>();
+  readonly backends: ReadonlyArray<BackendState>;
+  private readonly clients = new Map<string, BackendClient>();
 
   constructor(
     targets: ReadonlyArray<BackendTarget>,
-    private readonly callTimeoutMs: number,
+    readonly opts: PoolOptions,
+    readonly observer?: PoolObserver,
   ) {
-    this.clients = targets.map((t) => new BackendClient(t));
+    this.backends = targets.map((t) => new BackendState(t));
+    for (const t of targets) this.clients.set(t.id, new BackendClient(t));
+  }
+
+  /** Some backend is healthy, not cooling down and below its outstanding bound. */
+  hasCapacity(now = Date.now()): boolean {
+    return this.backends.some((b) => b.available(now) && b.outstanding < this.opts.maxOutstanding);
   }
 
   async complete(req: InferenceRequestV1, deadlineMs: number): Promise<PoolCompletion> {
     const tried = new Set<string>();
     let last: BackendError | undefined;
-    while (tried.size < this.clients.length) {
+    let attempts = 0;
+    for (let round = 1; round <= this.opts.maxAttempts; round++) {
+      if (round > 1) {
+        const wait = backoffMs(round - 1, this.opts.retryBaseMs, this.opts.retryMaxMs);
+        if (Date.now() + wait >= deadlineMs) break;
+        await pause(wait);
+      }
       const remaining = deadlineMs - Date.now();
-      if (remaining <= 0) throw last ?? new BackendError('timeout', 'pool');
-      const client = this.pick(tried);
-      tried.add(client.target.id);
-      this.outstanding.set(client.target.id, (this.outstanding.get(client.target.id) ?? 0) + 1);
+      if (remaining <= 0) break;
+      const backend = chooseBackend(this.backends, {
+        now: Date.now(),
+        tried,
+        maxOutstanding: this.opts.maxOutstanding,
+      });
+      if (!backend) {
+        last ??= new BackendError('no_backend', 'pool');
+        continue;
+      }
+      tried.add(backend.id);
+      attempts += 1;
       try {
-        const result = await client.complete(req, AbortSignal.timeout(Math.min(remaining, this.callTimeoutMs)));
-        return { ...result, backendId: client.target.id };
+        const out = await this.call(backend, req, Math.min(remaining, this.opts.callTimeoutMs));
+        return { ...out, backendId: backend.id, attempts };
       } catch (e) {
-        last = e instanceof BackendError ? e : new BackendError('unknown', client.target.id);
-        this.logger.warn(`${last.message}; ${last.retryable ? 'trying another backend' : 'not retryable'}`);
-        if (!last.retryable) throw last;
-      } finally {
-        this.outstanding.set(client.target.id, (this.outstanding.get(client.target.id) ?? 1) - 1);
+        last = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
+        this.logger.warn(`${last.message}; attempt ${attempts}${last.retryable ? '' : ', not retryable'}`);
+        if (!last.retryable) break;
       }
     }
-    throw last ?? new BackendError('unavailable', 'pool');
+    throw (last ?? new BackendError('timeout', 'pool')).withAttempts(attempts);
   }
 
-  private pick(exclude: ReadonlySet<string>): BackendClient {
-    const candidates = this.clients.filter((c) => !exclude.has(c.target.id));
-    return candidates.reduce((best, c) =>
-      (this.outstanding.get(c.target.id) ?? 0) < (this.outstanding.get(best.target.id) ?? 0) ? c : best,
-    );
+  private async call(backend: BackendState, req: InferenceRequestV1, timeoutMs: number): Promise<Completion> {
+    const client = this.clients.get(backend.id);
+    if (!client) throw new BackendError('unknown', backend.id);
+    backend.outstanding += 1;
+    backend.started += 1;
+    const started = performance.now();
+    try {
+      const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
+      backend.succeeded();
+      this.observer?.callFinished(backend.id, 'ok', (performance.now() - started) / 1000);
+      return out;
+    } catch (e) {
+      const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
+      this.observer?.callFinished(backend.id, err.code, (performance.now() - started) / 1000);
+      const reason = err.cooldownReason();
+      if (reason) {
+        backend.coolDown(this.opts.cooldownMs, Date.now());
+        this.observer?.cooledDown(backend.id, reason);
+      }
+      throw err;
+    } finally {
+      backend.outstanding -= 1;
+    }
   }
 }

@@ -1,8 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditWriter } from '@app/audit';
-import type { InferenceOutcome } from '@app/contracts';
-import { InferenceRequestEntity, InferenceResultEntity, type InferenceRequestStatus } from '@app/database';
+import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
 import {
   INFERENCE_REQUEST_SOURCE,
   RESULT_SIGNAL,
@@ -10,30 +8,50 @@ import {
   type InferenceRequestSource,
   type ResultSignal,
 } from '@app/messaging';
-import { BackendPool } from '../backends/backend-pool';
 import { BackendError } from '../backends/backend-error';
+import { ProxyMetrics } from '../metrics/proxy-metrics';
+import { AnswerSource } from './answer-source';
+import type { InferenceRecord } from './inference-record';
+import { ProxyAudit } from './proxy-audit';
+import { PrioritySlots } from './priority-slots';
+import { ResultBatchWriter } from './result-batch-writer';
 
-interface ResultRow {
-  outcome: InferenceOutcome;
-  backend: string | null;
-  outputText: string | null;
-  errorCode: string | null;
-  tokensIn: number | null;
-  tokensOut: number | null;
+type Outcome = Pick<
+  InferenceRecord,
+  'outcome' | 'status' | 'backend' | 'servedFrom' | 'attempts' | 'outputText' | 'errorCode' | 'tokensIn' | 'tokensOut'
+>;
+
+function expired(errorCode: string): Outcome {
+  return {
+    outcome: 'expired',
+    status: 'expired',
+    backend: null,
+    servedFrom: null,
+    attempts: 0,
+    outputText: null,
+    errorCode,
+    tokensIn: null,
+    tokensOut: null,
+  };
 }
 
 /**
- * Runs each inference request once: a redelivered request whose result is stored is only re-announced.
- * The result is stored before the handler returns, so the transport commits the offset only then.
+ * Runs each inference request once. A redelivered request whose result is stored is only re-announced; one
+ * still in flight joins it. Requests wait for a slot by priority, and one whose deadline passes first never
+ * reaches a GPU. The handler resolves once the result is durably stored, so the transport commits then.
  */
 @Injectable()
-export class InferenceRunner implements OnApplicationBootstrap {
+export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InferenceRunner.name);
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly pool: BackendPool,
-    private readonly audit: AuditWriter,
+    private readonly answers: AnswerSource,
+    private readonly slots: PrioritySlots,
+    private readonly writer: ResultBatchWriter,
+    private readonly audit: ProxyAudit,
+    private readonly metrics: ProxyMetrics,
     @Inject(INFERENCE_REQUEST_SOURCE) private readonly source: InferenceRequestSource,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
   ) {}
@@ -42,16 +60,30 @@ export class InferenceRunner implements OnApplicationBootstrap {
     await this.source.start((msg) => this.handle(msg));
   }
 
-  async handle({ request, headers }: InboundInference): Promise<void> {
-    const results = this.dataSource.getRepository(InferenceResultEntity);
-    const requests = this.dataSource.getRepository(InferenceRequestEntity);
-    if (await results.existsBy({ requestId: request.requestId })) {
+  /** First of the shutdown hooks: stop taking work and let what is in flight finish and be stored. */
+  async onModuleDestroy(): Promise<void> {
+    await this.source.stop();
+  }
+
+  handle({ request, headers }: InboundInference): Promise<void> {
+    const running = this.inFlight.get(request.requestId);
+    if (running) return running;
+    const work = this.process(request, headers).finally(() => this.inFlight.delete(request.requestId));
+    this.inFlight.set(request.requestId, work);
+    return work;
+  }
+
+  private async process(request: InferenceRequestV1, headers: MessageHeaders): Promise<void> {
+    const known = await this.lookup(request.requestId);
+    if (known === 'stored') {
+      this.metrics.requestFinished('duplicate');
       await this.signal.announce(request.requestId);
       return;
     }
-    if (!(await requests.existsBy({ requestId: request.requestId }))) {
+    if (known === 'unknown') {
       // Only cds-hooks creates requests, and it stores the row before publishing.
       this.logger.warn(`request ${request.requestId} is not on record; refused`);
+      this.metrics.requestFinished('refused');
       await this.audit.record({
         action: 'inference.refused',
         outcome: 'refused',
@@ -62,104 +94,79 @@ export class InferenceRunner implements OnApplicationBootstrap {
       });
       return;
     }
-    const started = Date.now();
-    if (started >= headers.deadlineMs) {
-      await this.finish(
-        request.requestId,
-        request.hookInstance,
-        started,
-        'expired',
-        {
-          outcome: 'expired',
-          backend: null,
-          outputText: null,
-          errorCode: 'deadline_passed',
-          tokensIn: null,
-          tokensOut: null,
-        },
-        request.model,
-        request.promptHash,
-        request.templateVersion,
-      );
-      return;
-    }
-    await requests.update({ requestId: request.requestId }, { status: 'running' });
-    let row: ResultRow;
-    let status: InferenceRequestStatus;
+    const received = Date.now();
+    if (received >= headers.deadlineMs) return this.finish(request, received, expired('deadline_passed'));
+    const slot = await this.slots.acquire(request.priority, headers.deadlineMs);
+    if (!slot) return this.finish(request, received, expired('deadline_passed_in_queue'));
+    let outcome: Outcome;
     try {
-      const out = await this.pool.complete(request, headers.deadlineMs);
-      row = {
+      outcome = await this.infer(request, headers.deadlineMs);
+    } finally {
+      slot.release();
+    }
+    await this.finish(request, received, outcome);
+  }
+
+  private async infer(request: InferenceRequestV1, deadlineMs: number): Promise<Outcome> {
+    // Queued past its deadline while holding a slot is impossible (acquire times out), but a slot granted
+    // with no time left must still not reach a GPU.
+    if (Date.now() >= deadlineMs) return expired('deadline_passed_in_queue');
+    try {
+      const { completion, servedFrom } = await this.answers.answer(request, deadlineMs);
+      if (servedFrom === 'backend') this.metrics.tokensUsed(completion.tokensIn, completion.tokensOut);
+      return {
         outcome: 'ok',
-        backend: out.backendId,
-        outputText: out.text,
+        status: 'completed',
+        backend: completion.backendId,
+        servedFrom,
+        attempts: servedFrom === 'backend' ? completion.attempts : 0,
+        outputText: completion.text,
         errorCode: null,
-        tokensIn: out.tokensIn,
-        tokensOut: out.tokensOut,
+        tokensIn: completion.tokensIn,
+        tokensOut: completion.tokensOut,
       };
-      status = 'completed';
     } catch (e) {
       const err = e instanceof BackendError ? e : new BackendError('unknown', 'pool');
-      row = {
+      return {
         outcome: 'error',
+        status: 'failed',
         backend: err.backendId,
+        servedFrom: null,
+        attempts: err.attempts,
         outputText: null,
         errorCode: err.code,
         tokensIn: null,
         tokensOut: null,
       };
-      status = 'failed';
     }
-    await this.finish(
-      request.requestId,
-      request.hookInstance,
-      started,
-      status,
-      row,
-      request.model,
-      request.promptHash,
-      request.templateVersion,
-    );
   }
 
-  private async finish(
-    requestId: string,
-    hookInstance: string,
-    started: number,
-    status: InferenceRequestStatus,
-    row: ResultRow,
-    model: string,
-    promptHash: string,
-    templateVersion: string,
-  ): Promise<void> {
-    const latencyMs = Date.now() - started;
-    await this.dataSource.transaction(async (tx) => {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(InferenceResultEntity)
-        .values({ requestId, ...row, latencyMs, completedAt: new Date() })
-        .orIgnore()
-        .execute();
-      await tx.getRepository(InferenceRequestEntity).update({ requestId }, { status });
+  private async finish(request: InferenceRequestV1, received: number, outcome: Outcome): Promise<void> {
+    const latencyMs = Date.now() - received;
+    await this.writer.write({
+      requestId: request.requestId,
+      hookInstance: request.hookInstance,
+      model: request.model,
+      templateVersion: request.templateVersion,
+      promptHash: request.promptHash,
+      latencyMs,
+      completedAt: new Date(),
+      ...outcome,
     });
-    await this.audit.record({
-      action: 'inference.completed',
-      outcome: row.outcome === 'ok' ? 'success' : 'failure',
-      service: 'inference-proxy',
-      requestId,
-      hookInstance,
-      detail: {
-        model,
-        promptHash,
-        templateVersion,
-        backend: row.backend,
-        resultOutcome: row.outcome,
-        errorCode: row.errorCode,
-        latencyMs,
-        tokensIn: row.tokensIn,
-        tokensOut: row.tokensOut,
-      },
-    });
-    await this.signal.announce(requestId);
+    this.metrics.requestFinished(outcome.outcome, latencyMs / 1000);
+    await this.signal.announce(request.requestId);
+  }
+
+  /** One round trip: is the request on record, and is its result already stored? */
+  private async lookup(requestId: string): Promise<'unknown' | 'open' | 'stored'> {
+    const rows: Array<{ stored: boolean }> = await this.dataSource.query(
+      `SELECT (res.request_id IS NOT NULL) AS stored
+         FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
+        WHERE req.request_id = $1`,
+      [requestId],
+    );
+    const row = rows[0];
+    if (!row) return 'unknown';
+    return row.stored ? 'stored' : 'open';
   }
 }

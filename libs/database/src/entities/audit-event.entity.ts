@@ -5,7 +5,10 @@ export type AuditOutcome = 'success' | 'failure' | 'refused';
 /** Flat identifiers, hashes and counts only. */
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
-/** Append-only audit trail row. Detail holds identifiers and hashes, never clinical free text. */
+/**
+ * Append-only audit trail row. Detail holds identifiers and hashes, never clinical free text.
+ * `id`, `prevHash` and `hash` are set by the database's chain trigger (libs/database migrations, issue 6).
+ */
 @Entity({ name: 'audit_events' })
 @Index('ix_audit_events_recorded_at', ['recordedAt'])
 @Index('ix_audit_events_patient', ['patientRef', 'recordedAt'])
@@ -46,4 +49,10 @@ export class AuditEventEntity {
 
   @Column({ type: 'jsonb' })
   detail!: AuditDetail;
+
+  @Column({ name: 'prev_hash', type: 'char', length: 64, insert: false, update: false })
+  prevHash!: string;
+
+  @Column({ type: 'char', length: 64, insert: false, update: false })
+  hash!: string;
 }

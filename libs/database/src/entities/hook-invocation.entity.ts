@@ -38,6 +38,10 @@ export class HookInvocationEntity {
   @Column({ name: 'cards_returned', type: 'integer', nullable: true })
   cardsReturned!: number | null;
 
+  /** Why findings were dropped or changed on the way to cards (grounding, policy, shadow mode). */
+  @Column({ name: 'answer_detail', type: 'jsonb', nullable: true })
+  answerDetail!: Record<string, unknown> | null;
+
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt!: Date;
 

@@ -30,6 +30,10 @@ export class InferenceRequestEntity {
   @Column({ name: 'deadline_at', type: 'timestamptz' })
   deadlineAt!: Date;
 
+  /** The prompt's manifest (handles -> resource references, what was left out); never sent anywhere. */
+  @Column({ name: 'context_manifest', type: 'jsonb', nullable: true })
+  contextManifest!: Record<string, unknown> | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

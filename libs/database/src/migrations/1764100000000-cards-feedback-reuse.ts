@@ -16,9 +16,15 @@ export class CardsFeedbackReuse1764100000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX ix_cds_cards_hook_invocation ON cds_cards (hook_invocation_id)`);
     await q.query(`ALTER TABLE feedback ADD COLUMN accepted_suggestions jsonb, ADD COLUMN client_id text`);
-    await q.query(`ALTER TABLE feedback ADD CONSTRAINT fk_feedback_card FOREIGN KEY (card_uuid) REFERENCES cds_cards (uuid)`);
-    await q.query(`ALTER TABLE feedback ADD CONSTRAINT uq_feedback_card_outcome UNIQUE (card_uuid, outcome, outcome_at)`);
-    await q.query(`CREATE INDEX ix_inference_requests_reuse ON inference_requests (prompt_hash, model, created_at DESC)`);
+    await q.query(
+      `ALTER TABLE feedback ADD CONSTRAINT fk_feedback_card FOREIGN KEY (card_uuid) REFERENCES cds_cards (uuid)`,
+    );
+    await q.query(
+      `ALTER TABLE feedback ADD CONSTRAINT uq_feedback_card_outcome UNIQUE (card_uuid, outcome, outcome_at)`,
+    );
+    await q.query(
+      `CREATE INDEX ix_inference_requests_reuse ON inference_requests (prompt_hash, model, created_at DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

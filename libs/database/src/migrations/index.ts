@@ -2,6 +2,9 @@ import { InitialSchema1764090000000 } from './1764090000000-initial-schema';
 import { CardsFeedbackReuse1764100000000 } from './1764100000000-cards-feedback-reuse';
 import { GatewayAuth1764200000000 } from './1764200000000-gateway-auth';
 import { InferenceRecordColumns1764310000000 } from './1764310000000-inference-record-columns';
+import { AuditHashChain1764400100000 } from './1764400100000-audit-hash-chain';
+import { AuditPartitions1764400200000 } from './1764400200000-audit-partitions';
+import { PromptManifest1764350000000 } from './1764350000000-prompt-manifest';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -9,4 +12,7 @@ export const allMigrations = [
   CardsFeedbackReuse1764100000000,
   GatewayAuth1764200000000,
   InferenceRecordColumns1764310000000,
+  PromptManifest1764350000000,
+  AuditHashChain1764400100000,
+  AuditPartitions1764400200000,
 ];

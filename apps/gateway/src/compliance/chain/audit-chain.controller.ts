@@ -1,0 +1,28 @@
+import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { ChainVerification } from '@app/audit';
+import { Roles, StaffAuthGuard } from '@app/auth';
+import { ComplianceAudit } from '../compliance-audit';
+import { SharedChainVerifier } from './chain-verification.service';
+
+/** Walks the hash chain and names the first broken link. */
+@ApiExcludeController()
+@Controller('compliance/audit-chain')
+@UseGuards(StaffAuthGuard)
+@Roles('compliance')
+export class AuditChainController {
+  constructor(
+    private readonly verification: SharedChainVerifier,
+    private readonly audit: ComplianceAudit,
+  ) {}
+
+  @Get('verify')
+  async verify(@Req() req: Request): Promise<ChainVerification> {
+    const result = await this.verification.run();
+    await this.audit.record(req, 'compliance.chain.verified', {
+      detail: { valid: result.valid, rowsChecked: result.rowsChecked, brokenAt: result.firstBreak?.id ?? null },
+    });
+    return result;
+  }
+}

@@ -1,0 +1,47 @@
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { AuditRetention } from '@app/audit';
+import type { DataSource } from 'typeorm';
+import type { ComplianceConfig } from '../compliance.config';
+
+/**
+ * Keeps monthly audit partitions created ahead and, when enabled, drops months past retention. Runs at start and
+ * then every AUDIT_MAINTENANCE_MS; replicas serialise on an advisory lock inside the purge.
+ */
+export class AuditMaintenance implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('AuditRetention');
+  private readonly retention: AuditRetention;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    ds: DataSource,
+    private readonly config: ComplianceConfig,
+  ) {
+    this.retention = new AuditRetention(ds);
+  }
+
+  onModuleInit(): void {
+    void this.run();
+    this.timer = setInterval(() => void this.run(), this.config.AUDIT_MAINTENANCE_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async run(): Promise<void> {
+    try {
+      const created = await this.retention.ensurePartitions(this.config.AUDIT_PARTITIONS_AHEAD);
+      if (created > 0) this.logger.log(`created ${created} audit partitions`);
+      if (!this.config.AUDIT_RETENTION_PURGE) return;
+      const purge = await this.retention.purge(this.config.AUDIT_RETENTION_MONTHS);
+      if (purge.partitions.length > 0) {
+        this.logger.log(
+          `purged ${purge.partitions.length} audit partitions before ${purge.cutoff} (${purge.partitions.reduce((n, p) => n + p.rows, 0)} rows)`,
+        );
+      }
+    } catch (e) {
+      this.logger.error(`audit maintenance failed: ${e instanceof Error ? e.message : 'unknown'}`);
+    }
+  }
+}

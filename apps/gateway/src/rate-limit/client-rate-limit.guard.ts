@@ -1,0 +1,56 @@
+import {
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RefusalRecorder } from '@app/auth';
+import { REQUEST_ID_HEADER } from '@app/observability';
+import { callerOf } from '../auth/caller';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { TokenBuckets } from './token-bucket';
+
+/** Per-client rate limit, after EhrAuthGuard: 429 with Retry-After. */
+@Injectable()
+export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
+  private readonly buckets: TokenBuckets;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly refusals: RefusalRecorder,
+  ) {
+    this.buckets = new TokenBuckets({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
+    this.sweeper = setInterval(() => this.buckets.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const { client } = callerOf(req);
+    const taken = this.buckets.take(client.id, client.rateLimit);
+    if (taken.allowed) return true;
+    if (taken.floodStarted) {
+      await this.refusals.record({
+        action: 'request.refused',
+        reason: 'rate_limited',
+        clientId: client.id,
+        tenant: client.tenant,
+        requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
+        method: req.method,
+        path: req.path,
+      });
+    }
+    res.setHeader('Retry-After', String(taken.retryAfterS));
+    throw new HttpException('rate limited', HttpStatus.TOO_MANY_REQUESTS);
+  }
+}

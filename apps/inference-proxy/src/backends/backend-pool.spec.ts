@@ -1,0 +1,162 @@
+import { Logger } from '@nestjs/common';
+import { startModelDouble, type DoubleFlavour, type ModelDouble } from '@app/model-double';
+import { inferenceRequest } from '../testing/inference-request.fixture';
+import { BackendError } from './backend-error';
+import { BackendHealth } from './backend-health';
+import { BackendMetricsScraper } from './backend-metrics-scraper';
+import { BackendPool, type PoolOptions } from './backend-pool';
+
+const OPTS: PoolOptions = {
+  callTimeoutMs: 5_000,
+  maxAttempts: 3,
+  retryBaseMs: 10,
+  retryMaxMs: 50,
+  cooldownMs: 5_000,
+  maxOutstanding: 8,
+};
+
+function generations(d: ModelDouble): number {
+  return d.requests().filter((r) => r.path.endsWith('completions')).length;
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The pool against two real model doubles (OpenAI-compatible HTTP servers imitating vLLM / TGI). */
+describe('BackendPool over model doubles', () => {
+  let a: ModelDouble;
+  let b: ModelDouble;
+  const stops: Array<() => Promise<void>> = [];
+
+  async function pair(flavour: DoubleFlavour = 'vllm'): Promise<BackendPool> {
+    a = await startModelDouble({ flavour });
+    b = await startModelDouble({ flavour });
+    stops.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    return new BackendPool(
+      [
+        { id: 'a', kind: flavour, baseUrl: a.baseUrl },
+        { id: 'b', kind: flavour, baseUrl: b.baseUrl },
+      ],
+      OPTS,
+    );
+  }
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  const deadline = (ms = 10_000): number => Date.now() + ms;
+
+  it('shares load between two healthy backends', async () => {
+    const pool = await pair();
+    for (let wave = 0; wave < 5; wave++) {
+      await Promise.all(Array.from({ length: 4 }, () => pool.complete(inferenceRequest(), deadline())));
+    }
+    expect(generations(a) + generations(b)).toBe(20);
+    expect(generations(a)).toBeGreaterThanOrEqual(5);
+    expect(generations(b)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('sends fewer requests to a backend whose own queue is long', async () => {
+    const pool = await pair();
+    a.setLatency({ ttftMs: 400, perTokenMs: 0 });
+    const scraper = new BackendMetricsScraper(pool.backends, 25, 1_000);
+    scraper.start();
+    stops.push(() => scraper.stop());
+    // Requests arrive one every 20 ms while the slow one builds a queue the scraper reports.
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30; i++) {
+      calls.push(pool.complete(inferenceRequest(), deadline()));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all(calls);
+    expect(generations(a) + generations(b)).toBe(30);
+    expect(generations(a)).toBeLessThan(generations(b) / 2);
+  });
+
+  it('cools down a backend answering 503 (vLLM overload) and every request still succeeds on the other', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'overloaded' });
+    for (let i = 0; i < 10; i++) {
+      const out = await pool.complete(inferenceRequest(), deadline());
+      expect(out.backendId).toBe('b');
+    }
+    expect(generations(a)).toBeLessThanOrEqual(1);
+    expect(generations(b)).toBe(10);
+    expect(pool.backends[0]!.coolingDown(Date.now())).toBe(generations(a) === 1);
+  });
+
+  it('maps TGI 429 to overloaded, retries elsewhere and records the attempts', async () => {
+    const pool = await pair('tgi');
+    a.injectFault({ kind: 'overloaded' });
+    // Equal load: the first call goes to the first backend listed.
+    const out = await pool.complete(inferenceRequest(), deadline());
+    expect(out).toMatchObject({ backendId: 'b', attempts: 2 });
+    expect(a.stats().faulted).toBe(1);
+    expect(pool.backends[0]!.coolingDown(Date.now())).toBe(true);
+  });
+
+  it('ejects a backend that fails its health probe and readmits it after recovery', async () => {
+    const pool = await pair();
+    const health = new BackendHealth(pool.backends, 50, 1_000);
+    health.start();
+    stops.push(() => health.stop());
+    a.injectFault({ kind: 'unavailable' });
+    await until(() => !pool.backends[0]!.healthy);
+    const before = generations(a);
+    for (let i = 0; i < 6; i++) expect((await pool.complete(inferenceRequest(), deadline())).backendId).toBe('b');
+    expect(generations(a)).toBe(before);
+
+    a.clearFaults();
+    await until(() => pool.backends[0]!.healthy);
+    const served = await Promise.all(Array.from({ length: 6 }, () => pool.complete(inferenceRequest(), deadline())));
+    expect(served.filter((s) => s.backendId === 'a').length).toBeGreaterThan(0);
+  });
+
+  it('retries a dropped connection on the other backend', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'disconnect', count: 1 });
+    const out = await pool.complete(inferenceRequest(), deadline());
+    expect(out).toMatchObject({ backendId: 'b', attempts: 2 });
+    expect(a.stats().faulted).toBe(1);
+  });
+
+  it('fails cleanly before the deadline when every backend is down', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'unavailable' });
+    b.injectFault({ kind: 'unavailable' });
+    const end = deadline(2_000);
+    const err = await pool.complete(inferenceRequest(), end).catch((e: unknown) => e);
+    expect(Date.now()).toBeLessThan(end);
+    expect(err).toBeInstanceOf(BackendError);
+    // vLLM's 503 reads as overload (it sheds load with 503 when its queue is full).
+    expect(['overloaded', 'unavailable']).toContain((err as BackendError).code);
+    // Both cooled down: the next request is refused without a call.
+    const received = a.stats().received + b.stats().received;
+    const next = await pool.complete(inferenceRequest(), deadline(500)).catch((e: unknown) => e);
+    expect((next as BackendError).code).toBe('no_backend');
+    expect(a.stats().received + b.stats().received).toBe(received);
+  });
+
+  it('gives up on a backend hanging past the deadline, within the deadline', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'slow', delayMs: 10_000 });
+    b.injectFault({ kind: 'slow', delayMs: 10_000 });
+    const end = deadline(600);
+    const err = await pool.complete(inferenceRequest(), end).catch((e: unknown) => e);
+    expect((err as BackendError).code).toBe('timeout');
+    expect(Date.now()).toBeLessThan(end + 200);
+    a.clearFaults();
+    b.clearFaults();
+  });
+});

@@ -1,0 +1,60 @@
+import type { BackendTarget } from '@app/config';
+
+/** Queue figures a backend reports about itself; null until the first successful scrape. */
+export interface BackendQueue {
+  readonly waiting: number;
+  readonly running: number;
+  /** 0..1; null for TGI, which does not export it. */
+  readonly kvCacheUsage: number | null;
+}
+
+export type CooldownReason = 'overloaded' | 'unavailable' | 'timeout' | 'connection';
+
+const MAX_COOLDOWN_FACTOR = 8;
+
+/** What the pool knows about one backend: health, cooldown, this replica's outstanding calls, its own queue. */
+export class BackendState {
+  healthy = true;
+  outstanding = 0;
+  /** Calls started, for tie-breaking between equally loaded backends. */
+  started = 0;
+  queue: BackendQueue | null = null;
+  private cooldownUntil = 0;
+  private cooldownStreak = 0;
+
+  constructor(readonly target: BackendTarget) {}
+
+  get id(): string {
+    return this.target.id;
+  }
+
+  coolingDown(now: number): boolean {
+    return now < this.cooldownUntil;
+  }
+
+  cooldownEndsAt(): number {
+    return this.cooldownUntil;
+  }
+
+  available(now: number): boolean {
+    return this.healthy && !this.coolingDown(now);
+  }
+
+  /** Repeated cooldowns back off (x2 each, up to 8x) so a flapping backend is tried less often. */
+  coolDown(baseMs: number, now: number): void {
+    const factor = Math.min(MAX_COOLDOWN_FACTOR, 2 ** this.cooldownStreak);
+    this.cooldownStreak += 1;
+    this.cooldownUntil = now + baseMs * factor;
+  }
+
+  succeeded(): void {
+    this.cooldownStreak = 0;
+  }
+
+  /** A passing health probe ends a cooldown: the backend said it is ready again. */
+  readmit(): void {
+    this.healthy = true;
+    this.cooldownUntil = 0;
+    this.cooldownStreak = 0;
+  }
+}

@@ -1,0 +1,24 @@
+import type { InferenceOutcome } from '@app/contracts';
+import type { InferenceRequestStatus } from '@app/database';
+
+export type ServedFrom = 'backend' | 'cache' | 'coalesced';
+
+/** One inference as stored in `inference_results` (and summarised in the audit trail). */
+export interface InferenceRecord {
+  readonly requestId: string;
+  readonly hookInstance: string;
+  readonly model: string;
+  readonly templateVersion: string;
+  readonly promptHash: string;
+  readonly outcome: InferenceOutcome;
+  readonly status: InferenceRequestStatus;
+  readonly backend: string | null;
+  readonly servedFrom: ServedFrom | null;
+  readonly attempts: number;
+  readonly outputText: string | null;
+  readonly errorCode: string | null;
+  readonly tokensIn: number | null;
+  readonly tokensOut: number | null;
+  readonly latencyMs: number;
+  readonly completedAt: Date;
+}

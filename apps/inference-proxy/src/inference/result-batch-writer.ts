@@ -1,0 +1,174 @@
+import { Logger } from '@nestjs/common';
+import type { AuditRecord } from '@app/audit';
+import { backoffMs, pause } from '../backends/retry-backoff';
+import type { InferenceRecord } from './inference-record';
+
+export interface ResultWriterOptions {
+  /** Rows held in memory (queued + being written); `write` waits beyond this, it never drops. */
+  readonly capacity: number;
+  readonly batchSize: number;
+  /** Longest a row waits for companions before its batch is written. */
+  readonly flushMs: number;
+  /** Batches written at once: the writer's share of the connection pool. */
+  readonly concurrency: number;
+}
+
+export interface ResultWriterDeps {
+  store(batch: ReadonlyArray<InferenceRecord>): Promise<void>;
+  audit(event: AuditRecord): Promise<void>;
+  observeBatch?(rows: number, ok: boolean): void;
+}
+
+interface Pending {
+  readonly record: InferenceRecord;
+  stored: boolean;
+  audited: boolean;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+export function auditEventFor(r: InferenceRecord): AuditRecord {
+  return {
+    action: 'inference.completed',
+    outcome: r.outcome === 'ok' ? 'success' : 'failure',
+    service: 'inference-proxy',
+    requestId: r.requestId,
+    hookInstance: r.hookInstance,
+    detail: {
+      model: r.model,
+      promptHash: r.promptHash,
+      templateVersion: r.templateVersion,
+      backend: r.backend,
+      servedFrom: r.servedFrom,
+      attempts: r.attempts,
+      resultOutcome: r.outcome,
+      errorCode: r.errorCode,
+      latencyMs: r.latencyMs,
+      tokensIn: r.tokensIn,
+      tokensOut: r.tokensOut,
+    },
+  };
+}
+
+/**
+ * Batched, asynchronous result writes off the request path (LiteLLM's users' top complaint is per-request
+ * logging that slows requests). A row is kept until its batch and its audit event are stored, retrying with
+ * backoff; `write` resolves only then, so the caller commits its Kafka offset only for durable rows.
+ */
+export class ResultBatchWriter {
+  private readonly logger = new Logger(ResultBatchWriter.name);
+  private readonly queue: Pending[] = [];
+  private held = 0;
+  private writing = 0;
+  private linger: NodeJS.Timeout | undefined;
+  private readonly spaceWaiters: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly opts: ResultWriterOptions,
+    private readonly deps: ResultWriterDeps,
+  ) {}
+
+  /** Rows not yet durable. */
+  get backlog(): number {
+    return this.held;
+  }
+
+  async write(record: InferenceRecord): Promise<void> {
+    if (this.closed) throw new Error('result writer closed');
+    while (this.held >= this.opts.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    this.held += 1;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, stored: false, audited: false, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Waits until every row handed in so far is stored. */
+  async drain(): Promise<void> {
+    clearTimeout(this.linger);
+    this.linger = undefined;
+    this.pump();
+    while (this.held > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  /**
+   * Drains for at most `graceMs`, then gives up on what is left: those writers get an error, so their
+   * Kafka offsets are not committed and the messages are redelivered to another replica.
+   */
+  async close(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drain(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new Error('result writer closed'));
+  }
+
+  private schedule(): void {
+    if (this.queue.length >= this.opts.batchSize || this.opts.flushMs === 0) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+      this.pump();
+      return;
+    }
+    this.linger ??= setTimeout(() => {
+      this.linger = undefined;
+      this.pump();
+    }, this.opts.flushMs);
+  }
+
+  private pump(): void {
+    while (this.writing < this.opts.concurrency && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.batchSize);
+      this.writing += 1;
+      void this.persist(batch).then((ok) => {
+        this.writing -= 1;
+        this.held -= batch.length;
+        for (const p of batch) {
+          if (ok) p.resolve();
+          else p.reject(new Error('result writer closed'));
+        }
+        for (const w of this.spaceWaiters.splice(0, batch.length)) w();
+        if (this.held === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.pump();
+      });
+    }
+  }
+
+  /** Retries until stored: a row is never dropped (the database coming back is the only way forward). */
+  private async persist(batch: Pending[]): Promise<boolean> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        // Audit first: a stored result then always has its event (cds-hooks may read the row by polling
+        // before any announcement), and a crash in between at worst repeats an event, never loses one.
+        await Promise.all(
+          batch
+            .filter((p) => !p.audited)
+            .map(async (p) => {
+              await this.deps.audit(auditEventFor(p.record));
+              p.audited = true;
+            }),
+        );
+        const unstored = batch.filter((p) => !p.stored);
+        if (unstored.length > 0) {
+          await this.deps.store(unstored.map((p) => p.record));
+          for (const p of unstored) p.stored = true;
+          this.deps.observeBatch?.(unstored.length, true);
+        }
+        return true;
+      } catch (e) {
+        this.deps.observeBatch?.(batch.length, false);
+        const wait = backoffMs(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
+        this.logger.warn(
+          `storing ${batch.length} results failed (attempt ${attempt}): ${e instanceof Error ? e.message : 'error'}; retry in ${wait} ms`,
+        );
+        await pause(wait);
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,182 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BackendErrorCode } from '../backends/backend-error';
+import type { PoolObserver } from '../backends/backend-pool';
+import type { BackendState, CooldownReason } from '../backends/backend-state';
+
+export type RequestOutcome = 'ok' | 'error' | 'expired' | 'duplicate' | 'refused';
+export type AnswerSource = 'cache' | 'coalesced';
+
+/** Live figures read at scrape time rather than pushed on every change. */
+export interface MetricsSources {
+  backends(): ReadonlyArray<BackendState>;
+  inFlight(): number;
+  queued(): number;
+  writeBacklog(): number;
+}
+
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * The proxy's Prometheus metrics, on a registry of its own (several proxies can share a test process).
+ * Labels are backend ids, outcome codes and reasons only: never request ids, prompts or patient data.
+ */
+export class ProxyMetrics implements PoolObserver {
+  readonly registry = new Registry();
+  private sources: MetricsSources | undefined;
+  private readonly requests: Counter<'outcome'>;
+  private readonly latency: Histogram<'outcome'>;
+  private readonly backendCalls: Counter<'backend' | 'outcome'>;
+  private readonly backendLatency: Histogram<'backend' | 'outcome'>;
+  private readonly cooldowns: Counter<'backend' | 'reason'>;
+  private readonly answersShared: Counter<'source'>;
+  private readonly tokens: Counter<'direction'>;
+  private readonly deadLetters: Counter;
+  private readonly resultBatches: Counter<'outcome'>;
+
+  constructor() {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'meditron_proxy_requests_total',
+      help: 'Inference requests handled, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'meditron_proxy_request_duration_seconds',
+      help: 'From receipt to result ready (queueing included), by outcome.',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.backendCalls = new Counter({
+      name: 'meditron_proxy_backend_calls_total',
+      help: 'Calls to backends, by backend and outcome.',
+      labelNames: ['backend', 'outcome'],
+      registers,
+    });
+    this.backendLatency = new Histogram({
+      name: 'meditron_proxy_backend_call_duration_seconds',
+      help: 'Duration of one backend call, by backend and outcome.',
+      labelNames: ['backend', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.cooldowns = new Counter({
+      name: 'meditron_proxy_backend_cooldowns_total',
+      help: 'Times a backend was cooled down, by reason.',
+      labelNames: ['backend', 'reason'],
+      registers,
+    });
+    this.answersShared = new Counter({
+      name: 'meditron_proxy_cache_hits_total',
+      help: 'Answers served without a backend call: from the cache or a coalesced identical request.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'meditron_proxy_tokens_total',
+      help: 'Tokens reported by backends.',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'meditron_proxy_dead_letters_total',
+      help: 'Messages sent to the dead-letter topic.',
+      registers,
+    });
+    this.resultBatches = new Counter({
+      name: 'meditron_proxy_result_batches_total',
+      help: 'Result batch writes, by outcome (a failed one is retried).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const sources = (): MetricsSources | undefined => this.sources;
+    new Gauge({
+      name: 'meditron_proxy_inflight',
+      help: 'Inferences holding a slot.',
+      registers,
+      collect() {
+        this.set(sources()?.inFlight() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'meditron_proxy_queue_depth',
+      help: 'Requests waiting for a slot.',
+      registers,
+      collect() {
+        this.set(sources()?.queued() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'meditron_proxy_result_write_backlog',
+      help: 'Results not yet durably stored.',
+      registers,
+      collect() {
+        this.set(sources()?.writeBacklog() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'meditron_proxy_backend_healthy',
+      help: '1 when the backend passes its health probes and is not cooling down.',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        const now = Date.now();
+        for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.available(now) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'meditron_proxy_backend_outstanding',
+      help: 'Calls this replica has outstanding at the backend.',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.outstanding);
+      },
+    });
+    new Gauge({
+      name: 'meditron_proxy_backend_queue_waiting',
+      help: 'Requests waiting at the backend, as it last reported.',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.queue?.waiting ?? 0);
+      },
+    });
+  }
+
+  attach(sources: MetricsSources): void {
+    this.sources = sources;
+  }
+
+  requestFinished(outcome: RequestOutcome, seconds?: number): void {
+    this.requests.inc({ outcome });
+    if (seconds !== undefined) this.latency.observe({ outcome }, seconds);
+  }
+
+  answerShared(source: AnswerSource): void {
+    this.answersShared.inc({ source });
+  }
+
+  tokensUsed(tokensIn: number | null, tokensOut: number | null): void {
+    if (tokensIn) this.tokens.inc({ direction: 'in' }, tokensIn);
+    if (tokensOut) this.tokens.inc({ direction: 'out' }, tokensOut);
+  }
+
+  deadLettered(): void {
+    this.deadLetters.inc();
+  }
+
+  resultBatch(ok: boolean): void {
+    this.resultBatches.inc({ outcome: ok ? 'ok' : 'error' });
+  }
+
+  callFinished(backendId: string, outcome: 'ok' | BackendErrorCode, seconds: number): void {
+    this.backendCalls.inc({ backend: backendId, outcome });
+    this.backendLatency.observe({ backend: backendId, outcome }, seconds);
+  }
+
+  cooledDown(backendId: string, reason: CooldownReason): void {
+    this.cooldowns.inc({ backend: backendId, reason });
+  }
+}

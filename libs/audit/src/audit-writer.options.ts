@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { parseEnv, type Env } from '@app/config';
+
+export interface AuditWriterOptions {
+  /** Largest number of events in one INSERT. */
+  readonly maxBatch: number;
+  /** Longest an event waits for companions before its batch is written. */
+  readonly maxDelayMs: number;
+  /** Events queued in memory at most; beyond it record() rejects with AUDIT_QUEUE_FULL. */
+  readonly maxQueue: number;
+  /** First retry delay of a failed batch; doubles up to retryMaxMs. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** How long close() keeps trying to flush before rejecting what is left. */
+  readonly closeTimeoutMs: number;
+}
+
+const schema = z.object({
+  AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
+  AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  AUDIT_QUEUE_MAX: z.coerce.number().int().min(1).default(10_000),
+  AUDIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(50),
+  AUDIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(2000),
+  AUDIT_CLOSE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+/** The writer's bounds from the environment (every app constructs its writer the same way). */
+export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
+  const c = parseEnv('audit', schema, env);
+  return {
+    maxBatch: c.AUDIT_BATCH_MAX,
+    maxDelayMs: c.AUDIT_BATCH_DELAY_MS,
+    maxQueue: c.AUDIT_QUEUE_MAX,
+    retryBaseMs: c.AUDIT_RETRY_BASE_MS,
+    retryMaxMs: c.AUDIT_RETRY_MAX_MS,
+    closeTimeoutMs: c.AUDIT_CLOSE_TIMEOUT_MS,
+  };
+}

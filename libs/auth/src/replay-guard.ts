@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+
+/** Remembers each (issuer, jti) until the token could no longer be accepted anyway. */
+export interface ReplayGuard {
+  /** True the first time a jti is seen for this issuer; false on a replay. */
+  claim(issuer: string, jti: string, keepUntil: Date): Promise<boolean>;
+}
+
+export function jtiHash(issuer: string, jti: string): string {
+  return createHash('sha256').update(issuer).update('\n').update(jti).digest('hex');
+}
+
+/**
+ * The replay table in Postgres, so every gateway replica sees every jti: the primary key decides who saw it
+ * first. Only the hash and the expiry are stored. A row past its expiry may be taken over (it is awaiting purge).
+ */
+export class PgReplayGuard implements ReplayGuard {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async claim(issuer: string, jti: string, keepUntil: Date): Promise<boolean> {
+    const rows: Array<{ jti_hash: string }> = await this.dataSource.query(
+      `INSERT INTO jwt_replay (jti_hash, expires_at) VALUES ($1, $2)
+       ON CONFLICT (jti_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE jwt_replay.expires_at < now()
+       RETURNING jti_hash`,
+      [jtiHash(issuer, jti), keepUntil],
+    );
+    return rows.length === 1;
+  }
+
+  /** Deletes expired rows; returns how many. */
+  async purgeExpired(): Promise<number> {
+    const rows: Array<{ n: string }> = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM jwt_replay WHERE expires_at < now() RETURNING 1) SELECT count(*)::text AS n FROM gone`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Purges every `intervalMs` in the background; returns the stop function. */
+  startPurging(intervalMs: number, onError: (e: unknown) => void): () => void {
+    const timer = setInterval(() => void this.purgeExpired().catch(onError), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { startGateway } from '../../apps/gateway/src/bootstrap';
+import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { connectGateway, type OwnedGatewayRuntime } from '../../apps/gateway/src/runtime';
+import { runMigrations } from '@app/database';
+import type { RunningApp } from '@app/observability';
+import { JwksServer, makeTestKey, signToken, type TestKey } from './ehr-tokens';
+import { createTestDatabase, type TestDatabase } from './postgres';
+
+const STAFF_ISS = 'https://idp.example.test/realms/meditron';
+const STAFF_AUD = 'meditron-gateway';
+
+export interface ComplianceHarness {
+  readonly url: string;
+  readonly db: TestDatabase;
+  readonly runtime: OwnedGatewayRuntime;
+  /** A staff bearer token for `sub` with the given roles. */
+  staffToken(sub: string, roles: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The whole gateway (staff OIDC against a local JWKS) over its own migrated database: the compliance API and console. */
+export async function startComplianceHarness(): Promise<ComplianceHarness> {
+  Logger.overrideLogger(false);
+  const db = await createTestDatabase('compliance_e2e');
+  const idp = await new JwksServer().start();
+  const key: TestKey = await makeTestKey('RS256');
+  const jwksUrl = idp.publish('/certs', [key.publicJwk]);
+  let owned: OwnedGatewayRuntime | undefined;
+  let running: RunningApp | undefined;
+  try {
+    await runMigrations(db.url);
+    const config = loadGatewayConfig({
+      LOG_LEVEL: 'silent',
+      GATEWAY_PORT: '0',
+      PUBLIC_BASE_URL: 'https://cds.example.test',
+      DB_POOL_SIZE: '4',
+      STAFF_OIDC_ISSUER: STAFF_ISS,
+      STAFF_OIDC_JWKS_URL: jwksUrl,
+      STAFF_OIDC_AUDIENCE: STAFF_AUD,
+    });
+    owned = await connectGateway(config, { databaseUrl: db.url });
+    running = await startGateway(owned.runtime, '127.0.0.1');
+  } catch (e) {
+    await owned?.close();
+    await idp.close();
+    await db.drop();
+    throw e;
+  }
+  const app = running;
+  const runtime = owned;
+  return {
+    url: app.url,
+    db,
+    runtime,
+    staffToken: (sub, roles) => signToken(key, { issuer: STAFF_ISS, audience: STAFF_AUD, extraClaims: { sub, roles } }),
+    async stop() {
+      await app.close();
+      await runtime.close();
+      await idp.close();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AuditWriter, type AuditRecord } from '@app/audit';
+
+export interface SeededCard {
+  readonly cardUuid: string;
+  readonly hookInstance: string;
+  readonly inferenceRequestId: string;
+  readonly patientRef: string;
+}
+
+/** A hook call that produced one card, with its inference request, result and audit events, as cds-hooks writes them. */
+export async function seedCardWithProvenance(
+  ds: DataSource,
+  audit: AuditWriter,
+  patientRef: string,
+): Promise<SeededCard> {
+  const invocationId = randomUUID();
+  const hookInstance = randomUUID();
+  const requestId = randomUUID();
+  const cardUuid = randomUUID();
+  const now = new Date();
+  await ds.query(
+    `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, patient_ref, status, cards_returned,
+       received_at, answered_at, inference_request_id, client_id)
+     VALUES ($1, $2, 'patient-view', 'meditron-patient-view', 'req-prov', $3, 'answered', 1, $4, $4, NULL, 'ehr-a')`,
+    [invocationId, hookInstance, patientRef, now],
+  );
+  await ds.query(
+    `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority, status,
+       deadline_at, created_at)
+     VALUES ($1, $2, 'meditron-70b', 'patient-view@3', $3, 1, 'completed', $4, $4)`,
+    [requestId, invocationId, 'a'.repeat(64), now],
+  );
+  await ds.query(
+    `INSERT INTO inference_results (request_id, outcome, backend, output_text, tokens_in, tokens_out, latency_ms, completed_at,
+       hook_instance, model, template_version, prompt_hash, attempts, served_from)
+     VALUES ($1, 'success', 'vllm-0', $2, 812, 96, 1450, $3, $4, 'meditron-70b', 'patient-view@3', $5, 1, 'backend')`,
+    [
+      requestId,
+      '{"findings":[{"summary":"Consider INR check","indicator":"warning"}]}',
+      now,
+      hookInstance,
+      'a'.repeat(64),
+    ],
+  );
+  await ds.query(`UPDATE hook_invocations SET inference_request_id = $1 WHERE id = $2`, [requestId, invocationId]);
+  await ds.query(
+    `INSERT INTO cds_cards (uuid, hook_invocation_id, inference_request_id, service_id, created_at)
+     VALUES ($1, $2, $3, 'meditron-patient-view', $4)`,
+    [cardUuid, invocationId, requestId, now],
+  );
+  const base: Omit<AuditRecord, 'action'> = {
+    outcome: 'success',
+    service: 'cds-hooks',
+    clientId: 'ehr-a',
+    tenant: 'hospital-a',
+    patientRef,
+    requestId: 'req-prov',
+    hookInstance,
+  };
+  await audit.record({
+    ...base,
+    action: 'hook.invoked',
+    detail: { inferenceRequestId: requestId, promptHash: 'a'.repeat(64) },
+  });
+  await audit.record({
+    ...base,
+    action: 'fhir.search',
+    detail: { prefetchKey: 'conditions', resourceType: 'Condition' },
+  });
+  await audit.record({ ...base, action: 'hook.answered', detail: { cards: 1, cardIds: cardUuid } });
+  return { cardUuid, hookInstance, inferenceRequestId: requestId, patientRef };
+}

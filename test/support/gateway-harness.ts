@@ -1,0 +1,108 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startGateway } from '../../apps/gateway/src/bootstrap';
+import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { connectGateway, type OwnedGatewayRuntime } from '../../apps/gateway/src/runtime';
+import type { EhrClient } from '@app/clients';
+import type { Env } from '@app/config';
+import { runMigrations } from '@app/database';
+import type { RunningApp } from '@app/observability';
+import { registerClients } from './ehr-tokens';
+import { createTestDatabase, type TestDatabase } from './postgres';
+
+export interface UpstreamCall {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A tiny HTTP server standing in for cds-hooks: records what reaches it and answers like it. */
+export class UpstreamStub {
+  readonly calls: UpstreamCall[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        this.calls.push({
+          method: req.method ?? '',
+          path,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+        });
+        const body =
+          path === '/cds-services'
+            ? { services: [{ id: 'meditron-patient-view', hook: 'patient-view', description: 'stub' }] }
+            : path.endsWith('/feedback')
+              ? {}
+              : { cards: [] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export interface GatewayHarness {
+  readonly url: string;
+  /** PUBLIC_BASE_URL: base of every `aud`. */
+  readonly publicBaseUrl: string;
+  readonly db: TestDatabase;
+  readonly upstream: UpstreamStub;
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway alone, in-process, over real HTTP and a real Postgres database of its own, forwarding to an
+ * upstream stub. Clients are registered in the `ehr_clients` table before it starts.
+ */
+export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: Env }): Promise<GatewayHarness> {
+  const db = await createTestDatabase('gateway_e2e');
+  const upstream = await new UpstreamStub().start();
+  let owned: OwnedGatewayRuntime | undefined;
+  let app: RunningApp | undefined;
+  try {
+    await runMigrations(db.url);
+    await registerClients(db.url, opts.clients);
+    const config = loadGatewayConfig({
+      LOG_LEVEL: 'silent',
+      GATEWAY_PORT: '0',
+      PUBLIC_BASE_URL: 'https://cds.example.test',
+      CDS_HOOKS_URL: upstream.url,
+      DB_POOL_SIZE: '4',
+      ...opts.env,
+    });
+    owned = await connectGateway(config, { databaseUrl: db.url });
+    app = await startGateway(owned.runtime, '127.0.0.1');
+  } catch (e) {
+    await owned?.close();
+    await upstream.close();
+    await db.drop();
+    throw e;
+  }
+  const running = app;
+  const runtime = owned;
+  return {
+    url: running.url,
+    publicBaseUrl: runtime.runtime.config.PUBLIC_BASE_URL,
+    db,
+    upstream,
+    async stop() {
+      await running.close();
+      await runtime.close();
+      await upstream.close();
+      await db.drop();
+    },
+  };
+}
