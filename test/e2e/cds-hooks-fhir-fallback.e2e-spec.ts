@@ -13,7 +13,7 @@ const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const DAISEY = 'Daisey_Johns_e916a083-8ee6-4df8-acbe-b711fa791253.json';
 const CHRISTIN = 'Christin_Stiedemann_fc6aaaa5-0461-420d-b96c-ebeacc303b51.json';
 const TOKEN = `fhir-token-${randomUUID()}`;
-const FHIR_TIMEOUT_MS = 500;
+const FHIR_TIMEOUT_MS = 1500;
 
 type Json = Record<string, unknown>;
 
@@ -150,7 +150,7 @@ describe('cds-hooks FHIR fallback', () => {
     } finally {
       fhir.setDown(false);
     }
-    fhir.setLatency(FHIR_TIMEOUT_MS * 4);
+    fhir.setLatency(FHIR_TIMEOUT_MS * 2);
     try {
       const slow = await hook(CHRISTIN);
       expect(slow.status).toBe(412);

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
-import { ClientRegistry } from '@app/clients';
 import { DatabaseHealthController } from '@app/database';
 import { INFERENCE_DISPATCHER, RESULT_SIGNAL, type InferenceDispatcher, type ResultSignal } from '@app/messaging';
 import { loggerModule } from '@app/observability';
@@ -11,7 +10,8 @@ import { DEFAULT_CATALOG_FILE, ServiceCatalog } from './discovery/service-catalo
 import { FeedbackController } from './feedback/feedback.controller';
 import { HookHandler } from './hooks/hook-handler.service';
 import { HooksController } from './hooks/hooks.controller';
-import { CLIENT_REGISTRY, PrefetchService } from './prefetch/prefetch.service';
+import { FhirAllowList } from './prefetch/fhir-allow-list.service';
+import { PrefetchService } from './prefetch/prefetch.service';
 import { InferenceReuse } from './results/inference-reuse.service';
 import { ResultWaiter } from './results/result-waiter.service';
 
@@ -28,7 +28,6 @@ export class CdsHooksModule {
   static forRoot(rt: CdsHooksRuntime): DynamicModule {
     // Configuration files are read at boot, so a bad one stops start-up instead of failing a hook call.
     const catalog = ServiceCatalog.fromFile(rt.config.CDS_SERVICES_FILE ?? DEFAULT_CATALOG_FILE);
-    const registry = rt.config.EHR_CLIENTS_FILE ? ClientRegistry.fromFile(rt.config.EHR_CLIENTS_FILE) : null;
     return {
       module: CdsHooksModule,
       imports: [loggerModule('cds-hooks', rt.config.LOG_LEVEL)],
@@ -39,10 +38,10 @@ export class CdsHooksModule {
         { provide: INFERENCE_DISPATCHER, useValue: rt.dispatcher },
         { provide: RESULT_SIGNAL, useValue: rt.resultSignal },
         { provide: ServiceCatalog, useValue: catalog },
-        { provide: CLIENT_REGISTRY, useValue: registry },
         { provide: AuditWriter, useFactory: (ds: DataSource) => new AuditWriter(ds), inject: [DataSource] },
         ResultWaiter,
         InferenceReuse,
+        FhirAllowList,
         PrefetchService,
         HookHandler,
       ],

@@ -3,3 +3,4 @@ export * from './client-registry';
 export * from './client-store';
 export * from './client-file-store';
 export * from './client-table-store';
+export * from './load-registry';

@@ -1,13 +1,11 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
-import { ClientRegistry } from '@app/clients';
 import { resolvePrefetch, type PrefetchFetchAudit } from '@app/fhir';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
+import { FhirAllowList } from './fhir-allow-list.service';
 import type { HookRequest } from '../hooks/hook-request.schema';
-
-export const CLIENT_REGISTRY = Symbol('CLIENT_REGISTRY');
 
 export interface PrefetchCall {
   readonly service: CdsServiceDefinition;
@@ -29,16 +27,13 @@ export class PrefetchService {
 
   constructor(
     private readonly audit: AuditWriter,
-    @Inject(CLIENT_REGISTRY) private readonly registry: ClientRegistry | null,
+    private readonly allowList: FhirAllowList,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
   async gather(call: PrefetchCall): Promise<Record<string, unknown>> {
     const { hook, service } = call;
-    const fhirServerAllowed =
-      hook.fhirServer !== undefined &&
-      call.clientId !== undefined &&
-      this.registry?.allowsFhirServer(call.clientId, hook.fhirServer) === true;
+    const fhirServerAllowed = await this.allowList.allows(call.clientId, hook.fhirServer);
     const resolved = await resolvePrefetch({
       templates: service.prefetch,
       hookContext: hook.context,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ClientLookup } from '@app/auth';
-import { ClientFileStore, ClientRegistry, ClientTableStore, type EhrClient } from '@app/clients';
+import { ClientRegistry, loadClientRegistry, type EhrClient } from '@app/clients';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
 /** An unknown issuer reloads the registry at most this often (a new client works without waiting a full period). */
@@ -64,13 +64,10 @@ export class ClientDirectory implements ClientLookup, OnModuleInit, OnModuleDest
   }
 
   private async load(): Promise<ClientRegistry> {
-    const fromFile = this.config.EHR_CLIENTS_FILE ? await new ClientFileStore(this.config.EHR_CLIENTS_FILE).list() : [];
-    const table = await new ClientTableStore(this.dataSource).listWithProblems();
-    if (table.invalidIds.length > 0) {
-      this.logger.error(`ehr_clients rows that do not parse were skipped: ${table.invalidIds.join(', ')}`);
-    }
-    const fileIds = new Set(fromFile.map((c) => c.id));
-    return new ClientRegistry([...fromFile, ...table.clients.filter((c) => !fileIds.has(c.id))]);
+    const { registry, invalidIds } = await loadClientRegistry(this.dataSource, this.config.EHR_CLIENTS_FILE);
+    if (invalidIds.length > 0)
+      this.logger.error(`ehr_clients rows that do not parse were skipped: ${invalidIds.join(', ')}`);
+    return registry;
   }
 }
 
