@@ -129,6 +129,28 @@ describe('cds-hooks conformance', () => {
     });
   });
 
+  it('order-select warms order-sign: the order-sign that follows with the same orders needs no model run of its own', async () => {
+    const DAISEY = 'Daisey_Johns_e916a083-8ee6-4df8-acbe-b711fa791253.json';
+    const select = hookRequest('order-select', DAISEY);
+    const double = stack.modelDouble!;
+    const before = double.stats().received;
+    const selected = await call('/cds-services/meditron-order-select', select);
+    expect(selected.status).toBe(200);
+    // The order-select answer and the order-sign prewarm: two prompts, two model runs.
+    await waitFor(async () => double.stats().received === before + 2, 10_000);
+    const sign = {
+      ...select,
+      hook: 'order-sign',
+      hookInstance: randomUUID(),
+      context: { ...(select.context as Json), selections: undefined },
+    };
+    const signed = await call('/cds-services/meditron-order-sign', sign);
+    expect(signed.status).toBe(200);
+    expect(cdsResponseProblems(signed.json)).toEqual([]);
+    expect((signed.json.cards as unknown[]).length).toBe(1);
+    expect(double.stats().received).toBe(before + 2);
+  });
+
   it('answers within its budget with no cards when the model is slow, then serves the late result without a second model run', async () => {
     const double = stack.modelDouble!;
     double.setLatency({ ttftMs: BUDGET_MS + 500, perTokenMs: 0 });

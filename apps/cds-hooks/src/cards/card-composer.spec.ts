@@ -13,6 +13,7 @@ const service: CdsServiceDefinition = {
   requiredPrefetch: [],
   mode: 'live',
   allowCritical: false,
+  prewarm: [],
 };
 const profile = MODEL_PROFILES['meditron-70b'];
 const refs = { P1: 'Condition/c1' };

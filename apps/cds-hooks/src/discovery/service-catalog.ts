@@ -30,6 +30,11 @@ const serviceSchema = z.strictObject({
   mode: z.enum(['live', 'shadow']).default('live'),
   /** Whether the model alone may raise a `critical` card; otherwise it is lowered to `warning`. */
   allowCritical: z.boolean().default(false),
+  /**
+   * Services whose inference this call starts early with the same context (e.g. order-select warms order-sign,
+   * which the EHR fires next with the same draft orders): the later call is answered from it.
+   */
+  prewarm: z.array(z.string()).default([]),
 });
 
 export type CdsServiceDefinition = z.infer<typeof serviceSchema>;
@@ -40,6 +45,10 @@ const catalogSchema = z
   .refine(
     (c) => c.services.every((s) => s.requiredPrefetch.every((k) => k in s.prefetch)),
     'requiredPrefetch keys must be prefetch keys',
+  )
+  .refine(
+    (c) => c.services.every((s) => s.prewarm.every((id) => c.services.some((t) => t.id === id && t.id !== s.id))),
+    'prewarm must name other services of the catalog',
   );
 
 /** The shipped catalog; `CDS_SERVICES_FILE` points at another one. */

@@ -12,12 +12,13 @@ import {
   repairPrompt,
   summarize,
   type BuiltPrompt,
+  type ClinicalSummary,
   type ModelProfile,
 } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
 import type { Card, CdsResponse } from '../cards/card';
 import { composeCards, type AnswerDetail } from '../cards/card-composer';
-import type { CdsServiceDefinition } from '../discovery/service-catalog';
+import { ServiceCatalog, type CdsServiceDefinition } from '../discovery/service-catalog';
 import { PrefetchService } from '../prefetch/prefetch.service';
 import { InferenceReuse, type Reusable } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
@@ -64,6 +65,7 @@ export class HookHandler {
     private readonly reuse: InferenceReuse,
     private readonly prefetch: PrefetchService,
     private readonly audit: AuditWriter,
+    private readonly catalog: ServiceCatalog,
     @Inject(INFERENCE_DISPATCHER) private readonly dispatcher: InferenceDispatcher,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {
@@ -87,11 +89,8 @@ export class HookHandler {
       requestId: meta.requestId,
       patientRef,
     });
-    const prompt = await buildPrompt(
-      service.hook,
-      summarize(data, receivedAt, contextResources(context)),
-      this.profile,
-    );
+    const summary = summarize(data, receivedAt, contextResources(context));
+    const prompt = await buildPrompt(service.hook, summary, this.profile);
     const invocationId = randomUUID();
     // The invocation is stored before anything is sent: nothing is in flight unrecorded.
     await this.dataSource.getRepository(HookInvocationEntity).insert({
@@ -111,6 +110,7 @@ export class HookHandler {
     });
     const call: InferenceCall = { invocationId, service, hook, meta, receivedAt, answerBy };
     const first = await this.start(call, prompt);
+    await this.prewarm(call, summary);
     await this.audit.record({
       action: 'hook.invoked',
       outcome: 'success',
@@ -177,11 +177,33 @@ export class HookHandler {
     return { cards };
   }
 
+  /** Starts (does not wait for) the inferences of the services this one warms, at this call's priority. */
+  private async prewarm(call: InferenceCall, summary: ClinicalSummary): Promise<void> {
+    for (const id of call.service.prewarm) {
+      const target = this.catalog.find(id);
+      if (!target) continue;
+      try {
+        const warm = await this.start(
+          { ...call, service: target },
+          await buildPrompt(target.hook, summary, this.profile),
+          hookPriority[call.service.hook],
+        );
+        this.logger.debug(`prewarmed ${target.id} with ${warm.requestId} (${warm.reused})`);
+      } catch (e) {
+        this.logger.warn(`prewarming ${target.id} failed: ${e instanceof Error ? e.name : 'error'}`);
+      }
+    }
+  }
+
   /**
    * Starts getting the result for a prompt: a fresh stored one for the same prompt (no model run), one already
    * running, or a new inference, recorded and then published. `result()` waits at most until the call's budget.
    */
-  private async start(call: InferenceCall, prompt: BuiltPrompt): Promise<Started> {
+  private async start(
+    call: InferenceCall,
+    prompt: BuiltPrompt,
+    priority = hookPriority[call.service.hook],
+  ): Promise<Started> {
     const model = this.config.INFERENCE_MODEL;
     const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, call.receivedAt);
     if (reusable.kind === 'result')
@@ -200,18 +222,21 @@ export class HookHandler {
       model,
       templateVersion: prompt.templateVersion,
       promptHash: prompt.hash,
-      priority: hookPriority[call.service.hook],
+      priority,
       status: 'queued',
       deadlineAt: deadline,
       contextManifest: { ...prompt.manifest },
       createdAt: new Date(),
     });
-    await this.dispatcher.dispatch(this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline), {
-      correlationId: requestId,
-      deadlineMs: deadline.getTime(),
-      schema: INFERENCE_REQUEST_SCHEMA,
-      traceparent: childTraceparent(call.meta.traceparent),
-    });
+    await this.dispatcher.dispatch(
+      this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline, priority),
+      {
+        correlationId: requestId,
+        deadlineMs: deadline.getTime(),
+        schema: INFERENCE_REQUEST_SCHEMA,
+        traceparent: childTraceparent(call.meta.traceparent),
+      },
+    );
     return { requestId, reused: 'none', result: () => this.results.wait(requestId, call.answerBy) };
   }
 
@@ -221,6 +246,7 @@ export class HookHandler {
     hook: HookRequest,
     prompt: BuiltPrompt,
     deadline: Date,
+    priority: number,
   ): InferenceRequestV1 {
     return {
       schema: INFERENCE_REQUEST_SCHEMA,
@@ -237,7 +263,7 @@ export class HookHandler {
       outputSchema: findingsJsonSchema,
       templateVersion: prompt.templateVersion,
       promptHash: prompt.hash,
-      priority: hookPriority[service.hook],
+      priority,
       deadline: deadline.toISOString(),
     };
   }
