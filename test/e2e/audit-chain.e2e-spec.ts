@@ -75,7 +75,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
 
   it('retries a batch whose connection was killed (pg_terminate_backend): nothing lost, chain valid', async () => {
     const ds = await t.open('audit-killed');
-    const writer = new AuditWriter(ds, { retryBaseMs: 20, retryMaxMs: 100 });
+    const writer = new AuditWriter(ds, { retryBaseMs: 20, retryMaxMs: 100, maxWaitMs: 0 });
     const before = Number((await t.ds.query(`SELECT count(*) AS c FROM audit_events`))[0].c);
     // Hold the chain head so the writer's INSERT waits on the lock; then kill its backend mid-statement.
     const blocker = new Client({ connectionString: t.db.url });

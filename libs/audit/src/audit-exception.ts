@@ -4,6 +4,8 @@ export enum AuditExceptionCode {
   QUEUE_FULL = 'AUDIT_QUEUE_FULL',
   /** The writer is closing or closed. */
   WRITER_CLOSED = 'AUDIT_WRITER_CLOSED',
+  /** Not committed within maxWaitMs: the caller is released, the event stays queued and is still written. */
+  WRITE_TIMEOUT = 'AUDIT_WRITE_TIMEOUT',
   /** Shutdown could not flush these events in time. */
   FLUSH_TIMEOUT = 'AUDIT_FLUSH_TIMEOUT',
 }

@@ -13,6 +13,11 @@ export interface AuditWriterOptions {
   readonly retryMaxMs: number;
   /** How long close() keeps trying to flush before rejecting what is left. */
   readonly closeTimeoutMs: number;
+  /**
+   * Longest a caller waits for its event's commit (0: no limit). Past it record() rejects with
+   * AUDIT_WRITE_TIMEOUT so a hook is never held by an audit outage; the event stays queued and is still written.
+   */
+  readonly maxWaitMs: number;
 }
 
 const schema = z.object({
@@ -22,6 +27,7 @@ const schema = z.object({
   AUDIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(50),
   AUDIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(2000),
   AUDIT_CLOSE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  AUDIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(3000),
 });
 
 /** The writer's bounds from the environment (every app constructs its writer the same way). */
@@ -34,5 +40,6 @@ export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
     retryBaseMs: c.AUDIT_RETRY_BASE_MS,
     retryMaxMs: c.AUDIT_RETRY_MAX_MS,
     closeTimeoutMs: c.AUDIT_CLOSE_TIMEOUT_MS,
+    maxWaitMs: c.AUDIT_MAX_WAIT_MS,
   };
 }

@@ -25,7 +25,7 @@ function fakeDataSource(opts: { failNext?: number; delayMs?: number; permanentFo
 }
 
 const event = (i: number): AuditRecord => ({ action: `test.${i}`, outcome: 'success', service: 'gateway' });
-const fast = { maxDelayMs: 5, retryBaseMs: 1, retryMaxMs: 5, closeTimeoutMs: 1000 };
+const fast = { maxDelayMs: 5, retryBaseMs: 1, retryMaxMs: 5, closeTimeoutMs: 1000, maxWaitMs: 0 };
 
 describe('AuditWriter (group commit)', () => {
   beforeAll(() => Logger.overrideLogger(false));
@@ -57,6 +57,16 @@ describe('AuditWriter (group commit)', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => writer.record(event(i))));
     expect(statements.flatMap((s) => s.actions)).toHaveLength(10);
     expect(writer.stats.failedAttempts).toBe(3);
+  });
+
+  it('releases a caller after maxWaitMs while the database is down, and still writes its event later', async () => {
+    const { ds, statements } = fakeDataSource({ failNext: 8 });
+    const writer = new AuditWriter(ds, { ...fast, retryBaseMs: 10, retryMaxMs: 10, maxWaitMs: 30 });
+    const t0 = Date.now();
+    await expect(writer.record(event(1))).rejects.toMatchObject({ code: AuditExceptionCode.WRITE_TIMEOUT });
+    expect(Date.now() - t0).toBeLessThan(200);
+    await writer.close();
+    expect(statements.flatMap((s) => s.actions)).toEqual(['test.1']);
   });
 
   it('rejects with AUDIT_QUEUE_FULL beyond the bound instead of growing', async () => {

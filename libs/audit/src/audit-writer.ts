@@ -59,7 +59,20 @@ export class AuditWriter implements OnModuleDestroy {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ row: { ...event, recordedAt: new Date() }, resolve, reject });
+      let timer: NodeJS.Timeout | undefined;
+      if (this.opts.maxWaitMs > 0) {
+        timer = setTimeout(() => {
+          reject(new AuditException(AuditExceptionCode.WRITE_TIMEOUT, 'audit event not yet committed'));
+        }, this.opts.maxWaitMs);
+        timer.unref();
+      }
+      const settle =
+        <A extends unknown[]>(fn: (...a: A) => void) =>
+        (...a: A) => {
+          clearTimeout(timer);
+          fn(...a);
+        };
+      this.queue.push({ row: { ...event, recordedAt: new Date() }, resolve: settle(resolve), reject: settle(reject) });
       this.schedule();
     });
   }

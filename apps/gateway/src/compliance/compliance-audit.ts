@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuditWriter } from '@app/audit';
+import { AuditException, AuditWriter } from '@app/audit';
 import { staffOf } from '@app/auth';
 import { REQUEST_ID_HEADER } from '@app/observability';
 import type { AuditDetail } from '@app/database';
@@ -13,15 +13,25 @@ import type { AuditDetail } from '@app/database';
 export class ComplianceAudit {
   constructor(private readonly audit: AuditWriter) {}
 
-  record(req: Request, action: string, opts: { patientRef?: string | null; detail?: AuditDetail } = {}): Promise<void> {
-    return this.audit.record({
-      action,
-      outcome: 'success',
-      service: 'gateway',
-      actor: staffOf(req).subject,
-      patientRef: opts.patientRef ?? null,
-      requestId: req.res?.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
-      detail: { path: req.path, ...opts.detail },
-    });
+  /** Resolves once the row is committed; without it the compliance call does not go ahead (503). */
+  async record(
+    req: Request,
+    action: string,
+    opts: { patientRef?: string | null; detail?: AuditDetail } = {},
+  ): Promise<void> {
+    try {
+      await this.audit.record({
+        action,
+        outcome: 'success',
+        service: 'gateway',
+        actor: staffOf(req).subject,
+        patientRef: opts.patientRef ?? null,
+        requestId: req.res?.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
+        detail: { path: req.path, ...opts.detail },
+      });
+    } catch (e) {
+      if (e instanceof AuditException) throw new ServiceUnavailableException('audit_unavailable');
+      throw e;
+    }
   }
 }
