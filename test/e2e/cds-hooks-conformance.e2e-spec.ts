@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLIENT_ID_HEADER } from '@app/clients';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
+import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { prefetchFromSynthea, specExample } from '../support/synthea';
 
@@ -32,14 +33,10 @@ describe('cds-hooks conformance', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_cds_hooks');
     stack = await startLocalStack({
-      env: {
-        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
-        GATEWAY_PORT: '0',
-        CDS_HOOKS_PORT: '0',
-        INFERENCE_PROXY_PORT: '0',
+      env: testStackEnv({
         DATABASE_URL: db.url,
         HOOK_DEADLINE_MS: String(BUDGET_MS),
-      },
+      }),
       modelDoublePort: 0,
     });
   });

@@ -6,6 +6,7 @@ import { CLIENT_ID_HEADER } from '@app/clients';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
+import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { prefetchFromSynthea } from '../support/synthea';
 
@@ -33,16 +34,12 @@ describe('cds-hooks FHIR fallback', () => {
     );
     db = await createTestDatabase('e2e_fhir_fallback');
     stack = await startLocalStack({
-      env: {
-        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
-        GATEWAY_PORT: '0',
-        CDS_HOOKS_PORT: '0',
-        INFERENCE_PROXY_PORT: '0',
+      env: testStackEnv({
         DATABASE_URL: db.url,
         EHR_CLIENTS_FILE: clientsFile,
         FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS),
         FHIR_MAX_PAGES: '20',
-      },
+      }),
       modelDoublePort: 0,
     });
   });

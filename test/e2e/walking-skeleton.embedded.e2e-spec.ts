@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
+import { testStackEnv } from '../support/stack-env';
 import { walkingSkeletonCases } from './walking-skeleton.cases';
 
 /** The README's run command, in-process: embedded PGlite, in-process transport, the model double. */
@@ -11,12 +12,7 @@ describe('walking skeleton, embedded single-process mode', () => {
 
   beforeAll(async () => {
     stack = await startLocalStack({
-      env: {
-        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
-        GATEWAY_PORT: '0',
-        CDS_HOOKS_PORT: '0',
-        INFERENCE_PROXY_PORT: '0',
-      },
+      env: testStackEnv({}),
       dataDir,
       modelDoublePort: 0,
     });

@@ -4,6 +4,7 @@ import { Topics } from '@app/contracts';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../support/kafka-broker/mock-kafka';
+import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { walkingSkeletonCases } from './walking-skeleton.cases';
 
@@ -25,11 +26,7 @@ describe('walking skeleton, Kafka and Postgres', () => {
     db = await createTestDatabase('e2e_skeleton');
     double = await startModelDouble({ port: 0, flavour: 'vllm' });
     stack = await startLocalStack({
-      env: {
-        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
-        GATEWAY_PORT: '0',
-        CDS_HOOKS_PORT: '0',
-        INFERENCE_PROXY_PORT: '0',
+      env: testStackEnv({
         DATABASE_URL: db.url,
         KAFKA_BROKERS: kafka.bootstrapServers.join(','),
         KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
@@ -38,7 +35,7 @@ describe('walking skeleton, Kafka and Postgres', () => {
         INFERENCE_BACKENDS: `vllm=${double.baseUrl}`,
         HOOK_DEADLINE_MS: '15000',
         UPSTREAM_TIMEOUT_MS: '20000',
-      },
+      }),
     });
     expect(stack.mode).toEqual({ database: 'external', transport: 'kafka', model: 'backends' });
   });

@@ -2,3 +2,4 @@ export * from './config-error';
 export * from './parse-env';
 export * from './env-fields';
 export * from './inference-backends';
+export * from './standalone';

@@ -3,7 +3,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
-import { CdsCardEntity, HookInvocationEntity, InferenceRequestEntity, type InferenceResultEntity } from '@app/database';
+import {
+  CdsCardEntity,
+  HookInvocationEntity,
+  InferenceRequestEntity,
+  type AuditDetail,
+  type InferenceResultEntity,
+} from '@app/database';
 import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
 import {
@@ -111,24 +117,14 @@ export class HookHandler {
     const call: InferenceCall = { invocationId, service, hook, meta, receivedAt, answerBy };
     const first = await this.start(call, prompt);
     await this.prewarm(call, summary);
-    await this.audit.record({
-      action: 'hook.invoked',
-      outcome: 'success',
-      service: 'cds-hooks',
-      clientId: meta.clientId ?? null,
-      patientRef,
-      requestId: meta.requestId,
-      hookInstance: hook.hookInstance,
-      detail: {
-        serviceId: service.id,
-        hook: hook.hook,
-        inferenceRequestId: first.requestId,
-        reused: first.reused,
-        promptHash: prompt.hash,
-        templateVersion: prompt.templateVersion,
-        promptTokens: prompt.manifest.promptTokens,
-        factsLeftOut: Object.values(prompt.manifest.omitted).reduce((a, b) => a + b, 0),
-      },
+    await this.auditHook('hook.invoked', call, patientRef, {
+      hook: hook.hook,
+      inferenceRequestId: first.requestId,
+      reused: first.reused,
+      promptHash: prompt.hash,
+      templateVersion: prompt.templateVersion,
+      promptTokens: prompt.manifest.promptTokens,
+      factsLeftOut: Object.values(prompt.manifest.omitted).reduce((a, b) => a + b, 0),
     });
     let requestId = first.requestId;
     let result = await first.result();
@@ -155,26 +151,34 @@ export class HookHandler {
       );
     }
     await this.answer(invocationId, requestId, service, cards, detail);
-    await this.audit.record({
-      action: 'hook.answered',
-      outcome: 'success',
-      service: 'cds-hooks',
-      clientId: meta.clientId ?? null,
-      patientRef,
-      requestId: meta.requestId,
-      hookInstance: hook.hookInstance,
-      detail: {
-        serviceId: service.id,
-        inferenceRequestId: requestId,
-        resultOutcome: result?.outcome ?? 'pending',
-        output: detail.output ?? null,
-        findingsDropped: detail.dropped?.map((d) => `${d.index}:${d.reason}`).join(',') ?? null,
-        shadow: detail.shadow ?? false,
-        cards: cards.length,
-        cardIds: cards.map((c) => c.uuid).join(','),
-      },
+    await this.auditHook('hook.answered', call, patientRef, {
+      inferenceRequestId: requestId,
+      resultOutcome: result?.outcome ?? 'pending',
+      output: detail.output ?? null,
+      findingsDropped: detail.dropped?.map((d) => `${d.index}:${d.reason}`).join(',') ?? null,
+      shadow: detail.shadow ?? false,
+      cards: cards.length,
+      cardIds: cards.map((c) => c.uuid).join(','),
     });
     return { cards };
+  }
+
+  private auditHook(
+    action: 'hook.invoked' | 'hook.answered',
+    call: InferenceCall,
+    patientRef: string,
+    detail: AuditDetail,
+  ): Promise<void> {
+    return this.audit.record({
+      action,
+      outcome: 'success',
+      service: 'cds-hooks',
+      clientId: call.meta.clientId ?? null,
+      patientRef,
+      requestId: call.meta.requestId,
+      hookInstance: call.hook.hookInstance,
+      detail: { serviceId: call.service.id, ...detail },
+    });
   }
 
   /** Starts (does not wait for) the inferences of the services this one warms, at this call's priority. */

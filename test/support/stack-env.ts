@@ -1,0 +1,10 @@
+/** Environment for a local stack in a test: every app on a free port, quiet logs (E2E_LOG_LEVEL to see them). */
+export function testStackEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
+    GATEWAY_PORT: '0',
+    CDS_HOOKS_PORT: '0',
+    INFERENCE_PROXY_PORT: '0',
+    ...overrides,
+  };
+}
