@@ -1,32 +1,48 @@
 import { z } from 'zod';
 import { MODEL_PROFILES, type ModelProfile } from '@app/prompts';
-import { kafkaBrokers, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import {
+  kafkaBrokers,
+  kafkaSecurityEnv,
+  logLevel,
+  parseEnv,
+  port,
+  positiveMs,
+  postgresUrl,
+  saslComplete,
+  type Env,
+} from '@app/config';
 
-export const cdsHooksEnv = z.object({
-  CDS_HOOKS_PORT: port(8081),
-  DATABASE_URL: postgresUrl.optional(),
-  KAFKA_BROKERS: kafkaBrokers.optional(),
-  KAFKA_CLIENT_ID: z.string().default('meditron-cds-hooks'),
-  INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
-  /** How to prompt the served model; by default guessed from INFERENCE_MODEL (llama-3 -> llama-3-meditron). */
-  MODEL_PROFILE: z.enum(['meditron-70b', 'llama-3-meditron']).optional(),
-  /** Default response budget of a service (a service's `budgetMs` overrides it): past it the hook answers with no cards. */
-  HOOK_DEADLINE_MS: positiveMs(4000),
-  /** How long an inference may run in the background after its hook answered; its result serves the next call. */
-  INFERENCE_DEADLINE_MS: positiveMs(120_000),
-  /** A stored result for the same prompt is reused (no model run) while younger than this. */
-  RESULT_FRESH_MS: z.coerce.number().int().min(0).default(600_000),
-  /** Service catalog (JSON); the shipped one is apps/cds-hooks/config/cds-services.json. */
-  CDS_SERVICES_FILE: z.string().min(1).optional(),
-  /** EHR client registry (JSON, shared with the gateway): which FHIR servers may be called for which client. */
-  EHR_CLIENTS_FILE: z.string().min(1).optional(),
-  FHIR_TIMEOUT_MS: positiveMs(3000),
-  FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(50).default(5),
-  /** Safety net under the result notifications: how often pending results are looked up. */
-  RESULT_POLL_MS: positiveMs(250),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  LOG_LEVEL: logLevel,
-});
+export const cdsHooksEnv = z
+  .object({
+    CDS_HOOKS_PORT: port(8081),
+    DATABASE_URL: postgresUrl.optional(),
+    KAFKA_BROKERS: kafkaBrokers.optional(),
+    ...kafkaSecurityEnv,
+    KAFKA_CLIENT_ID: z.string().default('meditron-cds-hooks'),
+    INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
+    /** How to prompt the served model; by default guessed from INFERENCE_MODEL (llama-3 -> llama-3-meditron). */
+    MODEL_PROFILE: z.enum(['meditron-70b', 'llama-3-meditron']).optional(),
+    /** Default response budget of a service (a service's `budgetMs` overrides it): past it the hook answers with no cards. */
+    HOOK_DEADLINE_MS: positiveMs(4000),
+    /** How long an inference may run in the background after its hook answered; its result serves the next call. */
+    INFERENCE_DEADLINE_MS: positiveMs(120_000),
+    /** A stored result for the same prompt is reused (no model run) while younger than this. */
+    RESULT_FRESH_MS: z.coerce.number().int().min(0).default(600_000),
+    /** Service catalog (JSON); the shipped one is apps/cds-hooks/config/cds-services.json. */
+    CDS_SERVICES_FILE: z.string().min(1).optional(),
+    /** EHR client registry (JSON, shared with the gateway): which FHIR servers may be called for which client. */
+    EHR_CLIENTS_FILE: z.string().min(1).optional(),
+    FHIR_TIMEOUT_MS: positiveMs(3000),
+    FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(50).default(5),
+    /** Safety net under the result notifications: how often pending results are looked up. */
+    RESULT_POLL_MS: positiveMs(250),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    LOG_LEVEL: logLevel,
+  })
+  .refine(saslComplete, {
+    message: 'set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD together',
+    path: ['KAFKA_SASL_MECHANISM'],
+  });
 
 export type CdsHooksConfig = z.infer<typeof cdsHooksEnv>;
 

@@ -1,3 +1,4 @@
+import { kafkaSecurity } from '@app/config';
 import type { DataSource } from 'typeorm';
 import { assertSchemaCurrent, createDataSource } from '@app/database';
 import { createKafka, createProducer, KafkaDispatcher, PgResultSignal, type InProcessBus } from '@app/messaging';
@@ -33,7 +34,9 @@ export async function connectCdsHooks(
   }
   if (!config.KAFKA_BROKERS)
     throw new Error('cds-hooks: KAFKA_BROKERS is required when not running in the local single-process stack');
-  const producer = createProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }));
+  const producer = createProducer(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, security: kafkaSecurity(config) }),
+  );
   await producer.connect();
   const signal = new PgResultSignal(dataSource, opts.databaseUrl);
   await signal.listen();

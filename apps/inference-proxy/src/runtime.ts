@@ -1,4 +1,4 @@
-import type { BackendTarget } from '@app/config';
+import { kafkaSecurity, type BackendTarget } from '@app/config';
 import { assertSchemaCurrent, createDataSource } from '@app/database';
 import { createKafka, createProducer, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
 import type { InferenceProxyConfig } from './inference-proxy.config';
@@ -33,7 +33,11 @@ export async function connectInferenceProxy(
   }
   if (!config.KAFKA_BROKERS)
     throw new Error('inference-proxy: KAFKA_BROKERS is required when not running in the local single-process stack');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    security: kafkaSecurity(config),
+  });
   const producer = createProducer(kafka);
   await producer.connect();
   const consumer = kafka.consumer({

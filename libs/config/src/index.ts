@@ -3,3 +3,4 @@ export * from './parse-env';
 export * from './env-fields';
 export * from './inference-backends';
 export * from './standalone';
+export * from './kafka-security';

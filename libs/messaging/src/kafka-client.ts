@@ -1,11 +1,21 @@
-import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import { Logger } from '@nestjs/common';
+import type { KafkaSecurity } from '@app/config';
 
 export interface KafkaSettings {
   readonly brokers: string[];
   readonly clientId: string;
   /** Lower in tests against the mock broker, whose idle fetches wait the full time. */
   readonly maxWaitTimeInMs?: number;
+  readonly security?: KafkaSecurity;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
@@ -22,6 +32,9 @@ export function createKafka(settings: KafkaSettings): Kafka {
     clientId: settings.clientId,
     brokers: settings.brokers,
     logLevel: logLevel.WARN,
+    ...(settings.security
+      ? { ssl: settings.security.ssl, ...(settings.security.sasl ? { sasl: saslOptions(settings.security.sasl) } : {}) }
+      : {}),
     retry: { initialRetryTime: 200, retries: 10 },
     logCreator: () => (entry: LogEntry) => {
       const method = levels[entry.level] ?? 'log';
@@ -37,4 +50,16 @@ export function createKafka(settings: KafkaSettings): Kafka {
  */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+}
+
+function saslOptions(s: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+  const { username, password } = s;
+  switch (s.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
 }
