@@ -3,6 +3,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listen, type RunningApp } from '@app/observability';
 import { CdsHooksModule, type CdsHooksRuntime } from './cds-hooks.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
+import { trackRequests } from './http-drain';
+
+/** On close, how long calls already being served may take beyond the hook deadline (their answer is stored). */
+const DRAIN_MARGIN_MS = 5_000;
 
 export async function startCdsHooks(rt: CdsHooksRuntime, host = '0.0.0.0'): Promise<RunningApp> {
   const app = await NestFactory.create<NestExpressApplication>(CdsHooksModule.forRoot(rt), {
@@ -11,5 +15,14 @@ export async function startCdsHooks(rt: CdsHooksRuntime, host = '0.0.0.0'): Prom
   });
   app.useBodyParser('json', { limit: '5mb', type: ['application/json', 'application/fhir+json'] });
   app.useGlobalFilters(new OperationOutcomeFilter());
-  return listen(app, rt.config.CDS_HOOKS_PORT, host);
+  const requests = trackRequests(app.getHttpServer());
+  const running = await listen(app, rt.config.CDS_HOOKS_PORT, host);
+  return {
+    ...running,
+    // Answer what is being served before the writers and result waiters shut down.
+    close: async () => {
+      await requests.drain(rt.config.HOOK_DEADLINE_MS + DRAIN_MARGIN_MS);
+      await running.close();
+    },
+  };
 }

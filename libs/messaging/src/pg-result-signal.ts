@@ -15,6 +15,7 @@ export class PgResultSignal implements ResultSignal {
   private readonly listeners = new Set<(requestId: string) => void>();
   private client: Client | undefined;
   private stopped = false;
+  private reconnecting = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,8 +41,13 @@ export class PgResultSignal implements ResultSignal {
       this.reconnect(client);
     });
     client.on('end', () => this.reconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${RESULT_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${RESULT_CHANNEL}`);
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
     this.client = client;
   }
 
@@ -50,15 +56,23 @@ export class PgResultSignal implements ResultSignal {
     await this.client?.end().catch(() => undefined);
   }
 
+  /** Keeps trying every RECONNECT_MS until listening again (the poll covers the gap); one attempt at a time. */
   private reconnect(dead: Client): void {
-    if (this.stopped || this.client !== dead) return;
+    if (this.stopped || this.reconnecting || this.client !== dead) return;
+    this.reconnecting = true;
     this.client = undefined;
-    setTimeout(() => {
+    const attempt = (): void => {
       if (this.stopped) return;
-      this.listen().catch((e: unknown) => {
-        this.logger.warn(`result listener reconnect failed: ${e instanceof Error ? e.message : 'error'}`);
-        this.reconnect(dead);
-      });
-    }, RECONNECT_MS).unref();
+      this.listen().then(
+        () => {
+          this.reconnecting = false;
+        },
+        (e: unknown) => {
+          this.logger.warn(`result listener reconnect failed: ${e instanceof Error ? e.message : 'error'}`);
+          setTimeout(attempt, RECONNECT_MS).unref();
+        },
+      );
+    };
+    setTimeout(attempt, RECONNECT_MS).unref();
   }
 }

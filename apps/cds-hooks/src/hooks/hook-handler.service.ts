@@ -232,16 +232,33 @@ export class HookHandler {
       contextManifest: { ...prompt.manifest },
       createdAt: new Date(),
     });
-    await this.dispatcher.dispatch(
-      this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline, priority),
-      {
+    const published = this.dispatcher
+      .dispatch(this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline, priority), {
         correlationId: requestId,
         deadlineMs: deadline.getTime(),
         schema: INFERENCE_REQUEST_SCHEMA,
         traceparent: childTraceparent(call.meta.traceparent),
-      },
-    );
+      })
+      .catch(async (e: unknown) => {
+        await this.unpublished(requestId, e);
+        throw e;
+      });
+    // The producer retries while a broker is away; the EHR is not kept past its budget for that. A request
+    // published late still runs, and its result serves the next call with the same context.
+    if (!(await settledBy(published, call.answerBy))) {
+      published.catch(() => undefined);
+      return { requestId, reused: 'none', result: async () => undefined };
+    }
     return { requestId, reused: 'none', result: () => this.results.wait(requestId, call.answerBy) };
+  }
+
+  /** A request that could not be published is marked failed, so calls with the same prompt do not wait on it. */
+  private async unpublished(requestId: string, e: unknown): Promise<void> {
+    this.logger.error(`publishing inference request ${requestId} failed: ${e instanceof Error ? e.name : 'error'}`);
+    await this.dataSource
+      .getRepository(InferenceRequestEntity)
+      .update({ requestId, status: 'queued' }, { status: 'failed' })
+      .catch(() => undefined);
   }
 
   private inferenceRequest(
@@ -302,5 +319,18 @@ export class HookHandler {
         },
       );
     });
+  }
+}
+
+/** True once `work` resolved, false if `byMs` (epoch ms) came first; rejects if `work` rejected first. */
+async function settledBy(work: Promise<void>, byMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>(
+    (resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, byMs - Date.now()))),
+  );
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

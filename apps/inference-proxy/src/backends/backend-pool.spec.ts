@@ -148,6 +148,27 @@ describe('BackendPool over model doubles', () => {
     expect(a.stats().received + b.stats().received).toBe(received);
   });
 
+  it('waits inside the deadline for a backend to come back, spending no attempt while none is available', async () => {
+    const pool = new BackendPool(
+      [
+        { id: 'a', kind: 'vllm', baseUrl: (a = await startModelDouble({ flavour: 'vllm' })).baseUrl },
+        { id: 'b', kind: 'vllm', baseUrl: (b = await startModelDouble({ flavour: 'vllm' })).baseUrl },
+      ],
+      { ...OPTS, maxAttempts: 3, cooldownMs: 300 },
+    );
+    stops.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    // Both backends shed their first call and cool down for 300 ms; the third call, once one is back, succeeds.
+    // Were the rounds that find no backend counted as attempts, the request would fail after the retry backoff.
+    a.injectFault({ kind: 'overloaded', count: 1 });
+    b.injectFault({ kind: 'overloaded', count: 1 });
+    const out = await pool.complete(inferenceRequest(), deadline(5_000));
+    expect(out.attempts).toBe(3);
+    expect(generations(a) + generations(b)).toBe(3);
+  });
+
   it('gives up on a backend hanging past the deadline, within the deadline', async () => {
     const pool = await pair();
     a.injectFault({ kind: 'slow', delayMs: 10_000 });

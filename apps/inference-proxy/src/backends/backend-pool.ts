@@ -51,13 +51,21 @@ export class BackendPool {
     return this.backends.some((b) => b.available(now) && b.outstanding < this.opts.maxOutstanding);
   }
 
+  /**
+   * Calls backends until one answers, at most `maxAttempts` calls. When no backend is available (all cooling
+   * down, unhealthy or at their bound) the request waits for one inside its deadline; that costs no attempt, so
+   * a pool-wide outage shorter than the deadline delays requests instead of failing them.
+   */
   async complete(req: InferenceRequestV1, deadlineMs: number): Promise<PoolCompletion> {
     const tried = new Set<string>();
     let last: BackendError | undefined;
     let attempts = 0;
-    for (let round = 1; round <= this.opts.maxAttempts; round++) {
-      if (round > 1) {
-        const wait = backoffMs(round - 1, this.opts.retryBaseMs, this.opts.retryMaxMs);
+    let waitingForBackend = false;
+    while (attempts < this.opts.maxAttempts) {
+      if (attempts > 0 || waitingForBackend) {
+        const wait = waitingForBackend
+          ? this.opts.retryBaseMs
+          : backoffMs(attempts, this.opts.retryBaseMs, this.opts.retryMaxMs);
         if (Date.now() + wait >= deadlineMs) break;
         await pause(wait);
       }
@@ -68,6 +76,7 @@ export class BackendPool {
         tried,
         maxOutstanding: this.opts.maxOutstanding,
       });
+      waitingForBackend = !backend;
       if (!backend) {
         last ??= new BackendError('no_backend', 'pool');
         continue;
