@@ -2,3 +2,4 @@ export * from './entities';
 export * from './data-source';
 export * from './embedded-postgres';
 export * from './health/database-health.controller';
+export * from './transient-retry';

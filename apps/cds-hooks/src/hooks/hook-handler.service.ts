@@ -9,6 +9,7 @@ import {
   InferenceRequestEntity,
   type AuditDetail,
   type InferenceResultEntity,
+  retryTransient,
 } from '@app/database';
 import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
@@ -99,21 +100,26 @@ export class HookHandler {
     const prompt = await buildPrompt(service.hook, summary, this.profile);
     const invocationId = randomUUID();
     // The invocation is stored before anything is sent: nothing is in flight unrecorded.
-    await this.dataSource.getRepository(HookInvocationEntity).insert({
-      id: invocationId,
-      hookInstance: hook.hookInstance,
-      hook: hook.hook,
-      serviceId: service.id,
-      requestId: meta.requestId,
-      clientId: meta.clientId ?? null,
-      patientRef,
-      inferenceRequestId: null,
-      status: 'received',
-      cardsReturned: null,
-      receivedAt,
-      answeredAt: null,
-      answerDetail: null,
-    });
+    // Writes ride out a cut connection or a database restart (bounded by the budget): see retryTransient.
+    await retryTransient(
+      () =>
+        this.dataSource.getRepository(HookInvocationEntity).insert({
+          id: invocationId,
+          hookInstance: hook.hookInstance,
+          hook: hook.hook,
+          serviceId: service.id,
+          requestId: meta.requestId,
+          clientId: meta.clientId ?? null,
+          patientRef,
+          inferenceRequestId: null,
+          status: 'received',
+          cardsReturned: null,
+          receivedAt,
+          answeredAt: null,
+          answerDetail: null,
+        }),
+      answerBy,
+    );
     const call: InferenceCall = { invocationId, service, hook, meta, receivedAt, answerBy };
     const first = await this.start(call, prompt);
     await this.prewarm(call, summary);
@@ -220,18 +226,22 @@ export class HookHandler {
       };
     const requestId = randomUUID();
     const deadline = new Date(Date.now() + this.config.INFERENCE_DEADLINE_MS);
-    await this.dataSource.getRepository(InferenceRequestEntity).insert({
-      requestId,
-      hookInvocationId: call.invocationId,
-      model,
-      templateVersion: prompt.templateVersion,
-      promptHash: prompt.hash,
-      priority,
-      status: 'queued',
-      deadlineAt: deadline,
-      contextManifest: { ...prompt.manifest },
-      createdAt: new Date(),
-    });
+    await retryTransient(
+      () =>
+        this.dataSource.getRepository(InferenceRequestEntity).insert({
+          requestId,
+          hookInvocationId: call.invocationId,
+          model,
+          templateVersion: prompt.templateVersion,
+          promptHash: prompt.hash,
+          priority,
+          status: 'queued',
+          deadlineAt: deadline,
+          contextManifest: { ...prompt.manifest },
+          createdAt: new Date(),
+        }),
+      call.answerBy,
+    );
     const published = this.dispatcher
       .dispatch(this.inferenceRequest(requestId, call.service, call.hook, prompt, deadline, priority), {
         correlationId: requestId,
@@ -296,29 +306,33 @@ export class HookHandler {
     cards: Card[],
     detail: AnswerDetail,
   ): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      if (cards.length > 0) {
-        await tx.getRepository(CdsCardEntity).insert(
-          cards.map((c) => ({
-            uuid: c.uuid,
-            hookInvocationId: invocationId,
-            inferenceRequestId: requestId,
-            serviceId: service.id,
-            createdAt: new Date(),
-          })),
-        );
-      }
-      await tx.getRepository(HookInvocationEntity).update(
-        { id: invocationId },
-        {
-          status: cards.length > 0 ? 'answered' : 'answered_empty',
-          inferenceRequestId: requestId,
-          cardsReturned: cards.length,
-          answerDetail: { ...detail },
-          answeredAt: new Date(),
-        },
-      );
-    });
+    await retryTransient(
+      () =>
+        this.dataSource.transaction(async (tx) => {
+          if (cards.length > 0) {
+            await tx.getRepository(CdsCardEntity).insert(
+              cards.map((c) => ({
+                uuid: c.uuid,
+                hookInvocationId: invocationId,
+                inferenceRequestId: requestId,
+                serviceId: service.id,
+                createdAt: new Date(),
+              })),
+            );
+          }
+          await tx.getRepository(HookInvocationEntity).update(
+            { id: invocationId },
+            {
+              status: cards.length > 0 ? 'answered' : 'answered_empty',
+              inferenceRequestId: requestId,
+              cardsReturned: cards.length,
+              answerDetail: { ...detail },
+              answeredAt: new Date(),
+            },
+          );
+        }),
+      Date.now() + 2000,
+    );
   }
 }
 

@@ -1,0 +1,56 @@
+import { isTransientDbError, retryTransient } from '@app/database';
+
+function pgError(code: string, message = 'x'): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('retryTransient', () => {
+  it('retries a write that failed on a cut connection, then returns its result', async () => {
+    let calls = 0;
+    const out = await retryTransient(
+      async () => {
+        calls++;
+        if (calls < 3) throw new Error('Connection terminated unexpectedly');
+        return 'ok';
+      },
+      Date.now() + 5000,
+      [1],
+    );
+    expect(out).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry a constraint violation, and gives up at the deadline', async () => {
+    let calls = 0;
+    await expect(
+      retryTransient(
+        async () => {
+          calls++;
+          throw pgError('23505');
+        },
+        Date.now() + 5000,
+        [1],
+      ),
+    ).rejects.toThrow();
+    expect(calls).toBe(1);
+    const started = Date.now();
+    await expect(
+      retryTransient(
+        async () => {
+          throw pgError('57P01');
+        },
+        Date.now() + 200,
+        [50],
+      ),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('knows the transient errors', () => {
+    expect(isTransientDbError(pgError('57P01'))).toBe(true);
+    expect(isTransientDbError(pgError('ECONNREFUSED'))).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error('q'), { driverError: { code: '08006' } }))).toBe(true);
+    expect(isTransientDbError(pgError('23505'))).toBe(false);
+    expect(isTransientDbError('nope')).toBe(false);
+  });
+});

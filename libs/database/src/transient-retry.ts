@@ -1,0 +1,44 @@
+/** Postgres / driver failures that a fresh connection can get past (server restart, cut connection, failover). */
+const TRANSIENT_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+]);
+
+export function isTransientDbError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code ?? (e as { driverError?: { code?: unknown } }).driverError?.code;
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  return /Connection terminated|terminating connection|connection (is )?closed|Client has encountered a connection error/i.test(
+    e.message,
+  );
+}
+
+/**
+ * Runs a database write again on a fresh connection when it failed for a transient reason, with backoff, until
+ * `untilMs` (epoch ms). Anything else, or the deadline, rethrows: the caller answers with an error rather than
+ * pretending the write happened.
+ */
+export async function retryTransient<T>(
+  write: () => Promise<T>,
+  untilMs: number,
+  delaysMs: readonly number[] = [25, 100, 250, 500],
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)]!;
+      if (!isTransientDbError(e) || Date.now() + delay >= untilMs) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
