@@ -1,0 +1,106 @@
+import type { JWK } from 'jose';
+
+/** The dev EHR client's signing key, as the SUT hands it to the load generator. */
+export interface EhrSigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateJwk: JWK;
+  readonly issuer: string;
+}
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** How every request of a load step is authenticated. */
+export type LoadAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'bearer'; readonly token: string }
+  /** A fresh single-use EHR JWT per request (jti is accepted once), minted before the step starts. */
+  | { readonly kind: 'ehr'; readonly key: EhrSigningKey; readonly audience: string };
+
+/** What each request carries. */
+export type LoadBody =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'static'; readonly text: string }
+  /** A CDS Hooks request built from the Synthea prefetch; `vary` makes each prompt distinct (a cache miss). */
+  | {
+      readonly kind: 'hook';
+      readonly hook: 'patient-view' | 'order-sign';
+      readonly vary: boolean;
+      readonly seed: number;
+    };
+
+export interface LoadJob {
+  readonly name: string;
+  readonly origin: string;
+  /** Paths taken in turn, one per request. */
+  readonly paths: readonly string[];
+  readonly method: 'GET' | 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly auth: LoadAuth;
+  readonly body: LoadBody;
+  /**
+   * open: requests start on a fixed schedule (rate per second) whatever the answers do, latency measured from
+   * the scheduled start (no coordinated omission). closed: autocannon with a fixed number of connections.
+   */
+  readonly mode: 'open' | 'closed';
+  readonly rate?: number;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly timeoutMs: number;
+  /** Reads the response body to count empty-card answers (`{"cards":[]}`) and bytes. */
+  readonly inspectCards?: boolean;
+}
+
+export interface LoadResult {
+  readonly name: string;
+  readonly mode: 'open' | 'closed';
+  readonly offeredRps: number | null;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly requests: number;
+  readonly completed: number;
+  readonly throughputRps: number;
+  readonly latencyMs: LatencySummary;
+  readonly status: Readonly<Record<string, number>>;
+  /** Non-2xx answers + transport errors + timeouts. */
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly transportErrors: number;
+  /** 200 answers with no cards (the hook deadline passed before the model answered). */
+  readonly emptyCards: number;
+  readonly bytesPerS: number;
+  readonly mintMs: number;
+  readonly firstError?: string;
+  /** Only for the open mode: requests sent late because the generator itself could not keep up. */
+  readonly lateStarts?: number;
+  /** Every completed request's latency sorted (kept only when asked, for the plot). */
+  readonly latencies?: readonly number[];
+}
+
+export type WorkerRequest = { readonly id: number; readonly job: LoadJob };
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: LoadResult }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+/** Messages from a system-under-test child process. */
+export interface SutReady {
+  readonly type: 'ready';
+  readonly gatewayUrl: string;
+  readonly cdsHooksUrl: string;
+  readonly inferenceProxyUrl: string;
+  readonly publicBaseUrl: string;
+  readonly databaseUrl: string;
+  readonly mode: { readonly database: string; readonly transport: string; readonly model: string };
+  readonly key: EhrSigningKey;
+}
+export interface SutFailed {
+  readonly type: 'failed';
+  readonly error: string;
+}
+export type SutMessage = SutReady | SutFailed;
