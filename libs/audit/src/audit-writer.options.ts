@@ -22,7 +22,7 @@ export interface AuditWriterOptions {
 
 const schema = z.object({
   AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
-  AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(0),
   AUDIT_QUEUE_MAX: z.coerce.number().int().min(1).default(10_000),
   AUDIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(50),
   AUDIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(2000),

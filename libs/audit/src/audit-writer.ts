@@ -100,6 +100,8 @@ export class AuditWriter implements OnModuleDestroy {
 
   private schedule(): void {
     if (this.draining) return; // the running drain picks new events up when its batch is done
+    // With the default delay of 0 this is group commit: nothing in flight, so write now (no added latency at low
+    // load); events arriving during the write form the next batch.
     if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) {
       void this.kick();
     } else if (!this.timer) {

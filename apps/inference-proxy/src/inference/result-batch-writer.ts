@@ -109,7 +109,9 @@ export class ResultBatchWriter {
   }
 
   private schedule(): void {
-    if (this.queue.length >= this.opts.batchSize || this.opts.flushMs === 0) {
+    // Group commit: with a writer free, write now (no added latency at low load); rows arriving while writes are
+    // in flight form the next batch, written as soon as a writer frees up.
+    if (this.writing < this.opts.concurrency || this.queue.length >= this.opts.batchSize || this.opts.flushMs === 0) {
       clearTimeout(this.linger);
       this.linger = undefined;
       this.pump();

@@ -46,31 +46,7 @@ export async function buildPrompt(
   const line = (f: Fact) => `  ${f.handle}: ${f.text}`;
 
   const kept = new Map<SectionId, Fact[]>(template.sections.map((s) => [s, [...summary.sections[s]]]));
-  const cost = new Map<Fact, number>();
-  for (const facts of kept.values()) for (const f of facts) cost.set(f, counter.count(`${line(f)}\n`));
-  const titleCost = (s: SectionId) => counter.count(`${SECTION_TITLES[s]}:\n  (none recorded)\n`);
-  let total =
-    counter.count(system) + counter.count(`${header}\n`) + template.sections.reduce((n, s) => n + titleCost(s), 0);
-  for (const c of cost.values()) total += c;
-
-  // Drop by the per-line estimate first, then check the exact count of the rendered prompt (joins between
-  // lines can tokenize differently) and keep dropping while it is still over.
   const omitted: Partial<Record<SectionId, number>> = {};
-  const trimOrder = [...template.sections].reverse().filter((s) => s !== 'orders');
-  const dropOne = (): boolean => {
-    for (const section of trimOrder) {
-      const facts = kept.get(section)!;
-      const dropped = facts.pop();
-      if (dropped) {
-        total -= cost.get(dropped)!;
-        omitted[section] = (omitted[section] ?? 0) + 1;
-        return true;
-      }
-    }
-    return false;
-  };
-  while (total > budgetTokens && dropOne());
-
   const render = () => {
     const block = (s: SectionId) => {
       const facts = kept.get(s)!;
@@ -88,11 +64,35 @@ export async function buildPrompt(
           ],
         };
   };
+  const exactCount = (r: ReturnType<typeof render>) => counter.count(r.prompt ?? JSON.stringify(r.messages));
+
+  // Tokenizing is the costliest step of a hook call (the tokenizer is pure JavaScript): most prompts fit, and
+  // are counted once. Only an oversized one is counted line by line, trimmed by that estimate, then recounted.
   let rendered = render();
-  let exactTokens = counter.count(rendered.prompt ?? JSON.stringify(rendered.messages));
-  while (exactTokens > budgetTokens && dropOne()) {
+  let exactTokens = exactCount(rendered);
+  if (exactTokens > budgetTokens) {
+    const cost = new Map<Fact, number>();
+    for (const facts of kept.values()) for (const f of facts) cost.set(f, counter.count(`${line(f)}\n`));
+    let total = exactTokens;
+    const trimOrder = [...template.sections].reverse().filter((s) => s !== 'orders');
+    const dropOne = (): boolean => {
+      for (const section of trimOrder) {
+        const dropped = kept.get(section)!.pop();
+        if (dropped) {
+          total -= cost.get(dropped)!;
+          omitted[section] = (omitted[section] ?? 0) + 1;
+          return true;
+        }
+      }
+      return false;
+    };
+    while (total > budgetTokens && dropOne());
     rendered = render();
-    exactTokens = counter.count(rendered.prompt ?? JSON.stringify(rendered.messages));
+    exactTokens = exactCount(rendered);
+    while (exactTokens > budgetTokens && dropOne()) {
+      rendered = render();
+      exactTokens = exactCount(rendered);
+    }
   }
 
   const references: Record<string, string> = {};
