@@ -1,70 +1,66 @@
 import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '@app/database';
 import { ADMIN_URL, createTestDatabase, queryRows, type TestDatabase } from '@app/testing/postgres';
 import { PgResultSignal } from './pg-result-signal';
 
 describe('PgResultSignal (real Postgres)', () => {
   let db: TestDatabase;
+  let ds: DataSource;
+  let signal: PgResultSignal;
+  let heard: string[];
+
   beforeAll(async () => {
     db = await createTestDatabase('unit_result_signal');
     await runMigrations(db.url);
   });
   afterAll(() => db.drop());
 
-  it('hears announcements again after its listening connection is cut, repeatedly', async () => {
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
+  beforeEach(async () => {
+    ds = createDataSource({ url: db.url, poolSize: 2 });
     await ds.initialize();
-    const signal = new PgResultSignal(ds, db.url);
+    signal = new PgResultSignal(ds, db.url);
     await signal.listen();
-    const heard: string[] = [];
+    heard = [];
     signal.subscribe((id) => heard.push(id));
-    try {
-      for (let cut = 0; cut < 3; cut++) {
-        await queryRows(
-          db.url,
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'meditron-cds-results' AND datname = current_database()`,
-        );
-        const id = randomUUID();
-        const until = Date.now() + 10_000;
-        while (!heard.includes(id) && Date.now() < until) {
-          await signal.announce(id).catch(() => undefined);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        expect(heard).toContain(id);
-      }
-    } finally {
-      await signal.close();
-      await ds.destroy();
+  });
+  afterEach(async () => {
+    await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    await signal.close();
+    await ds.destroy();
+  });
+
+  /** Cuts the listener's connection from outside, as a failover or an idle-connection reaper would. */
+  const cutListener = () =>
+    queryRows(
+      ADMIN_URL,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'meditron-cds-results' AND datname = '${db.name}'`,
+    );
+
+  /** Announces a fresh id until the listener hears it (or 10 s pass); announcing may fail while the DB is away. */
+  async function expectHeardAgain(): Promise<void> {
+    const id = randomUUID();
+    const until = Date.now() + 10_000;
+    while (!heard.includes(id) && Date.now() < until) {
+      await signal.announce(id).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(heard).toContain(id);
+  }
+
+  it('hears announcements again after its listening connection is cut, repeatedly', async () => {
+    for (let cut = 0; cut < 3; cut++) {
+      await cutListener();
+      await expectHeardAgain();
     }
   }, 40_000);
 
   it('keeps retrying when a reconnect attempt fails, and listens again once the database takes connections', async () => {
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
-    await ds.initialize();
-    const signal = new PgResultSignal(ds, db.url);
-    await signal.listen();
-    const heard: string[] = [];
-    signal.subscribe((id) => heard.push(id));
-    try {
-      await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-      await queryRows(
-        ADMIN_URL,
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'meditron-cds-results' AND datname = '${db.name}'`,
-      );
-      // At least two reconnect attempts (one per second) fail while connections are refused.
-      await new Promise((r) => setTimeout(r, 2500));
-      await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
-      const id = randomUUID();
-      const until = Date.now() + 10_000;
-      while (!heard.includes(id) && Date.now() < until) {
-        await signal.announce(id).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(heard).toContain(id);
-    } finally {
-      await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => undefined);
-      await signal.close();
-      await ds.destroy();
-    }
+    await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await cutListener();
+    // At least two reconnect attempts (one per second) fail while connections are refused.
+    await new Promise((r) => setTimeout(r, 2500));
+    await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    await expectHeardAgain();
   }, 40_000);
 });
