@@ -11,12 +11,13 @@ interface Waiter {
 
 /**
  * Waits for inference results by request id. Results live in Postgres, so whichever replica waits
- * reads them there: a signal wakes it early, a poll catches any signal that was lost.
+ * reads them there: a signal wakes it early, a poll catches any signal that was lost. Several calls may
+ * wait for the same request (a repeat of a call whose inference is still running), each with its own deadline.
  */
 @Injectable()
 export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ResultWaiter.name);
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private unsubscribe: (() => void) | undefined;
   private poller: NodeJS.Timeout | undefined;
 
@@ -39,18 +40,25 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.unsubscribe?.();
     if (this.poller) clearInterval(this.poller);
-    for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
-      w.resolve(undefined);
-      this.waiters.delete(id);
+    for (const set of this.waiters.values()) {
+      for (const w of set) {
+        clearTimeout(w.timer);
+        w.resolve(undefined);
+      }
     }
+    this.waiters.clear();
   }
 
   /** Resolves with the stored result, or undefined when the deadline passes first. */
   wait(requestId: string, deadlineMs: number): Promise<InferenceResultEntity | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(requestId, undefined), Math.max(0, deadlineMs - Date.now()));
-      this.waiters.set(requestId, { resolve, timer });
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => this.expire(requestId, waiter), Math.max(0, deadlineMs - Date.now())),
+      };
+      const set = this.waiters.get(requestId) ?? new Set<Waiter>();
+      set.add(waiter);
+      this.waiters.set(requestId, set);
       void this.check([requestId]);
     });
   }
@@ -64,11 +72,22 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private settle(id: string, result: InferenceResultEntity | undefined): void {
-    const w = this.waiters.get(id);
-    if (!w) return;
+  /** The result is here: every call waiting for it gets it. */
+  private settle(id: string, result: InferenceResultEntity): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
     this.waiters.delete(id);
-    clearTimeout(w.timer);
-    w.resolve(result);
+    for (const w of set) {
+      clearTimeout(w.timer);
+      w.resolve(result);
+    }
+  }
+
+  /** One call's deadline passed: only that call stops waiting. */
+  private expire(id: string, waiter: Waiter): void {
+    const set = this.waiters.get(id);
+    if (!set?.delete(waiter)) return;
+    if (set.size === 0) this.waiters.delete(id);
+    waiter.resolve(undefined);
   }
 }
