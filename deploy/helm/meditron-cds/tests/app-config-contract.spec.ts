@@ -61,10 +61,11 @@ function filesUnder(dir: string, pattern: RegExp): string[] {
 }
 
 /** The zod object schemas an app's config modules export. */
-function configSchemasOf(app: App): z.ZodObject[] {
+async function configSchemasOf(app: App): Promise<z.ZodObject[]> {
   const modules = filesUnder(path.join(repoRoot, 'apps', app, 'src'), /\.config\.ts$/);
-  const schemas = modules.flatMap((file) =>
-    Object.values(require(file) as Record<string, unknown>).filter((v): v is z.ZodObject => v instanceof z.ZodObject),
+  const loaded = await Promise.all(modules.map(async (file) => (await import(file)) as Record<string, unknown>));
+  const schemas = loaded.flatMap((exports) =>
+    Object.values(exports).filter((v): v is z.ZodObject => v instanceof z.ZodObject),
   );
   if (schemas.length === 0) throw new Error(`${app}: no zod config schema exported by ${modules.join(', ')}`);
   return schemas;
@@ -120,11 +121,16 @@ function mountedKey(pod: IPodSpec, container: IContainer, file: string): string 
   return `key:${item?.key ?? relative}`;
 }
 
-const schemas = new Map(apps.map((app) => [app, configSchemasOf(app)]));
-const reads = new Map(apps.map((app) => [app, new Set(schemas.get(app)?.flatMap((s) => Object.keys(s.shape)))]));
+const schemas = new Map<App, z.ZodObject[]>();
+const reads = new Map<App, Set<string>>();
 const rendered = new Map<string, K8sObject[]>();
 
 beforeAll(async () => {
+  for (const app of apps) {
+    const found = await configSchemasOf(app);
+    schemas.set(app, found);
+    reads.set(app, new Set(found.flatMap((s) => Object.keys(s.shape))));
+  }
   const helmBin = ensureHelm();
   for (const s of scenarios) {
     const objects = await render(helmBin, { valuesFiles: s.valuesFiles });

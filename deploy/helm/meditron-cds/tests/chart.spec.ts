@@ -44,6 +44,7 @@ const scenarios = [
   { name: 'local', valuesFiles: [example('local')] },
   { name: 'production', valuesFiles: [example('production')] },
   { name: 'airgapped', valuesFiles: [example('airgapped')] },
+  { name: 'openshift', valuesFiles: [example('openshift')] },
 ] as const;
 type ScenarioName = (typeof scenarios)[number]['name'];
 
@@ -119,7 +120,9 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
         const sc = c.securityContext;
         const where = `${owner} container ${c.name}`;
         expect({ where, runAsNonRoot: sc?.runAsNonRoot }).toEqual({ where, runAsNonRoot: true });
-        expect({ where, runAsUser: sc?.runAsUser }).toEqual({ where, runAsUser: 10001 });
+        // OpenShift mode leaves the uid to the SCC (see portability.spec.ts).
+        const uid = name === 'openshift' ? undefined : 10001;
+        expect({ where, runAsUser: sc?.runAsUser }).toEqual({ where, runAsUser: uid });
         expect({ where, ro: sc?.readOnlyRootFilesystem }).toEqual({ where, ro: true });
         expect({ where, escalation: sc?.allowPrivilegeEscalation }).toEqual({ where, escalation: false });
         expect({ where, drop: sc?.capabilities?.drop }).toEqual({ where, drop: ['ALL'] });
