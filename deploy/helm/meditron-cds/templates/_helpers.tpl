@@ -284,7 +284,8 @@ and the kube-dns ClusterIP, which policies never match by pod selector, plus the
 {{- $peers = list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "kube-system")) "podSelector" (dict "matchLabels" (dict "k8s-app" "kube-dns"))) -}}
 {{- $ports = list 53 -}}
 {{- else if eq $dns.preset "openshift" -}}
-{{- $peers = list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "openshift-dns")) "podSelector" (dict "matchLabels" (dict "dns.operator.openshift.io/daemonset-dns" "default"))) -}}
+{{- /* Only the DNS daemon set runs in openshift-dns (its node-resolver pods use the host network). */ -}}
+{{- $peers = list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "openshift-dns"))) -}}
 {{- $ports = list 5353 53 -}}
 {{- else if eq $dns.preset "nodelocal" -}}
 {{- $clusterIP := required "networkPolicy.dns.nodeLocal.clusterDnsIP is required with the nodelocal preset (kubectl -n kube-system get svc kube-dns)" $dns.nodeLocal.clusterDnsIP -}}
