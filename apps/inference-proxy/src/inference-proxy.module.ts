@@ -72,7 +72,13 @@ export class InferenceProxyModule {
         {
           provide: BackendHealth,
           useFactory: (pool: BackendPool) =>
-            new BackendHealth(pool.backends, c.BACKEND_HEALTH_INTERVAL_MS, c.BACKEND_PROBE_TIMEOUT_MS),
+            new BackendHealth(
+              pool.backends,
+              c.BACKEND_HEALTH_INTERVAL_MS,
+              c.BACKEND_PROBE_TIMEOUT_MS,
+              undefined,
+              c.INFERENCE_MODEL,
+            ),
           inject: [BackendPool],
         },
         {
@@ -113,7 +119,12 @@ export class InferenceProxyModule {
         {
           provide: FacadeRelay,
           useFactory: (pool: BackendPool, audit: ProxyAudit) =>
-            new FacadeRelay(new BackendForwarder(pool), audit, c.INFERENCE_MODEL),
+            new FacadeRelay(
+              new BackendForwarder(pool),
+              audit,
+              c.INFERENCE_MODEL,
+              new Set(pool.backends.map((b) => b.target.kind)),
+            ),
           inject: [BackendPool, ProxyAudit],
         },
         FacadeAuthGuard,

@@ -3,6 +3,7 @@ import type { BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
 import { BackendClient, type Completion } from './backend-client';
 import { BackendError, type BackendErrorCode } from './backend-error';
+import { poolContextTokens } from './backend-facts';
 import { BackendState, type CooldownReason } from './backend-state';
 import { backoffMs, pause } from './retry-backoff';
 import { chooseBackend } from './routing-policy';
@@ -43,7 +44,18 @@ export class BackendPool {
     readonly observer?: PoolObserver,
   ) {
     this.backends = targets.map((t) => new BackendState(t));
-    for (const t of targets) this.clients.set(t.id, new BackendClient(t));
+    for (const b of this.backends) this.clients.set(b.id, new BackendClient(b.target, () => b.facts));
+  }
+
+  /**
+   * The context a prompt may assume on every backend: the smallest any reports (vLLM `max_model_len`, TGI
+   * `max_total_tokens` / `max_input_tokens`); null until one has reported (callers fall back to the profile).
+   */
+  contextTokens(maxOutputTokens: number): number | null {
+    return poolContextTokens(
+      this.backends.map((b) => b.facts),
+      maxOutputTokens,
+    );
   }
 
   /** Some backend is healthy, not cooling down and below its outstanding bound. */

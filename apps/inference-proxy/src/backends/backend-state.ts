@@ -1,4 +1,5 @@
 import type { BackendTarget } from '@app/config';
+import type { BackendFacts } from './backend-facts';
 
 /** Queue figures a backend reports about itself; null until the first successful scrape. */
 export interface BackendQueue {
@@ -19,6 +20,8 @@ export class BackendState {
   /** Calls started, for tie-breaking between equally loaded backends. */
   started = 0;
   queue: BackendQueue | null = null;
+  /** What the backend last reported about itself (health probe); null until then. */
+  facts: BackendFacts | null = null;
   private cooldownUntil = 0;
   private cooldownStreak = 0;
 
