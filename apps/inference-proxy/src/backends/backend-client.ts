@@ -42,9 +42,9 @@ export class BackendClient {
         signal,
       });
       text = await res.text();
-    } catch (e) {
-      const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-      throw new BackendError(timedOut ? 'timeout' : 'connection', this.target.id);
+    } catch {
+      // The only signal is the call's timeout (bounded by the deadline): aborted means timed out.
+      throw new BackendError(signal.aborted ? 'timeout' : 'connection', this.target.id);
     }
     if (!res.ok) throw new BackendError(classifyHttpError(this.target.kind, res.status, text), this.target.id, res.status);
     const answer = readAnswer(call.answer, text);
