@@ -1,5 +1,7 @@
 import type { DoubleFlavour } from './types';
 
+const RUN_ON_REPEATS = 40;
+
 /**
  * What a foundation model writes after an open `### Assistant:` turn with no grammar: the answer, then it
  * keeps going, inventing the next turns of the conversation (it has no end-of-turn training). The invented
@@ -12,7 +14,8 @@ export function baseModelRunOn(answer: string): string {
     '\n### User: Anything about the allergies?',
     '\n### Assistant: No further findings. Assistant: User: continue',
   ];
-  return ` ${answer}${invented.join('')}${invented.join('')}`;
+  // Long enough to reach any max_tokens the proxy sends (512): a base model never ends on its own.
+  return ` ${answer}${invented.join('').repeat(RUN_ON_REPEATS)}`;
 }
 
 export interface Stopped {
