@@ -12,7 +12,11 @@ interface Reply {
 }
 
 async function post(url: string, body: unknown): Promise<Reply> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 }
 
@@ -39,12 +43,17 @@ describe('model double conformance', () => {
       const r = await post(`${d.baseUrl}/completions`, { prompt: 'case', max_tokens: 50, response_format: tgiFormat });
       expect(r.status).toBe(200);
       expect(structuredOf(d)).toBe(false);
-      expect(() => JSON.parse((JSON.parse(r.text) as { choices: Array<{ text: string }> }).choices[0]!.text) as unknown).toThrow();
+      expect(
+        () => JSON.parse((JSON.parse(r.text) as { choices: Array<{ text: string }> }).choices[0]!.text) as unknown,
+      ).toThrow();
     });
 
-    it('chat refuses a bare schema as json_schema value with axum\'s 422 (missing field `schema`)', async () => {
+    it("chat refuses a bare schema as json_schema value with axum's 422 (missing field `schema`)", async () => {
       const d = await start({ flavour: 'tgi' });
-      const r = await post(`${d.baseUrl}/chat/completions`, { messages, response_format: { type: 'json_schema', value: schema } });
+      const r = await post(`${d.baseUrl}/chat/completions`, {
+        messages,
+        response_format: { type: 'json_schema', value: schema },
+      });
       expect(r.status).toBe(422);
       expect(r.type).toMatch(/text\/plain/);
       expect(r.text).toMatch(/missing field `schema`/);
@@ -69,13 +78,19 @@ describe('model double conformance', () => {
     it('before 3.3 (v3.2.3) json_schema is an unknown variant: 422; json still works', async () => {
       const d = await start({ flavour: 'tgi', tgiVersion: '3.2.3' });
       expect((await post(`${d.baseUrl}/chat/completions`, { messages, response_format: tgiFormat })).status).toBe(422);
-      expect((await post(`${d.baseUrl}/chat/completions`, { messages, response_format: { type: 'json', value: schema } })).status).toBe(200);
+      expect(
+        (await post(`${d.baseUrl}/chat/completions`, { messages, response_format: { type: 'json', value: schema } }))
+          .status,
+      ).toBe(200);
       expect(await (await fetch(`${d.url}/info`)).json()).toMatchObject({ version: '3.2.3' });
     });
 
     it('a grammar schema without top-level properties is a validation 422', async () => {
       const d = await start({ flavour: 'tgi' });
-      const r = await post(`${d.baseUrl}/chat/completions`, { messages, response_format: { type: 'json', value: { type: 'object' } } });
+      const r = await post(`${d.baseUrl}/chat/completions`, {
+        messages,
+        response_format: { type: 'json', value: { type: 'object' } },
+      });
       expect(r.status).toBe(422);
       expect(JSON.parse(r.text)).toEqual({ error: expect.stringMatching(/properties/), error_type: 'validation' });
     });
@@ -83,7 +98,10 @@ describe('model double conformance', () => {
     it('/generate enforces parameters.grammar and refuses temperature 0', async () => {
       const d = await start({ flavour: 'tgi' });
       const grammar = { type: 'json', value: schema };
-      const ok = await post(`${d.url}/generate`, { inputs: 'case', parameters: { max_new_tokens: 64, grammar, details: true } });
+      const ok = await post(`${d.url}/generate`, {
+        inputs: 'case',
+        parameters: { max_new_tokens: 64, grammar, details: true },
+      });
       expect(ok.status).toBe(200);
       const body = JSON.parse(ok.text) as { generated_text: string; details: { finish_reason: string } };
       expect(JSON.parse(body.generated_text)).toHaveProperty('findings');
@@ -98,7 +116,10 @@ describe('model double conformance', () => {
       const long = Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ');
       const input = await post(`${d.baseUrl}/completions`, { prompt: long, max_tokens: 5 });
       expect(input.status).toBe(422);
-      expect(JSON.parse(input.text)).toEqual({ error: '`inputs` must have less than 10 tokens. Given: 20', error_type: 'validation' });
+      expect(JSON.parse(input.text)).toEqual({
+        error: '`inputs` must have less than 10 tokens. Given: 20',
+        error_type: 'validation',
+      });
       const total = await post(`${d.baseUrl}/completions`, { prompt: 'short', max_tokens: 100 });
       expect(total.status).toBe(422);
       expect(total.text).toMatch(/`inputs` tokens \+ `max_new_tokens` must be <= 40/);
@@ -122,7 +143,11 @@ describe('model double conformance', () => {
     });
 
     it('/info reports version and limits; /v1/models lists the model id', async () => {
-      const d = await start({ flavour: 'tgi', model: 'epfl-llm/meditron-70b', limits: { maxInputTokens: 3584, maxTotalTokens: 4096 } });
+      const d = await start({
+        flavour: 'tgi',
+        model: 'epfl-llm/meditron-70b',
+        limits: { maxInputTokens: 3584, maxTotalTokens: 4096 },
+      });
       expect(await (await fetch(`${d.url}/info`)).json()).toMatchObject({
         model_id: 'epfl-llm/meditron-70b',
         version: '3.3.4',
@@ -135,10 +160,18 @@ describe('model double conformance', () => {
   describe('vLLM 0.10-0.13 (entrypoints/openai/protocol.py, serving_engine.py)', () => {
     it('enforces OpenAI json_schema on completions and chat', async () => {
       const d = await start({ flavour: 'vllm' });
-      const c = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'case', response_format: openAiFormat });
+      const c = await post(`${d.baseUrl}/completions`, {
+        model: 'meditron-70b',
+        prompt: 'case',
+        response_format: openAiFormat,
+      });
       expect(c.status).toBe(200);
       expect(structuredOf(d)).toBe(true);
-      const chat = await post(`${d.baseUrl}/chat/completions`, { model: 'meditron-70b', messages, response_format: openAiFormat });
+      const chat = await post(`${d.baseUrl}/chat/completions`, {
+        model: 'meditron-70b',
+        messages,
+        response_format: openAiFormat,
+      });
       expect(chat.status).toBe(200);
       expect(structuredOf(d)).toBe(true);
     });
@@ -146,14 +179,22 @@ describe('model double conformance', () => {
     it("refuses TGI's shapes with 400 (type is a closed Literal; json_schema needs its schema)", async () => {
       const d = await start({ flavour: 'vllm' });
       for (const format of [{ type: 'json', value: schema }, tgiFormat]) {
-        const r = await post(`${d.baseUrl}/chat/completions`, { model: 'meditron-70b', messages, response_format: format });
+        const r = await post(`${d.baseUrl}/chat/completions`, {
+          model: 'meditron-70b',
+          messages,
+          response_format: format,
+        });
         expect(r.status).toBe(400);
       }
     });
 
     it('an input over --max-model-len is a 400 "maximum context length"', async () => {
       const d = await start({ flavour: 'vllm', limits: { maxModelLen: 16 } });
-      const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'one two three', max_tokens: 20 });
+      const r = await post(`${d.baseUrl}/completions`, {
+        model: 'meditron-70b',
+        prompt: 'one two three',
+        max_tokens: 20,
+      });
       expect(r.status).toBe(400);
       expect(r.text).toMatch(/maximum context length is 16 tokens/);
       expect(await (await fetch(`${d.baseUrl}/models`)).json()).toMatchObject({ data: [{ max_model_len: 16 }] });
@@ -194,7 +235,9 @@ describe('model double conformance', () => {
 
     it('runs on past the answer, inventing turns, until max_tokens', async () => {
       const d = await start({ flavour: 'vllm', mode: 'base' });
-      const r = JSON.parse((await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt, max_tokens: 400 })).text) as {
+      const r = JSON.parse(
+        (await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt, max_tokens: 400 })).text,
+      ) as {
         choices: Array<{ text: string; finish_reason: string }>;
       };
       expect(r.choices[0]!.text).toMatch(/\n### User: /);
@@ -205,7 +248,14 @@ describe('model double conformance', () => {
     it('vLLM cuts at the first stop string and leaves it out: the answer parses', async () => {
       const d = await start({ flavour: 'vllm', mode: 'base' });
       const r = JSON.parse(
-        (await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt, max_tokens: 400, stop: ['</s>', '###', 'Assistant:', 'User:'] })).text,
+        (
+          await post(`${d.baseUrl}/completions`, {
+            model: 'meditron-70b',
+            prompt,
+            max_tokens: 400,
+            stop: ['</s>', '###', 'Assistant:', 'User:'],
+          })
+        ).text,
       ) as { choices: Array<{ text: string; finish_reason: string }> };
       expect(r.choices[0]!.finish_reason).toBe('stop');
       expect(r.choices[0]!.text).not.toMatch(/###/);
@@ -215,7 +265,12 @@ describe('model double conformance', () => {
     it('TGI keeps the stop string at the end of the text (finish stop_sequence on /generate)', async () => {
       const d = await start({ flavour: 'tgi', mode: 'base' });
       const r = JSON.parse(
-        (await post(`${d.url}/generate`, { inputs: prompt, parameters: { max_new_tokens: 400, stop: ['###'], details: true } })).text,
+        (
+          await post(`${d.url}/generate`, {
+            inputs: prompt,
+            parameters: { max_new_tokens: 400, stop: ['###'], details: true },
+          })
+        ).text,
       ) as { generated_text: string; details: { finish_reason: string } };
       expect(r.generated_text.endsWith('\n###')).toBe(true);
       expect(r.details.finish_reason).toBe('stop_sequence');
@@ -224,7 +279,14 @@ describe('model double conformance', () => {
     it('with a grammar it writes only the JSON', async () => {
       const d = await start({ flavour: 'vllm', mode: 'base' });
       const r = JSON.parse(
-        (await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt, max_tokens: 400, response_format: openAiFormat })).text,
+        (
+          await post(`${d.baseUrl}/completions`, {
+            model: 'meditron-70b',
+            prompt,
+            max_tokens: 400,
+            response_format: openAiFormat,
+          })
+        ).text,
       ) as { choices: Array<{ text: string }> };
       expect(JSON.parse(r.choices[0]!.text)).toHaveProperty('findings');
     });

@@ -32,8 +32,16 @@ export function tgiValidationError(message: string): ErrorReply {
 /** Generation failed: TGI `InferError::GenerationError` -> 424; vLLM's engine errors -> 500. */
 export function generationError(flavour: DoubleFlavour): ErrorReply {
   if (flavour === 'tgi')
-    return { status: 424, body: { error: 'Request failed during generation: Server error: CUDA error', error_type: 'generation' } };
-  return { status: 500, body: { error: { message: 'EngineCore encountered an issue.', type: 'InternalServerError', param: null, code: 500 } } };
+    return {
+      status: 424,
+      body: { error: 'Request failed during generation: Server error: CUDA error', error_type: 'generation' },
+    };
+  return {
+    status: 500,
+    body: {
+      error: { message: 'EngineCore encountered an issue.', type: 'InternalServerError', param: null, code: 500 },
+    },
+  };
 }
 
 const OPENAI_TYPES: Record<number, string> = {

@@ -39,11 +39,26 @@ export function grammarVerdict(
 
 function vllmVerdict(format: unknown): GrammarVerdict {
   const parsed = vllmFormat.safeParse(format);
-  if (!parsed.success) return { ok: false, error: openAiError(400, 'response_format.type: Input should be \'text\', \'json_object\', \'json_schema\' or \'structural_tag\'', 'response_format') };
+  if (!parsed.success)
+    return {
+      ok: false,
+      error: openAiError(
+        400,
+        "response_format.type: Input should be 'text', 'json_object', 'json_schema' or 'structural_tag'",
+        'response_format',
+      ),
+    };
   const f = parsed.data;
   if (f.type === 'text') return { ok: true, structured: false };
   if (f.type === 'json_schema' && !f.json_schema?.schema)
-    return { ok: false, error: openAiError(400, 'response_format.json_schema with a schema is required for type json_schema', 'response_format') };
+    return {
+      ok: false,
+      error: openAiError(
+        400,
+        'response_format.json_schema with a schema is required for type json_schema',
+        'response_format',
+      ),
+    };
   return { ok: true, structured: true };
 }
 
@@ -62,11 +77,17 @@ function tgiGrammarVerdict(format: unknown, version: string, field: string): Gra
   if (typeof format !== 'object' || format === null || !('type' in format)) return bad('missing field `type`');
   const type = format.type;
   const variants = tgiTakesJsonSchema(version) ? '`json`, `regex`, `json_schema`' : '`json`, `regex`';
-  if (type !== 'json' && type !== 'json_object' && type !== 'regex' && !(type === 'json_schema' && tgiTakesJsonSchema(version)))
+  if (
+    type !== 'json' &&
+    type !== 'json_object' &&
+    type !== 'regex' &&
+    !(type === 'json_schema' && tgiTakesJsonSchema(version))
+  )
     return bad(`unknown variant \`${String(type)}\`, expected one of ${variants}`);
   if (!('value' in format)) return bad('missing field `value`');
   const value = format.value;
-  if (type === 'regex') return typeof value === 'string' ? { ok: true, structured: true } : bad('invalid type, expected a string');
+  if (type === 'regex')
+    return typeof value === 'string' ? { ok: true, structured: true } : bad('invalid type, expected a string');
   let schema: unknown = value;
   if (type === 'json_schema') {
     const config = z.looseObject({ name: z.string().nullish(), schema: z.unknown() }).safeParse(value);

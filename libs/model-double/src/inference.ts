@@ -104,7 +104,9 @@ async function generateAnswer(
   const finish = plan.finish === 'length' ? 'length' : plan.byStopString ? 'stop_sequence' : 'eos_token';
   sendJson(call.res, 200, {
     generated_text: plan.tokens.join(''),
-    ...(request.details ? { details: { finish_reason: finish, generated_tokens: plan.tokens.length, seed: null } } : {}),
+    ...(request.details
+      ? { details: { finish_reason: finish, generated_tokens: plan.tokens.length, seed: null } }
+      : {}),
   });
 }
 

@@ -46,7 +46,8 @@ export class BackendClient {
       // The only signal is the call's timeout (bounded by the deadline): aborted means timed out.
       throw new BackendError(signal.aborted ? 'timeout' : 'connection', this.target.id);
     }
-    if (!res.ok) throw new BackendError(classifyHttpError(this.target.kind, res.status, text), this.target.id, res.status);
+    if (!res.ok)
+      throw new BackendError(classifyHttpError(this.target.kind, res.status, text), this.target.id, res.status);
     const answer = readAnswer(call.answer, text);
     if (!answer) throw new BackendError('malformed_response', this.target.id);
     return { ...answer, text: withoutTrailingStop(answer.text, stop) };

@@ -26,10 +26,7 @@ export function tgiTakesJsonSchema(version: string | null): boolean {
  * The context the prompt budget may assume across the pool: the smallest any backend reports (for TGI, the
  * smaller of its total and its input limit plus the answer). Null when no backend reports one.
  */
-export function poolContextTokens(
-  facts: ReadonlyArray<BackendFacts | null>,
-  maxOutputTokens: number,
-): number | null {
+export function poolContextTokens(facts: ReadonlyArray<BackendFacts | null>, maxOutputTokens: number): number | null {
   let smallest: number | null = null;
   for (const f of facts) {
     if (!f) continue;

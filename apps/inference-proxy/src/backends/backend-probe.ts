@@ -29,7 +29,11 @@ async function getJson(url: string, timeoutMs: number): Promise<unknown> {
  * model in `/v1/models` (a name mismatch means every call 404s); TGI ignores the request's model name
  * (router/src/lib.rs: "[UNUSED]") and lists only its `model_id`, so there `/info` must parse instead.
  */
-export async function probeBackend(target: BackendTarget, servedModel: string | undefined, timeoutMs: number): Promise<ProbeResult> {
+export async function probeBackend(
+  target: BackendTarget,
+  servedModel: string | undefined,
+  timeoutMs: number,
+): Promise<ProbeResult> {
   const root = backendRoot(target);
   try {
     const health = await fetch(`${root}/health`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -39,13 +43,14 @@ export async function probeBackend(target: BackendTarget, servedModel: string | 
     if (!models.success || models.data.data.length === 0) return { ok: false, reason: '/v1/models lists no model' };
     const ids = models.data.data.map((m) => m.id);
     if (target.kind === 'vllm') {
-      const served = servedModel === undefined ? models.data.data[0] : models.data.data.find((m) => m.id === servedModel);
+      const served =
+        servedModel === undefined ? models.data.data[0] : models.data.data.find((m) => m.id === servedModel);
       if (!served) return { ok: false, reason: `/v1/models does not list the served model "${servedModel}"` };
       const len = served.max_model_len ?? null;
       return { ok: true, facts: { models: ids, version: null, maxInputTokens: len, maxTotalTokens: len } };
     }
     const info = tgiInfo.safeParse(await getJson(`${root}/info`, timeoutMs));
-    if (!info.success) return { ok: false, reason: '/info is not TGI\'s' };
+    if (!info.success) return { ok: false, reason: "/info is not TGI's" };
     return {
       ok: true,
       facts: {

@@ -6,7 +6,11 @@ import type { BackendErrorCode } from './backend-error';
  * ("`inputs` must have less than N tokens") and `MaxTotalTokens` ("`inputs` tokens + `max_new_tokens` must be
  * <= N"); vLLM serving_engine.py ("This model's maximum context length is N tokens").
  */
-const INPUT_TOO_LONG = [/`inputs` must have less than \d+ tokens/, /`inputs` tokens \+ `max_new_tokens` must be <=/, /maximum context length/i];
+const INPUT_TOO_LONG = [
+  /`inputs` must have less than \d+ tokens/,
+  /`inputs` tokens \+ `max_new_tokens` must be <=/,
+  /maximum context length/i,
+];
 
 /**
  * One error code per HTTP failure, the same for both paths (Kafka and facade). TGI: 424 generation error and

@@ -28,10 +28,14 @@ export type FacadePlan = { ok: true; bodyFor: BodyFor } | { ok: false; message: 
  *   which calls TGI's `/generate` with a grammar.
  */
 export function planFacadeBody(path: string, body: FacadeBody, kinds: ReadonlySet<BackendKind>): FacadePlan {
-  if (body['response_format'] === undefined || body['response_format'] === null) return { ok: true, bodyFor: () => body };
+  if (body['response_format'] === undefined || body['response_format'] === null)
+    return { ok: true, bodyFor: () => body };
   const parsed = openAiFormat.safeParse(body['response_format']);
   if (!parsed.success)
-    return { ok: false, message: 'response_format must be OpenAI\'s: {"type":"text"|"json_object"|"json_schema", ...}' };
+    return {
+      ok: false,
+      message: 'response_format must be OpenAI\'s: {"type":"text"|"json_object"|"json_schema", ...}',
+    };
   const format = parsed.data;
   const { response_format: _dropped, ...rest } = body;
   if (format.type === 'text') return { ok: true, bodyFor: (kind) => (kind === 'tgi' ? rest : body) };
@@ -43,7 +47,10 @@ export function planFacadeBody(path: string, body: FacadeBody, kinds: ReadonlySe
           'response_format is not enforced on /v1/completions by a TGI backend of this pool (TGI ignores it there); use /v1/chat/completions',
       };
     if (format.type === 'json_object')
-      return { ok: false, message: 'json_object without a schema cannot be enforced by a TGI backend; send json_schema' };
+      return {
+        ok: false,
+        message: 'json_object without a schema cannot be enforced by a TGI backend; send json_schema',
+      };
   }
   const schema = format.type === 'json_schema' ? format.json_schema.schema : null;
   return {

@@ -61,7 +61,12 @@ const SEP = '\n### ';
 /** Writes a FastChat-style Meditron prompt, the assistant turn left open for the model to fill. */
 export function fastChatPrompt(system: string, user: string, example?: WorkedExample): string {
   const turns: Array<[string, string]> = [
-    ...(example ? ([['User', example.user], ['Assistant', example.assistant]] as Array<[string, string]>) : []),
+    ...(example
+      ? ([
+          ['User', example.user],
+          ['Assistant', example.assistant],
+        ] as Array<[string, string]>)
+      : []),
     ['User', user],
   ];
   return `${system}${SEP}${turns.map(([role, text]) => `${role}: ${text}`).join(SEP)}${SEP}Assistant:`;
