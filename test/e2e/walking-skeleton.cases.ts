@@ -75,8 +75,11 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       .requests()
       .filter((r) => r.path === '/v1/completions')
       .at(-1)!;
-    const prompt = (sent.body as { prompt: string }).prompt;
-    expect(prompt).toContain('<|im_start|>assistant');
+    const { prompt, stop } = sent.body as { prompt: string; stop?: string[] };
+    // Meditron-70B's own template (FastChat, as its authors deploy it) with its stop strings.
+    expect(prompt).toMatch(/\n### User: [\s\S]*\n### Assistant:$/);
+    expect(prompt).not.toContain('<|im_start|>');
+    expect(stop).toEqual(['</s>', '###', 'Assistant:', 'User:']);
     expect(prompt).toMatch(/Diabetes|diabetes/);
     for (const leak of ['Kuhlman', 'Dirk', patientId, '1971-12-07']) expect(prompt).not.toContain(leak);
     expect(sent.responseFormat).toBe('openai_json_schema');
