@@ -88,6 +88,16 @@ describe.each([
     expect(sent.structured).toBe(true);
   });
 
+  it('facade: lists the model with the limits the backend reports', async () => {
+    const res = await fetch(`${h.proxy.url}/v1/models`, { headers: { authorization: `Bearer ${KEY}` } });
+    const model = ((await res.json()) as { data: Array<Record<string, unknown>> }).data[0];
+    expect(model).toMatchObject({
+      id: profileId,
+      max_model_len: 4096,
+      max_input_tokens: flavour === 'tgi' ? 3584 : 4096,
+    });
+  });
+
   it('facade: OpenAI response_format reaches the backend in its own form, or is refused clearly', async () => {
     const built = await buildPrompt('patient-view', CASE, profile);
     const path = built.api === 'completion' ? '/completions' : '/chat/completions';

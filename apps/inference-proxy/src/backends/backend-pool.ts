@@ -58,6 +58,15 @@ export class BackendPool {
     );
   }
 
+  /** The smallest input and total limits any backend reports (null: none reported), for the facade's model list. */
+  reportedLimits(): { maxInputTokens: number | null; maxTotalTokens: number | null } {
+    const min = (pick: (f: NonNullable<BackendState['facts']>) => number | null): number | null => {
+      const values = this.backends.map((b) => (b.facts ? pick(b.facts) : null)).filter((n): n is number => n !== null);
+      return values.length ? Math.min(...values) : null;
+    };
+    return { maxInputTokens: min((f) => f.maxInputTokens), maxTotalTokens: min((f) => f.maxTotalTokens) };
+  }
+
   /** Some backend is healthy, not cooling down and below its outstanding bound. */
   hasCapacity(now = Date.now()): boolean {
     return this.backends.some((b) => b.available(now) && b.outstanding < this.opts.maxOutstanding);
