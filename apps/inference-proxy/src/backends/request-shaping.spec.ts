@@ -107,6 +107,35 @@ describe('request shaping per backend kind x profile', () => {
   it('the findings schema has the top-level properties TGI requires', () => {
     expect(findingsJsonSchema).toHaveProperty('properties.findings');
   });
+
+  it('the findings schema uses only keywords both grammar engines compile', () => {
+    // outlines-core ba10c619 src/json_schema/parsing.rs (TGI 3.3.4) and xgrammar (vLLM's default) both handle
+    // these; `$schema` is ignored by both. A new keyword here must be checked against both first.
+    const supported = new Set([
+      '$schema',
+      'type',
+      'properties',
+      'required',
+      'additionalProperties',
+      'items',
+      'enum',
+      'minLength',
+      'maxLength',
+      'minItems',
+      'maxItems',
+    ]);
+    const used = new Set<string>();
+    const walk = (node: unknown, underProperties: boolean): void => {
+      if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+      for (const [key, value] of Object.entries(node)) {
+        if (!underProperties) used.add(key);
+        walk(value, !underProperties && key === 'properties');
+      }
+    };
+    walk(findingsJsonSchema, false);
+    expect([...used].filter((k) => !supported.has(k))).toEqual([]);
+    expect(used.has('properties')).toBe(true);
+  });
 });
 
 describe('backend facts', () => {
