@@ -10,6 +10,7 @@ import {
 } from '@app/messaging';
 import { loggerModule } from '@app/observability';
 import type { BackendTarget } from '@app/config';
+import { profileForModelName } from '@app/prompts';
 import { BackendForwarder } from './backends/backend-forwarder';
 import { BackendHealth } from './backends/backend-health';
 import { BackendMetricsScraper } from './backends/backend-metrics-scraper';
@@ -78,6 +79,7 @@ export class InferenceProxyModule {
               c.BACKEND_PROBE_TIMEOUT_MS,
               undefined,
               c.INFERENCE_MODEL,
+              profileForModelName(c.INFERENCE_MODEL),
             ),
           inject: [BackendPool],
         },

@@ -56,4 +56,20 @@ describe('BackendHealth against model doubles', () => {
     });
     expect(pool.contextTokens(512)).toBe(3584);
   });
+
+  it('warns when a backend takes less context than prompts are budgeted for', async () => {
+    const tgi = await startModelDouble({ flavour: 'tgi', limits: { maxInputTokens: 3072, maxTotalTokens: 4096 } });
+    doubles.push(tgi);
+    const pool = new BackendPool([{ id: 't', kind: 'tgi', baseUrl: tgi.baseUrl }], OPTS);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const budget = { contextTokens: 4096, maxOutputTokens: 512 };
+      await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'm', budget).probeAll();
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/takes 3584 tokens of context but prompts are budgeted for 4096/),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { BackendState } from './backend-state';
+import { poolContextTokens } from './backend-facts';
 import { probeBackend } from './backend-probe';
 import { PeriodicTask } from './periodic-task';
 
@@ -23,6 +24,8 @@ export class BackendHealth {
     private readonly listener?: HealthListener,
     /** The model name requests use; vLLM must list it. Unset: any listed model will do. */
     private readonly servedModel?: string,
+    /** What prompts are budgeted for (the profile's context and answer), to warn when a backend takes less. */
+    private readonly budgetedFor?: { contextTokens: number; maxOutputTokens: number },
   ) {
     this.task = new PeriodicTask(intervalMs, () => this.probeAll());
   }
@@ -55,10 +58,23 @@ export class BackendHealth {
     this.listener?.healthChanged(b.id, b.healthy);
   }
 
-  private learn(b: BackendState, facts: BackendState['facts'] & object): void {
+  private learn(b: BackendState, facts: NonNullable<BackendState['facts']>): void {
     const before = b.facts;
     b.facts = facts;
-    if (facts.maxTotalTokens === null && facts.maxInputTokens === null && before === null)
+    if (
+      before !== null &&
+      before.maxInputTokens === facts.maxInputTokens &&
+      before.maxTotalTokens === facts.maxTotalTokens
+    )
+      return;
+    const context = poolContextTokens([facts], this.budgetedFor?.maxOutputTokens ?? 0);
+    if (context === null) {
       this.logger.warn(`backend ${b.id} reports no context limit; prompt budgets fall back to the profile's`);
+      return;
+    }
+    if (this.budgetedFor && context < this.budgetedFor.contextTokens)
+      this.logger.warn(
+        `backend ${b.id} takes ${context} tokens of context but prompts are budgeted for ${this.budgetedFor.contextTokens}: long prompts will fail as input_too_long`,
+      );
   }
 }

@@ -46,6 +46,11 @@ export function isProfileId(v: string): v is ModelProfile['id'] {
   return v in MODEL_PROFILES;
 }
 
+/** The profile a served model name most likely is (Llama 3 names say so); cds-hooks can override it. */
+export function profileForModelName(name: string): ModelProfile {
+  return MODEL_PROFILES[/llama-?3/i.test(name) ? 'llama-3-meditron' : 'meditron-70b'];
+}
+
 /** Stop strings a request for this profile must carry. */
 export function profileStops(profile: ModelProfile): string[] {
   return [...profile.template.stop];
