@@ -105,7 +105,15 @@ async function generateAnswer(
   sendJson(call.res, 200, {
     generated_text: plan.tokens.join(''),
     ...(request.details
-      ? { details: { finish_reason: finish, generated_tokens: plan.tokens.length, seed: null } }
+      ? {
+          details: {
+            finish_reason: finish,
+            generated_tokens: plan.tokens.length,
+            seed: null,
+            prefill: [],
+            tokens: plan.tokens.map((text, id) => ({ id, text, logprob: 0, special: false })),
+          },
+        }
       : {}),
   });
 }
