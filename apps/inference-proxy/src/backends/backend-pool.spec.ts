@@ -191,6 +191,15 @@ describe('BackendPool over model doubles', () => {
     expect(pool.backends[0]!.coolingDown(Date.now())).toBe(false);
   });
 
+  it('routes around a vLLM that queues (no 503, no scraped metrics) by its latency per token', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'overloaded', delayMs: 200 });
+    for (let i = 0; i < 6; i++) await pool.complete(inferenceRequest(), deadline());
+    expect(a.stats().received).toBeLessThanOrEqual(2);
+    expect(generations(b)).toBeGreaterThanOrEqual(4);
+    a.clearFaults();
+  });
+
   it('retries a TGI 424 (generation error) on the other backend and cools the first down', async () => {
     const pool = await pair('tgi');
     a.injectFault({ kind: 'generation_error', count: 1 });

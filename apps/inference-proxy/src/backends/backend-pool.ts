@@ -124,8 +124,10 @@ export class BackendPool {
     const started = performance.now();
     try {
       const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
+      const seconds = (performance.now() - started) / 1000;
       backend.succeeded();
-      this.observer?.callFinished(backend.id, 'ok', (performance.now() - started) / 1000);
+      backend.observeLatency(seconds, out.tokensOut);
+      this.observer?.callFinished(backend.id, 'ok', seconds);
       return out;
     } catch (e) {
       const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
