@@ -70,8 +70,10 @@ export class BackendState {
       this.secondsPerToken === null ? sample : (1 - LATENCY_ALPHA) * this.secondsPerToken + LATENCY_ALPHA * sample;
   }
 
-  /** A passing health probe ends a cooldown: the backend said it is ready again. */
+  /** A passing health probe (after a failing one) ends a cooldown: the backend said it is ready again. */
   readmit(): void {
+    // What it was like before it failed says nothing about the restarted server.
+    this.secondsPerToken = null;
     this.healthy = true;
     this.cooldownUntil = 0;
     this.cooldownStreak = 0;
