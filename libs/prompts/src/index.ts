@@ -10,3 +10,4 @@ export * from './grounding/ground-findings';
 export * from './findings';
 export * from './meditron-prompt';
 export * from './profiles/prompt-templates';
+export * from './profiles/worked-example';
