@@ -89,7 +89,9 @@ describe('cds-hooks conformance', () => {
   it('puts the draft orders first in the order-sign prompt', async () => {
     const before = stack.modelDouble!.requests().length;
     await call('/cds-services/meditron-order-sign', hookRequest('order-sign', CHRISTIN));
-    const prompt = (stack.modelDouble!.requests()[before]!.body as { prompt: string }).prompt;
+    const sent = (stack.modelDouble!.requests()[before]!.body as { prompt: string }).prompt;
+    // The real case is the last user turn (a synthetic worked example comes first).
+    const prompt = sent.slice(sent.lastIndexOf('### User: '));
     expect(prompt).toMatch(/Draft orders[^\n]*\n {2}D1: /);
     expect(prompt.indexOf('D1:')).toBeLessThan(prompt.indexOf('Active problems'));
   });

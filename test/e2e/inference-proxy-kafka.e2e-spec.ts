@@ -33,7 +33,9 @@ describe('inference proxy over Kafka', () => {
   const calls = (): number => prompts(a, b).length;
 
   beforeAll(async () => {
-    a = await startModelDouble({ flavour: 'vllm' });
+    // With a queue limit (newer vLLM's --max-num-queued-reqs) an overloaded vLLM answers 503, which the
+    // traffic-shifting test below relies on; without one it only queues (see inference-proxy-backends).
+    a = await startModelDouble({ flavour: 'vllm', maxNumQueuedReqs: 64 });
     b = await startModelDouble({ flavour: 'tgi' });
     h = await startProxyHarness(
       [

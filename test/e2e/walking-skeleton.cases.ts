@@ -75,8 +75,11 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       .requests()
       .filter((r) => r.path === '/v1/completions')
       .at(-1)!;
-    const prompt = (sent.body as { prompt: string }).prompt;
-    expect(prompt).toContain('<|im_start|>assistant');
+    const { prompt, stop } = sent.body as { prompt: string; stop?: string[] };
+    // Meditron-70B's own template (FastChat, as its authors deploy it) with its stop strings.
+    expect(prompt).toMatch(/\n### User: [\s\S]*\n### Assistant:$/);
+    expect(prompt).not.toContain('<|im_start|>');
+    expect(stop).toEqual(['</s>', '###', 'Assistant:', 'User:']);
     expect(prompt).toMatch(/Diabetes|diabetes/);
     for (const leak of ['Kuhlman', 'Dirk', patientId, '1971-12-07']) expect(prompt).not.toContain(leak);
     expect(sent.responseFormat).toBe('openai_json_schema');
@@ -111,7 +114,9 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       `SELECT request_id, status, prompt_hash, template_version FROM inference_requests WHERE hook_invocation_id = $1`,
       [invocations[0]!.id],
     );
-    expect(inferences).toEqual([expect.objectContaining({ status: 'completed', template_version: 'patient-view@1' })]);
+    expect(inferences).toEqual([
+      expect.objectContaining({ status: 'completed', template_version: 'patient-view@1/fastchat-meditron@1' }),
+    ]);
     expect(inferences[0]!.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
     const results = await queryRows<{ outcome: string; output_text: string; backend: string }>(
       db,

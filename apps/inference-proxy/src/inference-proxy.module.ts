@@ -10,6 +10,7 @@ import {
 } from '@app/messaging';
 import { loggerModule } from '@app/observability';
 import type { BackendTarget } from '@app/config';
+import { profileForModelName } from '@app/prompts';
 import { BackendForwarder } from './backends/backend-forwarder';
 import { BackendHealth } from './backends/backend-health';
 import { BackendMetricsScraper } from './backends/backend-metrics-scraper';
@@ -72,7 +73,14 @@ export class InferenceProxyModule {
         {
           provide: BackendHealth,
           useFactory: (pool: BackendPool) =>
-            new BackendHealth(pool.backends, c.BACKEND_HEALTH_INTERVAL_MS, c.BACKEND_PROBE_TIMEOUT_MS),
+            new BackendHealth(
+              pool.backends,
+              c.BACKEND_HEALTH_INTERVAL_MS,
+              c.BACKEND_PROBE_TIMEOUT_MS,
+              undefined,
+              c.INFERENCE_MODEL,
+              profileForModelName(c.INFERENCE_MODEL),
+            ),
           inject: [BackendPool],
         },
         {
@@ -113,7 +121,12 @@ export class InferenceProxyModule {
         {
           provide: FacadeRelay,
           useFactory: (pool: BackendPool, audit: ProxyAudit) =>
-            new FacadeRelay(new BackendForwarder(pool), audit, c.INFERENCE_MODEL),
+            new FacadeRelay(
+              new BackendForwarder(pool),
+              audit,
+              c.INFERENCE_MODEL,
+              new Set(pool.backends.map((b) => b.target.kind)),
+            ),
           inject: [BackendPool, ProxyAudit],
         },
         FacadeAuthGuard,

@@ -29,6 +29,8 @@ describe('inference request v1', () => {
   it('round-trips a valid request', () => {
     const msg = valid();
     expect(parseInferenceRequest(Buffer.from(JSON.stringify(msg)))).toEqual({ ok: true, value: msg });
+    const stopped = { ...valid(), stop: ['</s>', '###', 'Assistant:', 'User:'] };
+    expect(parseInferenceRequest(JSON.stringify(stopped))).toEqual({ ok: true, value: stopped });
   });
 
   it.each([
@@ -37,6 +39,7 @@ describe('inference request v1', () => {
     ['bad uuid', JSON.stringify({ ...valid(), requestId: 'nope' }), 'requestId'],
     ['chat without messages', JSON.stringify({ ...valid(), api: 'chat' }), 'chat requests need messages'],
     ['wrong schema version', JSON.stringify({ ...valid(), schema: 'inference-request.v0' }), 'schema'],
+    ['more stops than TGI takes', JSON.stringify({ ...valid(), stop: ['a', 'b', 'c', 'd', 'e'] }), 'stop'],
   ])('refuses %s with a reason that names the field, not the value', (_name, raw, reason) => {
     const parsed = parseInferenceRequest(raw);
     expect(parsed.ok).toBe(false);

@@ -33,6 +33,8 @@ export const inferenceRequestV1 = z
     temperature: z.number().min(0).max(2),
     /** JSON schema the answer must follow (structured output); null for free text. */
     outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    /** Stop strings of the prompt's template (TGI allows 4 by default: `--max-stop-sequences`). */
+    stop: z.array(z.string().min(1).max(32)).max(4).optional(),
     templateVersion: z.string().min(1).max(100),
     promptHash: z.string().regex(/^[0-9a-f]{64}$/),
     priority: z.number().int().min(0).max(9),

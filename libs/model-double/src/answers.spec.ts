@@ -4,12 +4,15 @@ import { planAnswer } from './answer-plan';
 import type { GenerationRequest } from './generation-request';
 
 const request = (overrides: Partial<GenerationRequest> = {}): GenerationRequest => ({
+  endpoint: 'completion',
   model: undefined,
   promptText: 'prompt',
   stream: false,
   includeUsage: false,
   maxTokens: undefined,
-  responseFormat: 'none',
+  stop: [],
+  structured: false,
+  details: false,
   ...overrides,
 });
 
@@ -49,23 +52,24 @@ describe('planAnswer', () => {
   const none = (): undefined => undefined;
 
   it('prefers an enqueued text, exactly, even past max_tokens', () => {
-    const plan = planAnswer(request({ maxTokens: 1 }), false, () => 'one two three');
-    expect(plan).toEqual({ tokens: ['one', ' two', ' three'], finish: 'stop' });
+    const plan = planAnswer(request({ maxTokens: 1 }), false, () => 'one two three', 'instruct', 'vllm');
+    expect(plan).toEqual({ tokens: ['one', ' two', ' three'], finish: 'stop', byStopString: false });
   });
 
   it('caps plain text at max_tokens but never structured output', () => {
-    expect(planAnswer(request({ maxTokens: 2 }), false, none)).toEqual({
+    expect(planAnswer(request({ maxTokens: 2 }), false, none, 'instruct', 'vllm')).toEqual({
       tokens: ['Model', ' double'],
       finish: 'length',
+      byStopString: false,
     });
-    const json = planAnswer(request({ maxTokens: 2, responseFormat: 'tgi_json_schema' }), false, none);
+    const json = planAnswer(request({ maxTokens: 2, structured: true }), false, none, 'instruct', 'tgi');
     expect(json.finish).toBe('stop');
     expect(json.tokens.join('')).toBe(defaultJsonAnswer('prompt'));
   });
 
   it("'malformed' cuts the default answer and leaves the queue alone", () => {
     const take = jest.fn(() => 'queued');
-    const plan = planAnswer(request({ responseFormat: 'json_object' }), true, take);
+    const plan = planAnswer(request({ structured: true }), true, take, 'instruct', 'vllm');
     expect(plan.finish).toBe('length');
     expect(plan.tokens.join('')).toBe(truncateAnswer(defaultJsonAnswer('prompt')));
     expect(take).not.toHaveBeenCalled();

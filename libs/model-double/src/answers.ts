@@ -15,7 +15,10 @@ export function defaultTextAnswer(promptText: string): string {
  * model answer would, so a caller that drops uncited findings still gets a card.
  */
 export function promptHandles(promptText: string): string[] {
-  return [...promptText.matchAll(/^\s+([A-Z]\d{1,3}):/gm)].map((m) => m[1]!);
+  // A FastChat prompt may show a worked example first: the real case is the last `### User:` turn.
+  const last = promptText.lastIndexOf('### User:');
+  const caseText = last >= 0 ? promptText.slice(last) : promptText;
+  return [...caseText.matchAll(/^\s+([A-Z]\d{1,3}):/gm)].map((m) => m[1]!);
 }
 
 /** Default structured answer: one 'info' finding whose summary names the prompt digest, citing its first fact. */

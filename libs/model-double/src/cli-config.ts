@@ -12,11 +12,25 @@ export function optionsFromEnv(env: Env): ModelDoubleOptions & { port: number; f
     throw new Error(`MODEL_DOUBLE_FLAVOUR must be 'vllm' or 'tgi', not '${flavour}'`);
   }
   const host = env['MODEL_DOUBLE_HOST'];
+  const mode = env['MODEL_DOUBLE_MODE'] ?? 'instruct';
+  if (mode !== 'instruct' && mode !== 'base') {
+    throw new Error(`MODEL_DOUBLE_MODE must be 'instruct' or 'base', not '${mode}'`);
+  }
+  const queue = env['MODEL_DOUBLE_MAX_NUM_QUEUED_REQS'];
+  const tgiVersion = env['MODEL_DOUBLE_TGI_VERSION'];
   return {
     port: integer(env, 'MODEL_DOUBLE_PORT', DEFAULT_PORT, 65535),
     flavour,
     model: env['MODEL_DOUBLE_MODEL'] || DEFAULT_MODEL,
     ...(host ? { host } : {}),
+    mode,
+    ...(tgiVersion ? { tgiVersion } : {}),
+    ...(queue ? { maxNumQueuedReqs: integer(env, 'MODEL_DOUBLE_MAX_NUM_QUEUED_REQS', 0, 1_000_000) } : {}),
+    limits: {
+      maxModelLen: integer(env, 'MODEL_DOUBLE_MAX_MODEL_LEN', 4096, 1_000_000),
+      maxInputTokens: integer(env, 'MODEL_DOUBLE_MAX_INPUT_TOKENS', 3584, 1_000_000),
+      maxTotalTokens: integer(env, 'MODEL_DOUBLE_MAX_TOTAL_TOKENS', 4096, 1_000_000),
+    },
     latency: {
       ttftMs: integer(env, 'MODEL_DOUBLE_TTFT_MS', 0, Number.MAX_SAFE_INTEGER),
       perTokenMs: integer(env, 'MODEL_DOUBLE_PER_TOKEN_MS', 0, Number.MAX_SAFE_INTEGER),

@@ -5,7 +5,8 @@ describe('model double control over HTTP (/_double/*)', () => {
   let double: ModelDouble;
   let control: string;
   beforeEach(async () => {
-    double = await startModelDouble();
+    // A queue limit (--max-num-queued-reqs) makes vLLM's overload a 503; see overload.spec for the default.
+    double = await startModelDouble({ maxNumQueuedReqs: 64 });
     control = `${double.url}/_double`;
   });
   afterEach(() => double.close());

@@ -8,7 +8,7 @@ export const latencySchema = z.strictObject({ ttftMs: nonNegativeMs, perTokenMs:
 
 export const faultPlanSchema = z
   .strictObject({
-    kind: z.enum(['overloaded', 'unavailable', 'disconnect', 'malformed', 'slow']),
+    kind: z.enum(['overloaded', 'unavailable', 'disconnect', 'malformed', 'slow', 'generation_error']),
     count: z.int().positive().optional(),
     delayMs: nonNegativeMs.optional(),
   })

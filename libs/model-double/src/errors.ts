@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import { sendJson, sendText } from './http-io';
 import type { DoubleFlavour } from './types';
 
 /** Error bodies as the real servers send them. */
@@ -13,7 +15,33 @@ export interface TgiErrorBody {
 
 export interface ErrorReply {
   status: number;
-  body: OpenAiErrorBody | TgiErrorBody;
+  /** A string body is sent as text/plain (axum's own rejections); objects as JSON. */
+  body: OpenAiErrorBody | TgiErrorBody | string;
+}
+
+/** axum's `Json` extractor rejection: 422 with a plain-text body (TGI's router uses axum). */
+export function tgiDeserializeError(detail: string): ErrorReply {
+  return { status: 422, body: `Failed to deserialize the JSON body into the target type: ${detail}` };
+}
+
+/** TGI `InferError::ValidationError` -> 422 `{error, error_type: "validation"}` (router/src/server.rs). */
+export function tgiValidationError(message: string): ErrorReply {
+  return { status: 422, body: { error: message, error_type: 'validation' } };
+}
+
+/** Generation failed: TGI `InferError::GenerationError` -> 424; vLLM's engine errors -> 500. */
+export function generationError(flavour: DoubleFlavour): ErrorReply {
+  if (flavour === 'tgi')
+    return {
+      status: 424,
+      body: { error: 'Request failed during generation: Server error: CUDA error', error_type: 'generation' },
+    };
+  return {
+    status: 500,
+    body: {
+      error: { message: 'EngineCore encountered an issue.', type: 'InternalServerError', param: null, code: 500 },
+    },
+  };
 }
 
 const OPENAI_TYPES: Record<number, string> = {
@@ -21,6 +49,7 @@ const OPENAI_TYPES: Record<number, string> = {
   404: 'NotFoundError',
   405: 'MethodNotAllowedError',
   413: 'BadRequestError',
+  500: 'InternalServerError',
   503: 'ServiceUnavailableError',
 };
 
@@ -31,7 +60,7 @@ export function openAiError(status: number, message: string, param: string | nul
   };
 }
 
-/** Queue full: vLLM answers 503 in the OpenAI shape, TGI 429 in its own shape. */
+/** Queue full: vLLM (only with --max-num-queued-reqs) answers 503 in the OpenAI shape, TGI 429 in its own. */
 export function overloadedError(flavour: DoubleFlavour): ErrorReply {
   if (flavour === 'tgi') {
     return { status: 429, body: { error: 'Model is overloaded', error_type: 'overloaded' } };
@@ -45,4 +74,10 @@ export function unavailableError(flavour: DoubleFlavour): ErrorReply {
     return { status: 503, body: { error: 'Model is unavailable', error_type: 'unavailable' } };
   }
   return openAiError(503, 'The model server is unavailable.');
+}
+
+/** Sends an error reply: JSON bodies as JSON, axum's plain-text rejections as text. */
+export function sendError(res: ServerResponse, error: ErrorReply): void {
+  if (typeof error.body === 'string') sendText(res, error.status, error.body, 'text/plain; charset=utf-8');
+  else sendJson(res, error.status, error.body);
 }

@@ -9,11 +9,12 @@ const chat = (content: string, extra: Record<string, unknown> = {}): Record<stri
 describe('model double faults', () => {
   let double: ModelDouble;
   beforeEach(async () => {
-    double = await startModelDouble();
+    // A queue limit (--max-num-queued-reqs) makes vLLM's overload a 503; see overload.spec for the default.
+    double = await startModelDouble({ maxNumQueuedReqs: 64 });
   });
   afterEach(() => double.close());
 
-  it("'overloaded' on vllm: 503 in the OpenAI shape for `count` requests, then answers again", async () => {
+  it("'overloaded' on vllm with a queue limit: 503 in the OpenAI shape for `count` requests, then answers again", async () => {
     double.injectFault({ kind: 'overloaded', count: 2 });
     const first = await postJson(`${double.baseUrl}/chat/completions`, chat('a'));
     expect(first.status).toBe(503);

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { planAnswer, type AnswerPlan } from './answer-plan';
-import { openAiError, overloadedError, unavailableError, type ErrorReply } from './errors';
+import { lengthError } from './context-limits';
+import { generationError, openAiError, overloadedError, sendError, unavailableError, type ErrorReply } from './errors';
+import type { GenerationEndpoint } from './grammar-rules';
 import type { AppliedFault } from './faults';
 import { parseGenerationRequest, type GenerationRequest } from './generation-request';
 import { sendJson } from './http-io';
@@ -13,7 +15,6 @@ import {
   usageChunk,
   usageOf,
   type AnswerMeta,
-  type Endpoint,
   type Usage,
 } from './openai-shapes';
 import { paceTokens } from './pacing';
@@ -35,32 +36,50 @@ export interface GenerationCall {
 }
 
 function reply(res: ServerResponse, error: ErrorReply): void {
-  sendJson(res, error.status, error.body);
+  sendError(res, error);
 }
 
-/** POST /v1/completions and /v1/chat/completions. */
-export async function handleGeneration(call: GenerationCall, endpoint: Endpoint, body: unknown): Promise<void> {
+/** vLLM's queueing time for an 'overloaded' fault without a delay of its own. */
+const DEFAULT_QUEUE_MS = 1000;
+
+/** POST /v1/completions, /v1/chat/completions and (TGI) /generate. */
+export async function handleGeneration(
+  call: GenerationCall,
+  endpoint: GenerationEndpoint,
+  body: unknown,
+): Promise<void> {
   const { state, res } = call;
-  const parsed = parseGenerationRequest(endpoint, body);
-  if (!parsed.ok) return reply(res, openAiError(400, parsed.message));
+  const { engine, flavour } = state;
+  const parsed = parseGenerationRequest(flavour, endpoint, body, engine.tgiVersion);
+  if (!parsed.ok) return reply(res, parsed.error);
   const request = parsed.request;
+  call.exchange.setStructured(request.structured);
   if (!state.servesModel(request.model)) {
     return reply(res, openAiError(404, `The model \`${request.model ?? ''}\` does not exist.`, 'model'));
   }
+  const tooLong = lengthError(flavour, engine.limits, countTokens(request.promptText), request.maxTokens);
+  if (tooLong) return reply(res, tooLong);
 
   const fault = state.faults.take();
   if (fault) call.exchange.markFaulted();
-  if (fault?.kind === 'overloaded') return reply(res, overloadedError(state.flavour));
-  if (fault?.kind === 'unavailable') return reply(res, unavailableError(state.flavour));
+  // vLLM has no queue limit unless started with one: overload is waiting, not a refusal.
+  const queueFull = engine.maxNumQueuedReqs !== undefined && state.scheduler.inFlight() >= engine.maxNumQueuedReqs;
+  if (fault?.kind === 'overloaded' && (flavour === 'tgi' || engine.maxNumQueuedReqs !== undefined))
+    return reply(res, overloadedError(flavour));
+  if (queueFull) return reply(res, overloadedError(flavour));
+  if (fault?.kind === 'unavailable') return reply(res, unavailableError(flavour));
+  if (fault?.kind === 'generation_error') return reply(res, generationError(flavour));
   if (fault?.kind === 'disconnect' && !request.stream) {
     call.req.socket.destroy();
     return;
   }
 
-  const plan = planAnswer(request, fault?.kind === 'malformed', () => state.takeResponse());
+  const plan = planAnswer(request, fault?.kind === 'malformed', () => state.takeResponse(), engine.mode, flavour);
   const ticket = state.scheduler.admit();
   try {
     if (fault?.kind === 'slow' && !(await sleep(fault.delayMs, call.signal))) return;
+    if (fault?.kind === 'overloaded' && !(await sleep(fault.delayMs || DEFAULT_QUEUE_MS, call.signal))) return;
+    if (endpoint === 'generate') return await generateAnswer(call, request, plan, ticket);
     const meta = answerMeta(endpoint, state.model);
     const usage = usageOf(countTokens(request.promptText), plan.tokens.length);
     const answer: Answer = { call, request, plan, meta, usage, ticket, fault };
@@ -68,6 +87,35 @@ export async function handleGeneration(call: GenerationCall, endpoint: Endpoint,
   } finally {
     ticket.finished();
   }
+}
+
+/** TGI `/generate`: `{generated_text, details}` (router/src/lib.rs `GenerateResponse`, `FinishReason`). */
+async function generateAnswer(
+  call: GenerationCall,
+  request: GenerationRequest,
+  plan: AnswerPlan,
+  ticket: GenerationTicket,
+): Promise<void> {
+  const completed = await paceTokens(plan.tokens, call.state.currentLatency(), call.signal, (_t, index) => {
+    if (index === 0) ticket.started();
+    return Promise.resolve(true);
+  });
+  if (!completed) return;
+  const finish = plan.finish === 'length' ? 'length' : plan.byStopString ? 'stop_sequence' : 'eos_token';
+  sendJson(call.res, 200, {
+    generated_text: plan.tokens.join(''),
+    ...(request.details
+      ? {
+          details: {
+            finish_reason: finish,
+            generated_tokens: plan.tokens.length,
+            seed: null,
+            prefill: [],
+            tokens: plan.tokens.map((text, id) => ({ id, text, logprob: 0, special: false })),
+          },
+        }
+      : {}),
+  });
 }
 
 interface Answer {

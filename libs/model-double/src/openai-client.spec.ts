@@ -5,7 +5,8 @@ describe('model double with the openai client', () => {
   let double: ModelDouble;
   let client: OpenAI;
   beforeEach(async () => {
-    double = await startModelDouble();
+    // A queue limit (--max-num-queued-reqs) makes vLLM's overload a 503; see overload.spec for the default.
+    double = await startModelDouble({ maxNumQueuedReqs: 64 });
     client = new OpenAI({ baseURL: double.baseUrl, apiKey: 'not-a-real-key', maxRetries: 0 });
   });
   afterEach(() => double.close());

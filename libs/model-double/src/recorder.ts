@@ -7,6 +7,8 @@ export const MAX_RECORDED = 1000;
 export interface Exchange {
   readonly record: RecordedRequest;
   markFaulted(): void;
+  /** Whether a grammar was in force (set once the flavour has judged the request). */
+  setStructured(structured: boolean): void;
   /** Call once when the response closes; answered = a complete 2xx response. */
   finish(answered: boolean): void;
 }
@@ -27,6 +29,9 @@ export class Recorder {
     let finished = false;
     return {
       record,
+      setStructured: (structured: boolean) => {
+        record.structured = structured;
+      },
       markFaulted: () => {
         if (!faulted) this.faulted += 1;
         faulted = true;

@@ -5,18 +5,18 @@ import type { ResponseFormatShape } from './types';
 
 const jsonSchemaObject = z.record(z.string(), z.unknown());
 
-const responseFormat = z.union([
+/** Shapes recognised for recording only; whether one is accepted, refused or ignored is the flavour's call. */
+const recordedFormat = z.union([
   z.looseObject({ type: z.literal('text') }),
   z.looseObject({ type: z.literal('json_object'), value: jsonSchemaObject.optional() }),
   z.looseObject({
     type: z.literal('json_schema'),
     json_schema: z.looseObject({ name: z.string(), schema: jsonSchemaObject.optional() }),
   }),
-  // TGI: `value` is `{ name?, schema }`; a bare schema as `value` is accepted too.
   z.looseObject({ type: z.literal('json_schema'), value: jsonSchemaObject }),
   z.looseObject({ type: z.literal('json'), value: jsonSchemaObject }),
 ]);
-export type ResponseFormat = z.infer<typeof responseFormat>;
+type RecordedFormat = z.infer<typeof recordedFormat>;
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().nullish() });
 
@@ -26,7 +26,8 @@ const common = {
   temperature: z.number().min(0).max(2).nullish(),
   stream: z.boolean().nullish(),
   stream_options: streamOptions.nullish(),
-  response_format: responseFormat.nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  response_format: z.unknown().optional(),
 };
 
 export const completionRequest = z.looseObject({ ...common, prompt: z.string() });
@@ -47,7 +48,7 @@ export const chatRequest = z.looseObject({
 export type ChatRequest = z.infer<typeof chatRequest>;
 
 /** Which request shape asked for structured output (recorded for assertions). */
-export function responseFormatShape(format: ResponseFormat | null | undefined): ResponseFormatShape {
+function responseFormatShape(format: RecordedFormat | null | undefined): ResponseFormatShape {
   if (!format) return 'none';
   switch (format.type) {
     case 'text':
@@ -63,13 +64,11 @@ export function responseFormatShape(format: ResponseFormat | null | undefined): 
 
 /** Best-effort shape of a body that may not validate (for recording only). */
 export function recordedShape(body: unknown): ResponseFormatShape {
-  if (typeof body !== 'object' || body === null || !('response_format' in body)) return 'none';
-  const parsed = responseFormat.nullish().safeParse(body.response_format);
-  return parsed.success ? responseFormatShape(parsed.data) : 'none';
-}
-
-export function isStructured(shape: ResponseFormatShape): boolean {
-  return shape !== 'none' && shape !== 'text';
+  if (typeof body !== 'object' || body === null) return 'none';
+  const format = 'response_format' in body ? body.response_format : undefined;
+  if (format === undefined || format === null) return 'none';
+  const parsed = recordedFormat.safeParse(format);
+  return parsed.success ? responseFormatShape(parsed.data) : 'other';
 }
 
 /**

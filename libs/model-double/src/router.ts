@@ -1,20 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTROL_PREFIX, handleControl } from './control';
-import { openAiError, unavailableError, type ErrorReply } from './errors';
+import { openAiError, sendError, unavailableError, type ErrorReply } from './errors';
+import type { GenerationEndpoint } from './grammar-rules';
 import { BodyTooLargeError, flattenHeaders, parseJson, readBody, sendEmpty, sendJson, sendText } from './http-io';
 import { handleGeneration } from './inference';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics';
-import type { Endpoint } from './openai-shapes';
 import { recordedShape } from './request-schemas';
 import type { DoubleState } from './state';
 
-const GENERATION_ROUTES: ReadonlyMap<string, Endpoint> = new Map([
+const GENERATION_ROUTES: ReadonlyMap<string, GenerationEndpoint> = new Map([
   ['/v1/completions', 'completion'],
   ['/v1/chat/completions', 'chat'],
 ]);
+/** TGI's native routes (router/src/server.rs); vLLM has neither. */
+const TGI_GENERATE = '/generate';
 
 function reply(res: ServerResponse, error: ErrorReply): void {
-  sendJson(res, error.status, error.body);
+  sendError(res, error);
+}
+
+function generationEndpoint(state: DoubleState, path: string): GenerationEndpoint | undefined {
+  if (state.flavour === 'tgi' && path === TGI_GENERATE) return 'generate';
+  return GENERATION_ROUTES.get(path);
 }
 
 /**
@@ -64,17 +71,18 @@ export async function route(state: DoubleState, req: IncomingMessage, res: Serve
     exchange.finish(false);
   });
 
-  const endpoint = GENERATION_ROUTES.get(path);
+  const endpoint = generationEndpoint(state, path);
   if (state.faults.peek()?.kind === 'unavailable') {
     if (endpoint && method === 'POST') state.faults.take();
     exchange.markFaulted();
     return reply(res, unavailableError(state.flavour));
   }
   if (endpoint && method === 'POST') {
-    if (!json.ok) return reply(res, openAiError(400, 'The body is not valid JSON.'));
+    if (!json.ok) return reply(res, openAiError(state.flavour === 'tgi' ? 422 : 400, 'The body is not valid JSON.'));
     return handleGeneration({ state, req, res, exchange, signal: aborter.signal }, endpoint, body);
   }
   if (path === '/v1/models' && method === 'GET') return sendJson(res, 200, modelList(state));
+  if (path === '/info' && method === 'GET' && state.flavour === 'tgi') return sendJson(res, 200, tgiInfo(state));
   if (endpoint || path === '/v1/models') return reply(res, openAiError(405, `${method} is not allowed on ${path}`));
   return reply(res, openAiError(404, `No route ${method} ${path}`));
 }
@@ -90,8 +98,29 @@ function modelList(state: DoubleState): object {
         owned_by: state.flavour === 'tgi' ? 'tgi' : 'vllm',
         root: state.model,
         parent: null,
-        max_model_len: 4096,
+        ...(state.flavour === 'vllm' ? { max_model_len: state.engine.limits.maxModelLen } : {}),
       },
     ],
+  };
+}
+
+/** TGI `GET /info` (router/src/lib.rs `Info`), the fields a client reads. */
+function tgiInfo(state: DoubleState): object {
+  const { limits, tgiVersion } = state.engine;
+  return {
+    model_id: state.model,
+    model_sha: null,
+    model_pipeline_tag: 'text-generation',
+    max_concurrent_requests: 128,
+    max_best_of: 2,
+    max_stop_sequences: 4,
+    max_input_tokens: limits.maxInputTokens,
+    max_total_tokens: limits.maxTotalTokens,
+    validation_workers: 2,
+    max_client_batch_size: 4,
+    router: 'text-generation-router',
+    version: tgiVersion,
+    sha: null,
+    docker_label: null,
   };
 }

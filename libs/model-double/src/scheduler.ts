@@ -38,6 +38,11 @@ export class Scheduler {
     };
   }
 
+  /** Waiting + running: what vLLM's `--max-num-queued-reqs` bounds. */
+  inFlight(): number {
+    return this.waiting + this.running;
+  }
+
   gauges(): EngineGauges {
     const inFlight = this.waiting + this.running;
     return { waiting: this.waiting, running: this.running, kvCacheUsage: Math.min(1, inFlight / KV_CACHE_SLOTS) };

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { route } from './router';
-import { DoubleState } from './state';
+import { DEFAULT_LIMITS } from './context-limits';
+import { DEFAULT_TGI_VERSION, DoubleState } from './state';
 import type { ModelDouble, ModelDoubleOptions } from './types';
 
 export const DEFAULT_MODEL = 'meditron-70b';
@@ -15,6 +16,12 @@ export async function startModelDouble(options: ModelDoubleOptions = {}): Promis
     flavour,
     options.model ?? DEFAULT_MODEL,
     options.latency ?? { ttftMs: 0, perTokenMs: 0 },
+    {
+      mode: options.mode ?? 'instruct',
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      tgiVersion: options.tgiVersion ?? DEFAULT_TGI_VERSION,
+      maxNumQueuedReqs: options.maxNumQueuedReqs,
+    },
   );
 
   const server = createServer((req, res) => {

@@ -4,7 +4,18 @@ import { describeIssues } from './request-schemas';
 import { FaultBook } from './faults';
 import { Recorder } from './recorder';
 import { Scheduler } from './scheduler';
-import type { DoubleFlavour, FaultPlan, Latency } from './types';
+import { DEFAULT_LIMITS } from './context-limits';
+import type { ContextLimits, DoubleFlavour, DoubleMode, FaultPlan, Latency } from './types';
+
+/** What the double is started as, besides flavour, model and latency. */
+export interface EngineSettings {
+  mode: DoubleMode;
+  limits: ContextLimits;
+  tgiVersion: string;
+  maxNumQueuedReqs: number | undefined;
+}
+
+export const DEFAULT_TGI_VERSION = '3.3.4';
 
 /** Everything the double knows and the controls change; shared by the HTTP handlers and the API. */
 export class DoubleState {
@@ -18,6 +29,12 @@ export class DoubleState {
     readonly flavour: DoubleFlavour,
     readonly model: string,
     latency: Latency,
+    readonly engine: EngineSettings = {
+      mode: 'instruct',
+      limits: DEFAULT_LIMITS,
+      tgiVersion: DEFAULT_TGI_VERSION,
+      maxNumQueuedReqs: undefined,
+    },
   ) {
     this.latency = checked(latencySchema, latency, 'latency');
   }
@@ -47,9 +64,12 @@ export class DoubleState {
     return this.queued.length;
   }
 
-  /** The model names requests may use: the served id, and 'tgi' as TGI itself accepts. */
+  /**
+   * The model names requests may use. vLLM: only the served name (404 otherwise). TGI ignores the field
+   * (router/src/lib.rs documents `model` as "[UNUSED]"), so any name is served.
+   */
   servesModel(name: string | undefined): boolean {
-    return name === undefined || name === this.model || (this.flavour === 'tgi' && name === 'tgi');
+    return this.flavour === 'tgi' || name === undefined || name === this.model;
   }
 }
 

@@ -21,9 +21,36 @@ export interface ModelDoubleOptions {
   model?: string;
   /** Defaults to { ttftMs: 0, perTokenMs: 0 }. */
   latency?: Latency;
+  /**
+   * 'instruct' (default): answers the JSON findings when asked for structured output, else a one-line text.
+   * 'base': a foundation model. Without a grammar it writes the answer, then runs on, inventing further
+   * `### User:` / `### Assistant:` turns until a stop string or max_tokens ends it; with one, only the JSON.
+   */
+  mode?: DoubleMode;
+  /** Limits the real servers are started with (`--max-model-len`; `--max-input-tokens`, `--max-total-tokens`). */
+  limits?: Partial<ContextLimits>;
+  /** TGI's version reported at /info (the structured-output shapes it takes depend on it); default 3.3.4. */
+  tgiVersion?: string;
+  /** vLLM `--max-num-queued-reqs` (recent vLLM only): 503 beyond it. Unset = queue without bound, as 0.11 does. */
+  maxNumQueuedReqs?: number;
 }
 
-export type FaultKind = 'overloaded' | 'unavailable' | 'disconnect' | 'malformed' | 'slow';
+export type DoubleMode = 'instruct' | 'base';
+
+export interface ContextLimits {
+  /** vLLM: prompt + max_tokens must fit. Default 4096. */
+  maxModelLen: number;
+  /** TGI: prompt must be at most this. Default 3584. */
+  maxInputTokens: number;
+  /** TGI: prompt + max_new_tokens must fit. Default 4096. */
+  maxTotalTokens: number;
+}
+
+/**
+ * 'overloaded': TGI 429; vLLM queues the request (it waits `delayMs`, counted in num_requests_waiting) and
+ * answers 503 only when started with `maxNumQueuedReqs`. 'generation_error': TGI 424, vLLM 500.
+ */
+export type FaultKind = 'overloaded' | 'unavailable' | 'disconnect' | 'malformed' | 'slow' | 'generation_error';
 
 /**
  * What the next generation requests do. Plans queue up in the order injected; the first one applies
@@ -33,7 +60,7 @@ export interface FaultPlan {
   kind: FaultKind;
   /** How many generation requests it affects; omitted = until cleared. */
   count?: number;
-  /** Extra delay before answering; required for 'slow'. */
+  /** Extra delay before answering; required for 'slow'; the queueing time of a vLLM 'overloaded' (default 1000). */
   delayMs?: number;
 }
 
@@ -44,7 +71,8 @@ export type ResponseFormatShape =
   | 'json_object' /* { type: 'json_object' } (TGI also accepts a schema in `value`) */
   | 'openai_json_schema' /* { type: 'json_schema', json_schema: { name, schema } } — vLLM / OpenAI */
   | 'tgi_json_schema' /* { type: 'json_schema', value: { name?, schema } } — TGI (a bare schema as value too) */
-  | 'tgi_json'; /* { type: 'json', value: schema } — TGI grammar */
+  | 'tgi_json' /* { type: 'json', value: schema } — TGI grammar */
+  | 'other'; /* present but none of the above (refused or ignored, by flavour and endpoint) */
 
 export interface RecordedRequest {
   method: string;
@@ -55,6 +83,8 @@ export interface RecordedRequest {
   /** Header names lowercased; repeated headers joined with ', '. */
   headers: Record<string, string>;
   responseFormat: ResponseFormatShape;
+  /** A grammar was in force for the answer (what the flavour and endpoint really enforce). */
+  structured?: boolean;
   /** Epoch milliseconds. */
   receivedAt: number;
 }

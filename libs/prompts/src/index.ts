@@ -9,3 +9,5 @@ export * from './templates/hook-templates';
 export * from './grounding/ground-findings';
 export * from './findings';
 export * from './meditron-prompt';
+export * from './profiles/prompt-templates';
+export * from './profiles/worked-example';

@@ -47,7 +47,9 @@ async function prompt(
 ): Promise<BuiltPrompt & { text: string }> {
   const summary = summarize({ record: bundle(name) }, NOW, hook.startsWith('order') ? [DRAFT_ORDER] : []);
   const built = await buildPrompt(hook, summary, profile);
-  return { ...built, text: built.prompt ?? JSON.stringify(built.messages) };
+  // The real case is the last user turn (Meditron's prompt shows a synthetic worked example first).
+  const text = built.prompt?.slice(built.prompt.lastIndexOf('### User: ')) ?? JSON.stringify(built.messages);
+  return { ...built, text };
 }
 
 function section(text: string, title: string): string {
@@ -92,7 +94,8 @@ describe('golden prompts from the Synthea fixtures', () => {
       const built = await prompt(fixture as keyof typeof FIXTURES, hook);
       expect(built.manifest.promptTokens).toBeLessThanOrEqual(built.manifest.budgetTokens);
       expect(built.manifest.budgetTokens + built.maxTokens).toBeLessThanOrEqual(4096);
-      expect(built.templateVersion).toBe(HOOK_TEMPLATES[hook].version);
+      expect(built.templateVersion).toBe(`${HOOK_TEMPLATES[hook].version}/fastchat-meditron@1`);
+      expect(built.stop).toEqual(['</s>', '###', 'Assistant:', 'User:']);
       for (const [handle, ref] of Object.entries(built.manifest.references)) {
         expect(built.text).toContain(`${handle}: `);
         expect(ref).toMatch(/^[A-Za-z]+\/[\w.-]+$/);

@@ -292,6 +292,7 @@ export class HookHandler {
       maxTokens: prompt.maxTokens,
       temperature: 0,
       outputSchema: findingsJsonSchema,
+      ...(prompt.stop.length ? { stop: prompt.stop } : {}),
       templateVersion: prompt.templateVersion,
       promptHash: prompt.hash,
       priority,

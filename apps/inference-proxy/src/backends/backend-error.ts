@@ -6,6 +6,10 @@ export type BackendErrorCode =
   | 'unavailable'
   | 'timeout'
   | 'bad_request'
+  /** The prompt is longer than the backend takes (TGI 422, vLLM 400): a prompt-budget bug, never retried. */
+  | 'input_too_long'
+  /** TGI 424: generation failed on this backend; another may succeed. */
+  | 'generation_failed'
   | 'malformed_response'
   | 'connection'
   | 'no_backend'
@@ -25,12 +29,13 @@ export class BackendError extends Error {
 
   /** Worth trying on another backend. */
   get retryable(): boolean {
-    return this.code !== 'bad_request';
+    return this.code !== 'bad_request' && this.code !== 'input_too_long';
   }
 
   /** The backend is shedding load or gone: skip it for a while rather than hammer it. */
   cooldownReason(): CooldownReason | undefined {
     const c = this.code;
+    if (c === 'generation_failed') return 'unavailable';
     return c === 'overloaded' || c === 'unavailable' || c === 'timeout' || c === 'connection' ? c : undefined;
   }
 

@@ -2,6 +2,7 @@ import { BackendError } from './backend-error';
 import type { BackendPool } from './backend-pool';
 import type { BackendState } from './backend-state';
 import { backoffMs, pause } from './retry-backoff';
+import { classifyHttpError } from './http-error-class';
 import { chooseBackend } from './routing-policy';
 
 export interface Forwarded {
@@ -21,7 +22,8 @@ export interface Forwarded {
 export class BackendForwarder {
   constructor(private readonly pool: BackendPool) {}
 
-  async forward(path: string, body: unknown, signal: AbortSignal): Promise<Forwarded> {
+  /** `bodyFor` shapes the body for the backend chosen (each kind takes structured output its own way). */
+  async forward(path: string, bodyFor: (backend: BackendState) => unknown, signal: AbortSignal): Promise<Forwarded> {
     const opts = this.pool.opts;
     const tried = new Set<string>();
     let last: BackendError | undefined;
@@ -37,7 +39,7 @@ export class BackendForwarder {
         continue;
       }
       tried.add(backend.id);
-      const attempt = await this.once(backend, path, body, signal, tried.size);
+      const attempt = await this.once(backend, path, bodyFor(backend), signal, tried.size);
       if (attempt instanceof BackendError) {
         last = attempt;
         continue;
@@ -77,11 +79,10 @@ export class BackendForwarder {
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.pool.opts.callTimeoutMs)]),
       });
       const status = response.status;
-      if (status === 429 || status === 503 || status >= 500) {
+      // 429, 503, 424 (TGI generation error) and 5xx go to another backend; other answers reach the caller.
+      if (status === 429 || status === 424 || status >= 500) {
         await response.body?.cancel();
-        const code =
-          status === 429 || (status === 503 && backend.target.kind === 'vllm') ? 'overloaded' : 'unavailable';
-        const err = new BackendError(code, backend.id, status);
+        const err = new BackendError(classifyHttpError(backend.target.kind, status, ''), backend.id, status);
         done(false, err);
         return err;
       }

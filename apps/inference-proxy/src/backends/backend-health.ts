@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { BackendState } from './backend-state';
-import { backendRoot } from './backend-root';
+import { poolContextTokens } from './backend-facts';
+import { probeBackend } from './backend-probe';
 import { PeriodicTask } from './periodic-task';
 
 export interface HealthListener {
@@ -8,8 +9,9 @@ export interface HealthListener {
 }
 
 /**
- * Active health checks: `/health` must answer 2xx and `/v1/models` must list something. A failing probe
- * ejects the backend from routing; the first passing one brings it back.
+ * Active health checks: `/health` must answer 2xx and the backend must describe itself (vLLM: the served
+ * model listed in `/v1/models`; TGI: `/info`). A failing probe ejects the backend from routing; the first
+ * passing one brings it back. What it reports (limits, TGI version) is kept for request shaping and budgets.
  */
 export class BackendHealth {
   private readonly logger = new Logger(BackendHealth.name);
@@ -20,6 +22,10 @@ export class BackendHealth {
     intervalMs: number,
     private readonly timeoutMs: number,
     private readonly listener?: HealthListener,
+    /** The model name requests use; vLLM must list it. Unset: any listed model will do. */
+    private readonly servedModel?: string,
+    /** What prompts are budgeted for (the profile's context and answer), to warn when a backend takes less. */
+    private readonly budgetedFor?: { contextTokens: number; maxOutputTokens: number },
   ) {
     this.task = new PeriodicTask(intervalMs, () => this.probeAll());
   }
@@ -37,34 +43,38 @@ export class BackendHealth {
   }
 
   private async probe(b: BackendState): Promise<void> {
-    const ok = await this.passes(b);
-    // A passing probe does not end a cooldown: vLLM answers /health while it sheds load with 503s.
+    const result = await probeBackend(b.target, this.servedModel, this.timeoutMs);
+    const ok = result.ok;
+    if (result.ok) this.learn(b, result.facts);
+    // A passing probe does not end a cooldown: a backend answers /health while it sheds load.
     if (ok === b.healthy) return;
     if (ok) {
       this.logger.log(`backend ${b.id} passed its health probe; readmitted`);
       b.readmit();
     } else {
-      this.logger.warn(`backend ${b.id} failed its health probe; ejected`);
+      this.logger.warn(`backend ${b.id} failed its health probe (${result.reason}); ejected`);
       b.healthy = false;
     }
     this.listener?.healthChanged(b.id, b.healthy);
   }
 
-  private async passes(b: BackendState): Promise<boolean> {
-    const root = backendRoot(b.target);
-    try {
-      const health = await fetch(`${root}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      await health.body?.cancel();
-      if (!health.ok) return false;
-      const models = await fetch(`${b.target.baseUrl}/models`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!models.ok) {
-        await models.body?.cancel();
-        return false;
-      }
-      const body = (await models.json()) as { data?: unknown };
-      return Array.isArray(body.data) && body.data.length > 0;
-    } catch {
-      return false;
+  private learn(b: BackendState, facts: NonNullable<BackendState['facts']>): void {
+    const before = b.facts;
+    b.facts = facts;
+    if (
+      before !== null &&
+      before.maxInputTokens === facts.maxInputTokens &&
+      before.maxTotalTokens === facts.maxTotalTokens
+    )
+      return;
+    const context = poolContextTokens([facts], this.budgetedFor?.maxOutputTokens ?? 0);
+    if (context === null) {
+      this.logger.warn(`backend ${b.id} reports no context limit; prompt budgets fall back to the profile's`);
+      return;
     }
+    if (this.budgetedFor && context < this.budgetedFor.contextTokens)
+      this.logger.warn(
+        `backend ${b.id} takes ${context} tokens of context but prompts are budgeted for ${this.budgetedFor.contextTokens}: long prompts will fail as input_too_long`,
+      );
   }
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { startModelDouble, type DoubleFlavour, type ModelDouble } from '@app/model-double';
+import { startModelDouble, type DoubleFlavour, type ModelDouble, type ModelDoubleOptions } from '@app/model-double';
 import { inferenceRequest } from '../testing/inference-request.fixture';
 import { BackendError } from './backend-error';
 import { BackendHealth } from './backend-health';
@@ -33,9 +33,9 @@ describe('BackendPool over model doubles', () => {
   let b: ModelDouble;
   const stops: Array<() => Promise<void>> = [];
 
-  async function pair(flavour: DoubleFlavour = 'vllm'): Promise<BackendPool> {
-    a = await startModelDouble({ flavour });
-    b = await startModelDouble({ flavour });
+  async function pair(flavour: DoubleFlavour = 'vllm', options: ModelDoubleOptions = {}): Promise<BackendPool> {
+    a = await startModelDouble({ ...options, flavour });
+    b = await startModelDouble({ ...options, flavour });
     stops.push(
       () => a.close(),
       () => b.close(),
@@ -84,8 +84,8 @@ describe('BackendPool over model doubles', () => {
     expect(generations(a)).toBeLessThan(generations(b) / 2);
   });
 
-  it('cools down a backend answering 503 (vLLM overload) and every request still succeeds on the other', async () => {
-    const pool = await pair();
+  it('cools down a backend answering 503 (vLLM with a queue limit) and every request still succeeds on the other', async () => {
+    const pool = await pair('vllm', { maxNumQueuedReqs: 64 });
     a.injectFault({ kind: 'overloaded' });
     for (let i = 0; i < 10; i++) {
       const out = await pool.complete(inferenceRequest(), deadline());
@@ -151,8 +151,8 @@ describe('BackendPool over model doubles', () => {
   it('waits inside the deadline for a backend to come back, spending no attempt while none is available', async () => {
     const pool = new BackendPool(
       [
-        { id: 'a', kind: 'vllm', baseUrl: (a = await startModelDouble({ flavour: 'vllm' })).baseUrl },
-        { id: 'b', kind: 'vllm', baseUrl: (b = await startModelDouble({ flavour: 'vllm' })).baseUrl },
+        { id: 'a', kind: 'vllm', baseUrl: (a = await startModelDouble({ maxNumQueuedReqs: 64 })).baseUrl },
+        { id: 'b', kind: 'vllm', baseUrl: (b = await startModelDouble({ maxNumQueuedReqs: 64 })).baseUrl },
       ],
       { ...OPTS, maxAttempts: 3, cooldownMs: 300 },
     );
@@ -180,4 +180,44 @@ describe('BackendPool over model doubles', () => {
     a.clearFaults();
     b.clearFaults();
   });
+
+  it('vLLM without a queue limit is overloaded by waiting, not refusing: the call succeeds late, no cooldown', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'overloaded', count: 1, delayMs: 300 });
+    const started = Date.now();
+    const out = await pool.complete(inferenceRequest(), deadline());
+    expect(out).toMatchObject({ backendId: 'a', attempts: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    expect(pool.backends[0]!.coolingDown(Date.now())).toBe(false);
+  });
+
+  it('routes around a vLLM that queues (no 503, no scraped metrics) by its latency per token', async () => {
+    const pool = await pair();
+    a.injectFault({ kind: 'overloaded', delayMs: 200 });
+    for (let i = 0; i < 6; i++) await pool.complete(inferenceRequest(), deadline());
+    expect(a.stats().received).toBeLessThanOrEqual(2);
+    expect(generations(b)).toBeGreaterThanOrEqual(4);
+    a.clearFaults();
+  });
+
+  it('retries a TGI 424 (generation error) on the other backend and cools the first down', async () => {
+    const pool = await pair('tgi');
+    a.injectFault({ kind: 'generation_error', count: 1 });
+    const out = await pool.complete(inferenceRequest(), deadline());
+    expect(out).toMatchObject({ backendId: 'b', attempts: 2 });
+    expect(pool.backends[0]!.coolingDown(Date.now())).toBe(true);
+  });
+
+  it.each(['vllm', 'tgi'] as const)(
+    'records an over-long prompt on %s as input_too_long, tried once, no cooldown',
+    async (flavour) => {
+      const pool = await pair(flavour, { limits: { maxModelLen: 64, maxInputTokens: 32, maxTotalTokens: 64 } });
+      const prompt = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
+      const err = await pool.complete(inferenceRequest({ prompt }), deadline()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err).toMatchObject({ code: 'input_too_long', attempts: 1, status: flavour === 'tgi' ? 422 : 400 });
+      expect(generations(a) + generations(b)).toBe(1);
+      expect(pool.backends.some((x) => x.coolingDown(Date.now()))).toBe(false);
+    },
+  );
 });

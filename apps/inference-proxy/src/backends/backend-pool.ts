@@ -3,6 +3,7 @@ import type { BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
 import { BackendClient, type Completion } from './backend-client';
 import { BackendError, type BackendErrorCode } from './backend-error';
+import { poolContextTokens } from './backend-facts';
 import { BackendState, type CooldownReason } from './backend-state';
 import { backoffMs, pause } from './retry-backoff';
 import { chooseBackend } from './routing-policy';
@@ -43,7 +44,27 @@ export class BackendPool {
     readonly observer?: PoolObserver,
   ) {
     this.backends = targets.map((t) => new BackendState(t));
-    for (const t of targets) this.clients.set(t.id, new BackendClient(t));
+    for (const b of this.backends) this.clients.set(b.id, new BackendClient(b.target, () => b.facts));
+  }
+
+  /**
+   * The context a prompt may assume on every backend: the smallest any reports (vLLM `max_model_len`, TGI
+   * `max_total_tokens` / `max_input_tokens`); null until one has reported (callers fall back to the profile).
+   */
+  contextTokens(maxOutputTokens: number): number | null {
+    return poolContextTokens(
+      this.backends.map((b) => b.facts),
+      maxOutputTokens,
+    );
+  }
+
+  /** The smallest input and total limits any backend reports (null: none reported), for the facade's model list. */
+  reportedLimits(): { maxInputTokens: number | null; maxTotalTokens: number | null } {
+    const min = (pick: (f: NonNullable<BackendState['facts']>) => number | null): number | null => {
+      const values = this.backends.map((b) => (b.facts ? pick(b.facts) : null)).filter((n): n is number => n !== null);
+      return values.length ? Math.min(...values) : null;
+    };
+    return { maxInputTokens: min((f) => f.maxInputTokens), maxTotalTokens: min((f) => f.maxTotalTokens) };
   }
 
   /** Some backend is healthy, not cooling down and below its outstanding bound. */
@@ -103,8 +124,10 @@ export class BackendPool {
     const started = performance.now();
     try {
       const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
+      const seconds = (performance.now() - started) / 1000;
       backend.succeeded();
-      this.observer?.callFinished(backend.id, 'ok', (performance.now() - started) / 1000);
+      backend.observeLatency(seconds, out.tokensOut);
+      this.observer?.callFinished(backend.id, 'ok', seconds);
       return out;
     } catch (e) {
       const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);

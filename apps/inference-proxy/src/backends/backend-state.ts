@@ -1,4 +1,5 @@
 import type { BackendTarget } from '@app/config';
+import type { BackendFacts } from './backend-facts';
 
 /** Queue figures a backend reports about itself; null until the first successful scrape. */
 export interface BackendQueue {
@@ -11,6 +12,8 @@ export interface BackendQueue {
 export type CooldownReason = 'overloaded' | 'unavailable' | 'timeout' | 'connection';
 
 const MAX_COOLDOWN_FACTOR = 8;
+/** Weight of the newest observation in the latency average. */
+const LATENCY_ALPHA = 0.3;
 
 /** What the pool knows about one backend: health, cooldown, this replica's outstanding calls, its own queue. */
 export class BackendState {
@@ -19,6 +22,15 @@ export class BackendState {
   /** Calls started, for tie-breaking between equally loaded backends. */
   started = 0;
   queue: BackendQueue | null = null;
+  /** What the backend last reported about itself (health probe); null until then. */
+  facts: BackendFacts | null = null;
+  /**
+   * Moving average of a call's seconds per generated token. vLLM shows overload as queueing, not as an error:
+   * a backend that queues takes longer per token than its peers, which routing reads as load.
+   */
+  secondsPerToken: number | null = null;
+  /** When that average last changed (epoch ms): an old one fades, so a backend that was slow gets tried again. */
+  latencyObservedAt = 0;
   private cooldownUntil = 0;
   private cooldownStreak = 0;
 
@@ -51,8 +63,17 @@ export class BackendState {
     this.cooldownStreak = 0;
   }
 
-  /** A passing health probe ends a cooldown: the backend said it is ready again. */
+  observeLatency(seconds: number, tokensOut: number | null, now = Date.now()): void {
+    this.latencyObservedAt = now;
+    const sample = seconds / Math.max(1, tokensOut ?? 1);
+    this.secondsPerToken =
+      this.secondsPerToken === null ? sample : (1 - LATENCY_ALPHA) * this.secondsPerToken + LATENCY_ALPHA * sample;
+  }
+
+  /** A passing health probe (after a failing one) ends a cooldown: the backend said it is ready again. */
   readmit(): void {
+    // What it was like before it failed says nothing about the restarted server.
+    this.secondsPerToken = null;
     this.healthy = true;
     this.cooldownUntil = 0;
     this.cooldownStreak = 0;

@@ -43,3 +43,30 @@ describe('routing policy', () => {
     );
   });
 });
+
+describe('routing by latency (vLLM overload is queueing, not a 503)', () => {
+  const target = (id: string) => ({ id, kind: 'vllm' as const, baseUrl: `http://${id}/v1` });
+
+  it('steers away from a backend that has been slower per token, and forgets it over time', () => {
+    const slow = new BackendState(target('slow'));
+    const fast = new BackendState(target('fast'));
+    const now = 1_000_000;
+    fast.observeLatency(0.5, 20, now); // 25 ms/token
+    slow.observeLatency(4, 20, now); // 200 ms/token: queued
+    const pick = (at: number) => chooseBackend([slow, fast], { now: at, tried: new Set(), maxOutstanding: 8 })?.id;
+    expect(pick(now)).toBe('fast');
+    // Even with two calls outstanding on the fast one, the slow one's queueing weighs more.
+    fast.outstanding = 2;
+    expect(pick(now)).toBe('fast');
+    // A minute without news: the penalty has faded and the slow one is tried again.
+    expect(pick(now + 60_000)).toBe('slow');
+  });
+
+  it('ignores per-token noise below the floor (fast backends are equal)', () => {
+    const a = new BackendState(target('a'));
+    const b = new BackendState(target('b'));
+    a.observeLatency(0.001, 1, 0);
+    b.observeLatency(0.004, 1, 0);
+    expect(loadScore(b, 0.001, 0) - loadScore(a, 0.001, 0)).toBeLessThan(0.2);
+  });
+});

@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
+import type { BackendKind } from '@app/config';
 import { BackendError } from '../backends/backend-error';
 import type { BackendForwarder, Forwarded } from '../backends/backend-forwarder';
 import type { ProxyAudit } from '../inference/proxy-audit';
 import type { FacadeRequest } from './facade-auth.guard';
+import { planFacadeBody } from './facade-response-format';
 
 /** Header with the proxy's own time in milliseconds (everything but the backend's). */
 export const OVERHEAD_HEADER = 'x-meditron-proxy-overhead-ms';
@@ -35,6 +37,7 @@ export class FacadeRelay {
     private readonly forwarder: BackendForwarder,
     private readonly audit: ProxyAudit,
     private readonly model: string,
+    private readonly kinds: ReadonlySet<BackendKind>,
   ) {}
 
   async relay(path: string, req: FacadeRequest, res: Response): Promise<void> {
@@ -43,6 +46,8 @@ export class FacadeRelay {
     if (!parsed.success) return openAiError(res, 400, 'the body must be an OpenAI request with a model');
     if (parsed.data.model !== this.model)
       return openAiError(res, 404, `The model \`${parsed.data.model}\` does not exist.`);
+    const plan = planFacadeBody(path, parsed.data, this.kinds);
+    if (!plan.ok) return openAiError(res, 400, plan.message);
     const stream = parsed.data.stream === true;
     const caller = new AbortController();
     res.on('close', () => {
@@ -50,7 +55,7 @@ export class FacadeRelay {
     });
     let fwd: Forwarded;
     try {
-      fwd = await this.forwarder.forward(path, parsed.data, caller.signal);
+      fwd = await this.forwarder.forward(path, (b) => plan.bodyFor(b.target.kind, b.facts), caller.signal);
     } catch (e) {
       const code = e instanceof BackendError ? e.code : 'unknown';
       openAiError(res, 503, 'no backend could serve the request; retry later');

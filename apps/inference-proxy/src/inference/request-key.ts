@@ -18,6 +18,8 @@ export function answerKey(req: InferenceRequestV1): string | null {
         req.maxTokens,
         req.temperature,
         req.outputSchema,
+        // Stop strings change where the answer ends: a base model without them runs on.
+        req.stop ?? null,
       ]),
     )
     .digest('hex');

@@ -4,7 +4,7 @@ import { INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contract
 /** A valid request for specs; the prompt is synthetic, never patient data. */
 export function inferenceRequest(overrides: Partial<InferenceRequestV1> = {}): InferenceRequestV1 {
   const prompt =
-    overrides.prompt ?? `<|im_start|>user\nsynthetic case ${randomUUID()}<|im_end|>\n<|im_start|>assistant\n`;
+    overrides.prompt ?? `Synthetic system message.\n### User: synthetic case ${randomUUID()}\n### Assistant:`;
   return {
     schema: INFERENCE_REQUEST_SCHEMA,
     requestId: randomUUID(),

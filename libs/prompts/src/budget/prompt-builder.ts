@@ -1,6 +1,7 @@
 import type { ClinicalSummary, Fact, SectionId } from '../summary/clinical-summary';
-import { chatMlPrompt, promptHash } from '../meditron-prompt';
+import { promptHash } from '../meditron-prompt';
 import type { ModelProfile } from '../profiles/model-profiles';
+import { appendToLastUser, wrapForProfile, type ChatTurn } from '../profiles/profile-wrapping';
 import { HOOK_TEMPLATES, SECTION_TITLES, SYSTEM_RULES, type PromptHook } from '../templates/hook-templates';
 import { tokenCounter } from './token-counter';
 
@@ -18,15 +19,26 @@ export interface PromptManifest {
 export interface BuiltPrompt {
   readonly api: ModelProfile['api'];
   readonly prompt?: string;
-  readonly messages?: Array<{ role: 'system' | 'user'; content: string }>;
+  readonly messages?: ChatTurn[];
   readonly hash: string;
+  /** `<hook template>/<chat template>`, e.g. `patient-view@1/fastchat-meditron@1`. */
   readonly templateVersion: string;
+  /** Stop strings the request must carry (the template's turn markers). */
+  readonly stop: string[];
   readonly maxTokens: number;
   readonly manifest: PromptManifest;
 }
 
 /** Room kept for special tokens and the chat template's own markup. */
-const MARGIN_TOKENS = 48;
+export const MARGIN_TOKENS = 48;
+
+/**
+ * Prompt tokens allowed: the context (the smallest the pool reports, else the profile's constant) less the
+ * answer's tokens and the margin. The chart's `--max-input-tokens` must be at least this plus the margin.
+ */
+export function promptBudgetTokens(profile: ModelProfile, contextTokens = profile.contextTokens): number {
+  return contextTokens - profile.maxOutputTokens - MARGIN_TOKENS;
+}
 
 /**
  * Renders a hook's prompt for a model profile within its context: the answer's tokens are reserved first,
@@ -37,10 +49,11 @@ export async function buildPrompt(
   hook: PromptHook,
   summary: ClinicalSummary,
   profile: ModelProfile,
+  opts: { contextTokens?: number } = {},
 ): Promise<BuiltPrompt> {
   const template = HOOK_TEMPLATES[hook];
   const counter = await tokenCounter(profile.tokenizer);
-  const budgetTokens = profile.contextTokens - profile.maxOutputTokens - MARGIN_TOKENS;
+  const budgetTokens = promptBudgetTokens(profile, opts.contextTokens);
   const system = `${SYSTEM_RULES} ${template.task}`;
   const header = `Patient: ${summary.ageYears ?? 'unknown'}-year-old, sex ${summary.sex}.`;
   const line = (f: Fact) => `  ${f.handle}: ${f.text}`;
@@ -55,14 +68,7 @@ export async function buildPrompt(
     // Draft orders (when the template has them) come before everything else.
     const orders = template.sections.includes('orders') ? [block('orders')] : [];
     const user = [...orders, header, ...template.sections.filter((s) => s !== 'orders').map(block)].join('\n');
-    return profile.api === 'completion'
-      ? { prompt: chatMlPrompt(system, user) }
-      : {
-          messages: [
-            { role: 'system' as const, content: system },
-            { role: 'user' as const, content: user },
-          ],
-        };
+    return wrapForProfile(profile, system, user);
   };
   const exactCount = (r: ReturnType<typeof render>) => counter.count(r.prompt ?? JSON.stringify(r.messages));
 
@@ -106,7 +112,8 @@ export async function buildPrompt(
     api: profile.api,
     ...rendered,
     hash: promptHash(exact),
-    templateVersion: template.version,
+    templateVersion: `${template.version}/${profile.template.version}`,
+    stop: [...profile.template.stop],
     maxTokens: profile.maxOutputTokens,
     manifest: { profile: profile.id, references, included, omitted, promptTokens: exactTokens, budgetTokens },
   };
@@ -120,20 +127,10 @@ const REPAIR_REMINDER =
  * answer, which would cost the tokens the new answer needs). Same facts, same handles, its own version.
  */
 export function repairPrompt(built: BuiltPrompt): BuiltPrompt {
-  const rendered =
-    built.prompt !== undefined
-      ? {
-          prompt: built.prompt.replace(
-            /<\|im_end\|>\n<\|im_start\|>assistant\n$/,
-            `\n\n${REPAIR_REMINDER}<|im_end|>\n<|im_start|>assistant\n`,
-          ),
-        }
-      : {
-          messages: [
-            ...(built.messages ?? []).slice(0, -1),
-            { role: 'user' as const, content: `${built.messages?.at(-1)?.content ?? ''}\n\n${REPAIR_REMINDER}` },
-          ],
-        };
+  const rendered = appendToLastUser(
+    built.prompt !== undefined ? { prompt: built.prompt } : { messages: built.messages ?? [] },
+    REPAIR_REMINDER,
+  );
   const exact = rendered.prompt ?? JSON.stringify(rendered.messages);
   return { ...built, ...rendered, hash: promptHash(exact), templateVersion: `${built.templateVersion}+repair` };
 }
