@@ -16,11 +16,20 @@ export function lengthError(
   maxTokens: number | undefined,
 ): ErrorReply | undefined {
   if (flavour === 'vllm') {
-    const want = maxTokens ?? 0;
-    if (promptTokens >= limits.maxModelLen || promptTokens + want > limits.maxModelLen)
+    const head = `This model's maximum context length is ${limits.maxModelLen} tokens. However, you requested`;
+    // Without max_tokens (chat, or completions with an explicit null) only the prompt is checked, and the
+    // message keeps vLLM's comma before "Please".
+    if (maxTokens === undefined)
+      return promptTokens >= limits.maxModelLen
+        ? openAiError(
+            400,
+            `${head} ${promptTokens} tokens in the messages, Please reduce the length of the messages.`,
+          )
+        : undefined;
+    if (promptTokens + maxTokens > limits.maxModelLen)
       return openAiError(
         400,
-        `This model's maximum context length is ${limits.maxModelLen} tokens. However, you requested ${promptTokens + want} tokens (${promptTokens} in the messages, ${want} in the completion). Please reduce the length of the messages or completion.`,
+        `${head} ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
       );
     return undefined;
   }

@@ -1,0 +1,69 @@
+/**
+ * vLLM's defaults and length messages, held to the source (CONFORMANCE.md, vLLM flavour): completions without
+ * max_tokens get 16 (protocol.py `CompletionRequest.max_tokens = 16`), and serving_engine.py `_validate_input`
+ * words its 400 differently with and without max_tokens.
+ */
+import { startModelDouble, type ModelDouble } from '@app/model-double';
+
+async function post(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as unknown };
+}
+
+const words = (n: number): string => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+
+describe('model double: vLLM defaults (protocol.py, serving_engine.py)', () => {
+  let d: ModelDouble | undefined;
+  afterEach(async () => {
+    await d?.close();
+    d = undefined;
+  });
+
+  it('completions without max_tokens stop at 16 tokens (finish length); an explicit null takes the rest', async () => {
+    d = await startModelDouble({ flavour: 'vllm', mode: 'base' });
+    const capped = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: '### User: case' });
+    expect(capped.json).toMatchObject({
+      choices: [{ finish_reason: 'length' }],
+      usage: { completion_tokens: 16 },
+    });
+    const open = await post(`${d.baseUrl}/completions`, {
+      model: 'meditron-70b',
+      prompt: '### User: case',
+      max_tokens: null,
+    });
+    expect((open.json as { usage: { completion_tokens: number } }).usage.completion_tokens).toBeGreaterThan(16);
+  });
+
+  it('the 16-token default counts against --max-model-len on completions', async () => {
+    d = await startModelDouble({ flavour: 'vllm', limits: { maxModelLen: 20 } });
+    const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: words(10) });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({
+      error: {
+        message:
+          "This model's maximum context length is 20 tokens. However, you requested 26 tokens (10 in the messages, 16 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        code: 400,
+      },
+    });
+  });
+
+  it('chat without max_tokens checks the prompt alone, with vLLM\'s "in the messages, Please" wording', async () => {
+    d = await startModelDouble({ flavour: 'vllm', limits: { maxModelLen: 20 } });
+    const messages = (n: number): object[] => [{ role: 'user', content: words(n) }];
+    const fits = await post(`${d.baseUrl}/chat/completions`, { model: 'meditron-70b', messages: messages(19) });
+    expect(fits.status).toBe(200);
+    const full = await post(`${d.baseUrl}/chat/completions`, { model: 'meditron-70b', messages: messages(20) });
+    expect(full.status).toBe(400);
+    expect(full.json).toMatchObject({
+      error: {
+        message:
+          "This model's maximum context length is 20 tokens. However, you requested 20 tokens in the messages, Please reduce the length of the messages.",
+      },
+    });
+  });
+});
