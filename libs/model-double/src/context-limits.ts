@@ -21,10 +21,7 @@ export function lengthError(
     // message keeps vLLM's comma before "Please".
     if (maxTokens === undefined)
       return promptTokens >= limits.maxModelLen
-        ? openAiError(
-            400,
-            `${head} ${promptTokens} tokens in the messages, Please reduce the length of the messages.`,
-          )
+        ? openAiError(400, `${head} ${promptTokens} tokens in the messages, Please reduce the length of the messages.`)
         : undefined;
     if (promptTokens + maxTokens > limits.maxModelLen)
       return openAiError(
