@@ -217,10 +217,12 @@ describe('model double conformance', () => {
       expect((await first).status).toBe(200);
     });
 
-    it('a generation error is a 500', async () => {
+    it('a generation error is a bare 500 with no body (launcher.py runtime_exception_handler)', async () => {
       const d = await start({ flavour: 'vllm' });
       d.injectFault({ kind: 'generation_error', count: 1 });
-      expect((await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'x' })).status).toBe(500);
+      const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'x' });
+      expect(r.status).toBe(500);
+      expect(r.text).toBe('');
     });
 
     it('has no /generate and no /info', async () => {
