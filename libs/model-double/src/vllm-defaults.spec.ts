@@ -66,4 +66,21 @@ describe('model double: vLLM defaults (protocol.py, serving_engine.py)', () => {
       },
     });
   });
+
+  it('/v1/models cards carry max_model_len and one default ModelPermission (protocol.py ModelCard)', async () => {
+    d = await startModelDouble({ flavour: 'vllm', model: 'meditron-70b', limits: { maxModelLen: 4096 } });
+    const res = await fetch(`${d.baseUrl}/models`);
+    expect(await res.json()).toMatchObject({
+      object: 'list',
+      data: [
+        {
+          id: 'meditron-70b',
+          object: 'model',
+          owned_by: 'vllm',
+          max_model_len: 4096,
+          permission: [{ object: 'model_permission', allow_sampling: true, organization: '*', is_blocking: false }],
+        },
+      ],
+    });
+  });
 });
