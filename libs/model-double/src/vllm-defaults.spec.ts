@@ -1,7 +1,8 @@
 /**
  * vLLM's defaults and length messages, held to the source (CONFORMANCE.md, vLLM flavour): completions without
- * max_tokens get 16 (protocol.py `CompletionRequest.max_tokens = 16`), and serving_engine.py `_validate_input`
- * words its 400 differently with and without max_tokens.
+ * max_tokens get 16 (protocol.py `CompletionRequest.max_tokens = 16`); completions are length-checked by the
+ * renderer (renderer.py), chat by serving_engine.py `_validate_input`, worded differently with and without
+ * max_tokens.
  */
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 
@@ -40,14 +41,30 @@ describe('model double: vLLM defaults (protocol.py, serving_engine.py)', () => {
 
   it('the 16-token default counts against --max-model-len on completions', async () => {
     d = await startModelDouble({ flavour: 'vllm', limits: { maxModelLen: 20 } });
-    const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: words(10) });
+    expect((await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: words(4) })).status).toBe(200);
+    const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: words(5) });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({
+      error: {
+        message: expect.stringMatching(
+          /^This model's maximum context length is 4 tokens\. However, your request has 5 input tokens\./,
+        ),
+      },
+    });
+  });
+
+  it('chat with max_tokens: "you requested T tokens (P in the messages, M in the completion)"', async () => {
+    d = await startModelDouble({ flavour: 'vllm', limits: { maxModelLen: 20 } });
+    const r = await post(`${d.baseUrl}/chat/completions`, {
+      model: 'meditron-70b',
+      messages: [{ role: 'user', content: words(10) }],
+      max_tokens: 11,
+    });
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({
       error: {
         message:
-          "This model's maximum context length is 20 tokens. However, you requested 26 tokens (10 in the messages, 16 in the completion). Please reduce the length of the messages or completion.",
-        type: 'BadRequestError',
-        code: 400,
+          "This model's maximum context length is 20 tokens. However, you requested 21 tokens (10 in the messages, 11 in the completion). Please reduce the length of the messages or completion.",
       },
     });
   });
