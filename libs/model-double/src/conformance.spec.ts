@@ -188,15 +188,21 @@ describe('model double conformance', () => {
       }
     });
 
-    it('an input over --max-model-len is a 400 "maximum context length"', async () => {
+    it('completions over --max-model-len: 400 naming the room max_tokens leaves (renderer.py)', async () => {
       const d = await start({ flavour: 'vllm', limits: { maxModelLen: 16 } });
-      const r = await post(`${d.baseUrl}/completions`, {
-        model: 'meditron-70b',
-        prompt: 'one two three',
-        max_tokens: 20,
-      });
+      const ask = (prompt: string): Promise<Reply> =>
+        post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt, max_tokens: 10 });
+      expect((await ask('one two three four five six')).status).toBe(200);
+      const r = await ask('one two three four five six seven');
       expect(r.status).toBe(400);
-      expect(r.text).toMatch(/maximum context length is 16 tokens/);
+      expect(JSON.parse(r.text)).toMatchObject({
+        error: {
+          message:
+            "This model's maximum context length is 6 tokens. However, your request has 7 input tokens. Please reduce the length of the input messages.",
+          type: 'BadRequestError',
+          code: 400,
+        },
+      });
       expect(await (await fetch(`${d.baseUrl}/models`)).json()).toMatchObject({ data: [{ max_model_len: 16 }] });
     });
 
@@ -217,10 +223,12 @@ describe('model double conformance', () => {
       expect((await first).status).toBe(200);
     });
 
-    it('a generation error is a 500', async () => {
+    it('a generation error is a bare 500 with no body (launcher.py runtime_exception_handler)', async () => {
       const d = await start({ flavour: 'vllm' });
       d.injectFault({ kind: 'generation_error', count: 1 });
-      expect((await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'x' })).status).toBe(500);
+      const r = await post(`${d.baseUrl}/completions`, { model: 'meditron-70b', prompt: 'x' });
+      expect(r.status).toBe(500);
+      expect(r.text).toBe('');
     });
 
     it('has no /generate and no /info', async () => {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson, sendText } from './http-io';
+import { sendEmpty, sendJson, sendText } from './http-io';
 import type { DoubleFlavour } from './types';
 
 /** Error bodies as the real servers send them. */
@@ -15,7 +15,7 @@ export interface TgiErrorBody {
 
 export interface ErrorReply {
   status: number;
-  /** A string body is sent as text/plain (axum's own rejections); objects as JSON. */
+  /** A string body is sent as text/plain (axum's own rejections), an empty one as nothing; objects as JSON. */
   body: OpenAiErrorBody | TgiErrorBody | string;
 }
 
@@ -29,20 +29,22 @@ export function tgiValidationError(message: string): ErrorReply {
   return { status: 422, body: { error: message, error_type: 'validation' } };
 }
 
-/** Generation failed: TGI `InferError::GenerationError` -> 424; vLLM's engine errors -> 500. */
+/**
+ * Generation failed: TGI `InferError::GenerationError` -> 424 with its JSON body. vLLM's AsyncLLM raises
+ * `EngineGenerateError` / `EngineDeadError`, which entrypoints/launcher.py `_add_shutdown_handlers` answers with
+ * a bare `Response(status_code=500)`: no body at all, so a client has nothing to parse.
+ */
 export function generationError(flavour: DoubleFlavour): ErrorReply {
   if (flavour === 'tgi')
     return {
       status: 424,
       body: { error: 'Request failed during generation: Server error: CUDA error', error_type: 'generation' },
     };
-  return {
-    status: 500,
-    body: {
-      error: { message: 'EngineCore encountered an issue.', type: 'InternalServerError', param: null, code: 500 },
-    },
-  };
+  return { status: 500, body: EMPTY_BODY };
 }
+
+/** A reply with no body and no content type (Starlette's bare `Response`). */
+const EMPTY_BODY = '';
 
 const OPENAI_TYPES: Record<number, string> = {
   400: 'BadRequestError',
@@ -78,6 +80,7 @@ export function unavailableError(flavour: DoubleFlavour): ErrorReply {
 
 /** Sends an error reply: JSON bodies as JSON, axum's plain-text rejections as text. */
 export function sendError(res: ServerResponse, error: ErrorReply): void {
-  if (typeof error.body === 'string') sendText(res, error.status, error.body, 'text/plain; charset=utf-8');
+  if (error.body === EMPTY_BODY) sendEmpty(res, error.status);
+  else if (typeof error.body === 'string') sendText(res, error.status, error.body, 'text/plain; charset=utf-8');
   else sendJson(res, error.status, error.body);
 }

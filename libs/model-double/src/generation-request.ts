@@ -41,6 +41,17 @@ const generateRequest = z.looseObject({
 
 const stops = (s: string | string[] | null | undefined): string[] => (s == null ? [] : typeof s === 'string' ? [s] : s);
 
+/**
+ * vLLM's `CompletionRequest.max_tokens` defaults to 16 when the field is absent (an explicit null means "the
+ * rest of the context"): entrypoints/openai/protocol.py. TGI's completions take the rest of the total.
+ */
+const VLLM_COMPLETION_DEFAULT_MAX_TOKENS = 16;
+
+function completionMaxTokens(flavour: DoubleFlavour, given: number | null | undefined): number | undefined {
+  if (given === undefined && flavour === 'vllm') return VLLM_COMPLETION_DEFAULT_MAX_TOKENS;
+  return given ?? undefined;
+}
+
 export function parseGenerationRequest(
   flavour: DoubleFlavour,
   endpoint: GenerationEndpoint,
@@ -83,7 +94,7 @@ export function parseGenerationRequest(
       promptText: r.prompt,
       stream: r.stream === true,
       includeUsage: r.stream_options?.include_usage === true,
-      maxTokens: r.max_tokens ?? undefined,
+      maxTokens: completionMaxTokens(flavour, r.max_tokens),
       stop: stops(r.stop),
       structured: false,
       details: false,

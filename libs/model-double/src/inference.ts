@@ -57,7 +57,13 @@ export async function handleGeneration(
   if (!state.servesModel(request.model)) {
     return reply(res, openAiError(404, `The model \`${request.model ?? ''}\` does not exist.`, 'model'));
   }
-  const tooLong = lengthError(flavour, engine.limits, countTokens(request.promptText), request.maxTokens);
+  const tooLong = lengthError(
+    flavour,
+    request.endpoint,
+    engine.limits,
+    countTokens(request.promptText),
+    request.maxTokens,
+  );
   if (tooLong) return reply(res, tooLong);
 
   const fault = state.faults.take();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTROL_PREFIX, handleControl } from './control';
 import { openAiError, sendError, unavailableError, type ErrorReply } from './errors';
@@ -98,9 +99,29 @@ function modelList(state: DoubleState): object {
         owned_by: state.flavour === 'tgi' ? 'tgi' : 'vllm',
         root: state.model,
         parent: null,
-        ...(state.flavour === 'vllm' ? { max_model_len: state.engine.limits.maxModelLen } : {}),
+        ...(state.flavour === 'vllm'
+          ? { max_model_len: state.engine.limits.maxModelLen, permission: [vllmModelPermission()] }
+          : {}),
       },
     ],
+  };
+}
+
+/** vLLM's `ModelPermission()` defaults, one per card (serving_models.py `show_available_models`). */
+function vllmModelPermission(): object {
+  return {
+    id: `modelperm-${randomUUID().replace(/-/g, '')}`,
+    object: 'model_permission',
+    created: Math.floor(Date.now() / 1000),
+    allow_create_engine: false,
+    allow_sampling: true,
+    allow_logprobs: true,
+    allow_search_indices: false,
+    allow_view: true,
+    allow_fine_tuning: false,
+    organization: '*',
+    group: null,
+    is_blocking: false,
   };
 }
 
