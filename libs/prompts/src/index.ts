@@ -9,3 +9,8 @@ export * from './templates/hook-templates';
 export * from './grounding/ground-findings';
 export * from './findings';
 export * from './meditron-prompt';
+export * from './summary/age';
+export * from './summary/lab-panels';
+export type { PrefetchSource } from './summary/sources';
+export * from './deid/control-tokens';
+export * from './deid/record-names';

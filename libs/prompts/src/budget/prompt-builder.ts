@@ -1,7 +1,23 @@
-import type { ClinicalSummary, Fact, SectionId } from '../summary/clinical-summary';
+import type {
+  ClinicalSummary,
+  Fact,
+  LeftOut,
+  LeftOutReason,
+  SectionId,
+  SectionState,
+} from '../summary/clinical-summary';
 import { chatMlPrompt, promptHash } from '../meditron-prompt';
 import type { ModelProfile } from '../profiles/model-profiles';
-import { HOOK_TEMPLATES, SECTION_TITLES, SYSTEM_RULES, type PromptHook } from '../templates/hook-templates';
+import { describeAge } from '../summary/age';
+import {
+  DATA_CLOSE,
+  DATA_OPEN,
+  HOOK_TEMPLATES,
+  SECTION_TITLES,
+  SYSTEM_RULES,
+  type HookTemplate,
+  type PromptHook,
+} from '../templates/hook-templates';
 import { tokenCounter } from './token-counter';
 
 /** Kept with the inference request (inside the service): what the model saw, by handle, and what was left out. */
@@ -10,7 +26,15 @@ export interface PromptManifest {
   /** Handle -> FHIR resource reference, to ground the model's citations. */
   readonly references: Record<string, string>;
   readonly included: Partial<Record<SectionId, number>>;
+  /** Lines left out for length (section caps and the token budget), per section, as the prompt says. */
   readonly omitted: Partial<Record<SectionId, number>>;
+  /** What is known per section of the template: answered, not requested, or unavailable. */
+  readonly sections: Partial<Record<SectionId, SectionState>>;
+  /** Resources received and not shown, with the reason (the first LEFT_OUT_LISTED of them). */
+  readonly leftOut: ReadonlyArray<LeftOut>;
+  readonly leftOutCounts: Partial<Record<LeftOutReason, number>>;
+  /** How many left-out resources are counted but not listed. */
+  readonly leftOutUnlisted: number;
   readonly promptTokens: number;
   readonly budgetTokens: number;
 }
@@ -23,6 +47,32 @@ export interface BuiltPrompt {
   readonly templateVersion: string;
   readonly maxTokens: number;
   readonly manifest: PromptManifest;
+}
+
+/** The manifest is stored with every inference request: a 9,000-resource prefetch lists the first ones. */
+const LEFT_OUT_LISTED = 500;
+
+/** A section's body when it has no lines: what is known about it, never "none" unless the EHR said none. */
+function emptyBody(state: SectionState, section: SectionId): string {
+  if (section === 'orders') return '(none in this request)';
+  switch (state) {
+    case 'answered':
+      return '(none recorded)';
+    case 'unavailable':
+      return 'not available (could not be retrieved)';
+    case 'not-requested':
+      return 'not available to this service (not requested)';
+  }
+}
+
+/** Lab facts of the template's panels first (panel order), then the others newest first. */
+function orderedFacts(section: SectionId, facts: ReadonlyArray<Fact>, template: HookTemplate): Fact[] {
+  if (section !== 'labs') return [...facts];
+  const rank = (f: Fact) => {
+    const i = f.panel ? template.panels.indexOf(f.panel as HookTemplate['panels'][number]) : -1;
+    return i < 0 ? template.panels.length : i;
+  };
+  return [...facts].sort((a, b) => rank(a) - rank(b) || (b.time ?? 0) - (a.time ?? 0));
 }
 
 /** Room kept for special tokens and the chat template's own markup. */
@@ -42,19 +92,34 @@ export async function buildPrompt(
   const counter = await tokenCounter(profile.tokenizer);
   const budgetTokens = profile.contextTokens - profile.maxOutputTokens - MARGIN_TOKENS;
   const system = `${SYSTEM_RULES} ${template.task}`;
-  const header = `Patient: ${summary.ageYears ?? 'unknown'}-year-old, sex ${summary.sex}.`;
+  const header = `Patient: ${describeAge(summary.age)}, sex ${summary.sex}.`;
   const line = (f: Fact) => `  ${f.handle}: ${f.text}`;
 
-  const kept = new Map<SectionId, Fact[]>(template.sections.map((s) => [s, [...summary.sections[s]]]));
-  const omitted: Partial<Record<SectionId, number>> = {};
+  const kept = new Map<SectionId, Fact[]>(
+    template.sections.map((s) => [s, orderedFacts(s, summary.sections[s], template)]),
+  );
+  // Lines the summary already cut for length (section caps) are counted with those the budget cuts.
+  const omitted: Partial<Record<SectionId, number>> = Object.fromEntries(
+    template.sections.filter((s) => summary.overCap[s]).map((s) => [s, summary.overCap[s]!]),
+  );
+  const budgetCut: Fact[] = [];
   const render = () => {
     const block = (s: SectionId) => {
       const facts = kept.get(s)!;
-      return `${SECTION_TITLES[s]}:\n${facts.length ? facts.map(line).join('\n') : '  (none recorded)'}${omitted[s] ? `\n  (${omitted[s]} older items left out)` : ''}`;
+      const left = omitted[s] ? `  (${omitted[s]} more left out for length)` : '';
+      if (facts.length === 0 && left) return `${SECTION_TITLES[s]}:\n${left}`;
+      if (facts.length === 0) return `${SECTION_TITLES[s]}: ${emptyBody(summary.states[s], s)}`;
+      return `${SECTION_TITLES[s]}:\n${facts.map(line).join('\n')}${left ? `\n${left}` : ''}`;
     };
-    // Draft orders (when the template has them) come before everything else.
+    // Draft orders (when the template has them) come before everything else; all of it is delimited as data.
     const orders = template.sections.includes('orders') ? [block('orders')] : [];
-    const user = [...orders, header, ...template.sections.filter((s) => s !== 'orders').map(block)].join('\n');
+    const user = [
+      DATA_OPEN,
+      ...orders,
+      header,
+      ...template.sections.filter((s) => s !== 'orders').map(block),
+      DATA_CLOSE,
+    ].join('\n');
     return profile.api === 'completion'
       ? { prompt: chatMlPrompt(system, user) }
       : {
@@ -79,6 +144,7 @@ export async function buildPrompt(
       for (const section of trimOrder) {
         const dropped = kept.get(section)!.pop();
         if (dropped) {
+          budgetCut.push(dropped);
           total -= cost.get(dropped)!;
           omitted[section] = (omitted[section] ?? 0) + 1;
           return true;
@@ -108,7 +174,40 @@ export async function buildPrompt(
     hash: promptHash(exact),
     templateVersion: template.version,
     maxTokens: profile.maxOutputTokens,
-    manifest: { profile: profile.id, references, included, omitted, promptTokens: exactTokens, budgetTokens },
+    manifest: {
+      profile: profile.id,
+      references,
+      included,
+      omitted,
+      sections: Object.fromEntries(template.sections.map((s) => [s, summary.states[s]])),
+      ...leftOutOf(summary, template, budgetCut),
+      promptTokens: exactTokens,
+      budgetTokens,
+    },
+  };
+}
+
+/** Every resource not shown: the summary's reasons, sections this template leaves out, and the budget's cuts. */
+function leftOutOf(
+  summary: ClinicalSummary,
+  template: HookTemplate,
+  budgetCut: ReadonlyArray<Fact>,
+): Pick<PromptManifest, 'leftOut' | 'leftOutCounts' | 'leftOutUnlisted'> {
+  const all: LeftOut[] = [...summary.leftOut];
+  for (const [section, facts] of Object.entries(summary.sections) as Array<[SectionId, ReadonlyArray<Fact>]>) {
+    if (template.sections.includes(section)) continue;
+    for (const f of facts) if (f.ref) all.push({ ref: f.ref, section, reason: 'not-in-template' });
+  }
+  for (const f of budgetCut) {
+    const section = (Object.keys(summary.sections) as SectionId[]).find((s) => summary.sections[s].includes(f));
+    if (f.ref) all.push({ ref: f.ref, section: section ?? null, reason: 'over-budget' });
+  }
+  const leftOutCounts: Partial<Record<LeftOutReason, number>> = {};
+  for (const l of all) leftOutCounts[l.reason] = (leftOutCounts[l.reason] ?? 0) + 1;
+  return {
+    leftOut: all.slice(0, LEFT_OUT_LISTED),
+    leftOutCounts,
+    leftOutUnlisted: Math.max(0, all.length - LEFT_OUT_LISTED),
   };
 }
 
