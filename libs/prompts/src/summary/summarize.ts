@@ -136,6 +136,8 @@ export function summarize(
   const coded = (c: Concept, withCode = true) =>
     `${c.terminology ? redactor.redactTerminology(c.text) : redactor.redact(c.text)}${withCode && c.code && CODE.test(c.code) ? ` [${c.code}]` : ''}`;
   const free = (t: string) => redactor.redact(t);
+  // Dosage words (route, timing code) read as words: their codes would only cost tokens.
+  const named = (c: Concept) => coded(c, false);
   const medications = medicationIndex([...resources, ...hookResources]);
 
   const leftOut: LeftOut[] = [];
@@ -168,7 +170,7 @@ export function summarize(
   drafts.orders = hookResources.flatMap((r) => {
     const c = orderConcept(r, medications);
     if (!c) return [];
-    const dose = r.resourceType === 'MedicationRequest' ? dosageText(r, coded, free) : undefined;
+    const dose = r.resourceType === 'MedicationRequest' ? dosageText(r, named, free) : undefined;
     const ref =
       typeof r.resourceType === 'string' && typeof r.id === 'string' ? `${r.resourceType}/${r.id}` : undefined;
     return [{ text: `${String(r.resourceType)}: ${coded(c)}${dose ? `, ${dose}` : ''}`, ...(ref ? { ref } : {}) }];
@@ -189,7 +191,7 @@ export function summarize(
     else drafts.allergies.push({ text: placed.text, ref: x.ref });
   }
   for (const x of capped('medications')) {
-    const m = medicationFact(x.resource, x.ref, medications, coded, free);
+    const m = medicationFact(x.resource, x.ref, medications, named, free);
     if (!m.ok) leave(x.ref, 'medications', m.reason);
     else
       drafts.medications.push({
