@@ -114,7 +114,11 @@ describe('golden prompts from the Synthea fixtures', () => {
     // The template orders sections by relevance: immunizations go before allergies or medications.
     expect(built.manifest.omitted.immunizations ?? 0).toBeGreaterThan(0);
     expect(built.manifest.omitted.medications).toBeUndefined();
-    expect(built.text).toMatch(/older items left out/);
+    expect(built.text).toMatch(/\(\d+ more left out for length\)/);
+    // Every line cut for the budget is listed in the manifest by resource, with the reason.
+    const cut = built.manifest.leftOut.filter((l) => l.reason === 'over-budget');
+    expect(cut.length).toBe(built.manifest.leftOutCounts['over-budget']);
+    expect(cut.every((l) => /^[A-Za-z]+\/[\w.-]+$/.test(l.ref))).toBe(true);
   });
 
   it('renders chat messages for the chat-tuned profile and counts with its own tokenizer', async () => {
