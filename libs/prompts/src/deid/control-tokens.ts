@@ -35,8 +35,10 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A token without markup ("END_TURN") cannot keep its word: it would match again. */
 function defang(token: string): string {
   const word = token.replace(MARKUP, '');
+  if (word === token) return '(control text)';
   return word.length > 0 ? `(${word})` : '';
 }
 
