@@ -111,7 +111,7 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       `SELECT request_id, status, prompt_hash, template_version FROM inference_requests WHERE hook_invocation_id = $1`,
       [invocations[0]!.id],
     );
-    expect(inferences).toEqual([expect.objectContaining({ status: 'completed', template_version: 'patient-view@1' })]);
+    expect(inferences).toEqual([expect.objectContaining({ status: 'completed', template_version: 'patient-view@2' })]);
     expect(inferences[0]!.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
     const results = await queryRows<{ outcome: string; output_text: string; backend: string }>(
       db,

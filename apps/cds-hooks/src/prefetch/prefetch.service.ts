@@ -59,6 +59,9 @@ export class PrefetchService {
       fhirServerAllowed,
       timeoutMs: this.config.FHIR_TIMEOUT_MS,
       maxPages: this.config.FHIR_MAX_PAGES,
+      // A service's keys are few (at most ten or so) and each is one search: fetch them all at once, so a slow
+      // server costs one timeout, not one per round.
+      concurrency: Math.max(1, Object.keys(service.prefetch).length),
     });
     for (const fetch of resolved.audit) await this.recordFetch(call, fetch);
     if (hook.fhirServer && !fhirServerAllowed && resolved.unavailable.length > 0) {
