@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { AuditEvent, Bundle } from 'fhir/r4';
 import { AuditWriter, type AuditRecord } from '@app/audit';
 import { startComplianceHarness, type ComplianceHarness } from '../support/compliance-harness';
-import { seedCardWithProvenance, type SeededCard } from '../support/compliance-seed';
+import { SEEDED_MANIFEST, seedCardWithProvenance, type SeededCard } from '../support/compliance-seed';
 import { auditEventErrors, bundleErrors } from '../support/fhir-r4-schema';
 import { queryRows } from '../support/postgres';
 
@@ -273,6 +273,14 @@ describe('compliance API', () => {
     expect(p['inferenceResult']).toMatchObject({
       backend: 'vllm-0',
       outputText: expect.stringContaining('Consider INR check'),
+    });
+    // What the prompt left out of the record, and why, as the manifest recorded it.
+    expect(p['contextLeftOut']).toEqual({
+      sections: SEEDED_MANIFEST.sections,
+      leftOutForLength: { labs: 1 },
+      counts: SEEDED_MANIFEST.leftOutCounts,
+      resources: SEEDED_MANIFEST.leftOut,
+      unlisted: 0,
     });
     expect((p['auditEvents'] as unknown as AuditItem[]).map((e) => e.action)).toEqual([
       'hook.invoked',
