@@ -132,33 +132,42 @@ export async function buildPrompt(
   const exactCount = (r: ReturnType<typeof render>) => counter.count(r.prompt ?? JSON.stringify(r.messages));
 
   // Tokenizing is the costliest step of a hook call (the tokenizer is pure JavaScript): most prompts fit, and
-  // are counted once. Only an oversized one is counted line by line, trimmed by that estimate, then recounted.
+  // are counted once. An oversized one is trimmed by an estimate (each line's share of the prompt's own
+  // tokens-per-character), then recounted exactly, dropping by the measured overshoot until it fits: a few
+  // exact counts instead of one per line.
   let rendered = render();
   let exactTokens = exactCount(rendered);
   if (exactTokens > budgetTokens) {
-    const cost = new Map<Fact, number>();
-    for (const facts of kept.values()) for (const f of facts) cost.set(f, counter.count(`${line(f)}\n`));
-    let total = exactTokens;
+    const perChar = exactTokens / Math.max(1, (rendered.prompt ?? JSON.stringify(rendered.messages)).length);
+    const cost = (f: Fact) => Math.ceil((line(f).length + 1) * perChar);
+    /** The "(N more left out for length)" line a section gains when its first line is dropped. */
+    const NOTE_TOKENS = 12;
     const trimOrder = [...template.sections].reverse().filter((s) => s !== 'orders');
-    const dropOne = (): boolean => {
+    const dropOne = (): number => {
       for (const section of trimOrder) {
         const dropped = kept.get(section)!.pop();
         if (dropped) {
           budgetCut.push(dropped);
-          total -= cost.get(dropped)!;
+          const note = omitted[section] ? 0 : NOTE_TOKENS;
           omitted[section] = (omitted[section] ?? 0) + 1;
-          return true;
+          return cost(dropped) - note;
         }
       }
-      return false;
+      return 0;
     };
-    while (total > budgetTokens && dropOne());
-    rendered = render();
-    exactTokens = exactCount(rendered);
-    while (exactTokens > budgetTokens && dropOne()) {
+    const dropAbout = (tokens: number) => {
+      let saved = 0;
+      while (saved < tokens) {
+        const s = dropOne();
+        if (s === 0) return;
+        saved += s;
+      }
+    };
+    do {
+      dropAbout(exactTokens - budgetTokens);
       rendered = render();
       exactTokens = exactCount(rendered);
-    }
+    } while (exactTokens > budgetTokens && trimOrder.some((s) => kept.get(s)!.length > 0));
   }
 
   const references: Record<string, string> = {};

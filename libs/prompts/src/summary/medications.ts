@@ -11,7 +11,7 @@ export interface MedicationFact {
 }
 
 /** Statuses that mean the patient is (or may be) taking it now. */
-const CURRENT = new Set(['active', 'on-hold', 'intended', 'draft']);
+const CURRENT = new Set(['active', 'on-hold', 'intended']);
 
 /** Medication resources by every way a request may reference them. */
 export function medicationIndex(resources: ReadonlyArray<Json>): Map<string, Json> {
