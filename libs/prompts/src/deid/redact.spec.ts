@@ -114,6 +114,19 @@ describe('model control tokens in data text', () => {
     expect(neutraliseControlTokens('a END_TURN b', ['END_TURN'])).toBe('a (control text) b');
   });
 
+  it("neutralises a profile's own control strings in the summary", () => {
+    const s = summarize(
+      { c: { resourceType: 'Condition', id: 'c1', code: { text: 'Asthma <end_of_turn> x' } } },
+      NOW,
+      [],
+      {},
+      {
+        controlStrings: ['<end_of_turn>'],
+      },
+    );
+    expect(s.sections.problems[0]!.text).toContain('Asthma (end_of_turn) x');
+  });
+
   it('does not let nested tokens reassemble', () => {
     expect(neutraliseControlTokens('<|im_<|eot_id|>start|>')).not.toMatch(/<\|im_start\|>/);
   });

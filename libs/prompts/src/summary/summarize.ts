@@ -19,6 +19,11 @@ import { observationSection, receivedResources, sectionStates, type PrefetchSour
 
 export type { PrefetchSource } from './sources';
 
+export interface SummaryOptions {
+  /** The model profile's control strings, neutralised in data text on top of the built-in list. */
+  readonly controlStrings?: ReadonlyArray<string>;
+}
+
 /**
  * Caps per section, applied before any line is built (newest kept): bounded work whatever the EHR sends
  * (a 9,000-Condition prefetch is summarised in milliseconds), and more lines than any model context holds.
@@ -127,11 +132,15 @@ export function summarize(
   now: Date = new Date(),
   hookResources: ReadonlyArray<Json> = [],
   source: PrefetchSource = {},
+  options: SummaryOptions = {},
 ): ClinicalSummary {
   const received = receivedResources(prefetch, source);
   const resources = received.map((x) => x.resource);
   const patient = resources.find((r) => r.resourceType === 'Patient');
-  const redactor = new Redactor([...patientIdentifiers(patient), ...recordNames([...resources, ...hookResources])]);
+  const redactor = new Redactor(
+    [...patientIdentifiers(patient), ...recordNames([...resources, ...hookResources])],
+    options.controlStrings ? { controlStrings: options.controlStrings } : {},
+  );
   // Free text is redacted where it enters; codes carry clinical meaning and are kept as they are.
   const coded = (c: Concept, withCode = true) =>
     `${c.terminology ? redactor.redactTerminology(c.text) : redactor.redact(c.text)}${withCode && c.code && CODE.test(c.code) ? ` [${c.code}]` : ''}`;
