@@ -62,6 +62,7 @@ export class PrefetchService {
       // A service's keys are few (at most ten or so) and each is one search: fetch them all at once, so a slow
       // server costs one timeout, not one per round.
       concurrency: Math.max(1, Object.keys(service.prefetch).length),
+      requiredKeys: service.requiredPrefetch,
     });
     for (const fetch of resolved.audit) await this.recordFetch(call, fetch);
     if (hook.fhirServer && !fhirServerAllowed && resolved.unavailable.length > 0) {
