@@ -58,6 +58,8 @@ function emptyBody(state: SectionState, section: SectionId): string {
   switch (state) {
     case 'answered':
       return '(none recorded)';
+    case 'partial':
+      return 'none in what could be retrieved (part of it could not be retrieved)';
     case 'unavailable':
       return 'not available (could not be retrieved)';
     case 'not-requested':
@@ -107,9 +109,10 @@ export async function buildPrompt(
     const block = (s: SectionId) => {
       const facts = kept.get(s)!;
       const left = omitted[s] ? `  (${omitted[s]} more left out for length)` : '';
-      if (facts.length === 0 && left) return `${SECTION_TITLES[s]}:\n${left}`;
+      const partial = summary.states[s] === 'partial' ? '\n  (part of this could not be retrieved)' : '';
+      if (facts.length === 0 && left) return `${SECTION_TITLES[s]}:\n${left}${partial}`;
       if (facts.length === 0) return `${SECTION_TITLES[s]}: ${emptyBody(summary.states[s], s)}`;
-      return `${SECTION_TITLES[s]}:\n${facts.map(line).join('\n')}${left ? `\n${left}` : ''}`;
+      return `${SECTION_TITLES[s]}:\n${facts.map(line).join('\n')}${left ? `\n${left}` : ''}${partial}`;
     };
     // Draft orders (when the template has them) come before everything else; all of it is delimited as data.
     const orders = template.sections.includes('orders') ? [block('orders')] : [];

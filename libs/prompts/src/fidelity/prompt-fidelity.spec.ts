@@ -135,6 +135,8 @@ async function check(file: string, variant: Variant, hook: PromptHook): Promise<
     )
       out.falseStatements.push(`${SECTION_OF[prefix]} said to be none`);
   }
+  if (variant.name === 'recent labs key failed' && !sectionText(user, SECTION_OF.L).includes('could not be retrieved'))
+    out.falseStatements.push('Labs not said to be incomplete');
   if (variant.name === 'free-text identifiers')
     for (const leak of ['Alan', 'Grant', 'December 2, 1957', '4567', '123 45 6789', 'aged 95'])
       if (new RegExp(`\\b${leak}\\b`).test(text)) out.falseStatements.push(`identifier reached the prompt: ${leak}`);

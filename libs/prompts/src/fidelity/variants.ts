@@ -126,6 +126,14 @@ export const VARIANTS: ReadonlyArray<Variant> = [
     },
   },
   {
+    // Only the recent-labs search failed: the panel labs are still known, the section says it is incomplete.
+    name: 'recent labs key failed',
+    prefetch: (p) => ({
+      ...p,
+      observations: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] },
+    }),
+  },
+  {
     name: 'labs key failed',
     prefetch: (p) => ({
       ...p,

@@ -29,9 +29,11 @@ export interface Fact {
  * What is known about a section, so that "none" is printed only when the EHR said none:
  * - `answered`: a query for it was answered (its facts may be empty: the EHR has none on record);
  * - `not-requested`: this service did not ask for it;
+ * - `partial`: of the queries that feed it, some were answered and some could not be had (e.g. panel labs
+ *   answered, recent labs failed): what is shown is true, but there may be more;
  * - `unavailable`: it was asked for but could not be had (prefetch missing or failed, and no fallback).
  */
-export type SectionState = 'answered' | 'not-requested' | 'unavailable';
+export type SectionState = 'answered' | 'partial' | 'not-requested' | 'unavailable';
 
 /** Why a resource the EHR sent is not a line of the prompt. Recorded per resource in the manifest. */
 export type LeftOutReason =

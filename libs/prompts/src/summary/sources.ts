@@ -139,7 +139,15 @@ export function sectionStates(
   const states = {} as Record<Exclude<SectionId, 'orders'>, SectionState>;
   for (const section of Object.keys(SECTION_TYPES) as Array<Exclude<SectionId, 'orders'>>) {
     const feeding = keyQueries.filter((k) => feeds(section, k.q));
-    states[section] = feeding.length === 0 ? 'not-requested' : feeding.some((k) => k.ok) ? 'answered' : 'unavailable';
+    const answered = feeding.filter((k) => k.ok).length;
+    states[section] =
+      feeding.length === 0
+        ? 'not-requested'
+        : answered === 0
+          ? 'unavailable'
+          : answered < feeding.length
+            ? 'partial'
+            : 'answered';
   }
   return states;
 }

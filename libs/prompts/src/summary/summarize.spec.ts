@@ -57,6 +57,22 @@ describe('summarize: what is known per section', () => {
     expect(prompt).not.toMatch(/Allergies and intolerances: \(none recorded\)/);
   });
 
+  it('says a section is incomplete when one of the queries feeding it failed', async () => {
+    const templates = {
+      ...TEMPLATES,
+      labPanels: 'Observation?patient={{context.patientId}}&code=http://loinc.org|6298-4',
+    };
+    const summary = summarize(
+      { patient: PATIENT, labPanels: bundle(obs('k1', '6298-4', 'Potassium', 5.6, 'mmol/L', '2021-05-20')) },
+      NOW,
+      [],
+      { templates, unavailable: ['observations', 'allergies', 'conditions', 'medications'] },
+    );
+    expect(summary.states.labs).toBe('partial');
+    const { prompt } = await buildPrompt('patient-view', summary, MODEL_PROFILES['meditron-70b']);
+    expect(prompt).toMatch(/L1: Potassium: 5.6 mmol\/L[^\n]*\n {2}\(part of this could not be retrieved\)/);
+  });
+
   it('reads Observations without category that answered the laboratory query as labs (the eGFR and potassium case)', () => {
     const summary = summarize(
       {

@@ -17,7 +17,7 @@ const REASONS = [
 
 /** The part of the stored prompt manifest that says what the model was not shown (see @app/prompts PromptManifest). */
 const manifestSchema = z.object({
-  sections: z.record(z.string(), z.enum(['answered', 'not-requested', 'unavailable'])).default({}),
+  sections: z.record(z.string(), z.enum(['answered', 'partial', 'not-requested', 'unavailable'])).default({}),
   omitted: z.record(z.string(), z.number()).default({}),
   leftOut: z.array(z.object({ ref: z.string(), section: z.string().nullable(), reason: z.enum(REASONS) })).default([]),
   leftOutCounts: z.record(z.string(), z.number()).default({}),
@@ -26,7 +26,7 @@ const manifestSchema = z.object({
 
 /** What the card's prompt left out of the patient's record, and why. */
 export interface ContextLeftOut {
-  /** Per section: answered by the EHR, not requested by the service, or requested and unavailable. */
+  /** Per section: answered by the EHR, partly answered, not requested by the service, or requested and unavailable. */
   readonly sections: Record<string, string>;
   /** Lines left out for length (section caps and token budget), per section. */
   readonly leftOutForLength: Record<string, number>;
