@@ -65,6 +65,35 @@ describe('redaction of free-text identifier formats', () => {
     expect(s.sections.medications[0]!.text).toBe('NDA020800 0.3 ML Epinephrine 1 MG/ML Auto-Injector [727316]');
   });
 
+  it('keeps a terminology display that shares a word with a name in the record (eponyms), redacts it in free text', () => {
+    const s = summarize(
+      {
+        all: {
+          resourceType: 'Bundle',
+          entry: [
+            {
+              resource: { resourceType: 'Practitioner', id: 'pr1', name: [{ given: ['James'], family: 'Parkinson' }] },
+            },
+            {
+              resource: {
+                resourceType: 'Condition',
+                id: 'c1',
+                code: {
+                  coding: [{ system: 'http://snomed.info/sct', code: '49049000', display: "Parkinson's disease" }],
+                },
+              },
+            },
+            { resource: { resourceType: 'Condition', id: 'c2', code: { text: 'tremor, reviewed by Parkinson' } } },
+          ],
+        },
+      },
+      NOW,
+    );
+    const texts = s.sections.problems.map((f) => f.text);
+    expect(texts).toContainEqual(expect.stringContaining("Parkinson's disease [49049000]"));
+    expect(texts).toContainEqual(expect.stringMatching(/^tremor, reviewed by \[redacted\]/));
+  });
+
   it('redacts the names of everyone in the record: relatives, practitioners, reference displays', () => {
     const resources = [
       { resourceType: 'RelatedPerson', id: 'r1', name: [{ given: ['Rosalind'], family: 'Okafor' }] },

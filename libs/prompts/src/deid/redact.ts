@@ -61,6 +61,12 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** One case-insensitive whole-word pattern for a list of strings, longest first; null for none. */
+function alternation(strings: ReadonlyArray<string>): RegExp | null {
+  const parts = [...strings].sort((a, b) => b.length - a.length).map((s) => `(?<![\\w])${escapeRegExp(s)}(?![\\w])`);
+  return parts.length > 0 ? new RegExp(parts.join('|'), 'gi') : null;
+}
+
 export interface RedactorOptions {
   /** Control strings of the model profile beyond the built-in list (see neutraliseControlTokens). */
   readonly controlStrings?: ReadonlyArray<string>;
@@ -68,6 +74,8 @@ export interface RedactorOptions {
 
 export class Redactor {
   private readonly known: RegExp | null;
+  /** Known identifiers that carry a digit (record numbers, phones, dates, postal codes): see redactTerminology. */
+  private readonly knownNumbers: RegExp | null;
   private readonly controlStrings: ReadonlyArray<string>;
 
   /**
@@ -75,11 +83,9 @@ export class Redactor {
    *   patientIdentifiers, recordNames); redacted wherever they appear, case-insensitively, as whole words
    */
   constructor(identifiers: ReadonlyArray<string>, options: RedactorOptions = {}) {
-    const parts = [...new Set(identifiers.map((s) => s.trim()))]
-      .filter((s) => s.length >= 2)
-      .sort((a, b) => b.length - a.length)
-      .map((s) => `(?<![\\w])${escapeRegExp(s)}(?![\\w])`);
-    this.known = parts.length > 0 ? new RegExp(parts.join('|'), 'gi') : null;
+    const unique = [...new Set(identifiers.map((s) => s.trim()))].filter((s) => s.length >= 2);
+    this.known = alternation(unique);
+    this.knownNumbers = alternation(unique.filter((s) => /\d/.test(s)));
     this.controlStrings = options.controlStrings ?? [];
   }
 
@@ -92,10 +98,12 @@ export class Redactor {
 
   /**
    * A terminology display (RxNorm, SNOMED CT, LOINC): product and batch codes in it are clinical, not
-   * identifiers, so only known identifiers and control tokens are removed.
+   * identifiers, and its words are the code system's, not a person's: a clinician or town named Parkinson or Lyme
+   * must not turn "Parkinson's disease" into "[redacted]'s disease". Only known identifiers that carry a digit (a
+   * record number, phone or date pasted where a display belongs) and control tokens are removed.
    */
   redactTerminology(text: string): string {
-    return this.finish(this.known ? text.replace(this.known, '[redacted]') : text);
+    return this.finish(this.knownNumbers ? text.replace(this.knownNumbers, '[redacted]') : text);
   }
 
   private finish(text: string): string {
