@@ -14,9 +14,9 @@ const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const DAISEY = 'Daisey_Johns_e916a083-8ee6-4df8-acbe-b711fa791253.json';
 const CHRISTIN = 'Christin_Stiedemann_fc6aaaa5-0461-420d-b96c-ebeacc303b51.json';
 const TOKEN = `fhir-token-${randomUUID()}`;
-// The in-process Medplum memory server takes about two seconds per Observation search here, and the service now
-// asks for three (panel labs by code, recent labs, vital signs) at once: each call gets time for that.
-const FHIR_TIMEOUT_MS = 8000;
+// The in-process Medplum memory server takes two seconds or more per Observation search on a loaded machine, and the
+// service now asks for three (panel labs by code, recent labs, vital signs) at once: each call gets time for that.
+const FHIR_TIMEOUT_MS = 15_000;
 
 type Json = Record<string, unknown>;
 

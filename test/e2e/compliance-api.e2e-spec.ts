@@ -50,6 +50,9 @@ describe('compliance API', () => {
   };
 
   beforeAll(async () => {
+    // Compile the R4 schema validators before any request: compiling takes seconds on a loaded machine, long enough
+    // for the gateway to close an idle keep-alive socket under a test that compiles between two requests.
+    bundleErrors({ resourceType: 'Bundle', type: 'searchset' });
     h = await startComplianceHarness();
     token = await h.staffToken('auditor-1', ['compliance']);
     const ds = h.runtime.runtime.dataSource;
