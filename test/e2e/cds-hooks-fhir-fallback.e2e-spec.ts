@@ -14,7 +14,9 @@ const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const DAISEY = 'Daisey_Johns_e916a083-8ee6-4df8-acbe-b711fa791253.json';
 const CHRISTIN = 'Christin_Stiedemann_fc6aaaa5-0461-420d-b96c-ebeacc303b51.json';
 const TOKEN = `fhir-token-${randomUUID()}`;
-const FHIR_TIMEOUT_MS = 1500;
+// The in-process Medplum memory server takes two seconds or more per Observation search on a loaded machine, and the
+// service now asks for three (panel labs by code, recent labs, vital signs) at once: each call gets time for that.
+const FHIR_TIMEOUT_MS = 15_000;
 
 type Json = Record<string, unknown>;
 
@@ -38,6 +40,7 @@ describe('cds-hooks FHIR fallback', () => {
         DATABASE_URL: db.url,
         EHR_CLIENTS_FILE: clientsFile,
         FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS),
+        HOOK_DEADLINE_MS: String(FHIR_TIMEOUT_MS * 2.5),
         FHIR_MAX_PAGES: '20',
       }),
       modelDoublePort: 0,
@@ -91,8 +94,12 @@ describe('cds-hooks FHIR fallback', () => {
     const res = await hook(DIRK, {
       prefetch: (p) => ({
         ...p,
-        allergies: { resourceType: 'Bundle', type: 'searchset', total: 0 },
-        observations: { resourceType: 'Bundle', type: 'searchset', total: 0 },
+        ...Object.fromEntries(
+          ['allergies', 'labPanels', 'observations', 'vitals', 'immunizations', 'procedures'].map((k) => [
+            k,
+            { resourceType: 'Bundle', type: 'searchset', total: 0 },
+          ]),
+        ),
       }),
     });
     expect(res.status).toBe(200);
@@ -105,7 +112,7 @@ describe('cds-hooks FHIR fallback', () => {
     expect(res.status).toBe(200);
     expect(cdsResponseProblems(res.json)).toEqual([]);
     const types = [...new Set(res.fhirCalls.map((c) => c.path.split('?')[0]))].sort();
-    expect(types).toEqual(['AllergyIntolerance', 'MedicationRequest', 'Observation']);
+    expect(types).toEqual(['AllergyIntolerance', 'Immunization', 'MedicationRequest', 'Observation', 'Procedure']);
     expect(res.fhirCalls.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
     const audit = await queryRows<{ action: string; outcome: string; detail: Json }>(
       db.url,
@@ -114,8 +121,13 @@ describe('cds-hooks FHIR fallback', () => {
     );
     expect(audit.map((a) => `${a.action}:${a.outcome}:${String(a.detail.resourceType)}`).sort()).toEqual([
       'fhir.search:success:AllergyIntolerance',
+      'fhir.search:success:Immunization',
       'fhir.search:success:MedicationRequest',
+      // Panel labs by LOINC code, recent labs, vital signs: three queries.
       'fhir.search:success:Observation',
+      'fhir.search:success:Observation',
+      'fhir.search:success:Observation',
+      'fhir.search:success:Procedure',
     ]);
   });
 

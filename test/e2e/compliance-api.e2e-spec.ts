@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { AuditEvent, Bundle } from 'fhir/r4';
 import { AuditWriter, type AuditRecord } from '@app/audit';
 import { startComplianceHarness, type ComplianceHarness } from '../support/compliance-harness';
-import { seedCardWithProvenance, type SeededCard } from '../support/compliance-seed';
+import { SEEDED_MANIFEST, seedCardWithProvenance, type SeededCard } from '../support/compliance-seed';
 import { auditEventErrors, bundleErrors } from '../support/fhir-r4-schema';
 import { queryRows } from '../support/postgres';
 
@@ -50,6 +50,9 @@ describe('compliance API', () => {
   };
 
   beforeAll(async () => {
+    // Compile the R4 schema validators before any request: compiling takes seconds on a loaded machine, long enough
+    // for the gateway to close an idle keep-alive socket under a test that compiles between two requests.
+    bundleErrors({ resourceType: 'Bundle', type: 'searchset' });
     h = await startComplianceHarness();
     token = await h.staffToken('auditor-1', ['compliance']);
     const ds = h.runtime.runtime.dataSource;
@@ -273,6 +276,14 @@ describe('compliance API', () => {
     expect(p['inferenceResult']).toMatchObject({
       backend: 'vllm-0',
       outputText: expect.stringContaining('Consider INR check'),
+    });
+    // What the prompt left out of the record, and why, as the manifest recorded it.
+    expect(p['contextLeftOut']).toEqual({
+      sections: SEEDED_MANIFEST.sections,
+      leftOutForLength: { labs: 1 },
+      counts: SEEDED_MANIFEST.leftOutCounts,
+      resources: SEEDED_MANIFEST.leftOut,
+      unlisted: 0,
     });
     expect((p['auditEvents'] as unknown as AuditItem[]).map((e) => e.action)).toEqual([
       'hook.invoked',

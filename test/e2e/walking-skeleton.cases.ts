@@ -115,7 +115,7 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       [invocations[0]!.id],
     );
     expect(inferences).toEqual([
-      expect.objectContaining({ status: 'completed', template_version: 'patient-view@1/fastchat-meditron@1' }),
+      expect.objectContaining({ status: 'completed', template_version: 'patient-view@2/fastchat-meditron@1' }),
     ]);
     expect(inferences[0]!.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
     const results = await queryRows<{ outcome: string; output_text: string; backend: string }>(

@@ -9,6 +9,24 @@ export interface SeededCard {
   readonly patientRef: string;
 }
 
+/** A prompt manifest as cds-hooks stores it: what the model saw and what it was not shown, and why. */
+export const SEEDED_MANIFEST = {
+  profile: 'meditron-70b',
+  references: { P1: 'Condition/c1', L1: 'Observation/o1' },
+  included: { problems: 1, labs: 1 },
+  omitted: { labs: 1 },
+  sections: { problems: 'answered', labs: 'answered', allergies: 'unavailable', immunizations: 'not-requested' },
+  leftOut: [
+    { ref: 'Condition/c2', section: 'problems', reason: 'entered-in-error' },
+    { ref: 'Observation/o2', section: 'labs', reason: 'duplicate' },
+    { ref: 'Observation/o3', section: 'labs', reason: 'over-budget' },
+  ],
+  leftOutCounts: { 'entered-in-error': 1, duplicate: 1, 'over-budget': 1 },
+  leftOutUnlisted: 0,
+  promptTokens: 812,
+  budgetTokens: 3536,
+};
+
 /** A hook call that produced one card, with its inference request, result and audit events, as cds-hooks writes them. */
 export async function seedCardWithProvenance(
   ds: DataSource,
@@ -28,9 +46,9 @@ export async function seedCardWithProvenance(
   );
   await ds.query(
     `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority, status,
-       deadline_at, created_at)
-     VALUES ($1, $2, 'meditron-70b', 'patient-view@3', $3, 1, 'completed', $4, $4)`,
-    [requestId, invocationId, 'a'.repeat(64), now],
+       deadline_at, created_at, context_manifest)
+     VALUES ($1, $2, 'meditron-70b', 'patient-view@3', $3, 1, 'completed', $4, $4, $5)`,
+    [requestId, invocationId, 'a'.repeat(64), now, JSON.stringify(SEEDED_MANIFEST)],
   );
   await ds.query(
     `INSERT INTO inference_results (request_id, outcome, backend, output_text, tokens_in, tokens_out, latency_ms, completed_at,

@@ -11,3 +11,8 @@ export * from './findings';
 export * from './meditron-prompt';
 export * from './profiles/prompt-templates';
 export * from './profiles/worked-example';
+export * from './summary/age';
+export * from './summary/lab-panels';
+export type { PrefetchSource } from './summary/sources';
+export * from './deid/control-tokens';
+export * from './deid/record-names';

@@ -114,10 +114,18 @@ describe('golden prompts from the Synthea fixtures', () => {
     expect(Object.values(built.manifest.omitted).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(built.manifest.omitted.orders).toBeUndefined();
     expect(built.manifest.included.orders).toBe(1);
-    // The template orders sections by relevance: immunizations go before allergies or medications.
+    // The template orders sections by relevance and the least relevant go first: once a section lost lines,
+    // every section after it in the template's order was emptied before (immunizations before medications).
     expect(built.manifest.omitted.immunizations ?? 0).toBeGreaterThan(0);
-    expect(built.manifest.omitted.medications).toBeUndefined();
-    expect(built.text).toMatch(/older items left out/);
+    const order = HOOK_TEMPLATES['order-sign'].sections.filter((s) => s !== 'orders');
+    const firstCut = order.findIndex((s) => (built.manifest.omitted[s] ?? 0) > 0);
+    for (const s of order.slice(firstCut + 1)) expect(built.manifest.included[s] ?? 0).toBe(0);
+    expect(order.indexOf('immunizations')).toBeGreaterThan(order.indexOf('medications'));
+    expect(built.text).toMatch(/\(\d+ more left out for length\)/);
+    // Every line cut for the budget is listed in the manifest by resource, with the reason.
+    const cut = built.manifest.leftOut.filter((l) => l.reason === 'over-budget');
+    expect(cut.length).toBe(built.manifest.leftOutCounts['over-budget']);
+    expect(cut.every((l) => /^[A-Za-z]+\/[\w.-]+$/.test(l.ref))).toBe(true);
   });
 
   it('renders chat messages for the chat-tuned profile and counts with its own tokenizer', async () => {

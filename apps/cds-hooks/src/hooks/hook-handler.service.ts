@@ -88,7 +88,7 @@ export class HookHandler {
     const receivedAt = new Date();
     const answerBy = receivedAt.getTime() + (service.budgetMs ?? this.config.HOOK_DEADLINE_MS) - ANSWER_MARGIN_MS;
     const patientRef = `Patient/${context.patientId}`;
-    const data = await this.prefetch.gather({
+    const { data, source } = await this.prefetch.gatherContext({
       service,
       hook,
       userId: context.userId,
@@ -96,7 +96,7 @@ export class HookHandler {
       requestId: meta.requestId,
       patientRef,
     });
-    const summary = summarize(data, receivedAt, contextResources(context));
+    const summary = summarize(data, receivedAt, contextResources(context), source);
     const prompt = await buildPrompt(service.hook, summary, this.profile);
     const invocationId = randomUUID();
     // The invocation is stored before anything is sent: nothing is in flight unrecorded.

@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { resolvePrefetch, type PrefetchFetchAudit } from '@app/fhir';
+import type { PrefetchSource } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
@@ -14,6 +15,12 @@ export interface PrefetchCall {
   readonly clientId: string | undefined;
   readonly requestId: string;
   readonly patientRef: string;
+}
+
+/** What the prompt is built from: the data, and which keys were asked for and could not be had. */
+export interface GatheredContext {
+  readonly data: Record<string, unknown>;
+  readonly source: PrefetchSource;
 }
 
 /**
@@ -32,6 +39,14 @@ export class PrefetchService {
   ) {}
 
   async gather(call: PrefetchCall): Promise<Record<string, unknown>> {
+    return (await this.gatherContext(call)).data;
+  }
+
+  /**
+   * The data and where it stands per key: the summary says "(none recorded)" only for keys the EHR answered,
+   * and "not available" for keys asked for and not had (missing prefetch, fallback failed or not allowed).
+   */
+  async gatherContext(call: PrefetchCall): Promise<GatheredContext> {
     const { hook, service } = call;
     const fhirServerAllowed = await this.allowList.allows(call.clientId, hook.fhirServer);
     const resolved = await resolvePrefetch({
@@ -44,6 +59,10 @@ export class PrefetchService {
       fhirServerAllowed,
       timeoutMs: this.config.FHIR_TIMEOUT_MS,
       maxPages: this.config.FHIR_MAX_PAGES,
+      // A service's keys are few (at most ten or so) and each is one search: fetch them all at once, so a slow
+      // server costs one timeout, not one per round.
+      concurrency: Math.max(1, Object.keys(service.prefetch).length),
+      requiredKeys: service.requiredPrefetch,
     });
     for (const fetch of resolved.audit) await this.recordFetch(call, fetch);
     if (hook.fhirServer && !fhirServerAllowed && resolved.unavailable.length > 0) {
@@ -78,7 +97,10 @@ export class PrefetchService {
         })),
       );
     }
-    return resolved.data;
+    return {
+      data: resolved.data,
+      source: { templates: service.prefetch, unavailable: resolved.unavailable.map((u) => u.key) },
+    };
   }
 
   /** One FHIR call, shaped like IHE BALP Read / Query: which resource type and how it went, no query values. */

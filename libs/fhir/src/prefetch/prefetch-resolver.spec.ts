@@ -156,4 +156,22 @@ describe('resolvePrefetch against a real FHIR server', () => {
     const result = await resolvePrefetch(input({ accessToken: 'stale', templates: { patient: templates.patient } }));
     expect(result.unavailable).toEqual([{ key: 'patient', reason: 'unauthorized' }]);
   });
+
+  it('fetches required keys first, and nothing else when one of them cannot be had', async () => {
+    const calls = await newRequests(async () => {
+      const result = await resolvePrefetch(
+        input({ hookContext: { patientId: 'no-such-patient' }, requiredKeys: ['patient'] }),
+      );
+      expect(result.unavailable).toEqual([
+        { key: 'patient', reason: 'not_found' },
+        { key: 'conditions', reason: 'required_key_unavailable' },
+        { key: 'medications', reason: 'required_key_unavailable' },
+        { key: 'allergies', reason: 'required_key_unavailable' },
+      ]);
+    });
+    expect(calls.map((c) => c.path.split('/')[0])).toEqual(['Patient']);
+    const ok = await resolvePrefetch(input({ requiredKeys: ['patient'] }));
+    expect(ok.unavailable).toEqual([]);
+    expect(Object.keys(ok.data).sort()).toEqual(['allergies', 'conditions', 'medications', 'patient']);
+  });
 });

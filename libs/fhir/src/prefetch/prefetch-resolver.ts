@@ -21,10 +21,19 @@ export interface ResolvePrefetchInput {
   readonly maxEntries?: number;
   /** Gaps fetched at once. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Keys without which the call cannot be answered: their gaps are fetched first, and when one of them cannot be
+   * had the other gaps are not fetched at all (the answer is a refusal; the EHR is spared the searches).
+   */
+  readonly requiredKeys?: ReadonlyArray<string>;
 }
 
 export type UnavailableReason =
-  'fhir_server_not_allowed' | 'no_fhir_server' | 'template_unresolvable' | FhirFetchErrorCode;
+  | 'fhir_server_not_allowed'
+  | 'no_fhir_server'
+  | 'template_unresolvable'
+  | 'required_key_unavailable'
+  | FhirFetchErrorCode;
 
 /**
  * One FHIR call made for a prefetch key, shaped for an IHE BALP Read (`read`) or Query (`search-type`)
@@ -71,7 +80,16 @@ export async function resolvePrefetch(input: ResolvePrefetchInput): Promise<Reso
     else gaps.push({ key, kind });
   }
 
-  const outcomes = await fillGaps(gaps, input);
+  const required = new Set(input.requiredKeys ?? []);
+  const first = gaps.filter((g) => required.has(g.key));
+  const rest = gaps.filter((g) => !required.has(g.key));
+  const firstOutcomes = await fillGaps(first, input);
+  const requiredFailed = firstOutcomes.some((o, i) => !o.ok && first[i]?.kind !== 'empty');
+  const restOutcomes: GapOutcome[] = requiredFailed
+    ? rest.map(({ key }) => ({ key, ok: false, reason: 'required_key_unavailable' }))
+    : await fillGaps(rest, input);
+  gaps.splice(0, gaps.length, ...first, ...rest);
+  const outcomes = [...firstOutcomes, ...restOutcomes];
   const fetched: string[] = [];
   const unavailable: ResolvedPrefetch['unavailable'] = [];
   const audit: PrefetchFetchAudit[] = [];

@@ -1,8 +1,24 @@
-import type { ClinicalSummary, Fact, SectionId } from '../summary/clinical-summary';
+import type {
+  ClinicalSummary,
+  Fact,
+  LeftOut,
+  LeftOutReason,
+  SectionId,
+  SectionState,
+} from '../summary/clinical-summary';
 import { promptHash } from '../meditron-prompt';
 import type { ModelProfile } from '../profiles/model-profiles';
+import { describeAge } from '../summary/age';
 import { appendToLastUser, wrapForProfile, type ChatTurn } from '../profiles/profile-wrapping';
-import { HOOK_TEMPLATES, SECTION_TITLES, SYSTEM_RULES, type PromptHook } from '../templates/hook-templates';
+import {
+  DATA_CLOSE,
+  DATA_OPEN,
+  HOOK_TEMPLATES,
+  SECTION_TITLES,
+  SYSTEM_RULES,
+  type HookTemplate,
+  type PromptHook,
+} from '../templates/hook-templates';
 import { tokenCounter } from './token-counter';
 
 /** Kept with the inference request (inside the service): what the model saw, by handle, and what was left out. */
@@ -11,7 +27,15 @@ export interface PromptManifest {
   /** Handle -> FHIR resource reference, to ground the model's citations. */
   readonly references: Record<string, string>;
   readonly included: Partial<Record<SectionId, number>>;
+  /** Lines left out for length (section caps and the token budget), per section, as the prompt says. */
   readonly omitted: Partial<Record<SectionId, number>>;
+  /** What is known per section of the template: answered, not requested, or unavailable. */
+  readonly sections: Partial<Record<SectionId, SectionState>>;
+  /** Resources received and not shown, with the reason (the first LEFT_OUT_LISTED of them). */
+  readonly leftOut: ReadonlyArray<LeftOut>;
+  readonly leftOutCounts: Partial<Record<LeftOutReason, number>>;
+  /** How many left-out resources are counted but not listed. */
+  readonly leftOutUnlisted: number;
   readonly promptTokens: number;
   readonly budgetTokens: number;
 }
@@ -27,6 +51,34 @@ export interface BuiltPrompt {
   readonly stop: string[];
   readonly maxTokens: number;
   readonly manifest: PromptManifest;
+}
+
+/** The manifest is stored with every inference request: a 9,000-resource prefetch lists the first ones. */
+const LEFT_OUT_LISTED = 500;
+
+/** A section's body when it has no lines: what is known about it, never "none" unless the EHR said none. */
+function emptyBody(state: SectionState, section: SectionId): string {
+  if (section === 'orders') return '(none in this request)';
+  switch (state) {
+    case 'answered':
+      return '(none recorded)';
+    case 'partial':
+      return 'none in what could be retrieved (part of it could not be retrieved)';
+    case 'unavailable':
+      return 'not available (could not be retrieved)';
+    case 'not-requested':
+      return 'not available to this service (not requested)';
+  }
+}
+
+/** Lab facts of the template's panels first (panel order), then the others newest first. */
+function orderedFacts(section: SectionId, facts: ReadonlyArray<Fact>, template: HookTemplate): Fact[] {
+  if (section !== 'labs') return [...facts];
+  const rank = (f: Fact) => {
+    const i = f.panel ? template.panels.indexOf(f.panel as HookTemplate['panels'][number]) : -1;
+    return i < 0 ? template.panels.length : i;
+  };
+  return [...facts].sort((a, b) => rank(a) - rank(b) || (b.time ?? 0) - (a.time ?? 0));
 }
 
 /** Room kept for special tokens and the chat template's own markup. */
@@ -55,50 +107,76 @@ export async function buildPrompt(
   const counter = await tokenCounter(profile.tokenizer);
   const budgetTokens = promptBudgetTokens(profile, opts.contextTokens);
   const system = `${SYSTEM_RULES} ${template.task}`;
-  const header = `Patient: ${summary.ageYears ?? 'unknown'}-year-old, sex ${summary.sex}.`;
+  const header = `Patient: ${describeAge(summary.age)}, sex ${summary.sex}.`;
   const line = (f: Fact) => `  ${f.handle}: ${f.text}`;
 
-  const kept = new Map<SectionId, Fact[]>(template.sections.map((s) => [s, [...summary.sections[s]]]));
-  const omitted: Partial<Record<SectionId, number>> = {};
+  const kept = new Map<SectionId, Fact[]>(
+    template.sections.map((s) => [s, orderedFacts(s, summary.sections[s], template)]),
+  );
+  // Lines the summary already cut for length (section caps) are counted with those the budget cuts.
+  const omitted: Partial<Record<SectionId, number>> = Object.fromEntries(
+    template.sections.filter((s) => summary.overCap[s]).map((s) => [s, summary.overCap[s]!]),
+  );
+  const budgetCut: Fact[] = [];
   const render = () => {
     const block = (s: SectionId) => {
       const facts = kept.get(s)!;
-      return `${SECTION_TITLES[s]}:\n${facts.length ? facts.map(line).join('\n') : '  (none recorded)'}${omitted[s] ? `\n  (${omitted[s]} older items left out)` : ''}`;
+      const left = omitted[s] ? `  (${omitted[s]} more left out for length)` : '';
+      const partial = summary.states[s] === 'partial' ? '\n  (part of this could not be retrieved)' : '';
+      if (facts.length === 0 && left) return `${SECTION_TITLES[s]}:\n${left}${partial}`;
+      if (facts.length === 0) return `${SECTION_TITLES[s]}: ${emptyBody(summary.states[s], s)}`;
+      return `${SECTION_TITLES[s]}:\n${facts.map(line).join('\n')}${left ? `\n${left}` : ''}${partial}`;
     };
-    // Draft orders (when the template has them) come before everything else.
+    // Draft orders (when the template has them) come before everything else; all of it is delimited as data.
     const orders = template.sections.includes('orders') ? [block('orders')] : [];
-    const user = [...orders, header, ...template.sections.filter((s) => s !== 'orders').map(block)].join('\n');
+    const user = [
+      DATA_OPEN,
+      ...orders,
+      header,
+      ...template.sections.filter((s) => s !== 'orders').map(block),
+      DATA_CLOSE,
+    ].join('\n');
     return wrapForProfile(profile, system, user);
   };
   const exactCount = (r: ReturnType<typeof render>) => counter.count(r.prompt ?? JSON.stringify(r.messages));
 
   // Tokenizing is the costliest step of a hook call (the tokenizer is pure JavaScript): most prompts fit, and
-  // are counted once. Only an oversized one is counted line by line, trimmed by that estimate, then recounted.
+  // are counted once. An oversized one is trimmed by an estimate (each line's share of the prompt's own
+  // tokens-per-character), then recounted exactly, dropping by the measured overshoot until it fits: a few
+  // exact counts instead of one per line.
   let rendered = render();
   let exactTokens = exactCount(rendered);
   if (exactTokens > budgetTokens) {
-    const cost = new Map<Fact, number>();
-    for (const facts of kept.values()) for (const f of facts) cost.set(f, counter.count(`${line(f)}\n`));
-    let total = exactTokens;
+    const perChar = exactTokens / Math.max(1, (rendered.prompt ?? JSON.stringify(rendered.messages)).length);
+    const cost = (f: Fact) => Math.ceil((line(f).length + 1) * perChar);
+    /** The "(N more left out for length)" line a section gains when its first line is dropped. */
+    const NOTE_TOKENS = 12;
     const trimOrder = [...template.sections].reverse().filter((s) => s !== 'orders');
-    const dropOne = (): boolean => {
+    const dropOne = (): number => {
       for (const section of trimOrder) {
         const dropped = kept.get(section)!.pop();
         if (dropped) {
-          total -= cost.get(dropped)!;
+          budgetCut.push(dropped);
+          const note = omitted[section] ? 0 : NOTE_TOKENS;
           omitted[section] = (omitted[section] ?? 0) + 1;
-          return true;
+          return cost(dropped) - note;
         }
       }
-      return false;
+      return 0;
     };
-    while (total > budgetTokens && dropOne());
-    rendered = render();
-    exactTokens = exactCount(rendered);
-    while (exactTokens > budgetTokens && dropOne()) {
+    const dropAbout = (tokens: number) => {
+      let saved = 0;
+      while (saved < tokens) {
+        const s = dropOne();
+        if (s === 0) return;
+        saved += s;
+      }
+    };
+    do {
+      dropAbout(exactTokens - budgetTokens);
       rendered = render();
       exactTokens = exactCount(rendered);
-    }
+    } while (exactTokens > budgetTokens && trimOrder.some((s) => kept.get(s)!.length > 0));
   }
 
   const references: Record<string, string> = {};
@@ -115,7 +193,40 @@ export async function buildPrompt(
     templateVersion: `${template.version}/${profile.template.version}`,
     stop: [...profile.template.stop],
     maxTokens: profile.maxOutputTokens,
-    manifest: { profile: profile.id, references, included, omitted, promptTokens: exactTokens, budgetTokens },
+    manifest: {
+      profile: profile.id,
+      references,
+      included,
+      omitted,
+      sections: Object.fromEntries(template.sections.map((s) => [s, summary.states[s]])),
+      ...leftOutOf(summary, template, budgetCut),
+      promptTokens: exactTokens,
+      budgetTokens,
+    },
+  };
+}
+
+/** Every resource not shown: the summary's reasons, sections this template leaves out, and the budget's cuts. */
+function leftOutOf(
+  summary: ClinicalSummary,
+  template: HookTemplate,
+  budgetCut: ReadonlyArray<Fact>,
+): Pick<PromptManifest, 'leftOut' | 'leftOutCounts' | 'leftOutUnlisted'> {
+  const all: LeftOut[] = [...summary.leftOut];
+  for (const [section, facts] of Object.entries(summary.sections) as Array<[SectionId, ReadonlyArray<Fact>]>) {
+    if (template.sections.includes(section)) continue;
+    for (const f of facts) if (f.ref) all.push({ ref: f.ref, section, reason: 'not-in-template' });
+  }
+  for (const f of budgetCut) {
+    const section = (Object.keys(summary.sections) as SectionId[]).find((s) => summary.sections[s].includes(f));
+    if (f.ref) all.push({ ref: f.ref, section: section ?? null, reason: 'over-budget' });
+  }
+  const leftOutCounts: Partial<Record<LeftOutReason, number>> = {};
+  for (const l of all) leftOutCounts[l.reason] = (leftOutCounts[l.reason] ?? 0) + 1;
+  return {
+    leftOut: all.slice(0, LEFT_OUT_LISTED),
+    leftOutCounts,
+    leftOutUnlisted: Math.max(0, all.length - LEFT_OUT_LISTED),
   };
 }
 

@@ -6,22 +6,37 @@ import { fastChatPrompt } from './prompt-templates';
 import { FINDINGS_EXAMPLE } from './worked-example';
 import { findingsSchema } from '../findings';
 
-const summary = (): ClinicalSummary =>
-  ({
-    ageYears: 71,
-    sex: 'female',
-    sections: {
-      orders: [],
-      problems: [{ handle: 'P1', text: 'Atrial fibrillation', ref: 'Condition/c1' }],
-      medications: [{ handle: 'M1', text: 'warfarin 5 mg daily', ref: 'MedicationRequest/m1' }],
-      allergies: [],
-      labs: [],
-      vitals: [],
-      encounters: [],
-      procedures: [],
-      immunizations: [],
-    },
-  }) as unknown as ClinicalSummary;
+const summary = (): ClinicalSummary => ({
+  ageYears: 71,
+  age: { years: 71, deceased: false },
+  sex: 'female',
+  sections: {
+    orders: [],
+    problems: [{ handle: 'P1', text: 'Atrial fibrillation', ref: 'Condition/c1' }],
+    history: [],
+    medications: [{ handle: 'M1', text: 'warfarin 5 mg daily', ref: 'MedicationRequest/m1' }],
+    allergies: [],
+    labs: [],
+    vitals: [],
+    encounters: [],
+    procedures: [],
+    immunizations: [],
+  },
+  states: {
+    orders: 'answered',
+    problems: 'answered',
+    history: 'answered',
+    medications: 'answered',
+    allergies: 'answered',
+    labs: 'answered',
+    vitals: 'answered',
+    encounters: 'answered',
+    procedures: 'answered',
+    immunizations: 'answered',
+  },
+  overCap: {},
+  leftOut: [],
+});
 
 describe('Meditron-70B: the FastChat template of its authors', () => {
   it('writes system, `### User:` and an open `### Assistant:` turn, joined by "\\n### "', () => {
@@ -40,7 +55,7 @@ describe('Meditron-70B: the FastChat template of its authors', () => {
     expect(prompt.slice(prompt.lastIndexOf('### User: '))).toContain('M1: warfarin 5 mg daily');
     expect(prompt.endsWith('\n### Assistant:')).toBe(true);
     expect(built.stop).toEqual(['</s>', '###', 'Assistant:', 'User:']);
-    expect(built.templateVersion).toBe('patient-view@1/fastchat-meditron@1');
+    expect(built.templateVersion).toBe('patient-view@2/fastchat-meditron@1');
     // The example is counted in the budget like every other token of the prompt.
     const counter = await tokenCounter('llama2');
     expect(built.manifest.promptTokens).toBe(counter.count(prompt));
@@ -58,7 +73,7 @@ describe('Meditron-70B: the FastChat template of its authors', () => {
     const repaired = repairPrompt(built);
     expect(repaired.prompt!.endsWith('nothing else.\n### Assistant:')).toBe(true);
     expect(repaired.prompt!.startsWith(built.prompt!.slice(0, -'\n### Assistant:'.length))).toBe(true);
-    expect(repaired.templateVersion).toBe('patient-view@1/fastchat-meditron@1+repair');
+    expect(repaired.templateVersion).toBe('patient-view@2/fastchat-meditron@1+repair');
     expect(repaired.hash).not.toBe(built.hash);
     expect(repaired.stop).toEqual(built.stop);
   });
@@ -74,7 +89,7 @@ describe('Llama-3-Meditron: chat messages, the server applies its template', () 
     const built = await buildPrompt('patient-view', summary(), MODEL_PROFILES['llama-3-meditron']);
     expect(built.messages?.map((m) => m.role)).toEqual(['system', 'user']);
     expect(built.stop).toEqual([]);
-    expect(built.templateVersion).toBe('patient-view@1/llama-3-chat@1');
+    expect(built.templateVersion).toBe('patient-view@2/llama-3-chat@1');
     const repaired = repairPrompt(built);
     expect(repaired.messages?.at(-1)?.content).toMatch(/nothing else\.$/);
   });

@@ -26,6 +26,11 @@ export interface Concept {
   readonly text: string;
   readonly system?: string;
   readonly code?: string;
+  /**
+   * The text is a coding's display from a terminology (RxNorm, SNOMED CT, LOINC, ...), not typed by a person:
+   * it is spared the identifier-shape patterns that would mangle product codes ("NDA020800 0.3 ML ...").
+   */
+  readonly terminology: boolean;
 }
 
 /** The human text and first coding of a CodeableConcept. */
@@ -33,16 +38,32 @@ export function concept(value: unknown): Concept | null {
   if (!isRecord(value)) return null;
   const codings = asArray(value.coding).filter(isRecord);
   const first = codings[0];
-  const text =
-    (first && typeof first.display === 'string' && first.display) ||
-    (typeof value.text === 'string' && value.text) ||
-    null;
+  const display = first && typeof first.display === 'string' && first.display ? first.display : null;
+  const text = display ?? (typeof value.text === 'string' && value.text ? value.text : null);
   if (!text) return null;
+  const system = first && typeof first.system === 'string' ? first.system : undefined;
   return {
     text,
-    ...(first && typeof first.system === 'string' ? { system: first.system } : {}),
+    ...(system ? { system } : {}),
     ...(first && typeof first.code === 'string' ? { code: first.code } : {}),
+    terminology: display !== null && system !== undefined && /^https?:\/\//.test(system),
   };
+}
+
+/** Every coding code of a CodeableConcept (any system), for matching against code lists. */
+export function codesOf(value: unknown): string[] {
+  if (!isRecord(value)) return [];
+  return asArray(value.coding)
+    .filter(isRecord)
+    .flatMap((c) => (typeof c.code === 'string' ? [c.code] : []));
+}
+
+/** The code of a status that is a code string or a CodeableConcept; undefined when absent. */
+export function statusCode(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (!isRecord(v)) return undefined;
+  const c = asArray(v.coding).find((x) => isRecord(x) && typeof x.code === 'string');
+  return isRecord(c) ? String(c.code) : undefined;
 }
 
 export function str(v: unknown): string | undefined {

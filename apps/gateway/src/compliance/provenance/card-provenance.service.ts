@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_VIEW_COLUMNS, type AuditEventView } from '../search/audit-event.view';
+import { contextLeftOut, type ContextLeftOut } from './context-left-out';
 
 type Json = Record<string, unknown>;
 
@@ -15,6 +16,12 @@ export interface CardProvenance {
   readonly inferenceResult: Json | null;
   /** Findings dropped or changed on the way to cards, and why (as recorded by cds-hooks). */
   readonly dropped: unknown;
+  /**
+   * What the prompt left out of the record and why: per section whether the EHR answered, was not asked or could
+   * not be reached, and each resource received but not shown, with its reason (entered in error, duplicate,
+   * over budget, ...). Null when the request's manifest predates this record.
+   */
+  readonly contextLeftOut: ContextLeftOut | null;
   /** The audit trail of the same hook call, oldest first. */
   readonly auditEvents: AuditEventView[];
 }
@@ -53,12 +60,14 @@ export class CardProvenanceReader {
       [row.hook_instance, AUDIT_EVENTS_MAX],
     );
     const invocation = camel(row.invocation);
+    const request = row.request ? camel(row.request) : null;
     return {
       card: camel(row.card),
       hookInvocation: invocation,
-      inferenceRequest: row.request ? camel(row.request) : null,
+      inferenceRequest: request,
       inferenceResult: row.result ? camel(row.result) : null,
       dropped: invocation['answerDetail'] ?? null,
+      contextLeftOut: contextLeftOut(request?.['contextManifest']),
       auditEvents,
     };
   }
