@@ -1,3 +1,4 @@
+/// <reference path="./ucum-lhc.d.ts" />
 import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 
 const ucum = UcumLhcUtils.getInstance();
