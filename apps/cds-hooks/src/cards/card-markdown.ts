@@ -109,7 +109,7 @@ function inline(tokens: Token[], policy: CardTextPolicy, removals: Removals, pla
         count(removals, 'image');
         break;
       case 'link_open': {
-        const href = t.attrGet('href') ?? '';
+        const href = String(t.attrGet('href') ?? '');
         const autolink = t.markup === 'autolink' || t.markup === 'linkify';
         const verdict = judgeLink(href, policy);
         if (!verdict.ok) count(removals, verdict.why);
