@@ -54,6 +54,9 @@ export class FacadeGovernance {
     if (w.requests >= own.requestsPerWindow) {
       return this.limited(w, 'rate_limited', `more than ${own.requestsPerWindow} requests in the window`);
     }
+    // Every attempt counts, refused ones too: a caller repeating a bad request cannot grow the audit trail
+    // faster than its rate allows.
+    w.requests += 1;
     const caps: Record<Capped, number> = {
       max_tokens: limits.maxTokens,
       max_completion_tokens: limits.maxTokens,
@@ -78,7 +81,6 @@ export class FacadeGovernance {
     if (w.tokens + reserved > own.tokensPerWindow) {
       return this.limited(w, 'token_budget', `the key's token budget of ${own.tokensPerWindow} per window is spent`);
     }
-    w.requests += 1;
     w.tokens += reserved;
     w.limited = false;
     const { priority: _priority, ...rest } = body;
