@@ -152,6 +152,18 @@ describe('cds-hooks FHIR fallback', () => {
     expect(other.fhirCalls).toEqual([]);
   });
 
+  it('answers 400 naming fhirServer (not 500) for a fhirServer with user info, nothing fetched', async () => {
+    const sneaky = fhir.baseUrl.replace('://', '://evil@');
+    const res = await hook(DIRK, { fhirServer: sneaky });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [expect.objectContaining({ expression: ['fhirServer'] })],
+    });
+    expect(JSON.stringify(res.json)).not.toContain('evil');
+    expect(res.fhirCalls).toEqual([]);
+  });
+
   it('answers 412 when the FHIR server is down, and in bounded time when it is slow', async () => {
     fhir.setDown(true);
     try {

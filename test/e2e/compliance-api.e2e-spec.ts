@@ -125,6 +125,9 @@ describe('compliance API', () => {
     );
     expect((await get('/compliance/audit-events?colour=red')).status).toBe(400);
     expect((await get('/compliance/audit-events?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
+    // A cursor past the bigint range: 400, never a database error (and so never its text in the log).
+    const overflow = Buffer.from('a1:9999999999999999999').toString('base64url');
+    expect((await get(`/compliance/audit-events?cursor=${overflow}`)).status).toBe(400);
   });
 
   it('audits every search: who, which filters by name, the patient searched for in the row only', async () => {
@@ -305,6 +308,8 @@ describe('compliance API', () => {
     const one = await json<AuditItem>(`/compliance/audit-events/${page.items[0]!.id}`);
     expect(one.id).toBe(page.items[0]!.id);
     expect((await get('/compliance/audit-events/99999999')).status).toBe(404);
+    expect((await get('/compliance/audit-events/9999999999999999999')).status).toBe(400);
+    expect((await get('/fhir/AuditEvent/9999999999999999999')).status).toBe(400);
 
     const ok = await json<{ valid: boolean; rowsChecked: number }>('/compliance/audit-chain/verify');
     expect(ok.valid).toBe(true);

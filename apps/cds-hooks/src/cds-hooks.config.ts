@@ -32,6 +32,22 @@ export const cdsHooksEnv = z
     CDS_SERVICES_FILE: z.string().min(1).optional(),
     /** EHR client registry (JSON, shared with the gateway): which FHIR servers may be called for which client. */
     EHR_CLIENTS_FILE: z.string().min(1).optional(),
+    /**
+     * Hosts a card's Markdown may link to (comma-separated, https only, e.g. `www.uptodate.com,www.nice.org.uk`).
+     * Default none: every link in model text becomes plain text (see cards/card-markdown.ts).
+     */
+    CARD_LINK_HOSTS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'a host name')),
+      ),
     FHIR_TIMEOUT_MS: positiveMs(3000),
     FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(50).default(5),
     /** Safety net under the result notifications: how often pending results are looked up. */

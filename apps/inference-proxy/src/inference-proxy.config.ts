@@ -11,6 +11,7 @@ import {
   postgresUrl,
   type Env,
 } from '@app/config';
+import { keyPoliciesSchema, unknownPolicyCallers } from './facade/facade-policy';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -70,6 +71,17 @@ export const inferenceProxyEnv = z
           .filter((k) => k.length > 0),
       )
       .optional(),
+    /** Facade governance (see facade/facade-governance.ts): one fixed window per key for both limits. */
+    FACADE_WINDOW_MS: int(1_000, 86_400_000, 60_000),
+    FACADE_REQUESTS_PER_WINDOW: int(1, 1_000_000, 60),
+    /** Generation tokens a key may reserve per window (max_tokens x max(n, best_of); settled to usage when known). */
+    FACADE_TOKENS_PER_WINDOW: int(1, 1_000_000_000, 200_000),
+    /** Largest `max_tokens` / `max_completion_tokens` a caller may ask; also sent when the caller names none. */
+    FACADE_MAX_TOKENS: int(1, 1_000_000, 2048),
+    FACADE_MAX_N: int(1, 128, 4),
+    FACADE_MAX_BEST_OF: int(1, 128, 4),
+    /** Per-key overrides, JSON keyed by caller id: {"key:0123456789ab": {"requestsPerWindow": 10, "priority": true}}. */
+    FACADE_KEY_POLICIES: keyPoliciesSchema,
     /** On shutdown, how long in-flight inferences may finish before the consumer leaves the group. */
     SHUTDOWN_GRACE_MS: int(0, 600_000, 10_000),
     DB_POOL_SIZE: int(1, 100, 10),
@@ -78,6 +90,10 @@ export const inferenceProxyEnv = z
   .refine(saslComplete, {
     message: 'set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD together',
     path: ['KAFKA_SASL_MECHANISM'],
+  })
+  .refine((c) => unknownPolicyCallers(c.FACADE_API_KEYS ?? [], c.FACADE_KEY_POLICIES).length === 0, {
+    message: 'FACADE_KEY_POLICIES names a caller id that no key in FACADE_API_KEYS has',
+    path: ['FACADE_KEY_POLICIES'],
   });
 
 export type InferenceProxyConfig = z.infer<typeof inferenceProxyEnv>;

@@ -16,6 +16,8 @@ import { BackendHealth } from './backends/backend-health';
 import { BackendMetricsScraper } from './backends/backend-metrics-scraper';
 import { BackendPool, type PoolCompletion } from './backends/backend-pool';
 import { FacadeAuthGuard } from './facade/facade-auth.guard';
+import { FacadeGovernance } from './facade/facade-governance';
+import { facadePolicyOf } from './facade/facade-policy';
 import { FacadeRelay } from './facade/facade-relay';
 import { OpenAiFacadeController } from './facade/openai-facade.controller';
 import { AnswerSource } from './inference/answer-source';
@@ -126,6 +128,7 @@ export class InferenceProxyModule {
               audit,
               c.INFERENCE_MODEL,
               new Set(pool.backends.map((b) => b.target.kind)),
+              new FacadeGovernance(facadePolicyOf(c)),
             ),
           inject: [BackendPool, ProxyAudit],
         },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fhirBaseProblem } from '@app/fhir/client/fhir-url';
 import { ehrClientRegistrySchema, type EhrClient } from './ehr-client';
 
 /** Normalises a FHIR base URL for comparison: WHATWG URL parsing (lower-case scheme and host, dot segments resolved), no trailing slash. */
@@ -38,6 +39,8 @@ export class ClientRegistry {
   allowsFhirServer(clientId: string, fhirServer: string): boolean {
     const client = this.byId.get(clientId);
     if (!client) return false;
+    // User info, odd schemes, queries: never a match, whatever the URL parser would make of them.
+    if (fhirBaseProblem(fhirServer)) return false;
     let wanted: string;
     try {
       wanted = normaliseBaseUrl(fhirServer);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fhirBaseUrlSchema } from '@app/fhir/client/fhir-url';
 
 /** One EHR allowed to call the CDS services: how to check its tokens and what it may reach. */
 export const ehrClientSchema = z.strictObject({
@@ -14,8 +15,11 @@ export const ehrClientSchema = z.strictObject({
   allowedJku: z.array(z.url()).default([]),
   /** CDS service ids it may call; `*` for all. */
   services: z.array(z.string().min(1)).default(['*']),
-  /** FHIR base URLs cds-hooks may call back for this client (the request's fhirServer must be one of them). */
-  fhirBaseUrls: z.array(z.url()).default([]),
+  /**
+   * FHIR base URLs cds-hooks may call back for this client (the request's fhirServer must be one of them, port
+   * included). http(s) only, no user info, query or fragment: refused here, at registration.
+   */
+  fhirBaseUrls: z.array(fhirBaseUrlSchema).default([]),
   /** Overrides the gateway's RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST for this client. */
   rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() }).optional(),
 });

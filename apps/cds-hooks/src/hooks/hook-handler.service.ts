@@ -25,6 +25,7 @@ import {
 import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
 import type { Card, CdsResponse } from '../cards/card';
 import { composeCards, type AnswerDetail } from '../cards/card-composer';
+import type { CardTextPolicy } from '../cards/card-markdown';
 import { ServiceCatalog, type CdsServiceDefinition } from '../discovery/service-catalog';
 import { PrefetchService } from '../prefetch/prefetch.service';
 import { InferenceReuse, type Reusable } from '../results/inference-reuse.service';
@@ -65,6 +66,7 @@ const ANSWER_MARGIN_MS = 100;
 export class HookHandler {
   private readonly logger = new Logger(HookHandler.name);
   private readonly profile: ModelProfile;
+  private readonly cardText: CardTextPolicy;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -77,6 +79,7 @@ export class HookHandler {
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {
     this.profile = modelProfileOf(config);
+    this.cardText = { linkHosts: new Set(config.CARD_LINK_HOSTS) };
   }
 
   async handle(
@@ -134,13 +137,13 @@ export class HookHandler {
     });
     let requestId = first.requestId;
     let result = await first.result();
-    let { cards, detail } = composeCards(result, prompt.manifest.references, service, this.profile);
+    let { cards, detail } = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);
     // At most one repair attempt, and only while the budget lasts: the same prompt with a stricter reminder.
     if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < answerBy) {
       const repair = await this.start(call, repairPrompt(prompt));
       requestId = repair.requestId;
       result = await repair.result();
-      const repaired = composeCards(result, prompt.manifest.references, service, this.profile);
+      const repaired = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);
       cards = repaired.cards;
       detail = {
         ...repaired.detail,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fhirBaseUrlSchema } from '@app/fhir';
 
 const fhirAuthorization = z.object({
   access_token: z.string().min(1),
@@ -14,7 +15,8 @@ export const hookRequestSchema = z
   .looseObject({
     hook: z.string().min(1).max(100),
     hookInstance: z.uuid(),
-    fhirServer: z.url().optional(),
+    // Odd schemes, user info, queries: a 400 here rather than a failure at fetch time.
+    fhirServer: fhirBaseUrlSchema.optional(),
     fhirAuthorization: fhirAuthorization.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(z.string(), z.unknown()).optional(),

@@ -88,6 +88,10 @@ describe('CDS Hooks 2.0 request validation against the spec and hook library exa
   it.each([
     [{ hookInstance: 'nope' }, 'hookInstance'],
     [{ fhirServer: undefined }, 'fhirServer'],
+    [{ fhirServer: 'http://evil@fhir.example.org/r4' }, 'fhirServer'],
+    [{ fhirServer: 'https://fhir.example.org:evil@127.0.0.1/r4' }, 'fhirServer'],
+    [{ fhirServer: 'file:///etc/passwd' }, 'fhirServer'],
+    [{ fhirServer: 'https://fhir.example.org/r4?x=1' }, 'fhirServer'],
     [{ context: 'x' }, 'context'],
   ])('refuses a malformed envelope (%o) naming %s without echoing values', (patch, field) => {
     const request: Record<string, unknown> = { ...specExample('spec2.0.1_patient-view-request.json'), ...patch };
@@ -96,6 +100,7 @@ describe('CDS Hooks 2.0 request validation against the spec and hook library exa
     if (!result.ok) {
       expect(result.problems.map((p) => p.expression)).toContain(field);
       expect(JSON.stringify(result.problems)).not.toContain('some-opaque-fhir-access-token');
+      expect(JSON.stringify(result.problems)).not.toContain('evil');
     }
   });
 });

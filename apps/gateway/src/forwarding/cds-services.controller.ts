@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, HttpException, Param, Post, Req, Res, UseGua
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RefusalRecorder } from '@app/auth';
+import { SERVICE_ID_PATTERN } from '@app/contracts';
 import { childTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { callerOf } from '../auth/caller';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
@@ -10,7 +11,8 @@ import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
 import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream';
 import { BodyRefusal, JsonBodyReader } from './json-body.reader';
 
-const SERVICE_ID = /^[A-Za-z0-9._-]{1,100}$/;
+// The catalog's own pattern: an id no catalog could hold (e.g. `..`) is a 404 here and never forwarded.
+const SERVICE_ID = SERVICE_ID_PATTERN;
 
 /** The public CDS Hooks surface: discovery, hook calls and feedback, authenticated, then forwarded to cds-hooks. */
 @ApiTags('CDS Hooks')

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import {
   ForbiddenException,
   Inject,
@@ -9,13 +9,9 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
+import { callerId, digest } from './facade-caller';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-/** The caller's key, as the audit trail names it: a short hash, never the key itself. */
-export function callerId(key: string): string {
-  return `key:${digest(key).toString('hex').slice(0, 12)}`;
-}
+export { callerId } from './facade-caller';
 
 export interface FacadeRequest extends Request {
   facadeCaller?: string;

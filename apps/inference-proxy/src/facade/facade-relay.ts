@@ -6,6 +6,7 @@ import { BackendError } from '../backends/backend-error';
 import type { BackendForwarder, Forwarded } from '../backends/backend-forwarder';
 import type { ProxyAudit } from '../inference/proxy-audit';
 import type { FacadeRequest } from './facade-auth.guard';
+import { reportedUsage, type FacadeAdmission, type FacadeGovernance, type FacadeRefusal } from './facade-governance';
 import { planFacadeBody } from './facade-response-format';
 
 /** Header with the proxy's own time in milliseconds (everything but the backend's). */
@@ -13,14 +14,14 @@ export const OVERHEAD_HEADER = 'x-meditron-proxy-overhead-ms';
 
 const generationBody = z.looseObject({ model: z.string().min(1), stream: z.boolean().optional() });
 
-function openAiError(res: Response, status: number, message: string): void {
+const ERROR_TYPES: Readonly<Record<number, string>> = {
+  429: 'RateLimitError',
+  503: 'ServiceUnavailableError',
+};
+
+function openAiError(res: Response, status: number, message: string, param: string | null = null): void {
   res.status(status).json({
-    error: {
-      message,
-      type: status === 503 ? 'ServiceUnavailableError' : 'BadRequestError',
-      param: null,
-      code: status,
-    },
+    error: { message, type: ERROR_TYPES[status] ?? 'BadRequestError', param, code: status },
   });
 }
 
@@ -38,6 +39,7 @@ export class FacadeRelay {
     private readonly audit: ProxyAudit,
     private readonly model: string,
     private readonly kinds: ReadonlySet<BackendKind>,
+    private readonly governance: FacadeGovernance,
   ) {}
 
   async relay(path: string, req: FacadeRequest, res: Response): Promise<void> {
@@ -46,20 +48,24 @@ export class FacadeRelay {
     if (!parsed.success) return openAiError(res, 400, 'the body must be an OpenAI request with a model');
     if (parsed.data.model !== this.model)
       return openAiError(res, 404, `The model \`${parsed.data.model}\` does not exist.`);
-    const plan = planFacadeBody(path, parsed.data, this.kinds);
+    const caller = req.facadeCaller ?? 'anonymous';
+    const admission = this.governance.admit(caller, parsed.data);
+    if (!admission.ok) return this.refuse(req, res, path, admission);
+    const plan = planFacadeBody(path, admission.body, this.kinds);
     if (!plan.ok) return openAiError(res, 400, plan.message);
     const stream = parsed.data.stream === true;
-    const caller = new AbortController();
+    const left = new AbortController();
     res.on('close', () => {
-      if (!res.writableFinished) caller.abort();
+      if (!res.writableFinished) left.abort();
     });
     let fwd: Forwarded;
     try {
-      fwd = await this.forwarder.forward(path, (b) => plan.bodyFor(b.target.kind, b.facts), caller.signal);
+      fwd = await this.forwarder.forward(path, (b) => plan.bodyFor(b.target.kind, b.facts), left.signal);
     } catch (e) {
       const code = e instanceof BackendError ? e.code : 'unknown';
       openAiError(res, 503, 'no backend could serve the request; retry later');
-      this.record(req, { path, stream, backend: null, status: 503, errorCode: code, overheadMs: null });
+      this.governance.settle(caller, admission, 0);
+      this.record(req, { path, stream, backend: null, status: 503, errorCode: code, overheadMs: null, admission });
       return;
     }
     if (!stream) {
@@ -72,6 +78,7 @@ export class FacadeRelay {
       }
       const backendMs = performance.now() - fwd.sentAt;
       fwd.done(fwd.response.ok);
+      this.governance.settle(caller, admission, fwd.response.ok ? reportedUsage(text) : 0);
       const overhead = performance.now() - arrived - backendMs;
       res
         .status(fwd.response.status)
@@ -85,6 +92,7 @@ export class FacadeRelay {
         status: fwd.response.status,
         errorCode: null,
         overheadMs: overhead,
+        admission,
       });
       return;
     }
@@ -110,6 +118,20 @@ export class FacadeRelay {
       status: ok ? fwd.response.status : 502,
       errorCode: ok ? null : 'stream_cut',
       overheadMs: overhead,
+      admission,
+    });
+  }
+
+  /** 400 naming the field, or 429 with Retry-After; audited (429s once per flood, as the gateway does). */
+  private refuse(req: FacadeRequest, res: Response, path: string, refusal: FacadeRefusal): void {
+    if (refusal.retryAfterS !== undefined) res.setHeader('Retry-After', String(refusal.retryAfterS));
+    openAiError(res, refusal.status, refusal.message, refusal.param);
+    if (refusal.status === 429 && !refusal.floodStarted) return;
+    this.write(req, 'facade.refused', 'failure', {
+      path,
+      status: refusal.status,
+      reason: refusal.reason,
+      param: refusal.param,
     });
   }
 
@@ -122,24 +144,30 @@ export class FacadeRelay {
       status: number;
       errorCode: string | null;
       overheadMs: number | null;
+      admission: FacadeAdmission;
     },
+  ): void {
+    this.write(req, 'facade.generation', d.status < 400 ? 'success' : 'failure', {
+      path: d.path,
+      stream: d.stream,
+      backend: d.backend,
+      status: d.status,
+      errorCode: d.errorCode,
+      overheadMs: d.overheadMs === null ? null : Number(ms(d.overheadMs)),
+      reservedTokens: d.admission.reserved,
+      ...(d.admission.priorityStripped ? { priorityStripped: true } : {}),
+    });
+  }
+
+  private write(
+    req: FacadeRequest,
+    action: string,
+    outcome: 'success' | 'failure',
+    detail: Record<string, string | number | boolean | null>,
   ): void {
     // Off the response path; a failed audit write is logged, the answer has already gone.
     this.audit
-      .record({
-        action: 'facade.generation',
-        outcome: d.status < 400 ? 'success' : 'failure',
-        service: 'inference-proxy',
-        actor: req.facadeCaller ?? null,
-        detail: {
-          path: d.path,
-          stream: d.stream,
-          backend: d.backend,
-          status: d.status,
-          errorCode: d.errorCode,
-          overheadMs: d.overheadMs === null ? null : Number(ms(d.overheadMs)),
-        },
-      })
+      .record({ action, outcome, service: 'inference-proxy', actor: req.facadeCaller ?? null, detail })
       .catch((e: unknown) =>
         this.logger.error(`facade audit write failed: ${e instanceof Error ? e.message : 'error'}`),
       );

@@ -13,7 +13,9 @@ export type FhirFetchErrorCode =
   | 'server_error'
   | 'bad_response'
   | 'too_many_pages'
-  | 'too_many_entries';
+  | 'too_many_entries'
+  | 'redirect_refused'
+  | 'too_many_redirects';
 
 const MESSAGES: Readonly<Record<FhirFetchErrorCode, string>> = {
   invalid_url: 'FHIR request URL is not a relative read or type search',
@@ -25,6 +27,8 @@ const MESSAGES: Readonly<Record<FhirFetchErrorCode, string>> = {
   bad_response: 'FHIR server sent an unexpected response',
   too_many_pages: 'FHIR search has more pages than allowed',
   too_many_entries: 'FHIR search has more entries than allowed',
+  redirect_refused: 'FHIR server redirected outside its base URL',
+  too_many_redirects: 'FHIR server redirected too many times',
 };
 
 export class FhirFetchError extends Error {

@@ -85,19 +85,31 @@ export class FhirFetcher {
     if (count > this.options.maxEntries) throw new FhirFetchError('too_many_entries');
   }
 
+  /**
+   * One GET, following redirects by hand: fetch's own redirect handling would go to any origin (carrying the
+   * request there and bringing its answer into the prompt). Each hop must stay under this fetcher's base
+   * (same scheme, host, port and base path, `isUnderBase`) and there are at most MAX_REDIRECTS of them.
+   */
   private async get(url: string): Promise<FhirResource> {
     // Outside the try: failing to load fhir-kit-client is a deployment bug, not a FHIR server problem.
     const client = await this.fhirKit();
-    try {
-      const result: unknown = await client.request(url, {
-        options: { signal: AbortSignal.timeout(this.options.timeoutMs) },
-      });
-      if (!isResource(result)) throw new FhirFetchError('bad_response');
-      // fhir-kit-client hangs the Request (with its Authorization header) and Response on the result as hidden
-      // properties; a structured clone drops them so the token cannot travel on with the data.
-      return structuredClone(result);
-    } catch (err) {
-      throw toFhirFetchError(err);
+    let target = url;
+    for (let hop = 0; ; hop += 1) {
+      try {
+        const result: unknown = await client.request(target, {
+          options: { signal: AbortSignal.timeout(this.options.timeoutMs), redirect: 'manual' },
+        });
+        if (!isResource(result)) throw new FhirFetchError('bad_response');
+        // fhir-kit-client hangs the Request (with its Authorization header) and Response on the result as hidden
+        // properties; a structured clone drops them so the token cannot travel on with the data.
+        return structuredClone(result);
+      } catch (err) {
+        const location = redirectLocation(err);
+        if (location === undefined) throw toFhirFetchError(err);
+        if (!isUnderBase(location, this.base)) throw new FhirFetchError('redirect_refused');
+        if (hop >= MAX_REDIRECTS) throw new FhirFetchError('too_many_redirects');
+        target = location;
+      }
     }
   }
 
@@ -107,6 +119,31 @@ export class FhirFetcher {
       ...(this.options.accessToken !== undefined && { bearerToken: this.options.accessToken }),
     });
     return this.client;
+  }
+}
+
+const MAX_REDIRECTS = 3;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The absolute target of a redirect fhir-kit-client reported as an HTTP error (with `redirect: 'manual'` it
+ * sees the 3xx itself and throws with the response headers and URL on `config`), or undefined.
+ */
+function redirectLocation(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { response, config } = err as {
+    response?: { status?: unknown };
+    config?: { headers?: unknown; url?: unknown };
+  };
+  if (typeof response?.status !== 'number' || !REDIRECT_STATUSES.has(response.status)) return undefined;
+  const headers = config?.headers as { get?: (name: string) => string | null } | undefined;
+  const location = typeof headers?.get === 'function' ? headers.get('location') : null;
+  // A 3xx without a Location is just a bad answer; it is left to toFhirFetchError.
+  if (!location || typeof config?.url !== 'string') return undefined;
+  try {
+    return new URL(location, config.url).href;
+  } catch {
+    return undefined;
   }
 }
 

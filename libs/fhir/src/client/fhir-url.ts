@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * What a relative FHIR URL asks for, and whether an absolute URL stays on the FHIR server we were given.
  * Prefetch templates only use instance reads and type searches (CDS Hooks "Prefetch query restrictions").
@@ -25,11 +27,36 @@ export function describeFhirRequest(relativeUrl: string): FhirRequestShape | und
   return undefined;
 }
 
+/**
+ * Why a URL cannot be a FHIR base, as a fixed phrase (never the URL: it is caller input), or undefined when it
+ * can. Used at registration (EHR client fhirBaseUrls) and per call (the hook's fhirServer), so an odd URL gets a
+ * clear 400 instead of failing deep in the fetcher. `http://evil@host/fhir` would send the token's request to
+ * `host` while a reader sees `evil`; a query or fragment would be glued onto every request path.
+ */
+export function fhirBaseProblem(baseUrl: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+  if (u.username || u.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(baseUrl)) return 'must not carry user info';
+  if (u.search || u.hash || /[?#]/.test(baseUrl)) return 'must not carry a query or fragment';
+  return undefined;
+}
+
+/** A FHIR base URL as a zod string, for registrations and requests; the issue names the field, not the value. */
+export const fhirBaseUrlSchema = z.string().superRefine((value, ctx) => {
+  const problem = fhirBaseProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `FHIR base URL ${problem}` });
+});
+
 /** Absolute base URL without trailing slash, e.g. `https://ehr.example.org/fhir`. */
 export function normaliseFhirBase(baseUrl: string): string {
+  const problem = fhirBaseProblem(baseUrl);
+  if (problem) throw new Error(`FHIR base URL ${problem}`);
   const u = new URL(baseUrl);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('FHIR base URL must be http(s)');
-  if (u.username || u.password) throw new Error('FHIR base URL must not carry credentials');
   return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 

@@ -1,4 +1,3 @@
-/// <reference path="./ucum-lhc.d.ts" />
 import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 
 const ucum = UcumLhcUtils.getInstance();

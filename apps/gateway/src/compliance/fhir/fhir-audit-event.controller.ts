@@ -16,7 +16,7 @@ import type { AuditEvent, Bundle } from 'fhir/r4';
 import { Roles, StaffAuthGuard } from '@app/auth';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../gateway.config';
 import { ComplianceAudit } from '../compliance-audit';
-import { decodeCursor, encodeCursor } from '../search/audit-cursor';
+import { decodeCursor, encodeCursor, isAuditId } from '../search/audit-cursor';
 import { AuditEventSearch } from '../search/audit-event.search';
 import { filterNames } from '../search/audit-search.filters';
 import { toFhirAuditEvent } from './audit-event.fhir';
@@ -69,7 +69,7 @@ export class FhirAuditEventController {
   @Get(':id')
   @Header('content-type', 'application/fhir+json; charset=utf-8')
   async read(@Req() req: Request, @Param('id') id: string): Promise<AuditEvent> {
-    if (!/^\d{1,19}$/.test(id)) throw new BadRequestException('invalid_id');
+    if (!isAuditId(id)) throw new BadRequestException('invalid_id');
     const event = await this.search.byId(id);
     await this.audit.record(req, 'compliance.read', { detail: { api: 'fhir', eventId: id, found: event !== null } });
     if (!event) throw new NotFoundException();

@@ -14,7 +14,7 @@ import type { Request, Response } from 'express';
 import { Roles, StaffAuthGuard } from '@app/auth';
 import { ComplianceAudit } from '../compliance-audit';
 import { EXPORT_CONTENT_TYPE, streamExport } from '../export/audit-export.stream';
-import { decodeCursor, encodeCursor } from './audit-cursor';
+import { decodeCursor, encodeCursor, isAuditId } from './audit-cursor';
 import { AuditEventSearch } from './audit-event.search';
 import type { AuditEventView } from './audit-event.view';
 import { filterNames } from './audit-search.filters';
@@ -74,7 +74,7 @@ export class AuditEventsController {
 
   @Get(':id')
   async one(@Req() req: Request, @Param('id') id: string): Promise<AuditEventView> {
-    if (!/^\d{1,19}$/.test(id)) throw new BadRequestException('invalid_id');
+    if (!isAuditId(id)) throw new BadRequestException('invalid_id');
     const event = await this.search.byId(id);
     await this.audit.record(req, 'compliance.read', { detail: { eventId: id, found: event !== null } });
     if (!event) throw new NotFoundException();

@@ -1,0 +1,8 @@
+import { createHash } from 'node:crypto';
+
+export const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** The caller's key, as the audit trail and FACADE_KEY_POLICIES name it: a short hash, never the key itself. */
+export function callerId(key: string): string {
+  return `key:${digest(key).toString('hex').slice(0, 12)}`;
+}
