@@ -45,12 +45,14 @@ export function parseBackends(raw: string): BackendParse {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       return { ok: false, error: `"${url}" must be http(s)` };
     }
+    // URL drops a port that is the scheme's default; discovery needs it said.
+    const port = /^[a-z]+:\/\/[^/?#@]*:(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
     if (discovered) {
-      const refused = refuseDiscovery(parsed);
+      const refused = refuseDiscovery(parsed, port);
       if (refused) return { ok: false, error: `"${entry}": ${refused}` };
     }
     const baseUrl = url.replace(/\/+$/, '');
-    const id = discovered ? `${kind}@${DNS_PREFIX}${parsed.hostname}:${parsed.port}` : `${kind}@${parsed.host}`;
+    const id = discovered ? `${kind}@${DNS_PREFIX}${parsed.hostname}:${port}` : `${kind}@${parsed.host}`;
     if (backends.some((b) => b.id === id)) return { ok: false, error: `backend ${id} is listed twice` };
     backends.push(discovered ? { id, kind, baseUrl, discovery: 'dns' } : { id, kind, baseUrl });
   }
@@ -59,11 +61,11 @@ export function parseBackends(raw: string): BackendParse {
 }
 
 /** Why a `dns+` URL cannot name a set of engines, or null when it can. */
-function refuseDiscovery(url: URL): string | null {
+function refuseDiscovery(url: URL, port: string | undefined): string | null {
   // A certificate names the Service, not each pod address; engines inside the cluster speak plain HTTP.
   if (url.protocol !== 'http:') return 'dns+ discovery takes http:// only (engines are addressed by pod IP)';
   // The port is part of every engine's address; a default one would hide which port the engines listen on.
-  if (url.port === '') return 'dns+ discovery needs an explicit port (e.g. dns+http://engines:8000/v1)';
+  if (port === undefined) return 'dns+ discovery needs an explicit port (e.g. dns+http://engines:8000/v1)';
   if (/^[\d.]+$/.test(url.hostname) || url.hostname.startsWith('['))
     return 'dns+ discovery needs a DNS name, not an address';
   return null;
