@@ -161,4 +161,29 @@ describe('BackendDiscovery over model doubles', () => {
     await discovery.resolveAll();
     expect(pool.backends.map((b) => [b.id, b.healthy])).toEqual([[id('127.0.0.4'), true]]);
   });
+
+  it('warns when the engines it sees cannot hold the concurrency, once per change', async () => {
+    const warnings: string[] = [];
+    const quiet = (): void => undefined;
+    Logger.overrideLogger({ log: quiet, error: quiet, warn: (m: unknown) => void warnings.push(String(m)) });
+    try {
+      // 4 per engine, concurrency 6: one engine is short, two are enough.
+      const pool = new BackendPool([source], OPTS);
+      const discovery = new BackendDiscovery(pool, 30, resolve);
+      answer = ['127.0.0.2'];
+      await discovery.resolveAll();
+      await discovery.resolveAll();
+      answer = ['127.0.0.2', '127.0.0.3'];
+      await discovery.resolveAll();
+      const capacity = warnings.filter((w) => w.includes('INFERENCE_CONCURRENCY'));
+      expect(capacity).toEqual([
+        'BACKEND_MAX_OUTSTANDING (4) x 1 engine(s) is below INFERENCE_CONCURRENCY (6): requests wait for a backend slot',
+      ]);
+      // Listed engines are checked at boot.
+      new BackendPool([{ id: 'vllm@one', kind: 'vllm', baseUrl: 'http://127.0.0.2:1/v1' }], OPTS);
+      expect(warnings.filter((w) => w.includes('INFERENCE_CONCURRENCY'))).toHaveLength(2);
+    } finally {
+      Logger.overrideLogger(false);
+    }
+  });
 });
