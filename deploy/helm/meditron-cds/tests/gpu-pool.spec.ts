@@ -183,6 +183,11 @@ describe('engines and the proxy', () => {
       ],
     });
     expect(cm.BACKEND_DISCOVERY_INTERVAL_MS).toBe('5000');
+    // The proxy dials each pod address at the URL's port: it must be the engine's own port, not only the Service's.
+    const http = mainContainer(objects, 'vllm').ports?.find((p) => p.name === 'http');
+    const parsed = parseBackends(cm.INFERENCE_BACKENDS ?? '');
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(new URL(parsed.backends[0]!.baseUrl).port).toBe(String(http?.containerPort));
   });
 
   it('sizes the per-engine bound so the pool at its smallest runs each replica at its concurrency', async () => {
