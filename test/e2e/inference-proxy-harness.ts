@@ -5,6 +5,7 @@ import type { BackendTarget, Env } from '@app/config';
 import { runMigrations } from '@app/database';
 import { KafkaRequestSource } from '@app/messaging';
 import type { RunningApp } from '@app/observability';
+import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery';
 import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
 import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
 import { connectInferenceProxy, type OwnedProxyRuntime } from '../../apps/inference-proxy/src/runtime';
@@ -49,11 +50,15 @@ export interface ResultRow extends Record<string, unknown> {
   status: string;
 }
 
-/** `reuse`: a broker and database owned by another harness (a second proxy replica); left running on stop. */
+/**
+ * `reuse`: a broker and database owned by another harness (a second proxy replica); left running on stop.
+ * `resolveHost`: answers for `dns+` backends in place of the system resolver.
+ */
 export async function startProxyHarness(
   backends: ReadonlyArray<BackendTarget>,
   env: Env,
   reuse?: { kafka: MockKafka; db: TestDatabase },
+  resolveHost?: ResolveHost,
 ): Promise<ProxyHarness> {
   const kafka =
     reuse?.kafka ??
@@ -78,7 +83,11 @@ export async function startProxyHarness(
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const owned: OwnedProxyRuntime = await connectInferenceProxy(config, { databaseUrl: db.url, backends });
+  const owned: OwnedProxyRuntime = await connectInferenceProxy(config, {
+    databaseUrl: db.url,
+    backends,
+    ...(resolveHost ? { resolveHost } : {}),
+  });
   const proxy = await startInferenceProxy(owned.runtime, '127.0.0.1');
   const source = owned.runtime.source;
   if (!(source instanceof KafkaRequestSource)) throw new Error('expected the Kafka source');

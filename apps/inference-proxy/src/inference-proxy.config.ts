@@ -34,7 +34,10 @@ export const inferenceProxyEnv = z
     INFERENCE_CONCURRENCY: int(1, 256, 4),
     /** Requests held waiting for a slot (by priority) before the consumer pauses its partitions. */
     INFERENCE_QUEUE_CAPACITY: int(0, 10_000, 16),
-    /** Most requests one backend is given at once by this replica; all backends at this bound = saturated. */
+    /**
+     * Most requests one engine is given at once by this replica; all engines at this bound = saturated. Keep
+     * it x the engines (discovered ones included) at or above INFERENCE_CONCURRENCY; the proxy warns when not.
+     */
     BACKEND_MAX_OUTSTANDING: int(1, 1024, 8),
     /** Upper bound on one backend call, whatever the request's deadline. */
     BACKEND_TIMEOUT_MS: positiveMs(120_000),
@@ -47,6 +50,8 @@ export const inferenceProxyEnv = z
     BACKEND_COOLDOWN_MS: int(1, 600_000, 5_000),
     /** Interval of `/health` + `/v1/models` probes; a failing probe ejects the backend, a passing one readmits it. */
     BACKEND_HEALTH_INTERVAL_MS: int(50, 600_000, 5_000),
+    /** Interval of re-resolving `dns+` INFERENCE_BACKENDS entries (engines added, drained as the pool scales). */
+    BACKEND_DISCOVERY_INTERVAL_MS: int(100, 600_000, 5_000),
     /** Interval of `/metrics` scrapes (queue depth, running, KV-cache use). */
     BACKEND_METRICS_INTERVAL_MS: int(50, 600_000, 2_000),
     /** Timeout of one probe or scrape. */

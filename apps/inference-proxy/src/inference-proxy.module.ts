@@ -11,6 +11,7 @@ import {
 import { loggerModule } from '@app/observability';
 import type { BackendTarget } from '@app/config';
 import { profileForModelName } from '@app/prompts';
+import { BackendDiscovery, type ResolveHost } from './backends/backend-discovery';
 import { BackendForwarder } from './backends/backend-forwarder';
 import { BackendHealth } from './backends/backend-health';
 import { BackendMetricsScraper } from './backends/backend-metrics-scraper';
@@ -39,6 +40,8 @@ export interface InferenceProxyRuntime {
   readonly source: InferenceRequestSource;
   readonly resultSignal: ResultSignal;
   readonly metrics: ProxyMetrics;
+  /** How `dns+` backends are resolved; the system resolver unless a test injects one. */
+  readonly resolveHost?: ResolveHost;
 }
 
 @Module({})
@@ -68,6 +71,7 @@ export class InferenceProxyModule {
                 retryMaxMs: c.BACKEND_RETRY_MAX_MS,
                 cooldownMs: c.BACKEND_COOLDOWN_MS,
                 maxOutstanding: c.BACKEND_MAX_OUTSTANDING,
+                concurrency: c.INFERENCE_CONCURRENCY,
               },
               rt.metrics,
             ),
@@ -90,6 +94,12 @@ export class InferenceProxyModule {
           useFactory: (pool: BackendPool) =>
             new BackendMetricsScraper(pool.backends, c.BACKEND_METRICS_INTERVAL_MS, c.BACKEND_PROBE_TIMEOUT_MS),
           inject: [BackendPool],
+        },
+        {
+          provide: BackendDiscovery,
+          useFactory: (pool: BackendPool, health: BackendHealth) =>
+            new BackendDiscovery(pool, c.BACKEND_DISCOVERY_INTERVAL_MS, rt.resolveHost, (b) => health.probeOne(b)),
+          inject: [BackendPool, BackendHealth],
         },
         { provide: PrioritySlots, useFactory: () => new PrioritySlots(c.INFERENCE_CONCURRENCY) },
         {
@@ -127,7 +137,7 @@ export class InferenceProxyModule {
               new BackendForwarder(pool),
               audit,
               c.INFERENCE_MODEL,
-              new Set(pool.backends.map((b) => b.target.kind)),
+              pool.kinds,
               new FacadeGovernance(facadePolicyOf(c)),
             ),
           inject: [BackendPool, ProxyAudit],

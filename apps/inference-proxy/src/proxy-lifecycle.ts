@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { BackendDiscovery } from './backends/backend-discovery';
 import { BackendHealth } from './backends/backend-health';
 import { BackendMetricsScraper } from './backends/backend-metrics-scraper';
 import { BackendPool } from './backends/backend-pool';
@@ -15,7 +16,7 @@ import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from './inference-p
 import { ProxyMetrics } from './metrics/proxy-metrics';
 
 /**
- * Starts the backend probes and scrapes, and on shutdown (after the runner stopped taking work in
+ * Starts the backend probes, scrapes and discovery, and on shutdown (after the runner stopped taking work in
  * onModuleDestroy) lets the result writer, then the audit writer, drain before the database goes away.
  */
 @Injectable()
@@ -25,6 +26,7 @@ export class ProxyLifecycle implements OnApplicationBootstrap, BeforeApplication
     private readonly pool: BackendPool,
     private readonly health: BackendHealth,
     private readonly scraper: BackendMetricsScraper,
+    private readonly discovery: BackendDiscovery,
     private readonly slots: PrioritySlots,
     private readonly writer: ResultBatchWriter,
     private readonly metrics: ProxyMetrics,
@@ -40,6 +42,7 @@ export class ProxyLifecycle implements OnApplicationBootstrap, BeforeApplication
     });
     this.health.start();
     this.scraper.start();
+    this.discovery.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -48,6 +51,6 @@ export class ProxyLifecycle implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.health.stop(), this.scraper.stop()]);
+    await Promise.all([this.health.stop(), this.scraper.stop(), this.discovery.stop()]);
   }
 }

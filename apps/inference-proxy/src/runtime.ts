@@ -1,6 +1,7 @@
 import { kafkaSecurity, type BackendTarget } from '@app/config';
 import { assertSchemaCurrent, createDataSource } from '@app/database';
 import { createKafka, createProducer, KafkaRequestSource, PgResultSignal, type InProcessBus } from '@app/messaging';
+import type { ResolveHost } from './backends/backend-discovery';
 import type { InferenceProxyConfig } from './inference-proxy.config';
 import type { InferenceProxyRuntime } from './inference-proxy.module';
 import { ProxyMetrics } from './metrics/proxy-metrics';
@@ -12,7 +13,7 @@ export interface OwnedProxyRuntime {
 
 export async function connectInferenceProxy(
   config: InferenceProxyConfig,
-  opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus },
+  opts: { databaseUrl: string; backends: ReadonlyArray<BackendTarget>; bus?: InProcessBus; resolveHost?: ResolveHost },
 ): Promise<OwnedProxyRuntime> {
   const dataSource = createDataSource({
     url: opts.databaseUrl,
@@ -22,9 +23,18 @@ export async function connectInferenceProxy(
   await dataSource.initialize();
   await assertSchemaCurrent(dataSource);
   const metrics = new ProxyMetrics();
+  const resolveHost = opts.resolveHost ? { resolveHost: opts.resolveHost } : {};
   if (opts.bus) {
     return {
-      runtime: { config, backends: opts.backends, dataSource, source: opts.bus, resultSignal: opts.bus, metrics },
+      runtime: {
+        config,
+        backends: opts.backends,
+        dataSource,
+        source: opts.bus,
+        resultSignal: opts.bus,
+        metrics,
+        ...resolveHost,
+      },
       close: async () => {
         await opts.bus?.stop();
         await dataSource.destroy();
@@ -61,6 +71,7 @@ export async function connectInferenceProxy(
       source,
       resultSignal: new PgResultSignal(dataSource, opts.databaseUrl),
       metrics,
+      ...resolveHost,
     },
     async close() {
       await source.stop();

@@ -63,7 +63,7 @@ export class BackendForwarder {
     const done = (ok: boolean, outcome: BackendError | undefined): void => {
       if (finished) return;
       finished = true;
-      backend.outstanding -= 1;
+      this.pool.release(backend);
       const reason = outcome?.cooldownReason();
       if (reason) {
         backend.coolDown(this.pool.opts.cooldownMs, Date.now());

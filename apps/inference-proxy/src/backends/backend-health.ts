@@ -42,6 +42,11 @@ export class BackendHealth {
     return Promise.all(this.backends.map((b) => this.probe(b))).then(() => undefined);
   }
 
+  /** Probes one backend now (a newly discovered engine is routed to once this passes). */
+  probeOne(b: BackendState): Promise<void> {
+    return this.probe(b);
+  }
+
   private async probe(b: BackendState): Promise<void> {
     const result = await probeBackend(b.target, this.servedModel, this.timeoutMs);
     const ok = result.ok;

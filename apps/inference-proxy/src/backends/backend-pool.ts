@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { BackendTarget } from '@app/config';
+import type { BackendKind, BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
-import { BackendClient, type Completion } from './backend-client';
+import type { Completion } from './backend-client';
 import { BackendError, type BackendErrorCode } from './backend-error';
 import { poolContextTokens } from './backend-facts';
-import { BackendState, type CooldownReason } from './backend-state';
+import { BackendMembership } from './backend-membership';
+import type { BackendState, CooldownReason } from './backend-state';
 import { backoffMs, pause } from './retry-backoff';
 import { chooseBackend } from './routing-policy';
 
@@ -20,12 +21,16 @@ export interface PoolOptions {
   readonly retryMaxMs: number;
   readonly cooldownMs: number;
   readonly maxOutstanding: number;
+  /** INFERENCE_CONCURRENCY: warned about when the engines' combined bound cannot hold it. */
+  readonly concurrency?: number;
 }
 
 /** Hooks for metrics; labels are backend ids and outcome codes only. */
 export interface PoolObserver {
   callFinished(backendId: string, outcome: 'ok' | BackendErrorCode, seconds: number): void;
   cooledDown(backendId: string, reason: CooldownReason): void;
+  /** A drained engine left the pool: its series can go (keeps label sets bounded as pods come and go). */
+  backendRemoved?(backendId: string): void;
 }
 
 /**
@@ -35,16 +40,54 @@ export interface PoolObserver {
  */
 export class BackendPool {
   private readonly logger = new Logger(BackendPool.name);
-  readonly backends: ReadonlyArray<BackendState>;
-  private readonly clients = new Map<string, BackendClient>();
+  private readonly membership: BackendMembership;
+  /** Kinds of engine the pool may route to (listed or discovered), known before any is discovered. */
+  readonly kinds: ReadonlySet<BackendKind>;
+  private capacityShort = false;
 
+  /** `targets`: INFERENCE_BACKENDS; `dns` entries are discovery sources (see BackendDiscovery), others engines. */
   constructor(
     targets: ReadonlyArray<BackendTarget>,
     readonly opts: PoolOptions,
     readonly observer?: PoolObserver,
   ) {
-    this.backends = targets.map((t) => new BackendState(t));
-    for (const b of this.backends) this.clients.set(b.id, new BackendClient(b.target, () => b.facts));
+    this.membership = new BackendMembership(targets, (id) => observer?.backendRemoved?.(id));
+    this.kinds = new Set(targets.map((t) => t.kind));
+    if (this.sources.length === 0) this.checkCapacity();
+  }
+
+  /** The engines, live: the same array throughout, changed in place as discovery adds and removes engines. */
+  get backends(): ReadonlyArray<BackendState> {
+    return this.membership.backends;
+  }
+
+  get sources(): ReadonlyArray<BackendTarget> {
+    return this.membership.sources;
+  }
+
+  /** Sets the engines of a discovery source to those at `addresses`; returns the new ones (not yet probed). */
+  reconcile(source: BackendTarget, addresses: ReadonlyArray<string>): BackendState[] {
+    const added = this.membership.reconcile(source, addresses);
+    this.checkCapacity();
+    return added;
+  }
+
+  /** A call on `backend` finished (or its stream was read): frees its slot. */
+  release(backend: BackendState): void {
+    this.membership.release(backend);
+  }
+
+  /** Warns (on each change) while the engines' combined bound is below this replica's concurrency. */
+  private checkCapacity(): void {
+    const concurrency = this.opts.concurrency;
+    if (concurrency === undefined) return;
+    const engines = this.membership.serving();
+    const short = engines * this.opts.maxOutstanding < concurrency;
+    if (short && !this.capacityShort)
+      this.logger.warn(
+        `BACKEND_MAX_OUTSTANDING (${this.opts.maxOutstanding}) x ${engines} engine(s) is below INFERENCE_CONCURRENCY (${concurrency}): requests wait for a backend slot`,
+      );
+    this.capacityShort = short;
   }
 
   /**
@@ -117,7 +160,7 @@ export class BackendPool {
   }
 
   private async call(backend: BackendState, req: InferenceRequestV1, timeoutMs: number): Promise<Completion> {
-    const client = this.clients.get(backend.id);
+    const client = this.membership.client(backend.id);
     if (!client) throw new BackendError('unknown', backend.id);
     backend.outstanding += 1;
     backend.started += 1;
@@ -139,7 +182,7 @@ export class BackendPool {
       }
       throw err;
     } finally {
-      backend.outstanding -= 1;
+      this.release(backend);
     }
   }
 }

@@ -18,6 +18,8 @@ const LATENCY_ALPHA = 0.3;
 /** What the pool knows about one backend: health, cooldown, this replica's outstanding calls, its own queue. */
 export class BackendState {
   healthy = true;
+  /** Gone from discovery: takes no new calls; removed from the pool once its outstanding calls finish. */
+  draining = false;
   outstanding = 0;
   /** Calls started, for tie-breaking between equally loaded backends. */
   started = 0;
@@ -34,7 +36,11 @@ export class BackendState {
   private cooldownUntil = 0;
   private cooldownStreak = 0;
 
-  constructor(readonly target: BackendTarget) {}
+  constructor(
+    readonly target: BackendTarget,
+    /** Id of the discovery source (`INFERENCE_BACKENDS` entry) this engine was found through; null when listed. */
+    readonly source: string | null = null,
+  ) {}
 
   get id(): string {
     return this.target.id;
@@ -49,7 +55,7 @@ export class BackendState {
   }
 
   available(now: number): boolean {
-    return this.healthy && !this.coolingDown(now);
+    return this.healthy && !this.draining && !this.coolingDown(now);
   }
 
   /** Repeated cooldowns back off (x2 each, up to 8x) so a flapping backend is tried less often. */

@@ -32,6 +32,8 @@ export class ProxyMetrics implements PoolObserver {
   private readonly tokens: Counter<'direction'>;
   private readonly deadLetters: Counter;
   private readonly resultBatches: Counter<'outcome'>;
+  /** Label sets written per backend, so a removed engine's series can be removed (pods come and go). */
+  private readonly backendSeries = new Map<string, Set<string>>();
 
   constructor() {
     const registers = [this.registry];
@@ -121,6 +123,8 @@ export class ProxyMetrics implements PoolObserver {
       labelNames: ['backend'],
       registers,
       collect() {
+        // Only current engines: a removed one's series goes with it.
+        this.reset();
         const now = Date.now();
         for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.available(now) ? 1 : 0);
       },
@@ -131,6 +135,8 @@ export class ProxyMetrics implements PoolObserver {
       labelNames: ['backend'],
       registers,
       collect() {
+        // Only current engines: a removed one's series goes with it.
+        this.reset();
         for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.outstanding);
       },
     });
@@ -140,6 +146,8 @@ export class ProxyMetrics implements PoolObserver {
       labelNames: ['backend'],
       registers,
       collect() {
+        // Only current engines: a removed one's series goes with it.
+        this.reset();
         for (const b of sources()?.backends() ?? []) this.set({ backend: b.id }, b.queue?.waiting ?? 0);
       },
     });
@@ -172,11 +180,31 @@ export class ProxyMetrics implements PoolObserver {
   }
 
   callFinished(backendId: string, outcome: 'ok' | BackendErrorCode, seconds: number): void {
+    this.noteSeries(backendId, `outcome:${outcome}`);
     this.backendCalls.inc({ backend: backendId, outcome });
     this.backendLatency.observe({ backend: backendId, outcome }, seconds);
   }
 
   cooledDown(backendId: string, reason: CooldownReason): void {
+    this.noteSeries(backendId, `reason:${reason}`);
     this.cooldowns.inc({ backend: backendId, reason });
+  }
+
+  /** Drops a drained engine's series: label values stay bounded by the engines present, not all ever seen. */
+  backendRemoved(backendId: string): void {
+    for (const key of this.backendSeries.get(backendId) ?? []) {
+      const [label, value] = key.split(':') as [string, string];
+      if (label === 'outcome') {
+        this.backendCalls.remove({ backend: backendId, outcome: value });
+        this.backendLatency.remove({ backend: backendId, outcome: value });
+      } else this.cooldowns.remove({ backend: backendId, reason: value });
+    }
+    this.backendSeries.delete(backendId);
+  }
+
+  private noteSeries(backendId: string, key: string): void {
+    let keys = this.backendSeries.get(backendId);
+    if (!keys) this.backendSeries.set(backendId, (keys = new Set()));
+    keys.add(key);
   }
 }

@@ -169,12 +169,16 @@ readinessProbe:
 {{- include "meditron-cds.componentName" (list . (printf "%s-engines" .Values.modelPool.engine)) -}}
 {{- end -}}
 
-{{/* INFERENCE_BACKENDS: the explicit list, else the chart's pool, else empty (the proxy then refuses to start and says why). */}}
+{{/*
+INFERENCE_BACKENDS: the explicit list, else the chart's pool discovered per pod through its headless Service
+(`dns+`: the proxy re-resolves it and keeps one backend per ready engine), else empty (the proxy then refuses to
+start and says why).
+*/}}
 {{- define "meditron-cds.inferenceBackends" -}}
 {{- if .Values.inferenceProxy.backends -}}
 {{- .Values.inferenceProxy.backends -}}
 {{- else if .Values.modelPool.enabled -}}
-{{- printf "%s=http://%s:8000/v1" .Values.modelPool.engine (include "meditron-cds.modelPoolName" .) -}}
+{{- printf "%s=dns+http://%s:8000/v1" .Values.modelPool.engine (include "meditron-cds.modelPoolHeadlessName" .) -}}
 {{- end -}}
 {{- end -}}
 

@@ -454,7 +454,7 @@ describe('model pool', () => {
     expect(c.env?.find((e) => e.name === 'HF_TOKEN')?.valueFrom?.secretKeyRef?.name).toBe('meditron-cds-hf-token');
     expect(pod?.volumes?.find((v) => v.name === 'dshm')?.emptyDir?.medium).toBe('Memory');
     expect(configMapOf(objects, 'inference-proxy').INFERENCE_BACKENDS).toBe(
-      'vllm=http://cds-meditron-cds-vllm:8000/v1',
+      'vllm=dns+http://cds-meditron-cds-vllm-engines:8000/v1',
     );
     const service = named(ofKind<IService>(objects, 'Service'), '-vllm');
     expect(service.spec?.ports?.[0]?.port).toBe(8000);
@@ -495,7 +495,9 @@ describe('model pool', () => {
     expect(argValue(c.args ?? [], '--max-input-tokens')).toBe('3584');
     expect(argValue(c.args ?? [], '--max-total-tokens')).toBe('4096');
     expect(argValue(c.args ?? [], '--num-shard')).toBe('4');
-    expect(configMapOf(objects, 'inference-proxy').INFERENCE_BACKENDS).toBe('tgi=http://cds-meditron-cds-tgi:8000/v1');
+    expect(configMapOf(objects, 'inference-proxy').INFERENCE_BACKENDS).toBe(
+      'tgi=dns+http://cds-meditron-cds-tgi-engines:8000/v1',
+    );
   });
 
   it.each(['vllm', 'tgi'])("%s's token limits and the Meditron-70B prompt budget agree", async (engine) => {

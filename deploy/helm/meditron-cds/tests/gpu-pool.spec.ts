@@ -20,6 +20,7 @@ import {
   validateObject,
   type K8sObject,
 } from './helm';
+import { parseBackends } from '@app/config';
 import { componentOf, configMapOf, deploymentOf, mainContainer, ofKind, one } from './objects';
 
 const production = path.join(chartDir, 'examples', 'values-production.yaml');
@@ -167,14 +168,48 @@ describe('engines and the proxy', () => {
     expect(headless.spec?.selector).toEqual(deploymentOf(objects, 'vllm').spec?.selector.matchLabels);
   });
 
-  it('never caps a proxy replica below its concurrency', async () => {
+  it('points the proxy at the headless Service with per-pod discovery, in a form the proxy parses', () => {
     const cm = configMapOf(objects, 'inference-proxy');
-    expect(Number(cm.BACKEND_MAX_OUTSTANDING)).toBeGreaterThanOrEqual(Number(cm.INFERENCE_CONCURRENCY));
+    expect(cm.INFERENCE_BACKENDS).toBe('vllm=dns+http://cds-meditron-cds-vllm-engines:8000/v1');
+    expect(parseBackends(cm.INFERENCE_BACKENDS ?? '')).toEqual({
+      ok: true,
+      backends: [
+        {
+          id: 'vllm@dns+cds-meditron-cds-vllm-engines:8000',
+          kind: 'vllm',
+          baseUrl: 'http://cds-meditron-cds-vllm-engines:8000/v1',
+          discovery: 'dns',
+        },
+      ],
+    });
+    expect(cm.BACKEND_DISCOVERY_INTERVAL_MS).toBe('5000');
+    // The proxy dials each pod address at the URL's port: it must be the engine's own port, not only the Service's.
+    const http = mainContainer(objects, 'vllm').ports?.find((p) => p.name === 'http');
+    const parsed = parseBackends(cm.INFERENCE_BACKENDS ?? '');
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(new URL(parsed.backends[0]!.baseUrl).port).toBe(String(http?.containerPort));
+  });
+
+  it('sizes the per-engine bound so the pool at its smallest runs each replica at its concurrency', async () => {
+    // Production: KEDA keeps at least 2 engines, concurrency 16: 8 per engine.
+    const cm = configMapOf(objects, 'inference-proxy');
+    expect(cm.INFERENCE_CONCURRENCY).toBe('16');
+    expect(cm.BACKEND_MAX_OUTSTANDING).toBe('8');
     const stderr = await renderError(helmBin, {
       valuesFiles: [production],
-      set: { 'inferenceProxy.backendMaxOutstanding': '8' },
+      set: { 'inferenceProxy.backendMaxOutstanding': '4' },
     });
-    expect(stderr).toMatch(/below inferenceProxy.concurrency/);
+    expect(stderr).toMatch(/\(4\) x 2 engine\(s\) is below inferenceProxy.concurrency \(16\)/);
+    const sized = async (set: Record<string, string>): Promise<string | undefined> =>
+      configMapOf(
+        await render(helmBin, {
+          set: { ...pool, 'modelPool.cache.type': 'emptyDir', 'inferenceProxy.concurrency': '16', ...set },
+        }),
+        'inference-proxy',
+      ).BACKEND_MAX_OUTSTANDING;
+    expect(await sized({ 'modelPool.replicaCount': '3' })).toBe('6');
+    // KEDA may scale to zero: the bound still lets one engine take the whole concurrency.
+    expect(await sized({ 'modelPool.keda.enabled': 'true', 'modelPool.keda.minReplicas': '0' })).toBe('16');
     const two = await render(helmBin, {
       set: {
         'inferenceProxy.backends': 'vllm=http://10.0.0.5:8000/v1\\,vllm=http://10.0.0.6:8000/v1',
