@@ -1,4 +1,4 @@
-import { MODEL_PROFILES, buildPrompt, findingsJsonSchema, type ClinicalSummary } from '@app/prompts';
+import { MODEL_PROFILES, buildPrompt, findingsJsonSchema, summarize } from '@app/prompts';
 import type { BackendFacts } from './backend-facts';
 import { poolContextTokens, tgiTakesJsonSchema } from './backend-facts';
 import { classifyHttpError } from './http-error-class';
@@ -11,21 +11,24 @@ const facts = (version: string | null): BackendFacts => ({
   maxTotalTokens: null,
 });
 
-const summary = {
-  ageYears: 60,
-  sex: 'male',
-  sections: {
-    orders: [],
-    problems: [{ handle: 'P1', text: 'Hypertension' }],
-    medications: [],
-    allergies: [],
-    labs: [],
-    vitals: [],
-    encounters: [],
-    procedures: [],
-    immunizations: [],
+// Built by the real summariser from a tiny chart, so the shape never drifts from what cds-hooks sends.
+const summary = summarize({
+  patient: { resourceType: 'Patient', id: 'p1', gender: 'male', birthDate: '1960-01-01' },
+  conditions: {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: [
+      {
+        resource: {
+          resourceType: 'Condition',
+          id: 'c1',
+          clinicalStatus: { coding: [{ code: 'active' }] },
+          code: { text: 'Hypertension' },
+        },
+      },
+    ],
   },
-} as unknown as ClinicalSummary;
+});
 
 async function generationFor(profile: keyof typeof MODEL_PROFILES): Promise<Generation> {
   const built = await buildPrompt('patient-view', summary, MODEL_PROFILES[profile]);
