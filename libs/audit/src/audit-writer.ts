@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { batchInsert, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
 import { AuditException, AuditExceptionCode } from './audit-exception';
@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch stays queued and
  * is retried with backoff; the queue is bounded and refuses with AUDIT_QUEUE_FULL rather than grow.
  */
-export class AuditWriter implements OnModuleDestroy {
+export class AuditWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
   private readonly opts: AuditWriterOptions;
   private readonly queue: Pending[] = [];
@@ -94,7 +94,8 @@ export class AuditWriter implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the app's own modules stopped taking work and drained, so their last events are written too. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.close();
   }
 

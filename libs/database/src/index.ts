@@ -3,3 +3,4 @@ export * from './data-source';
 export * from './embedded-postgres';
 export * from './health/database-health.controller';
 export * from './transient-retry';
+export * from './database.module';

@@ -4,3 +4,4 @@ export * from './kafka-client';
 export * from './kafka-dispatcher';
 export * from './kafka-request-source';
 export * from './pg-result-signal';
+export * from './messaging.module';

@@ -101,7 +101,7 @@ describe('ResultBatchWriter on Postgres', () => {
     );
     expect(audits[0]!.n).toBe('25');
     expect(writer.backlog).toBe(0);
-    await audit.onModuleDestroy();
+    await audit.close();
   });
 
   it('bounds the rows it holds: a writer beyond capacity waits for room', async () => {

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '../discovery/discovery.module';
+import { PrefetchModule } from '../prefetch/prefetch.module';
+import { ResultsModule } from '../results/results.module';
+import { HookHandler } from './hook-handler.service';
+import { HooksController } from './hooks.controller';
+
+/** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
+@Module({
+  imports: [DiscoveryModule, PrefetchModule, ResultsModule],
+  controllers: [HooksController],
+  providers: [HookHandler],
+})
+export class HooksModule {}
