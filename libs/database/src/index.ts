@@ -4,3 +4,4 @@ export * from './embedded-postgres';
 export * from './health/database-health.controller';
 export * from './transient-retry';
 export * from './database.module';
+export * from './repositories';

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
 import {
-  CdsCardEntity,
-  HookInvocationEntity,
-  InferenceRequestEntity,
+  HookInvocationRepository,
+  InferenceRepository,
   type AuditDetail,
   type InferenceResultEntity,
-  retryTransient,
 } from '@app/database';
 import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
@@ -67,7 +64,8 @@ export class HookHandler {
   private readonly profile: ModelProfile;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly invocations: HookInvocationRepository,
+    private readonly inferences: InferenceRepository,
     private readonly results: ResultWaiter,
     private readonly reuse: InferenceReuse,
     private readonly prefetch: PrefetchService,
@@ -99,25 +97,18 @@ export class HookHandler {
     const summary = summarize(data, receivedAt, contextResources(context));
     const prompt = await buildPrompt(service.hook, summary, this.profile);
     const invocationId = randomUUID();
-    // The invocation is stored before anything is sent: nothing is in flight unrecorded.
-    // Writes ride out a cut connection or a database restart (bounded by the budget): see retryTransient.
-    await retryTransient(
-      () =>
-        this.dataSource.getRepository(HookInvocationEntity).insert({
-          id: invocationId,
-          hookInstance: hook.hookInstance,
-          hook: hook.hook,
-          serviceId: service.id,
-          requestId: meta.requestId,
-          clientId: meta.clientId ?? null,
-          patientRef,
-          inferenceRequestId: null,
-          status: 'received',
-          cardsReturned: null,
-          receivedAt,
-          answeredAt: null,
-          answerDetail: null,
-        }),
+    // Stored before anything is sent; rides out a cut connection within the budget.
+    await this.invocations.received(
+      {
+        id: invocationId,
+        hookInstance: hook.hookInstance,
+        hook: hook.hook,
+        serviceId: service.id,
+        requestId: meta.requestId,
+        clientId: meta.clientId ?? null,
+        patientRef,
+        receivedAt,
+      },
       answerBy,
     );
     const call: InferenceCall = { invocationId, service, hook, meta, receivedAt, answerBy };
@@ -226,20 +217,18 @@ export class HookHandler {
       };
     const requestId = randomUUID();
     const deadline = new Date(Date.now() + this.config.INFERENCE_DEADLINE_MS);
-    await retryTransient(
-      () =>
-        this.dataSource.getRepository(InferenceRequestEntity).insert({
-          requestId,
-          hookInvocationId: call.invocationId,
-          model,
-          templateVersion: prompt.templateVersion,
-          promptHash: prompt.hash,
-          priority,
-          status: 'queued',
-          deadlineAt: deadline,
-          contextManifest: { ...prompt.manifest },
-          createdAt: new Date(),
-        }),
+    await this.inferences.queued(
+      {
+        requestId,
+        hookInvocationId: call.invocationId,
+        model,
+        templateVersion: prompt.templateVersion,
+        promptHash: prompt.hash,
+        priority,
+        deadlineAt: deadline,
+        contextManifest: { ...prompt.manifest },
+        createdAt: new Date(),
+      },
       call.answerBy,
     );
     const published = this.dispatcher
@@ -265,10 +254,7 @@ export class HookHandler {
   /** A request that could not be published is marked failed, so calls with the same prompt do not wait on it. */
   private async unpublished(requestId: string, e: unknown): Promise<void> {
     this.logger.error(`publishing inference request ${requestId} failed: ${e instanceof Error ? e.name : 'error'}`);
-    await this.dataSource
-      .getRepository(InferenceRequestEntity)
-      .update({ requestId, status: 'queued' }, { status: 'failed' })
-      .catch(() => undefined);
+    await this.inferences.unpublished(requestId);
   }
 
   private inferenceRequest(
@@ -306,33 +292,13 @@ export class HookHandler {
     cards: Card[],
     detail: AnswerDetail,
   ): Promise<void> {
-    await retryTransient(
-      () =>
-        this.dataSource.transaction(async (tx) => {
-          if (cards.length > 0) {
-            await tx.getRepository(CdsCardEntity).insert(
-              cards.map((c) => ({
-                uuid: c.uuid,
-                hookInvocationId: invocationId,
-                inferenceRequestId: requestId,
-                serviceId: service.id,
-                createdAt: new Date(),
-              })),
-            );
-          }
-          await tx.getRepository(HookInvocationEntity).update(
-            { id: invocationId },
-            {
-              status: cards.length > 0 ? 'answered' : 'answered_empty',
-              inferenceRequestId: requestId,
-              cardsReturned: cards.length,
-              answerDetail: { ...detail },
-              answeredAt: new Date(),
-            },
-          );
-        }),
-      Date.now() + 2000,
-    );
+    await this.invocations.answered({
+      invocationId,
+      inferenceRequestId: requestId,
+      serviceId: service.id,
+      cardUuids: cards.map((c) => c.uuid),
+      detail: { ...detail },
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
@@ -7,7 +8,12 @@ import { HooksController } from './hooks.controller';
 
 /** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
 @Module({
-  imports: [DiscoveryModule, PrefetchModule, ResultsModule],
+  imports: [
+    DiscoveryModule,
+    PrefetchModule,
+    ResultsModule,
+    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
+  ],
   controllers: [HooksController],
   providers: [HookHandler],
 })

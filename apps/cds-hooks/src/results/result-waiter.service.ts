@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { InferenceResultEntity } from '@app/database';
+import { InferenceRepository, type InferenceResultEntity } from '@app/database';
 import { RESULT_SIGNAL, type ResultSignal } from '@app/messaging';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 
@@ -22,7 +21,7 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   private poller: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inferences: InferenceRepository,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
@@ -65,7 +64,7 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
 
   private async check(ids: string[]): Promise<void> {
     try {
-      const rows = await this.dataSource.getRepository(InferenceResultEntity).findBy({ requestId: In(ids) });
+      const rows = await this.inferences.resultsOf(ids);
       for (const row of rows) this.settle(row.requestId, row);
     } catch (e) {
       this.logger.warn(`result lookup failed: ${e instanceof Error ? e.name : 'error'}`);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { InferenceRepository } from '@app/database';
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
 import {
   INFERENCE_REQUEST_SOURCE,
@@ -46,7 +46,7 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inferences: InferenceRepository,
     private readonly answers: AnswerSource,
     private readonly slots: PrioritySlots,
     private readonly writer: ResultBatchWriter,
@@ -74,7 +74,7 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async process(request: InferenceRequestV1, headers: MessageHeaders): Promise<void> {
-    const known = await this.lookup(request.requestId);
+    const known = await this.inferences.progress(request.requestId);
     if (known === 'stored') {
       this.metrics.requestFinished('duplicate');
       await this.signal.announce(request.requestId);
@@ -155,18 +155,5 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.metrics.requestFinished(outcome.outcome, latencyMs / 1000);
     await this.signal.announce(request.requestId);
-  }
-
-  /** One round trip: is the request on record, and is its result already stored? */
-  private async lookup(requestId: string): Promise<'unknown' | 'open' | 'stored'> {
-    const rows: Array<{ stored: boolean }> = await this.dataSource.query(
-      `SELECT (res.request_id IS NOT NULL) AS stored
-         FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
-        WHERE req.request_id = $1`,
-      [requestId],
-    );
-    const row = rows[0];
-    if (!row) return 'unknown';
-    return row.stored ? 'stored' : 'open';
   }
 }

@@ -5,19 +5,19 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataAccessModule, InferenceRepository } from '@app/database';
 import { BackendPool, type PoolCompletion } from '../backends/backend-pool';
 import { BackendsModule } from '../backends/backends.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
 import { AnswerSource } from './answer-source';
+import { toStoredResult } from './inference-record';
 import { InferenceRunner } from './inference-runner.service';
 import { PrioritySlots } from './priority-slots';
 import { ProxyAudit } from './proxy-audit';
 import { ResultBatchWriter } from './result-batch-writer';
 import { ResultCache } from './result-cache';
-import { storeResults } from './result-store';
 
 /**
  * Gauges over this module's queues, and the result writer's drain. The runner stops consuming in
@@ -49,7 +49,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
 
 /** Runs inference requests from the transport: priority slots, answer reuse, batched result storage. */
 @Module({
-  imports: [BackendsModule, MetricsModule],
+  imports: [BackendsModule, MetricsModule, DataAccessModule.forFeature([InferenceRepository])],
   providers: [
     ProxyAudit,
     {
@@ -69,7 +69,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     },
     {
       provide: ResultBatchWriter,
-      useFactory: (c: InferenceProxyConfig, ds: DataSource, audit: ProxyAudit, metrics: ProxyMetrics) =>
+      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, audit: ProxyAudit, metrics: ProxyMetrics) =>
         new ResultBatchWriter(
           {
             capacity: c.RESULT_QUEUE_CAPACITY,
@@ -78,12 +78,12 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
             concurrency: c.RESULT_WRITE_CONCURRENCY,
           },
           {
-            store: (batch) => storeResults(ds, batch),
+            store: (batch) => repo.storeResults(batch.map(toStoredResult)),
             audit: (event) => audit.record(event),
             observeBatch: (_rows, ok) => metrics.resultBatch(ok),
           },
         ),
-      inject: [INFERENCE_PROXY_CONFIG, DataSource, ProxyAudit, ProxyMetrics],
+      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyAudit, ProxyMetrics],
     },
     InferenceRunner,
     InferenceLifecycle,
