@@ -2,7 +2,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listen, type RunningApp } from '@app/observability';
 import { CdsHooksModule, type CdsHooksOptions } from './cds-hooks.module';
-import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
 import { trackRequests } from './http-drain';
 
 /** On close, how long calls already being served may take beyond the hook deadline (their answer is stored). */
@@ -17,7 +16,6 @@ export async function startCdsHooks(rt: CdsHooksOptions, host = '0.0.0.0'): Prom
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: '5mb', type: ['application/json', 'application/fhir+json'] });
-  app.useGlobalFilters(new OperationOutcomeFilter());
   const requests = trackRequests(app.getHttpServer());
   const running = await listen(app, rt.config.CDS_HOOKS_PORT, host);
   return {

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
 import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -6,6 +7,7 @@ import { MessagingModule, type InProcessBus, type MessagingTransport } from '@ap
 import { loggerModule } from '@app/observability';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
 import { DiscoveryModule } from './discovery/discovery.module';
+import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
 import { FeedbackModule } from './feedback/feedback.module';
 import { HooksModule } from './hooks/hooks.module';
 
@@ -40,6 +42,8 @@ export class CdsHooksModule {
         HooksModule,
         FeedbackModule,
       ],
+      // Every error leaves as an OperationOutcome; refusals are audited there, in one place.
+      providers: [{ provide: APP_FILTER, useClass: OperationOutcomeFilter }],
     };
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { CardFeedbackRepository, type OverrideReason } from '@app/database';
-import { HookException } from '../errors/hook-exception';
+import { HookRefusalException } from '../errors/hook-refusal.exception';
 import type { FeedbackRequest } from './feedback.schema';
 
 export interface FeedbackMeta {
@@ -26,8 +26,9 @@ export class FeedbackService {
     );
     const unknown = items.map((f, i) => ({ f, i })).filter(({ f }) => !known.has(f.card));
     if (unknown.length > 0) {
-      await this.refuse(serviceId, 'unknown_card', meta);
-      throw new HookException(
+      throw new HookRefusalException(
+        'feedback.refused',
+        'unknown_card',
         404,
         unknown.map(({ f, i }) => ({
           code: 'not-found' as const,
@@ -60,17 +61,6 @@ export class FeedbackService {
         detail: { serviceId, card: f.card, feedbackOutcome: f.outcome, duplicate: repeats[i] ?? false },
       });
     }
-  }
-
-  refuse(serviceId: string, reason: string, meta: FeedbackMeta): Promise<void> {
-    return this.audit.record({
-      action: 'feedback.refused',
-      outcome: 'refused',
-      service: 'cds-hooks',
-      clientId: meta.clientId ?? null,
-      requestId: meta.requestId,
-      detail: { serviceId, reason },
-    });
   }
 }
 

@@ -3,8 +3,10 @@ import { DataAccessModule, HookInvocationRepository, InferenceRepository } from 
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
+import { CardAnswerService } from './card-answer.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
+import { InferenceStarter } from './inference-starter.service';
 
 /** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
 @Module({
@@ -15,6 +17,6 @@ import { HooksController } from './hooks.controller';
     DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
   ],
   controllers: [HooksController],
-  providers: [HookHandler],
+  providers: [InferenceStarter, CardAnswerService, HookHandler],
 })
 export class HooksModule {}
