@@ -1,9 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { InferenceRequestServer } from '@app/messaging';
 import { listen, type RunningApp } from '@app/observability';
 import { InferenceProxyModule, type InferenceProxyOptions } from './inference-proxy.module';
 
-/** Creates and starts the proxy; closing it stops consuming, drains the writers and closes the database. */
+/**
+ * Creates and starts the proxy, a hybrid app: HTTP (facade, metrics, health) plus the inference-request
+ * microservice. Closing it stops consuming, drains the writers and closes the database.
+ */
 export async function startInferenceProxy(opts: InferenceProxyOptions, host = '0.0.0.0'): Promise<RunningApp> {
   const app = await NestFactory.create<NestExpressApplication>(InferenceProxyModule.forRoot(opts), {
     bufferLogs: true,
@@ -12,5 +16,8 @@ export async function startInferenceProxy(opts: InferenceProxyOptions, host = '0
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: '2mb' });
+  app.connectMicroservice({ strategy: app.get(InferenceRequestServer) }, { inheritAppConfig: true });
+  await app.init();
+  await app.startAllMicroservices();
   return listen(app, opts.config.INFERENCE_PROXY_PORT, host);
 }

@@ -5,3 +5,6 @@ export * from './kafka-dispatcher';
 export * from './kafka-request-source';
 export * from './pg-result-signal';
 export * from './messaging.module';
+export * from './inference-request.server';
+export * from './inference.client';
+export * from './inbound-inference.schema';

@@ -11,8 +11,16 @@ import {
 import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import type { InProcessBus } from './in-process-bus';
-import { INFERENCE_DISPATCHER, INFERENCE_REQUEST_SOURCE, RESULT_SIGNAL } from './inference-transport';
+import {
+  INFERENCE_DISPATCHER,
+  INFERENCE_REQUEST_SOURCE,
+  RESULT_SIGNAL,
+  type InferenceDispatcher,
+  type InferenceRequestSource,
+} from './inference-transport';
 import { createKafka, createProducer, type KafkaSettings } from './kafka-client';
+import { InferenceClient } from './inference.client';
+import { InferenceRequestServer } from './inference-request.server';
 import { KafkaDispatcher } from './kafka-dispatcher';
 import { KafkaRequestSource, type KafkaRequestSourceOptions } from './kafka-request-source';
 import { PgResultSignal } from './pg-result-signal';
@@ -86,6 +94,11 @@ export class MessagingModule {
           inject: [DISPATCH_TRANSPORT, KAFKA_PRODUCER],
         },
         {
+          provide: InferenceClient,
+          useFactory: (dispatcher: InferenceDispatcher) => new InferenceClient(dispatcher),
+          inject: [INFERENCE_DISPATCHER],
+        },
+        {
           provide: RESULT_SIGNAL,
           useFactory: async (t: MessagingTransport, ds: DataSource, connections: MessagingConnections) => {
             if (t.kind !== 'kafka') return t.bus;
@@ -97,7 +110,7 @@ export class MessagingModule {
           inject: [DISPATCH_TRANSPORT, DataSource, MessagingConnections],
         },
       ],
-      exports: [INFERENCE_DISPATCHER, RESULT_SIGNAL],
+      exports: [InferenceClient, RESULT_SIGNAL],
     };
   }
 
@@ -127,10 +140,15 @@ export class MessagingModule {
             if (o.transport.kind !== 'kafka' || !producer) return inProcess(o.transport);
             const consumer = createKafka(o.transport.kafka).consumer(o.group);
             await consumer.connect();
-            // The consumer itself leaves in KafkaRequestSource.stop (the runner's onModuleDestroy).
+            // The consumer itself leaves in KafkaRequestSource.stop (InferenceRequestServer.close).
             return new KafkaRequestSource(consumer, producer, o);
           },
           inject: [CONSUMER_OPTIONS, KAFKA_PRODUCER],
+        },
+        {
+          provide: InferenceRequestServer,
+          useFactory: (source: InferenceRequestSource) => new InferenceRequestServer(source),
+          inject: [INFERENCE_REQUEST_SOURCE],
         },
         {
           provide: RESULT_SIGNAL,
@@ -139,7 +157,7 @@ export class MessagingModule {
           inject: [CONSUMER_OPTIONS, DataSource],
         },
       ],
-      exports: [INFERENCE_REQUEST_SOURCE, RESULT_SIGNAL],
+      exports: [InferenceRequestServer, INFERENCE_REQUEST_SOURCE, RESULT_SIGNAL],
     };
   }
 }

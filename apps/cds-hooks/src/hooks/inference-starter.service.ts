@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { lastValueFrom } from 'rxjs';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
 import { InferenceRepository } from '@app/database';
-import { INFERENCE_DISPATCHER, type InferenceDispatcher } from '@app/messaging';
+import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
 import { findingsJsonSchema, type BuiltPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
@@ -22,7 +23,7 @@ export class InferenceStarter {
     private readonly reuse: InferenceReuse,
     private readonly results: ResultWaiter,
     private readonly inferences: InferenceRepository,
-    @Inject(INFERENCE_DISPATCHER) private readonly dispatcher: InferenceDispatcher,
+    private readonly client: InferenceClient,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
@@ -57,13 +58,18 @@ export class InferenceStarter {
       },
       call.answerBy,
     );
-    const published = this.dispatcher
-      .dispatch(this.inferenceRequest(requestId, call, prompt, deadline, priority), {
+    const outbound: OutboundInference = {
+      request: this.inferenceRequest(requestId, call, prompt, deadline, priority),
+      headers: {
         correlationId: requestId,
         deadlineMs: deadline.getTime(),
         schema: INFERENCE_REQUEST_SCHEMA,
         traceparent: childTraceparent(call.meta.traceparent),
-      })
+      },
+    };
+    // An event, never a request-reply: the result comes back through Postgres and the result signal.
+    const published = lastValueFrom(this.client.emit(INFERENCE_REQUEST_PATTERN, outbound), { defaultValue: undefined })
+      .then(() => undefined)
       .catch(async (e: unknown) => {
         // Marked failed, so calls with the same prompt do not wait on it.
         this.logger.error(`publishing inference request ${requestId} failed: ${e instanceof Error ? e.name : 'error'}`);

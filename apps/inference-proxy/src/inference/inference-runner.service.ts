@@ -1,13 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InferenceRepository } from '@app/database';
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
-import {
-  INFERENCE_REQUEST_SOURCE,
-  RESULT_SIGNAL,
-  type InboundInference,
-  type InferenceRequestSource,
-  type ResultSignal,
-} from '@app/messaging';
+import { RESULT_SIGNAL, type InboundInference, type ResultSignal } from '@app/messaging';
 import { BackendError } from '../backends/backend-error';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
 import { AnswerSource } from './answer-source';
@@ -41,7 +35,7 @@ function expired(errorCode: string): Outcome {
  * reaches a GPU. The handler resolves once the result is durably stored, so the transport commits then.
  */
 @Injectable()
-export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy {
+export class InferenceRunner {
   private readonly logger = new Logger(InferenceRunner.name);
   private readonly inFlight = new Map<string, Promise<void>>();
 
@@ -52,18 +46,8 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly writer: ResultBatchWriter,
     private readonly audit: ProxyAudit,
     private readonly metrics: ProxyMetrics,
-    @Inject(INFERENCE_REQUEST_SOURCE) private readonly source: InferenceRequestSource,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.source.start((msg) => this.handle(msg));
-  }
-
-  /** First of the shutdown hooks: stop taking work and let what is in flight finish and be stored. */
-  async onModuleDestroy(): Promise<void> {
-    await this.source.stop();
-  }
 
   handle({ request, headers }: InboundInference): Promise<void> {
     const running = this.inFlight.get(request.requestId);

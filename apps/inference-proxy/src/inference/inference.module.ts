@@ -13,6 +13,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
 import { AnswerSource } from './answer-source';
 import { toStoredResult } from './inference-record';
+import { InferenceRequestsController } from './inference-requests.controller';
 import { InferenceRunner } from './inference-runner.service';
 import { PrioritySlots } from './priority-slots';
 import { ProxyAudit } from './proxy-audit';
@@ -20,8 +21,8 @@ import { ResultBatchWriter } from './result-batch-writer';
 import { ResultCache } from './result-cache';
 
 /**
- * Gauges over this module's queues, and the result writer's drain. The runner stops consuming in
- * onModuleDestroy; the writer then drains here, before the global audit writer and the database close.
+ * Gauges over this module's queues, and the result writer's drain. The transport (InferenceRequestServer) stops
+ * consuming in onModuleDestroy; the writer then drains here, before the global audit writer and the database close.
  */
 @Injectable()
 class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -50,6 +51,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
 /** Runs inference requests from the transport: priority slots, answer reuse, batched result storage. */
 @Module({
   imports: [BackendsModule, MetricsModule, DataAccessModule.forFeature([InferenceRepository])],
+  controllers: [InferenceRequestsController],
   providers: [
     ProxyAudit,
     {
