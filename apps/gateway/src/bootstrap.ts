@@ -2,7 +2,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listen, type RunningApp } from '@app/observability';
 import { setupOpenApi } from './docs/openapi';
-import { EdgeExceptionFilter } from './edge/edge-exception.filter';
 import { applyEdgeSecurity } from './edge/security';
 import { GatewayModule, type GatewayOptions } from './gateway.module';
 
@@ -15,7 +14,6 @@ export async function startGateway(rt: GatewayOptions, host = '0.0.0.0'): Promis
     abortOnError: false,
   });
   applyEdgeSecurity(app, rt.config);
-  app.useGlobalFilters(new EdgeExceptionFilter());
   setupOpenApi(app, rt.config);
   return listen(app, rt.config.GATEWAY_PORT, host);
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { ConfigModule } from '@app/config';
@@ -7,6 +8,7 @@ import { loggerModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
 import { EdgeAuthModule } from './auth/edge-auth.module';
 import { ComplianceModule } from './compliance/compliance.module';
+import { EdgeExceptionFilter } from './edge/edge-exception.filter';
 import { ForwardingModule } from './forwarding/forwarding.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 
@@ -56,6 +58,8 @@ export class GatewayModule {
         AdminModule,
         ComplianceModule,
       ],
+      // The one error shape of the edge, and the one place refusals are audited.
+      providers: [{ provide: APP_FILTER, useClass: EdgeExceptionFilter }],
     };
   }
 }

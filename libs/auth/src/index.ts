@@ -8,3 +8,4 @@ export * from './staff-auth.guard';
 export * from './roles.decorator';
 export * from './refusal-recorder';
 export * from './auth.module';
+export * from './refused.exception';

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, HttpException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RefusalRecorder } from '@app/auth';
+import { RefusedException } from '@app/auth';
 import { childTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { callerOf } from '../auth/caller';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
@@ -23,7 +23,6 @@ export class CdsServicesController {
   constructor(
     private readonly upstream: CdsHooksUpstream,
     private readonly bodies: JsonBodyReader,
-    private readonly refusals: RefusalRecorder,
   ) {}
 
   @Get()
@@ -47,7 +46,7 @@ export class CdsServicesController {
   @ApiResponse({ status: 413, description: 'body larger than BODY_LIMIT' })
   async invoke(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
-    const body = await this.readBody(req, res);
+    const body = await this.readBody(req);
     send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res)));
   }
 
@@ -59,29 +58,24 @@ export class CdsServicesController {
   @ApiResponse({ status: 200, description: 'feedback recorded' })
   async feedback(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
-    const body = await this.readBody(req, res);
+    const body = await this.readBody(req);
     send(
       res,
       await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)),
     );
   }
 
-  private async readBody(req: Request, res: Response): Promise<Record<string, unknown>> {
+  private async readBody(req: Request): Promise<Record<string, unknown>> {
     try {
       return await this.bodies.read(req);
     } catch (e) {
       if (!(e instanceof BodyRefusal)) throw e;
       const { client } = callerOf(req);
-      await this.refusals.record({
-        action: 'request.refused',
-        reason: e.code,
-        clientId: client.id,
-        tenant: client.tenant,
-        requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
-        method: req.method,
-        path: req.path,
-      });
-      throw new HttpException(e.code, e.status);
+      throw new RefusedException(
+        { action: 'request.refused', reason: e.code, clientId: client.id, tenant: client.tenant },
+        e.status,
+        e.code,
+      );
     }
   }
 }
