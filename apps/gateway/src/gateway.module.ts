@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { ClientsModule } from '@app/clients';
 import { ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { loggerModule } from '@app/observability';
@@ -34,6 +35,14 @@ export class GatewayModule {
           applicationName: 'meditron-gateway',
         }),
         AuditModule,
+        ClientsModule.forRoot({
+          file: c.EHR_CLIENTS_FILE,
+          // Reloaded in the background; an unknown issuer reloads at most every 5 s.
+          maxAgeMs: Number.POSITIVE_INFINITY,
+          missReloadMs: 5_000,
+          refreshMs: c.EHR_CLIENTS_REFRESH_MS,
+          loadAtStart: true,
+        }),
         AuthModule.forRoot({
           jwks: {
             cacheMaxAgeMs: c.JWKS_CACHE_MAX_AGE_MS,

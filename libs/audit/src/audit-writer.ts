@@ -1,5 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { backoffMs } from '@app/timing';
 import { batchInsert, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
@@ -20,7 +22,8 @@ export interface AuditWriterStats {
   failedAttempts: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** Unref'd: a pending retry or close deadline never keeps the process alive. */
+const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 /**
  * Group commit: record() queues the event and resolves once the multi-row INSERT holding it has committed, so an
@@ -132,11 +135,15 @@ export class AuditWriter implements BeforeApplicationShutdown {
       } catch (e) {
         this.stats.failedAttempts++;
         failures++;
-        const delay = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (failures - 1));
+        const wait = backoffMs(failures, {
+          baseMs: this.opts.retryBaseMs,
+          maxMs: this.opts.retryMaxMs,
+          jitter: 'none',
+        });
         this.logger.warn(
-          `audit batch of ${batch.length} failed (attempt ${failures}, retry in ${delay} ms): ${describe(e)}`,
+          `audit batch of ${batch.length} failed (attempt ${failures}, retry in ${wait} ms): ${describe(e)}`,
         );
-        await sleep(delay);
+        await sleep(wait);
       }
     }
   }

@@ -1,10 +1,9 @@
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthRefusal, bearerToken, CdsJwtVerifier, RefusedException } from '@app/auth';
-import { CLIENT_ID_HEADER } from '@app/clients';
-import { GatewayUrls } from '../forwarding/gateway-urls';
+import { CLIENT_ID_HEADER, ClientRegistryCache } from '@app/clients';
+import { GatewayUrls } from '../forwarding/gateway-urls.service';
 import { setCaller } from './caller';
-import { ClientDirectory } from './client-directory.service';
 
 /**
  * Every CDS Hooks call (discovery, hooks, feedback) carries a client JWT whose `aud` is the public URL of the
@@ -15,7 +14,7 @@ import { ClientDirectory } from './client-directory.service';
 export class EhrAuthGuard implements CanActivate {
   constructor(
     private readonly verifier: CdsJwtVerifier,
-    private readonly clients: ClientDirectory,
+    private readonly clients: ClientRegistryCache,
     private readonly urls: GatewayUrls,
   ) {}
 

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
 import { AuditChainController } from './chain/audit-chain.controller';
-import { SharedChainVerifier } from './chain/chain-verification.service';
+import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
 import { ConsoleController } from './console/console.controller';

@@ -7,7 +7,7 @@ import { callerOf } from '../auth/caller';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { CDS_CLIENT_JWT } from '../docs/openapi';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
-import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream';
+import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream.service';
 import { BodyRefusal, JsonBodyReader } from './json-body.reader';
 
 const SERVICE_ID = /^[A-Za-z0-9._-]{1,100}$/;

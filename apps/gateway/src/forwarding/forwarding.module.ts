@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EdgeAuthModule } from '../auth/edge-auth.module';
-import { CdsHooksUpstream } from './cds-hooks-upstream';
+import { CdsHooksUpstream } from './cds-hooks-upstream.service';
 import { CdsServicesController } from './cds-services.controller';
 import { JsonBodyReader } from './json-body.reader';
 

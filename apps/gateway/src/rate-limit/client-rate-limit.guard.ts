@@ -8,24 +8,28 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { RefusedException } from '@app/auth';
+import { PeriodicTask } from '@app/timing';
 import { callerOf } from '../auth/caller';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { TokenBuckets } from './token-bucket';
+
+/** Idle clients' buckets are dropped this often. */
+const SWEEP_MS = 60_000;
 
 /** Per-client rate limit, after EhrAuthGuard: 429 with Retry-After; the first refusal of a flood is audited. */
 @Injectable()
 export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly buckets: TokenBuckets;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: PeriodicTask;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.buckets = new TokenBuckets({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
-    this.sweeper = setInterval(() => this.buckets.sweep(), 60_000);
-    this.sweeper.unref();
+    this.sweeper = new PeriodicTask(SWEEP_MS, () => this.buckets.sweep(), { immediate: false });
+    this.sweeper.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+  onModuleDestroy(): Promise<void> {
+    return this.sweeper.stop();
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {

@@ -4,7 +4,7 @@ import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
 import { RESULT_SIGNAL, type InboundInference, type ResultSignal } from '@app/messaging';
 import { BackendError } from '../backends/backend-error';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
-import { AnswerSource } from './answer-source';
+import { AnswerSource } from './answer-source.service';
 import type { InferenceRecord } from './inference-record';
 import { ProxyAudit } from './proxy-audit';
 import { PrioritySlots } from './priority-slots';

@@ -11,7 +11,7 @@ import { BackendsModule } from '../backends/backends.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
-import { AnswerSource } from './answer-source';
+import { AnswerSource } from './answer-source.service';
 import { toStoredResult } from './inference-record';
 import { InferenceRequestsController } from './inference-requests.controller';
 import { InferenceRunner } from './inference-runner.service';
