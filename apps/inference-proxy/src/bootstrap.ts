@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { InferenceRequestServer } from '@app/messaging';
-import { listen, type RunningApp } from '@app/observability';
+import { listen, useAppLogger, type RunningApp } from '@app/observability';
 import { InferenceProxyModule, type InferenceProxyOptions } from './inference-proxy.module';
 
 /**
@@ -16,6 +16,7 @@ export async function startInferenceProxy(opts: InferenceProxyOptions, host = '0
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: '2mb' });
+  useAppLogger(app);
   app.connectMicroservice({ strategy: app.get(InferenceRequestServer) }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
