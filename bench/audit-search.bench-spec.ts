@@ -22,7 +22,7 @@ describe(`audit search benchmark (${ROWS} rows)`, () => {
   beforeAll(async () => {
     h = await startComplianceHarness();
     token = await h.staffToken('bench', ['compliance']);
-    const ds = h.runtime.runtime.dataSource;
+    const ds = h.dataSource;
     await ds.query(`SELECT audit_events_ensure_partitions(3, (now() - interval '5 months')::date)`);
     const started = Date.now();
     const perStatement = 1000;
@@ -77,7 +77,7 @@ describe(`audit search benchmark (${ROWS} rows)`, () => {
   }, 600_000);
 
   it('verifies the whole chain', async () => {
-    const v = await new AuditChainVerifier(h.runtime.runtime.dataSource).verify();
+    const v = await new AuditChainVerifier(h.dataSource).verify();
     expect(v.valid).toBe(true);
     results['verify'] = {
       rows: v.rowsChecked,

@@ -18,7 +18,7 @@ describe('compliance console (headless Chromium)', () => {
 
   beforeAll(async () => {
     h = await startComplianceHarness();
-    const ds = h.runtime.runtime.dataSource;
+    const ds = h.dataSource;
     const writer = new AuditWriter(ds, { maxDelayMs: 2 });
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>

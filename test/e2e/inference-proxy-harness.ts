@@ -3,12 +3,11 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Topics, toWireHeaders, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
 import type { BackendTarget, Env } from '@app/config';
 import { runMigrations } from '@app/database';
-import { KafkaRequestSource } from '@app/messaging';
+import { INFERENCE_REQUEST_SOURCE, KafkaRequestSource } from '@app/messaging';
 import type { RunningApp } from '@app/observability';
 import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery';
 import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
 import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
-import { connectInferenceProxy, type OwnedProxyRuntime } from '../../apps/inference-proxy/src/runtime';
 import { inferenceRequest } from '../../apps/inference-proxy/src/testing/inference-request.fixture';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../support/kafka-broker/mock-kafka';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
@@ -83,13 +82,11 @@ export async function startProxyHarness(
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const owned: OwnedProxyRuntime = await connectInferenceProxy(config, {
-    databaseUrl: db.url,
-    backends,
-    ...(resolveHost ? { resolveHost } : {}),
-  });
-  const proxy = await startInferenceProxy(owned.runtime, '127.0.0.1');
-  const source = owned.runtime.source;
+  const proxy = await startInferenceProxy(
+    { config, databaseUrl: db.url, backends, ...(resolveHost ? { resolveHost } : {}) },
+    '127.0.0.1',
+  );
+  const source: unknown = proxy.app.get(INFERENCE_REQUEST_SOURCE);
   if (!(source instanceof KafkaRequestSource)) throw new Error('expected the Kafka source');
   const client = new Kafka({
     clientId: 'e2e-proxy-producer',
@@ -162,7 +159,6 @@ export async function startProxyHarness(
     async stop() {
       await producer.disconnect().catch(() => undefined);
       await proxy.close().catch(() => undefined);
-      await owned.close().catch(() => undefined);
       if (reuse) return;
       await kafka.stop();
       await db.drop();

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
-import { connectGateway, type OwnedGatewayRuntime } from '../../apps/gateway/src/runtime';
 import { runMigrations } from '@app/database';
 import type { RunningApp } from '@app/observability';
 import { JwksServer, makeTestKey, signToken, type TestKey } from './ehr-tokens';
@@ -13,7 +13,8 @@ const STAFF_AUD = 'meditron-gateway';
 export interface ComplianceHarness {
   readonly url: string;
   readonly db: TestDatabase;
-  readonly runtime: OwnedGatewayRuntime;
+  /** The gateway's own connection pool. */
+  readonly dataSource: DataSource;
   /** A staff bearer token for `sub` with the given roles. */
   staffToken(sub: string, roles: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -26,7 +27,6 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
   const idp = await new JwksServer().start();
   const key: TestKey = await makeTestKey('RS256');
   const jwksUrl = idp.publish('/certs', [key.publicJwk]);
-  let owned: OwnedGatewayRuntime | undefined;
   let running: RunningApp | undefined;
   try {
     await runMigrations(db.url);
@@ -39,24 +39,20 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
       STAFF_OIDC_JWKS_URL: jwksUrl,
       STAFF_OIDC_AUDIENCE: STAFF_AUD,
     });
-    owned = await connectGateway(config, { databaseUrl: db.url });
-    running = await startGateway(owned.runtime, '127.0.0.1');
+    running = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');
   } catch (e) {
-    await owned?.close();
     await idp.close();
     await db.drop();
     throw e;
   }
   const app = running;
-  const runtime = owned;
   return {
     url: app.url,
     db,
-    runtime,
+    dataSource: app.app.get(DataSource),
     staffToken: (sub, roles) => signToken(key, { issuer: STAFF_ISS, audience: STAFF_AUD, extraClaims: { sub, roles } }),
     async stop() {
       await app.close();
-      await runtime.close();
       await idp.close();
       await db.drop();
     },

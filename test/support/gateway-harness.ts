@@ -2,7 +2,6 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
-import { connectGateway, type OwnedGatewayRuntime } from '../../apps/gateway/src/runtime';
 import type { EhrClient } from '@app/clients';
 import type { Env } from '@app/config';
 import { runMigrations } from '@app/database';
@@ -70,8 +69,8 @@ export interface GatewayHarness {
 export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: Env }): Promise<GatewayHarness> {
   const db = await createTestDatabase('gateway_e2e');
   const upstream = await new UpstreamStub().start();
-  let owned: OwnedGatewayRuntime | undefined;
   let app: RunningApp | undefined;
+  let publicBaseUrl = '';
   try {
     await runMigrations(db.url);
     await registerClients(db.url, opts.clients);
@@ -83,24 +82,21 @@ export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: En
       DB_POOL_SIZE: '4',
       ...opts.env,
     });
-    owned = await connectGateway(config, { databaseUrl: db.url });
-    app = await startGateway(owned.runtime, '127.0.0.1');
+    app = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');
+    publicBaseUrl = config.PUBLIC_BASE_URL;
   } catch (e) {
-    await owned?.close();
     await upstream.close();
     await db.drop();
     throw e;
   }
   const running = app;
-  const runtime = owned;
   return {
     url: running.url,
-    publicBaseUrl: runtime.runtime.config.PUBLIC_BASE_URL,
+    publicBaseUrl,
     db,
     upstream,
     async stop() {
       await running.close();
-      await runtime.close();
       await upstream.close();
       await db.drop();
     },

@@ -2,16 +2,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startCdsHooks } from '../../apps/cds-hooks/src/bootstrap';
 import { loadCdsHooksConfig } from '../../apps/cds-hooks/src/cds-hooks.config';
-import { connectCdsHooks } from '../../apps/cds-hooks/src/runtime';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
-import { connectGateway } from '../../apps/gateway/src/runtime';
 import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
 import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
-import { connectInferenceProxy } from '../../apps/inference-proxy/src/runtime';
 import { ClientTableStore } from '@app/clients';
 import type { BackendTarget, Env } from '@app/config';
-import { runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
+import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { defaultDevClientDir, devClientRegistration, ensureDevEhrClient, type DevEhrClient } from './dev-ehr-client';
@@ -88,20 +85,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Embedded Postgres multiplexes one connection: keep pools small there.
     const pool = embedded ? { DB_POOL_SIZE: '4' } : {};
 
-    const proxyOwned = await connectInferenceProxy(
-      embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig,
-      { databaseUrl, backends, ...(bus ? { bus } : {}) },
+    // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
+    const proxy = await startInferenceProxy(
+      {
+        config: embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig,
+        databaseUrl,
+        backends,
+        ...(bus ? { bus } : {}),
+      },
+      host,
     );
-    cleanups.push(() => proxyOwned.close());
-    const proxy = await startInferenceProxy(proxyOwned.runtime, host);
     cleanups.push(() => proxy.close());
 
-    const cdsOwned = await connectCdsHooks(embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, {
-      databaseUrl,
-      ...(bus ? { bus } : {}),
-    });
-    cleanups.push(() => cdsOwned.close());
-    const cds = await startCdsHooks(cdsOwned.runtime, host);
+    const cds = await startCdsHooks(
+      { config: embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, databaseUrl, ...(bus ? { bus } : {}) },
+      host,
+    );
     cleanups.push(() => cds.close());
 
     // The JWT audience must name the port the gateway really listens on, so a random port is chosen up front.
@@ -113,14 +112,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
       CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url,
     });
-    const gatewayOwned = await connectGateway(gatewayConfig, { databaseUrl });
-    cleanups.push(() => gatewayOwned.close());
     const devEhrClient = await ensureDevEhrClient(
       opts.devClientDir ?? defaultDevClientDir(),
       gatewayConfig.PUBLIC_BASE_URL,
     );
-    await new ClientTableStore(gatewayOwned.runtime.dataSource).upsert(devClientRegistration(devEhrClient));
-    const gateway = await startGateway(gatewayOwned.runtime, host);
+    // Registered before the gateway starts, so its first registry load already knows the client.
+    await registerDevClient(databaseUrl, devEhrClient);
+    const gateway = await startGateway({ config: gatewayConfig, databaseUrl }, host);
     cleanups.push(() => gateway.close());
 
     return {
@@ -141,6 +139,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+async function registerDevClient(databaseUrl: string, client: DevEhrClient): Promise<void> {
+  const ds = createDataSource({ url: databaseUrl, poolSize: 1, applicationName: 'meditron-local-stack' });
+  await ds.initialize();
+  try {
+    await new ClientTableStore(ds).upsert(devClientRegistration(client));
+  } finally {
+    await ds.destroy();
   }
 }
 

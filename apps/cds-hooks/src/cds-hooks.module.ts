@@ -1,50 +1,60 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AuditWriter } from '@app/audit';
-import { DatabaseHealthController } from '@app/database';
-import { INFERENCE_DISPATCHER, RESULT_SIGNAL, type InferenceDispatcher, type ResultSignal } from '@app/messaging';
+import { APP_FILTER } from '@nestjs/core';
+import { AuditModule } from '@app/audit';
+import { ConfigModule, kafkaSecurity } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
 import { loggerModule } from '@app/observability';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
-import { DiscoveryController } from './discovery/discovery.controller';
-import { DEFAULT_CATALOG_FILE, ServiceCatalog } from './discovery/service-catalog';
-import { FeedbackController } from './feedback/feedback.controller';
-import { HookHandler } from './hooks/hook-handler.service';
-import { HooksController } from './hooks/hooks.controller';
-import { FhirAllowList } from './prefetch/fhir-allow-list.service';
-import { PrefetchService } from './prefetch/prefetch.service';
-import { InferenceReuse } from './results/inference-reuse.service';
-import { ResultWaiter } from './results/result-waiter.service';
+import { DiscoveryModule } from './discovery/discovery.module';
+import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
+import { FeedbackModule } from './feedback/feedback.module';
+import { HooksModule } from './hooks/hooks.module';
 
-/** What the app needs from the outside world, wired by main.ts or by the local stack. */
-export interface CdsHooksRuntime {
+export interface CdsHooksOptions {
   readonly config: CdsHooksConfig;
-  readonly dataSource: DataSource;
-  readonly dispatcher: InferenceDispatcher;
-  readonly resultSignal: ResultSignal;
+  readonly databaseUrl: string;
+  /**
+   * The local single-process stack's in-memory transport. Without it Kafka carries requests and Postgres
+   * LISTEN/NOTIFY carries the result signal.
+   */
+  readonly bus?: InProcessBus;
 }
 
+/** cds-hooks: database, audit and transport (global, closed last), then discovery, hooks and feedback. */
 @Module({})
 export class CdsHooksModule {
-  static forRoot(rt: CdsHooksRuntime): DynamicModule {
-    // Configuration files are read at boot, so a bad one stops start-up instead of failing a hook call.
-    const catalog = ServiceCatalog.fromFile(rt.config.CDS_SERVICES_FILE ?? DEFAULT_CATALOG_FILE);
+  static forRoot(opts: CdsHooksOptions): DynamicModule {
+    const c = opts.config;
     return {
       module: CdsHooksModule,
-      imports: [loggerModule('cds-hooks', rt.config.LOG_LEVEL)],
-      controllers: [DiscoveryController, HooksController, FeedbackController, DatabaseHealthController],
-      providers: [
-        { provide: CDS_HOOKS_CONFIG, useValue: rt.config },
-        { provide: DataSource, useValue: rt.dataSource },
-        { provide: INFERENCE_DISPATCHER, useValue: rt.dispatcher },
-        { provide: RESULT_SIGNAL, useValue: rt.resultSignal },
-        { provide: ServiceCatalog, useValue: catalog },
-        { provide: AuditWriter, useFactory: (ds: DataSource) => new AuditWriter(ds), inject: [DataSource] },
-        ResultWaiter,
-        InferenceReuse,
-        FhirAllowList,
-        PrefetchService,
-        HookHandler,
+      imports: [
+        loggerModule('cds-hooks', c.LOG_LEVEL),
+        ConfigModule.forRoot(CDS_HOOKS_CONFIG, c),
+        DatabaseModule.forRoot({
+          url: opts.databaseUrl,
+          poolSize: c.DB_POOL_SIZE,
+          applicationName: 'meditron-cds-hooks',
+        }),
+        AuditModule,
+        MessagingModule.forDispatcher(transportOf(c, opts)),
+        DiscoveryModule,
+        HooksModule,
+        FeedbackModule,
       ],
+      // Every error leaves as an OperationOutcome; refusals are audited there, in one place.
+      providers: [{ provide: APP_FILTER, useClass: OperationOutcomeFilter }],
     };
   }
+}
+
+function transportOf(c: CdsHooksConfig, opts: CdsHooksOptions): MessagingTransport {
+  if (opts.bus) return { kind: 'in-process', bus: opts.bus };
+  if (!c.KAFKA_BROKERS)
+    throw new Error('cds-hooks: KAFKA_BROKERS is required when not running in the local single-process stack');
+  return {
+    kind: 'kafka',
+    kafka: { brokers: c.KAFKA_BROKERS, clientId: c.KAFKA_CLIENT_ID, security: kafkaSecurity(c) },
+    databaseUrl: opts.databaseUrl,
+  };
 }

@@ -2,15 +2,10 @@ import 'reflect-metadata';
 import { requireStandalone, runStandalone } from '@app/config';
 import { startCdsHooks } from './bootstrap';
 import { loadCdsHooksConfig } from './cds-hooks.config';
-import { connectCdsHooks } from './runtime';
 
 runStandalone(async () => {
   const config = loadCdsHooksConfig(process.env);
   const { DATABASE_URL } = requireStandalone('cds-hooks', { DATABASE_URL: config.DATABASE_URL });
-  const owned = await connectCdsHooks(config, { databaseUrl: DATABASE_URL });
-  const running = await startCdsHooks(owned.runtime, process.env.BIND_HOST ?? '0.0.0.0');
-  return async () => {
-    await running.close();
-    await owned.close();
-  };
+  const running = await startCdsHooks({ config, databaseUrl: DATABASE_URL }, process.env.BIND_HOST ?? '0.0.0.0');
+  return () => running.close();
 });

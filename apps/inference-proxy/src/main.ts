@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { requireStandalone, runStandalone } from '@app/config';
 import { startInferenceProxy } from './bootstrap';
 import { loadInferenceProxyConfig } from './inference-proxy.config';
-import { connectInferenceProxy } from './runtime';
 
 runStandalone(async () => {
   const config = loadInferenceProxyConfig(process.env);
@@ -10,13 +9,9 @@ runStandalone(async () => {
     DATABASE_URL: config.DATABASE_URL,
     INFERENCE_BACKENDS: config.INFERENCE_BACKENDS,
   });
-  const owned = await connectInferenceProxy(config, {
-    databaseUrl: required.DATABASE_URL,
-    backends: required.INFERENCE_BACKENDS,
-  });
-  const running = await startInferenceProxy(owned.runtime, process.env.BIND_HOST ?? '0.0.0.0');
-  return async () => {
-    await running.close();
-    await owned.close();
-  };
+  const running = await startInferenceProxy(
+    { config, databaseUrl: required.DATABASE_URL, backends: required.INFERENCE_BACKENDS },
+    process.env.BIND_HOST ?? '0.0.0.0',
+  );
+  return () => running.close();
 });

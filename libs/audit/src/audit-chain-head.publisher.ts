@@ -1,6 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/timing';
 import { readChainHead, type AuditChainHead } from './audit-chain-head';
 
 export interface ChainHeadPublisherOptions {
@@ -17,12 +18,14 @@ export class ChainHeadPublisher implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuditChain');
   private readonly headId: Gauge;
   private readonly headHashPrefix: Gauge;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly ds: DataSource,
     private readonly opts: ChainHeadPublisherOptions,
   ) {
+    // publish() logs its own failures.
+    this.task = new PeriodicTask(opts.intervalMs, () => this.publish().then(() => undefined));
     const registry = opts.registry ?? defaultRegistry;
     this.headId = gauge(
       registry,
@@ -37,13 +40,11 @@ export class ChainHeadPublisher implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.publish().catch(() => undefined), this.opts.intervalMs);
-    this.timer.unref();
-    void this.publish().catch(() => undefined);
+    this.task.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   async publish(): Promise<AuditChainHead> {

@@ -1,5 +1,7 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { backoffMs } from '@app/timing';
 import { batchInsert, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
@@ -20,7 +22,8 @@ export interface AuditWriterStats {
   failedAttempts: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** Unref'd: a pending retry or close deadline never keeps the process alive. */
+const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 /**
  * Group commit: record() queues the event and resolves once the multi-row INSERT holding it has committed, so an
@@ -28,7 +31,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch stays queued and
  * is retried with backoff; the queue is bounded and refuses with AUDIT_QUEUE_FULL rather than grow.
  */
-export class AuditWriter implements OnModuleDestroy {
+export class AuditWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
   private readonly opts: AuditWriterOptions;
   private readonly queue: Pending[] = [];
@@ -94,7 +97,8 @@ export class AuditWriter implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the app's own modules stopped taking work and drained, so their last events are written too. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.close();
   }
 
@@ -131,11 +135,15 @@ export class AuditWriter implements OnModuleDestroy {
       } catch (e) {
         this.stats.failedAttempts++;
         failures++;
-        const delay = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (failures - 1));
+        const wait = backoffMs(failures, {
+          baseMs: this.opts.retryBaseMs,
+          maxMs: this.opts.retryMaxMs,
+          jitter: 'none',
+        });
         this.logger.warn(
-          `audit batch of ${batch.length} failed (attempt ${failures}, retry in ${delay} ms): ${describe(e)}`,
+          `audit batch of ${batch.length} failed (attempt ${failures}, retry in ${wait} ms): ${describe(e)}`,
         );
-        await sleep(delay);
+        await sleep(wait);
       }
     }
   }

@@ -7,3 +7,4 @@ export * from './audit-chain-head';
 export * from './audit-chain-head.publisher';
 export * from './audit-chain.verifier';
 export * from './audit-retention';
+export * from './audit.module';

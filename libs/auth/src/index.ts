@@ -7,3 +7,5 @@ export * from './staff-token-verifier';
 export * from './staff-auth.guard';
 export * from './roles.decorator';
 export * from './refusal-recorder';
+export * from './auth.module';
+export * from './refused.exception';

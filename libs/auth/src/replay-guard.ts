@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/timing';
 
 /** Remembers each (issuer, jti) until the token could no longer be accepted anyway. */
 export interface ReplayGuard {
@@ -36,10 +37,12 @@ export class PgReplayGuard implements ReplayGuard {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Purges every `intervalMs` in the background; returns the stop function. */
-  startPurging(intervalMs: number, onError: (e: unknown) => void): () => void {
-    const timer = setInterval(() => void this.purgeExpired().catch(onError), intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+  /** Purges every `intervalMs` in the background, the first time after one interval; returns the stop function. */
+  startPurging(intervalMs: number, onError: (e: unknown) => void): () => Promise<void> {
+    const task = new PeriodicTask(intervalMs, () => this.purgeExpired().then(() => undefined, onError), {
+      immediate: false,
+    });
+    task.start();
+    return () => task.stop();
   }
 }

@@ -4,3 +4,4 @@ export * from './env-fields';
 export * from './inference-backends';
 export * from './standalone';
 export * from './kafka-security';
+export * from './config.module';

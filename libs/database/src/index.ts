@@ -3,3 +3,5 @@ export * from './data-source';
 export * from './embedded-postgres';
 export * from './health/database-health.controller';
 export * from './transient-retry';
+export * from './database.module';
+export * from './repositories';

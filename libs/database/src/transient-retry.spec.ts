@@ -14,7 +14,7 @@ describe('retryTransient', () => {
         return 'ok';
       },
       Date.now() + 5000,
-      [1],
+      { baseMs: 1, maxMs: 1, jitter: 'none' },
     );
     expect(out).toBe('ok');
     expect(calls).toBe(3);
@@ -29,7 +29,7 @@ describe('retryTransient', () => {
           throw pgError('23505');
         },
         Date.now() + 5000,
-        [1],
+        { baseMs: 1, maxMs: 1, jitter: 'none' },
       ),
     ).rejects.toThrow();
     expect(calls).toBe(1);
@@ -40,7 +40,7 @@ describe('retryTransient', () => {
           throw pgError('57P01');
         },
         Date.now() + 200,
-        [50],
+        { baseMs: 50, maxMs: 50, jitter: 'none' },
       ),
     ).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(1000);

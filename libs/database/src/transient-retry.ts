@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs, type BackoffPolicy } from '@app/timing';
+
 /** Postgres / driver failures that a fresh connection can get past (server restart, cut connection, failover). */
 const TRANSIENT_CODES = new Set([
   '57P01',
@@ -22,6 +25,8 @@ export function isTransientDbError(e: unknown): boolean {
   );
 }
 
+const WRITE_BACKOFF: BackoffPolicy = { baseMs: 25, maxMs: 500, jitter: 'none' };
+
 /**
  * Runs a database write again on a fresh connection when it failed for a transient reason, with backoff, until
  * `untilMs` (epoch ms). Anything else, or the deadline, rethrows: the caller answers with an error rather than
@@ -30,15 +35,15 @@ export function isTransientDbError(e: unknown): boolean {
 export async function retryTransient<T>(
   write: () => Promise<T>,
   untilMs: number,
-  delaysMs: readonly number[] = [25, 100, 250, 500],
+  policy: BackoffPolicy = WRITE_BACKOFF,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (e) {
-      const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)]!;
+      const delay = backoffMs(attempt, policy);
       if (!isTransientDbError(e) || Date.now() + delay >= untilMs) throw e;
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 }

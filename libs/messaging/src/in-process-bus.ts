@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { inferenceRequestV1, type InferenceRequestV1, type MessageHeaders } from '@app/contracts';
+import { backoffMs, type BackoffPolicy } from '@app/timing';
 import type { InboundHandler, InferenceDispatcher, InferenceRequestSource, ResultSignal } from './inference-transport';
 
-const RETRY_DELAYS_MS = [100, 400, 1600];
+/** A failed handler is delivered again up to this many times (in memory: for development, not production). */
+const MAX_REDELIVERIES = 3;
+const REDELIVERY_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 1_600, jitter: 'none' };
 
 /**
  * Single-process transport for the local stack (KAFKA_BROKERS unset): the same contract, validated the
@@ -51,7 +54,7 @@ export class InProcessBus implements InferenceDispatcher, InferenceRequestSource
     try {
       await handler(msg);
     } catch (e) {
-      const delay = RETRY_DELAYS_MS[attempt];
+      const delay = attempt < MAX_REDELIVERIES ? backoffMs(attempt + 1, REDELIVERY_BACKOFF) : undefined;
       this.logger.warn(
         `handler failed for request ${msg.request.requestId} (attempt ${attempt + 1}): ${e instanceof Error ? e.message : 'error'}`,
       );

@@ -4,3 +4,7 @@ export * from './kafka-client';
 export * from './kafka-dispatcher';
 export * from './kafka-request-source';
 export * from './pg-result-signal';
+export * from './messaging.module';
+export * from './inference-request.server';
+export * from './inference.client';
+export * from './inbound-inference.schema';

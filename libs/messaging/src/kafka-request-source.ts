@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import {
@@ -7,6 +8,7 @@ import {
   Topics,
   type DeadLetterV1,
 } from '@app/contracts';
+import { backoffMs, type BackoffPolicy } from '@app/timing';
 import type { InboundHandler, InferenceRequestSource } from './inference-transport';
 import { PartitionOffsets } from './partition-offsets';
 
@@ -21,8 +23,8 @@ export interface KafkaRequestSourceOptions {
   readonly onDeadLetter?: (reason: string) => void;
 }
 
-const HANDLER_RETRY_BASE_MS = 200;
-const HANDLER_RETRY_MAX_MS = 5_000;
+/** A failed handler is retried in place with jitter, so a database blip does not make every request retry at once. */
+const HANDLER_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000, jitter: 'full' };
 
 function headerRecord(headers: IHeaders | undefined): Record<string, string | Buffer | undefined> {
   const out: Record<string, string | Buffer | undefined> = {};
@@ -30,9 +32,7 @@ function headerRecord(headers: IHeaders | undefined): Record<string, string | Bu
   return out;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
+const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 /**
  * Consumes inference requests with consumption decoupled from inference. `eachBatch` hands each message
@@ -161,7 +161,7 @@ export class KafkaRequestSource implements InferenceRequestSource {
       } catch (e) {
         // Stopping: leave it uncommitted; the next owner of the partition gets it again.
         if (!this.running) throw e;
-        const wait = Math.random() * Math.min(HANDLER_RETRY_MAX_MS, HANDLER_RETRY_BASE_MS * 2 ** (attempt - 1));
+        const wait = backoffMs(attempt, HANDLER_BACKOFF);
         this.logger.warn(`handler failed (attempt ${attempt}): ${e instanceof Error ? e.message : 'error'}`);
         await sleep(wait);
       }

@@ -9,9 +9,17 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/**
+ * Routes Nest's logs through the app's pino logger (redaction, request ids). Call before anything that starts
+ * the app (init, microservices): starting flushes the buffered boot logs to whatever logger is set then.
+ */
+export function useAppLogger(app: INestApplication): void {
+  app.useLogger(app.get(PinoLogger));
+}
+
 /** Common HTTP hardening and listen for the three apps. */
 export async function listen(app: NestExpressApplication, port: number, host: string): Promise<RunningApp> {
-  app.useLogger(app.get(PinoLogger));
+  useAppLogger(app);
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   await app.listen(port, host);

@@ -1,5 +1,17 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AuditWriter } from '@app/audit';
+import { CLIENT_ID_HEADER } from '@app/clients';
+import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { HookRefusalException } from './hook-refusal.exception';
 import { operationOutcome, type IssueCode } from './operation-outcome';
 
 const codeFor: Record<number, IssueCode> = {
@@ -15,15 +27,46 @@ const codeFor: Record<number, IssueCode> = {
 };
 
 /**
- * Every error leaves as a FHIR OperationOutcome. Unexpected errors are logged (type only; messages can
+ * Every error leaves as a FHIR OperationOutcome. A refusal is audited first (the one place `*.refused` events are
+ * recorded), so it is durable before the EHR hears of it. Unexpected errors are logged (type only; messages can
  * carry data) and answered with a plain 500 without internals.
  */
 @Catch()
+@Injectable()
 export class OperationOutcomeFilter implements ExceptionFilter {
   private readonly logger = new Logger('errors');
 
+  constructor(private readonly audit: AuditWriter) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    if (exception instanceof HookRefusalException) {
+      // An audit trail that cannot take the refusal fails the call, as a failed write would.
+      void this.recordRefusal(exception, http.getRequest<Request>()).then(
+        () => this.respond(exception, res),
+        (e: unknown) => this.respond(e, res),
+      );
+      return;
+    }
+    this.respond(exception, res);
+  }
+
+  private recordRefusal(e: HookRefusalException, req: Request): Promise<void> {
+    const header = req.headers[CLIENT_ID_HEADER];
+    const clientId = (Array.isArray(header) ? header[0] : header) ?? null;
+    const pathId = typeof req.params?.id === 'string' ? req.params.id : null;
+    return this.audit.record({
+      action: e.action,
+      outcome: 'refused',
+      service: 'cds-hooks',
+      clientId,
+      requestId: requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+      detail: { serviceId: e.serviceId === undefined ? pathId : e.serviceId, reason: e.reason },
+    });
+  }
+
+  private respond(exception: unknown, res: Response): void {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, In, MoreThan } from 'typeorm';
-import { InferenceRequestEntity, InferenceResultEntity } from '@app/database';
+import { InferenceRepository, type InferenceResultEntity } from '@app/database';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 
 export type Reusable =
@@ -15,26 +14,17 @@ export type Reusable =
 @Injectable()
 export class InferenceReuse {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inferences: InferenceRepository,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
   async find(model: string, promptHash: string, templateVersion: string, now: Date): Promise<Reusable> {
     if (this.config.RESULT_FRESH_MS === 0) return { kind: 'none' };
-    const candidates = await this.dataSource.getRepository(InferenceRequestEntity).find({
-      where: {
-        model,
-        promptHash,
-        templateVersion,
-        status: In(['queued', 'running', 'completed']),
-        createdAt: MoreThan(new Date(now.getTime() - this.config.RESULT_FRESH_MS)),
-      },
-      order: { createdAt: 'DESC' },
-      take: 3,
-    });
+    const since = new Date(now.getTime() - this.config.RESULT_FRESH_MS);
+    const candidates = await this.inferences.recentForPrompt(model, promptHash, templateVersion, since, 3);
     for (const c of candidates) {
       if (c.status === 'completed') {
-        const result = await this.dataSource.getRepository(InferenceResultEntity).findOneBy({ requestId: c.requestId });
+        const result = await this.inferences.resultOf(c.requestId);
         if (result?.outcome === 'ok') return { kind: 'result', requestId: c.requestId, result };
       } else if (c.deadlineAt.getTime() > now.getTime()) {
         return { kind: 'pending', requestId: c.requestId, deadlineAt: c.deadlineAt };

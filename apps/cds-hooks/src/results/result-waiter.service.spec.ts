@@ -1,18 +1,14 @@
-import type { DataSource } from 'typeorm';
-import type { InferenceResultEntity } from '@app/database';
+import type { InferenceRepository, InferenceResultEntity } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import type { CdsHooksConfig } from '../cds-hooks.config';
 import { ResultWaiter } from './result-waiter.service';
 
-/** A results table with one row that can be made to appear; the waiter reads it through `findBy`. */
+/** A results table with one row that can be made to appear; the waiter reads it through `resultsOf`. */
 function fakeResults() {
   const rows = new Map<string, InferenceResultEntity>();
   const dataSource = {
-    getRepository: () => ({
-      findBy: async (where: { requestId: { value: string[] } }) =>
-        where.requestId.value.flatMap((id) => rows.get(id) ?? []),
-    }),
-  } as unknown as DataSource;
+    resultsOf: async (ids: ReadonlyArray<string>) => ids.flatMap((id) => rows.get(id) ?? []),
+  } as unknown as InferenceRepository;
   return { rows, dataSource };
 }
 

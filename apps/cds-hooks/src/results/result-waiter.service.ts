@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { InferenceResultEntity } from '@app/database';
+import { InferenceRepository, type InferenceResultEntity } from '@app/database';
 import { RESULT_SIGNAL, type ResultSignal } from '@app/messaging';
+import { PeriodicTask } from '@app/timing';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 
 interface Waiter {
@@ -19,10 +19,10 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ResultWaiter.name);
   private readonly waiters = new Map<string, Set<Waiter>>();
   private unsubscribe: (() => void) | undefined;
-  private poller: NodeJS.Timeout | undefined;
+  private poller: PeriodicTask | undefined;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inferences: InferenceRepository,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
@@ -31,15 +31,17 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe = this.signal.subscribe((id) => {
       if (this.waiters.has(id)) void this.check([id]);
     });
-    this.poller = setInterval(() => {
-      if (this.waiters.size > 0) void this.check([...this.waiters.keys()]);
-    }, this.config.RESULT_POLL_MS);
-    this.poller.unref();
+    this.poller = new PeriodicTask(
+      this.config.RESULT_POLL_MS,
+      () => (this.waiters.size > 0 ? this.check([...this.waiters.keys()]) : undefined),
+      { immediate: false },
+    );
+    this.poller.start();
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
-    if (this.poller) clearInterval(this.poller);
+    void this.poller?.stop();
     for (const set of this.waiters.values()) {
       for (const w of set) {
         clearTimeout(w.timer);
@@ -65,7 +67,7 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
 
   private async check(ids: string[]): Promise<void> {
     try {
-      const rows = await this.dataSource.getRepository(InferenceResultEntity).findBy({ requestId: In(ids) });
+      const rows = await this.inferences.resultsOf(ids);
       for (const row of rows) this.settle(row.requestId, row);
     } catch (e) {
       this.logger.warn(`result lookup failed: ${e instanceof Error ? e.name : 'error'}`);

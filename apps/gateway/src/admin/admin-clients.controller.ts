@@ -3,9 +3,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from
 import type { Request } from 'express';
 import { AuditWriter } from '@app/audit';
 import { Roles, StaffAuthGuard, staffOf } from '@app/auth';
-import { summariseClient } from '@app/clients';
+import { ClientRegistryCache, summariseClient } from '@app/clients';
 import { REQUEST_ID_HEADER } from '@app/observability';
-import { ClientDirectory } from '../auth/client-directory.service';
 import { STAFF_OIDC } from '../docs/openapi';
 import { EhrClientListDto } from './ehr-client-summary.dto';
 
@@ -16,7 +15,7 @@ import { EhrClientListDto } from './ehr-client-summary.dto';
 @UseGuards(StaffAuthGuard)
 export class AdminClientsController {
   constructor(
-    private readonly clients: ClientDirectory,
+    private readonly clients: ClientRegistryCache,
     private readonly audit: AuditWriter,
   ) {}
 

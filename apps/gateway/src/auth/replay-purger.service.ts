@@ -6,7 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 @Injectable()
 export class ReplayPurger implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ReplayPurger.name);
-  private stop: (() => void) | undefined;
+  private stop: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly replay: PgReplayGuard,
@@ -19,7 +19,7 @@ export class ReplayPurger implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  onModuleDestroy(): void {
-    this.stop?.();
+  async onModuleDestroy(): Promise<void> {
+    await this.stop?.();
   }
 }

@@ -1,5 +1,7 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import { Catch, HttpException, Injectable, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RefusalRecorder, RefusedException } from '@app/auth';
+import { REQUEST_ID_HEADER } from '@app/observability';
 
 const TEXT: Readonly<Record<number, string>> = {
   400: 'invalid request',
@@ -16,13 +18,36 @@ const REASON_CODE = /^[a-z_]{1,40}$/;
 /**
  * The gateway's only error shape. 401 and 403 are bare (nothing that helps an attacker); other client errors are
  * a FHIR OperationOutcome naming at most a reason code; anything unexpected is logged and answered with a plain 500.
+ * Coded refusals (RefusedException) are audited here first, the one place the gateway records them.
  */
 @Catch()
+@Injectable()
 export class EdgeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(EdgeExceptionFilter.name);
 
+  constructor(private readonly refusals: RefusalRecorder) {}
+
   catch(e: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    if (res.headersSent) return;
+    if (e instanceof RefusedException && e.refusal) {
+      const req = http.getRequest<Request>();
+      // The recorder never throws: a lost audit row is logged there, and the caller is refused either way.
+      void this.refusals
+        .record({
+          ...e.refusal,
+          requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
+          method: req.method,
+          path: req.path,
+        })
+        .then(() => this.respond(e, res));
+      return;
+    }
+    this.respond(e, res);
+  }
+
+  private respond(e: unknown, res: Response): void {
     if (res.headersSent) return;
     if (!(e instanceof HttpException)) {
       this.logger.error(e instanceof Error ? `${e.name}: ${e.message}` : 'non-error thrown');

@@ -1,14 +1,14 @@
-import { Controller, Get, HttpCode, HttpException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RefusalRecorder } from '@app/auth';
+import { RefusedException } from '@app/auth';
 import { SERVICE_ID_PATTERN } from '@app/contracts';
 import { childTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { callerOf } from '../auth/caller';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { CDS_CLIENT_JWT } from '../docs/openapi';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
-import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream';
+import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream.service';
 import { BodyRefusal, JsonBodyReader } from './json-body.reader';
 
 // The catalog's own pattern: an id no catalog could hold (e.g. `..`) is a 404 here and never forwarded.
@@ -25,7 +25,6 @@ export class CdsServicesController {
   constructor(
     private readonly upstream: CdsHooksUpstream,
     private readonly bodies: JsonBodyReader,
-    private readonly refusals: RefusalRecorder,
   ) {}
 
   @Get()
@@ -49,7 +48,7 @@ export class CdsServicesController {
   @ApiResponse({ status: 413, description: 'body larger than BODY_LIMIT' })
   async invoke(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
-    const body = await this.readBody(req, res);
+    const body = await this.readBody(req);
     send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res)));
   }
 
@@ -61,29 +60,24 @@ export class CdsServicesController {
   @ApiResponse({ status: 200, description: 'feedback recorded' })
   async feedback(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
-    const body = await this.readBody(req, res);
+    const body = await this.readBody(req);
     send(
       res,
       await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)),
     );
   }
 
-  private async readBody(req: Request, res: Response): Promise<Record<string, unknown>> {
+  private async readBody(req: Request): Promise<Record<string, unknown>> {
     try {
       return await this.bodies.read(req);
     } catch (e) {
       if (!(e instanceof BodyRefusal)) throw e;
       const { client } = callerOf(req);
-      await this.refusals.record({
-        action: 'request.refused',
-        reason: e.code,
-        clientId: client.id,
-        tenant: client.tenant,
-        requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
-        method: req.method,
-        path: req.path,
-      });
-      throw new HttpException(e.code, e.status);
+      throw new RefusedException(
+        { action: 'request.refused', reason: e.code, clientId: client.id, tenant: client.tenant },
+        e.status,
+        e.code,
+      );
     }
   }
 }

@@ -1,5 +1,4 @@
 import {
-  HttpException,
   HttpStatus,
   Inject,
   Injectable,
@@ -8,29 +7,29 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { RefusalRecorder } from '@app/auth';
-import { REQUEST_ID_HEADER } from '@app/observability';
+import { RefusedException } from '@app/auth';
+import { PeriodicTask } from '@app/timing';
 import { callerOf } from '../auth/caller';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { TokenBuckets } from './token-bucket';
 
-/** Per-client rate limit, after EhrAuthGuard: 429 with Retry-After. */
+/** Idle clients' buckets are dropped this often. */
+const SWEEP_MS = 60_000;
+
+/** Per-client rate limit, after EhrAuthGuard: 429 with Retry-After; the first refusal of a flood is audited. */
 @Injectable()
 export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly buckets: TokenBuckets;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: PeriodicTask;
 
-  constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    private readonly refusals: RefusalRecorder,
-  ) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.buckets = new TokenBuckets({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST });
-    this.sweeper = setInterval(() => this.buckets.sweep(), 60_000);
-    this.sweeper.unref();
+    this.sweeper = new PeriodicTask(SWEEP_MS, () => this.buckets.sweep(), { immediate: false });
+    this.sweeper.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+  onModuleDestroy(): Promise<void> {
+    return this.sweeper.stop();
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -39,18 +38,13 @@ export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
     const { client } = callerOf(req);
     const taken = this.buckets.take(client.id, client.rateLimit);
     if (taken.allowed) return true;
-    if (taken.floodStarted) {
-      await this.refusals.record({
-        action: 'request.refused',
-        reason: 'rate_limited',
-        clientId: client.id,
-        tenant: client.tenant,
-        requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
-        method: req.method,
-        path: req.path,
-      });
-    }
     res.setHeader('Retry-After', String(taken.retryAfterS));
-    throw new HttpException('rate limited', HttpStatus.TOO_MANY_REQUESTS);
+    throw new RefusedException(
+      taken.floodStarted
+        ? { action: 'request.refused', reason: 'rate_limited', clientId: client.id, tenant: client.tenant }
+        : null,
+      HttpStatus.TOO_MANY_REQUESTS,
+      'rate limited',
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { InferenceOutcome } from '@app/contracts';
-import type { InferenceRequestStatus } from '@app/database';
+import type { InferenceRequestStatus, StoredResult } from '@app/database';
 
 export type ServedFrom = 'backend' | 'cache' | 'coalesced';
 
@@ -21,4 +21,26 @@ export interface InferenceRecord {
   readonly tokensOut: number | null;
   readonly latencyMs: number;
   readonly completedAt: Date;
+}
+
+/** The row `inference_results` keeps for a record, and the status its request moves to. */
+export function toStoredResult(r: InferenceRecord): StoredResult {
+  return {
+    requestId: r.requestId,
+    outcome: r.outcome,
+    backend: r.backend,
+    outputText: r.outputText,
+    errorCode: r.errorCode,
+    tokensIn: r.tokensIn,
+    tokensOut: r.tokensOut,
+    latencyMs: r.latencyMs,
+    completedAt: r.completedAt,
+    hookInstance: r.hookInstance,
+    model: r.model,
+    templateVersion: r.templateVersion,
+    promptHash: r.promptHash,
+    attempts: r.attempts,
+    servedFrom: r.servedFrom,
+    status: r.status,
+  };
 }

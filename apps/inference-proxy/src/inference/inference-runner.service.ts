@@ -1,16 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InferenceRepository } from '@app/database';
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
-import {
-  INFERENCE_REQUEST_SOURCE,
-  RESULT_SIGNAL,
-  type InboundInference,
-  type InferenceRequestSource,
-  type ResultSignal,
-} from '@app/messaging';
+import { RESULT_SIGNAL, type InboundInference, type ResultSignal } from '@app/messaging';
 import { BackendError } from '../backends/backend-error';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
-import { AnswerSource } from './answer-source';
+import { AnswerSource } from './answer-source.service';
 import type { InferenceRecord } from './inference-record';
 import { ProxyAudit } from './proxy-audit';
 import { PrioritySlots } from './priority-slots';
@@ -41,29 +35,19 @@ function expired(errorCode: string): Outcome {
  * reaches a GPU. The handler resolves once the result is durably stored, so the transport commits then.
  */
 @Injectable()
-export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy {
+export class InferenceRunner {
   private readonly logger = new Logger(InferenceRunner.name);
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inferences: InferenceRepository,
     private readonly answers: AnswerSource,
     private readonly slots: PrioritySlots,
     private readonly writer: ResultBatchWriter,
     private readonly audit: ProxyAudit,
     private readonly metrics: ProxyMetrics,
-    @Inject(INFERENCE_REQUEST_SOURCE) private readonly source: InferenceRequestSource,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.source.start((msg) => this.handle(msg));
-  }
-
-  /** First of the shutdown hooks: stop taking work and let what is in flight finish and be stored. */
-  async onModuleDestroy(): Promise<void> {
-    await this.source.stop();
-  }
 
   handle({ request, headers }: InboundInference): Promise<void> {
     const running = this.inFlight.get(request.requestId);
@@ -74,7 +58,7 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async process(request: InferenceRequestV1, headers: MessageHeaders): Promise<void> {
-    const known = await this.lookup(request.requestId);
+    const known = await this.inferences.progress(request.requestId);
     if (known === 'stored') {
       this.metrics.requestFinished('duplicate');
       await this.signal.announce(request.requestId);
@@ -155,18 +139,5 @@ export class InferenceRunner implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.metrics.requestFinished(outcome.outcome, latencyMs / 1000);
     await this.signal.announce(request.requestId);
-  }
-
-  /** One round trip: is the request on record, and is its result already stored? */
-  private async lookup(requestId: string): Promise<'unknown' | 'open' | 'stored'> {
-    const rows: Array<{ stored: boolean }> = await this.dataSource.query(
-      `SELECT (res.request_id IS NOT NULL) AS stored
-         FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
-        WHERE req.request_id = $1`,
-      [requestId],
-    );
-    const row = rows[0];
-    if (!row) return 'unknown';
-    return row.stored ? 'stored' : 'open';
   }
 }

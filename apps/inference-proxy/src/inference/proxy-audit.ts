@@ -1,18 +1,15 @@
-import type { AuditRecord, AuditWriter } from '@app/audit';
+import { Injectable } from '@nestjs/common';
+import { AuditWriter, type AuditRecord } from '@app/audit';
 
 /**
- * The proxy's handle on the audit writer. Kept out of Nest's provider list on purpose: Nest would close
- * the writer in onModuleDestroy, in parallel with the consumer's drain, and the last results of a
- * graceful shutdown could then not be audited. The lifecycle closes it after the result writer drained.
+ * The proxy's handle on the process's audit writer (AuditModule). The writer itself drains in the global
+ * AuditModule's beforeApplicationShutdown, after the result writer drained in the inference module's.
  */
+@Injectable()
 export class ProxyAudit {
   constructor(private readonly writer: AuditWriter) {}
 
   record(event: AuditRecord): Promise<void> {
     return this.writer.record(event);
-  }
-
-  async close(): Promise<void> {
-    await this.writer.onModuleDestroy();
   }
 }

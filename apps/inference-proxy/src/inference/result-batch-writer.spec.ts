@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
-import { createDataSource, runMigrations } from '@app/database';
+import { createDataSource, InferenceRepository, runMigrations } from '@app/database';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
-import type { InferenceRecord } from './inference-record';
+import { toStoredResult, type InferenceRecord } from './inference-record';
 import { ResultBatchWriter } from './result-batch-writer';
-import { storeResults } from './result-store';
 
 /** The writer against the machine's Postgres with the real migrations. */
 describe('ResultBatchWriter on Postgres', () => {
@@ -73,7 +72,7 @@ describe('ResultBatchWriter on Postgres', () => {
         store: async (batch) => {
           if (failuresLeft-- > 0) throw new Error('connection terminated');
           batches.push(batch.length);
-          await storeResults(ds, batch);
+          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult));
         },
         audit: (e) => audit.record(e),
       },
@@ -101,7 +100,7 @@ describe('ResultBatchWriter on Postgres', () => {
     );
     expect(audits[0]!.n).toBe('25');
     expect(writer.backlog).toBe(0);
-    await audit.onModuleDestroy();
+    await audit.close();
   });
 
   it('bounds the rows it holds: a writer beyond capacity waits for room', async () => {
@@ -115,7 +114,7 @@ describe('ResultBatchWriter on Postgres', () => {
         store: async (batch) => {
           mostHeld = Math.max(mostHeld, writer.backlog);
           await gate;
-          await storeResults(ds, batch);
+          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult));
         },
         audit: async () => undefined,
       },

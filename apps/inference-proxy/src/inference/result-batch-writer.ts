@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { AuditRecord } from '@app/audit';
-import { backoffMs, pause } from '../backends/retry-backoff';
+import { backoffMs } from '@app/timing';
 import type { InferenceRecord } from './inference-record';
 
 export interface ResultWriterOptions {
@@ -164,11 +165,11 @@ export class ResultBatchWriter {
         return true;
       } catch (e) {
         this.deps.observeBatch?.(batch.length, false);
-        const wait = backoffMs(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
+        const wait = backoffMs(attempt, { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: 'full' });
         this.logger.warn(
           `storing ${batch.length} results failed (attempt ${attempt}): ${e instanceof Error ? e.message : 'error'}; retry in ${wait} ms`,
         );
-        await pause(wait);
+        await delay(wait);
       }
     }
     return false;

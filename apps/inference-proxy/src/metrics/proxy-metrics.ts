@@ -4,7 +4,8 @@ import type { PoolObserver } from '../backends/backend-pool';
 import type { BackendState, CooldownReason } from '../backends/backend-state';
 
 export type RequestOutcome = 'ok' | 'error' | 'expired' | 'duplicate' | 'refused';
-export type AnswerSource = 'cache' | 'coalesced';
+/** How an answer was shared instead of run again (the class that shares it is inference/answer-source.ts). */
+export type SharedAnswerKind = 'cache' | 'coalesced';
 
 /** Live figures read at scrape time rather than pushed on every change. */
 export interface MetricsSources {
@@ -162,7 +163,7 @@ export class ProxyMetrics implements PoolObserver {
     if (seconds !== undefined) this.latency.observe({ outcome }, seconds);
   }
 
-  answerShared(source: AnswerSource): void {
+  answerShared(source: SharedAnswerKind): void {
     this.answersShared.inc({ source });
   }
 

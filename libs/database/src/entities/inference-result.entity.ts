@@ -30,4 +30,23 @@ export class InferenceResultEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz' })
   completedAt!: Date;
+
+  // Who asked and what ran (migration 1764310000000); null on rows older than those columns.
+  @Column({ name: 'hook_instance', type: 'uuid', nullable: true })
+  hookInstance!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  model!: string | null;
+
+  @Column({ name: 'template_version', type: 'text', nullable: true })
+  templateVersion!: string | null;
+
+  @Column({ name: 'prompt_hash', type: 'char', length: 64, nullable: true })
+  promptHash!: string | null;
+
+  @Column({ type: 'smallint', nullable: true })
+  attempts!: number | null;
+
+  @Column({ name: 'served_from', type: 'text', nullable: true })
+  servedFrom!: string | null;
 }

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { ChainVerification } from '@app/audit';
 import { Roles, StaffAuthGuard } from '@app/auth';
 import { ComplianceAudit } from '../compliance-audit';
-import { SharedChainVerifier } from './chain-verification.service';
+import { SharedChainVerifier } from './shared-chain-verifier.service';
 
 /** Walks the hash chain and names the first broken link. */
 @ApiExcludeController()

@@ -1,6 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AuditRetention } from '@app/audit';
 import type { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/timing';
 import type { ComplianceConfig } from '../compliance.config';
 
 /**
@@ -10,23 +11,23 @@ import type { ComplianceConfig } from '../compliance.config';
 export class AuditMaintenance implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuditRetention');
   private readonly retention: AuditRetention;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     ds: DataSource,
     private readonly config: ComplianceConfig,
   ) {
     this.retention = new AuditRetention(ds);
+    this.task = new PeriodicTask(config.AUDIT_MAINTENANCE_MS, () => this.run());
   }
 
   onModuleInit(): void {
-    void this.run();
-    this.timer = setInterval(() => void this.run(), this.config.AUDIT_MAINTENANCE_MS);
-    this.timer.unref();
+    this.task.start();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  /** Waits for a run in progress, so no purge is cut off by the database closing. */
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   async run(): Promise<void> {

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditWriter } from '@app/audit';
+import { CardFeedbackRepository, type OverrideReason } from '@app/database';
+import { HookRefusalException } from '../errors/hook-refusal.exception';
+import type { FeedbackRequest } from './feedback.schema';
+
+export interface FeedbackMeta {
+  readonly requestId: string;
+  readonly clientId: string | undefined;
+}
+
+/** Feedback on our cards: stored once (a repeat is a no-op), refused for cards this service never returned. */
+@Injectable()
+export class FeedbackService {
+  constructor(
+    private readonly cards: CardFeedbackRepository,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async receive(serviceId: string, request: FeedbackRequest, meta: FeedbackMeta): Promise<void> {
+    const items = request.feedback;
+    const known = await this.cards.knownCards(
+      serviceId,
+      items.map((f) => f.card),
+    );
+    const unknown = items.map((f, i) => ({ f, i })).filter(({ f }) => !known.has(f.card));
+    if (unknown.length > 0) {
+      throw new HookRefusalException(
+        'feedback.refused',
+        'unknown_card',
+        404,
+        unknown.map(({ f, i }) => ({
+          code: 'not-found' as const,
+          diagnostics: `card ${f.card} was not returned by service ${serviceId}`,
+          expression: `feedback[${i}].card`,
+        })),
+      );
+    }
+    const receivedAt = new Date();
+    const repeats = await this.cards.storeFeedback(
+      items.map((f) => ({
+        id: randomUUID(),
+        serviceId,
+        cardUuid: f.card,
+        outcome: f.outcome,
+        acceptedSuggestions: f.acceptedSuggestions?.map((s) => ({ id: s.id })) ?? null,
+        overrideReason: f.overrideReason ? overrideReason(f.overrideReason) : null,
+        clientId: meta.clientId ?? null,
+        outcomeAt: new Date(f.outcomeTimestamp),
+        receivedAt,
+      })),
+    );
+    for (const [i, f] of items.entries()) {
+      await this.audit.record({
+        action: 'feedback.received',
+        outcome: 'success',
+        service: 'cds-hooks',
+        clientId: meta.clientId ?? null,
+        requestId: meta.requestId,
+        detail: { serviceId, card: f.card, feedbackOutcome: f.outcome, duplicate: repeats[i] ?? false },
+      });
+    }
+  }
+}
+
+/** Keeps the fields the spec defines; whatever else an EHR adds is not stored. */
+function overrideReason(r: NonNullable<FeedbackRequest['feedback'][number]['overrideReason']>): OverrideReason {
+  return {
+    ...(r.reason
+      ? {
+          reason: {
+            code: r.reason.code,
+            ...(r.reason.system ? { system: r.reason.system } : {}),
+            ...(r.reason.display ? { display: r.reason.display } : {}),
+          },
+        }
+      : {}),
+    ...(r.userComment !== undefined ? { userComment: r.userComment } : {}),
+  };
+}

@@ -1,0 +1,29 @@
+import type { InferenceResultEntity } from '@app/database';
+import type { Reusable } from '../results/inference-reuse.service';
+import type { CdsServiceDefinition } from '../discovery/service-catalog';
+import type { HookRequest } from './hook-request.schema';
+
+/** Request-scoped facts of a hook call, from the transport. */
+export interface HookCallMeta {
+  readonly requestId: string;
+  readonly traceparent: string | undefined;
+  readonly clientId: string | undefined;
+}
+
+/** One hook call on its way to cards: what was asked, for which service, and by when it must be answered. */
+export interface HookCall {
+  readonly invocationId: string;
+  readonly service: CdsServiceDefinition;
+  readonly hook: HookRequest;
+  readonly meta: HookCallMeta;
+  readonly receivedAt: Date;
+  /** Epoch ms by which the result must be in for the answer to make the service's budget. */
+  readonly answerBy: number;
+}
+
+/** An inference under way for a call: its request id, whether it was reused, and its result within the budget. */
+export interface StartedInference {
+  readonly requestId: string;
+  readonly reused: Reusable['kind'];
+  result(): Promise<InferenceResultEntity | undefined>;
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
+import { DiscoveryModule } from '../discovery/discovery.module';
+import { PrefetchModule } from '../prefetch/prefetch.module';
+import { ResultsModule } from '../results/results.module';
+import { CardAnswerService } from './card-answer.service';
+import { HookHandler } from './hook-handler.service';
+import { HooksController } from './hooks.controller';
+import { InferenceStarter } from './inference-starter.service';
+
+/** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
+@Module({
+  imports: [
+    DiscoveryModule,
+    PrefetchModule,
+    ResultsModule,
+    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
+  ],
+  controllers: [HooksController],
+  providers: [InferenceStarter, CardAnswerService, HookHandler],
+})
+export class HooksModule {}

@@ -1,0 +1,126 @@
+import { APP_FILTER } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { AuthRefusal, CdsJwtVerifier, RefusalRecorder, type RefusalEvent, type VerifiedCdsCaller } from '@app/auth';
+import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
+import { EhrAuthGuard } from '../auth/ehr-auth.guard';
+import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
+import { GATEWAY_CONFIG, loadGatewayConfig } from '../gateway.config';
+import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
+import { CdsHooksUpstream } from './cds-hooks-upstream.service';
+import { CdsServicesController } from './cds-services.controller';
+import { GatewayUrls } from './gateway-urls.service';
+import { JsonBodyReader } from './json-body.reader';
+
+const client = ehrClientSchema.parse({
+  id: 'ehr-a',
+  issuer: 'https://ehr-a.example.test',
+  tenant: 'tenant-a',
+  jwks: { keys: [] },
+  services: ['meditron-patient-view'],
+});
+
+/**
+ * The gateway's forwarding surface over HTTP with the real guards, body reader and error filter, and mocked
+ * token verification, registry and upstream: auth, refusal auditing and body checks in milliseconds.
+ */
+describe('CdsServicesController over HTTP', () => {
+  let app: NestExpressApplication;
+  let base = '';
+  const refusals: RefusalEvent[] = [];
+  const verify = jest.fn<Promise<VerifiedCdsCaller>, [string, string]>();
+  const forward = jest.fn(async () => ({ status: 200, contentType: 'application/json', body: '{"cards":[]}' }));
+
+  beforeAll(async () => {
+    const config = loadGatewayConfig({ PUBLIC_BASE_URL: 'https://cds.example.test', BODY_LIMIT: '1kb' });
+    const moduleRef = await Test.createTestingModule({
+      controllers: [CdsServicesController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: CdsJwtVerifier, useValue: { verify } },
+        { provide: ClientRegistryCache, useValue: { current: () => new ClientRegistry([client]) } },
+        { provide: RefusalRecorder, useValue: { record: async (e: RefusalEvent) => void refusals.push(e) } },
+        { provide: CdsHooksUpstream, useValue: { forward } },
+        GatewayUrls,
+        JsonBodyReader,
+        EhrAuthGuard,
+        ClientRateLimitGuard,
+        { provide: APP_FILTER, useClass: EdgeExceptionFilter },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+
+  afterAll(() => app.close());
+
+  beforeEach(() => {
+    refusals.length = 0;
+    verify.mockReset();
+    forward.mockClear();
+  });
+
+  const post = (path: string, body: string, token: string | null = 'a.b.c') =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
+
+  it('forwards an authenticated call with its parsed body, verified against the audience of the path', async () => {
+    verify.mockResolvedValue({ client, jti: 'j1', expiresAt: new Date(), tenantClaim: null });
+    const res = await post('/cds-services/meditron-patient-view', '{"hook":"patient-view"}');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ cards: [] });
+    expect(verify).toHaveBeenCalledWith('a.b.c', 'https://cds.example.test/cds-services/meditron-patient-view');
+    expect(forward).toHaveBeenCalledWith(
+      'POST',
+      '/cds-services/meditron-patient-view',
+      { hook: 'patient-view' },
+      expect.objectContaining({ clientId: 'ehr-a' }),
+    );
+    expect(refusals).toEqual([]);
+  });
+
+  it('answers a missing token with a bare 401 and audits the reason once', async () => {
+    const res = await post('/cds-services/meditron-patient-view', '{}', null);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await res.text()).toBe('');
+    expect(verify).not.toHaveBeenCalled();
+    expect(refusals).toEqual([
+      expect.objectContaining({ reason: 'missing_token', method: 'POST', path: '/cds-services/meditron-patient-view' }),
+    ]);
+  });
+
+  it('names the client and its tenant when a known client presents a bad token', async () => {
+    verify.mockRejectedValue(new AuthRefusal('expired', 'ehr-a'));
+    const res = await post('/cds-services/meditron-patient-view', '{}');
+    expect(res.status).toBe(401);
+    expect(refusals).toEqual([expect.objectContaining({ reason: 'expired', clientId: 'ehr-a', tenant: 'tenant-a' })]);
+    expect(forward).not.toHaveBeenCalled();
+  });
+
+  it('refuses a service the client may not call with a bare 403', async () => {
+    verify.mockResolvedValue({ client, jti: 'j2', expiresAt: new Date(), tenantClaim: null });
+    const res = await post('/cds-services/meditron-order-sign', '{}');
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe('');
+    expect(refusals).toEqual([expect.objectContaining({ reason: 'service_not_allowed', clientId: 'ehr-a' })]);
+  });
+
+  it('refuses a body that is not JSON or too large with a reason code, after authentication', async () => {
+    verify.mockResolvedValue({ client, jti: 'j3', expiresAt: new Date(), tenantClaim: null });
+    const bad = await post('/cds-services/meditron-patient-view', '{"hook": ');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+    const big = await post('/cds-services/meditron-patient-view', JSON.stringify({ pad: 'x'.repeat(4096) }));
+    expect(big.status).toBe(413);
+    expect(refusals.map((r) => [r.action, r.clientId])).toEqual([
+      ['request.refused', 'ehr-a'],
+      ['request.refused', 'ehr-a'],
+    ]);
+    expect(forward).not.toHaveBeenCalled();
+  });
+});

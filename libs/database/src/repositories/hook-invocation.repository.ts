@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CdsCardEntity } from '../entities/cds-card.entity';
+import { HookInvocationEntity } from '../entities/hook-invocation.entity';
+import { retryTransient } from '../transient-retry';
+import type { JsonDetail } from './json-detail';
+
+export type NewHookInvocation = Pick<
+  HookInvocationEntity,
+  'id' | 'hookInstance' | 'hook' | 'serviceId' | 'requestId' | 'clientId' | 'patientRef' | 'receivedAt'
+>;
+
+export interface HookAnswer {
+  readonly invocationId: string;
+  readonly inferenceRequestId: string;
+  readonly serviceId: string;
+  readonly cardUuids: ReadonlyArray<string>;
+  readonly detail: JsonDetail;
+}
+
+/** How long storing an answer may ride out a cut connection once the cards are composed. */
+const ANSWER_WRITE_MS = 2000;
+
+/** `hook_invocations` and the cards each call returned (`cds_cards`). */
+@Injectable()
+export class HookInvocationRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Stored before anything is sent, so nothing is in flight unrecorded; retried on a cut connection until `untilMs`. */
+  async received(row: NewHookInvocation, untilMs: number): Promise<void> {
+    await retryTransient(
+      () =>
+        this.dataSource.getRepository(HookInvocationEntity).insert({
+          ...row,
+          inferenceRequestId: null,
+          status: 'received',
+          cardsReturned: null,
+          answeredAt: null,
+          answerDetail: null,
+        }),
+      untilMs,
+    );
+  }
+
+  /** The cards returned and the call's outcome, in one transaction. */
+  async answered(a: HookAnswer): Promise<void> {
+    await retryTransient(
+      () =>
+        this.dataSource.transaction(async (tx) => {
+          if (a.cardUuids.length > 0) {
+            const createdAt = new Date();
+            await tx.getRepository(CdsCardEntity).insert(
+              a.cardUuids.map((uuid) => ({
+                uuid,
+                hookInvocationId: a.invocationId,
+                inferenceRequestId: a.inferenceRequestId,
+                serviceId: a.serviceId,
+                createdAt,
+              })),
+            );
+          }
+          await tx.getRepository(HookInvocationEntity).update(
+            { id: a.invocationId },
+            {
+              status: a.cardUuids.length > 0 ? 'answered' : 'answered_empty',
+              inferenceRequestId: a.inferenceRequestId,
+              cardsReturned: a.cardUuids.length,
+              answerDetail: { ...a.detail },
+              answeredAt: new Date(),
+            },
+          );
+        }),
+      Date.now() + ANSWER_WRITE_MS,
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { MessageHeaders } from '@app/contracts';
+import type { InboundInference, InferenceRequestSource } from './inference-transport';
+
+/** The event pattern inference requests are dispatched under, on both sides. */
+export const INFERENCE_REQUEST_PATTERN = 'inference.request';
+
+/** The transport context of one request: its message headers (deadline, correlation, trace). */
+export class InferenceContext extends BaseRpcContext<[MessageHeaders]> {
+  get headers(): MessageHeaders {
+    return this.args[0];
+  }
+}
+
+/**
+ * Nest's custom transport for the proxy's inference requests. The delivery semantics stay in the source:
+ * with Kafka, KafkaRequestSource's eachBatch consumer (contiguous manual commits, pause/resume at the pending
+ * bound, dead-lettering, heartbeats); in the local stack, the in-process bus. Each validated request goes to
+ * the `@EventPattern(INFERENCE_REQUEST_PATTERN)` handler, and the source commits only once that handler
+ * resolved; a handler that fails makes the source redeliver. Not ServerKafka: its eachMessage loop holds a
+ * partition for the length of one 70B call and commits as it goes.
+ */
+export class InferenceRequestServer extends Server implements CustomTransportStrategy, OnModuleDestroy {
+  protected override readonly logger = new Logger(InferenceRequestServer.name);
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly source: InferenceRequestSource) {
+    super();
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    this.source
+      .start((msg) => this.deliver(msg))
+      .then(
+        () => callback(),
+        (e: unknown) => callback(e),
+      );
+  }
+
+  /** Stops consuming first on shutdown (onModuleDestroy), before the writers drain; idempotent. */
+  close(): Promise<void> {
+    this.stopping ??= this.source.stop();
+    return this.stopping;
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+
+  on(): never {
+    throw new Error('InferenceRequestServer has no events to subscribe to');
+  }
+
+  unwrap<T>(): T {
+    return this.source as T;
+  }
+
+  /** Resolves once the handler is done (its result stored); rejects, and so redelivers, if it failed. */
+  private async deliver({ request, headers }: InboundInference): Promise<void> {
+    const handler = this.getHandlerByPattern(INFERENCE_REQUEST_PATTERN);
+    if (!handler) throw new Error(`no handler for ${INFERENCE_REQUEST_PATTERN}`);
+    const result = await handler({ request, headers }, new InferenceContext([headers]));
+    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+}

@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs, PeriodicTask } from '.';
+
+describe('backoffMs', () => {
+  it('doubles from the base up to the cap, and full jitter stays under the ceiling', () => {
+    const policy = { baseMs: 100, maxMs: 1000, jitter: 'none' } as const;
+    expect([1, 2, 3, 4, 5, 9].map((a) => backoffMs(a, policy))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffMs(3, { ...policy, jitter: 'full' }, () => 0.5)).toBe(200);
+    expect(backoffMs(3, { ...policy, jitter: 'full' }, () => 0)).toBe(0);
+  });
+});
+
+describe('PeriodicTask', () => {
+  it('never runs two at once, and stop waits for the run in progress', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const task = new PeriodicTask(1, async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(15);
+      runs++;
+      active--;
+    });
+    task.start();
+    await sleep(60);
+    await task.stop();
+    const after = runs;
+    expect(active).toBe(0);
+    expect(maxActive).toBe(1);
+    expect(runs).toBeGreaterThanOrEqual(2);
+    await sleep(30);
+    expect(runs).toBe(after);
+  });
+
+  it('keeps running after a failed run, and waits one interval first when not immediate', async () => {
+    let calls = 0;
+    const task = new PeriodicTask(
+      10,
+      () => {
+        calls++;
+        throw new Error('boom');
+      },
+      { immediate: false },
+    );
+    task.start();
+    await sleep(5);
+    expect(calls).toBe(0);
+    await sleep(40);
+    await task.stop();
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});
