@@ -4,29 +4,34 @@ import {
   buildPrompt,
   findingsJsonSchema,
   parseFindings,
-  type ClinicalSummary,
+  summarize,
   type ModelProfile,
 } from '@app/prompts';
 import { inferenceRequest, startProxyHarness, type ProxyHarness } from './inference-proxy-harness';
 
 const KEY = 'eval-job-key';
 
-/** A synthetic case (no patient data) with fact handles, as cds-hooks would summarise one. */
-const CASE = {
-  ageYears: 72,
-  sex: 'female',
-  sections: {
-    orders: [],
-    problems: [{ handle: 'P1', text: 'Atrial fibrillation', ref: 'Condition/af' }],
-    medications: [{ handle: 'M1', text: 'warfarin 5 mg daily', ref: 'MedicationRequest/w' }],
-    allergies: [],
-    labs: [],
-    vitals: [],
-    encounters: [],
-    procedures: [],
-    immunizations: [],
-  },
-} as unknown as ClinicalSummary;
+/** A synthetic case (no patient data) with fact handles P1 and M1, summarised as cds-hooks would. */
+const searchset = (resource: Record<string, unknown>) => ({
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: [{ resource }],
+});
+const CASE = summarize({
+  patient: { resourceType: 'Patient', id: 'p', gender: 'female', birthDate: '1950-01-01' },
+  conditions: searchset({
+    resourceType: 'Condition',
+    id: 'af',
+    clinicalStatus: { coding: [{ code: 'active' }] },
+    code: { text: 'Atrial fibrillation' },
+  }),
+  medications: searchset({
+    resourceType: 'MedicationRequest',
+    id: 'w',
+    status: 'active',
+    medicationCodeableConcept: { text: 'warfarin 5 mg daily' },
+  }),
+});
 
 async function requestFor(profile: ModelProfile, structured: boolean, withStops = true, model = 'meditron-70b') {
   const built = await buildPrompt('patient-view', CASE, profile);
