@@ -33,7 +33,7 @@ export class InferenceStarter {
     priority = hookPriority[call.service.hook],
   ): Promise<StartedInference> {
     const model = this.config.INFERENCE_MODEL;
-    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, call.receivedAt);
+    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, call.receivedAt, call.answerBy);
     if (reusable.kind === 'result')
       return { requestId: reusable.requestId, reused: 'result', result: async () => reusable.result };
     if (reusable.kind === 'pending')

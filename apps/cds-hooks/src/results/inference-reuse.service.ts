@@ -18,13 +18,20 @@ export class InferenceReuse {
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
-  async find(model: string, promptHash: string, templateVersion: string, now: Date): Promise<Reusable> {
+  /** `untilMs`: how long a cut database connection may be retried (the hook's answer deadline). */
+  async find(
+    model: string,
+    promptHash: string,
+    templateVersion: string,
+    now: Date,
+    untilMs: number,
+  ): Promise<Reusable> {
     if (this.config.RESULT_FRESH_MS === 0) return { kind: 'none' };
     const since = new Date(now.getTime() - this.config.RESULT_FRESH_MS);
-    const candidates = await this.inferences.recentForPrompt(model, promptHash, templateVersion, since, 3);
+    const candidates = await this.inferences.recentForPrompt(model, promptHash, templateVersion, since, 3, untilMs);
     for (const c of candidates) {
       if (c.status === 'completed') {
-        const result = await this.inferences.resultOf(c.requestId);
+        const result = await this.inferences.resultOf(c.requestId, untilMs);
         if (result?.outcome === 'ok') return { kind: 'result', requestId: c.requestId, result };
       } else if (c.deadlineAt.getTime() > now.getTime()) {
         return { kind: 'pending', requestId: c.requestId, deadlineAt: c.deadlineAt };

@@ -49,29 +49,37 @@ export class InferenceRepository {
       .catch(() => undefined);
   }
 
-  /** The newest live or completed requests for the same prompt since `since`. */
+  /**
+   * The newest live or completed requests for the same prompt since `since`. A read is safe to run again, so a
+   * cut connection is retried until `untilMs` like a write: a hook call must not fail on a reconnect.
+   */
   recentForPrompt(
     model: string,
     promptHash: string,
     templateVersion: string,
     since: Date,
     take: number,
+    untilMs: number,
   ): Promise<InferenceRequestEntity[]> {
-    return this.dataSource.getRepository(InferenceRequestEntity).find({
-      where: {
-        model,
-        promptHash,
-        templateVersion,
-        status: In(['queued', 'running', 'completed']),
-        createdAt: MoreThan(since),
-      },
-      order: { createdAt: 'DESC' },
-      take,
-    });
+    return retryTransient(
+      () =>
+        this.dataSource.getRepository(InferenceRequestEntity).find({
+          where: {
+            model,
+            promptHash,
+            templateVersion,
+            status: In(['queued', 'running', 'completed']),
+            createdAt: MoreThan(since),
+          },
+          order: { createdAt: 'DESC' },
+          take,
+        }),
+      untilMs,
+    );
   }
 
-  resultOf(requestId: string): Promise<InferenceResultEntity | null> {
-    return this.dataSource.getRepository(InferenceResultEntity).findOneBy({ requestId });
+  resultOf(requestId: string, untilMs: number): Promise<InferenceResultEntity | null> {
+    return retryTransient(() => this.dataSource.getRepository(InferenceResultEntity).findOneBy({ requestId }), untilMs);
   }
 
   resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
