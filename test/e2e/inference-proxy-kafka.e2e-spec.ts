@@ -127,12 +127,16 @@ describe('inference proxy over Kafka', () => {
   });
 
   it('serves order-sign before order-select before patient-view when slots are short', async () => {
-    // Long enough that all three waiting requests are fetched and queued before a slot frees, even on a busy CI box.
-    a.setLatency({ ttftMs: 1_500, perTokenMs: 0 });
-    b.setLatency({ ttftMs: 1_500, perTokenMs: 0 });
+    // The slots free one at a time, a second apart (blockers of 1.5 s and 2.5 s; everything after runs 2.5 s), so
+    // the order the model sees is the order the proxy chose: two slots freeing together would race to the doubles.
+    // 1.5 s is long enough for all three waiting requests to be fetched and queued first, even on a busy CI box.
     const blockers = Array.from({ length: CONCURRENCY }, () => inferenceRequest({ priority: 4 }));
-    await h.publish(blockers);
-    await until(() => a.stats().inFlight + b.stats().inFlight === CONCURRENCY);
+    for (const [i, blocker] of blockers.entries()) {
+      a.setLatency({ ttftMs: 1_500 + i * 1_000, perTokenMs: 0 });
+      b.setLatency({ ttftMs: 1_500 + i * 1_000, perTokenMs: 0 });
+      await h.publish([blocker]);
+      await until(() => a.stats().inFlight + b.stats().inFlight === i + 1);
+    }
     const tag = (hook: string): string => `<|im_start|>user\n${hook} ${randomUUID()}<|im_end|>\n`;
     const waiting = [
       inferenceRequest({ hook: 'patient-view', priority: 4, prompt: tag('patient-view') }),
