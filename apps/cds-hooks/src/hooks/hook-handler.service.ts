@@ -7,6 +7,7 @@ import { buildPrompt, summarize, type ClinicalSummary, type ModelProfile } from 
 import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
 import { ServiceCatalog } from '../discovery/service-catalog';
+import { PoolContextService } from '../model-limits/pool-context.service';
 import { PrefetchService } from '../prefetch/prefetch.service';
 import { CardAnswerService } from './card-answer.service';
 import { admitHook } from './hook-admission';
@@ -37,6 +38,7 @@ export class HookHandler {
     private readonly starter: InferenceStarter,
     private readonly answers: CardAnswerService,
     private readonly audit: AuditWriter,
+    private readonly poolContext: PoolContextService,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {
     this.profile = modelProfileOf(config);
@@ -58,7 +60,9 @@ export class HookHandler {
       patientRef,
     });
     const summary = summarize(data, receivedAt, contextResources(context), source);
-    const prompt = await buildPrompt(service.hook, summary, this.profile);
+    // The smaller of the model's context and the smallest any server of the pool accepts (the proxy publishes it).
+    const contextTokens = await this.poolContext.contextTokens();
+    const prompt = await buildPrompt(service.hook, summary, this.profile, { contextTokens });
     const call: HookCall = { invocationId: randomUUID(), service, hook, meta, receivedAt, answerBy };
     // Stored before anything is sent, so nothing is in flight unrecorded.
     await this.invocations.received(
@@ -75,7 +79,7 @@ export class HookHandler {
       answerBy,
     );
     const first = await this.starter.start(call, prompt);
-    await this.prewarm(call, summary);
+    await this.prewarm(call, summary, contextTokens);
     await this.auditHook('hook.invoked', call, patientRef, {
       hook: hook.hook,
       inferenceRequestId: first.requestId,
@@ -106,14 +110,14 @@ export class HookHandler {
   }
 
   /** Starts (does not wait for) the inferences of the services this one warms, at this call's priority. */
-  private async prewarm(call: HookCall, summary: ClinicalSummary): Promise<void> {
+  private async prewarm(call: HookCall, summary: ClinicalSummary, contextTokens: number): Promise<void> {
     for (const id of call.service.prewarm) {
       const target = this.catalog.find(id);
       if (!target) continue;
       try {
         const warm = await this.starter.start(
           { ...call, service: target },
-          await buildPrompt(target.hook, summary, this.profile),
+          await buildPrompt(target.hook, summary, this.profile, { contextTokens }),
           hookPriority[call.service.hook],
         );
         this.logger.debug(`prewarmed ${target.id} with ${warm.requestId} (${warm.reused})`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
+import { ModelLimitsModule } from '../model-limits/model-limits.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
 import { CardAnswerService } from './card-answer.service';
@@ -14,6 +15,7 @@ import { InferenceStarter } from './inference-starter.service';
     DiscoveryModule,
     PrefetchModule,
     ResultsModule,
+    ModelLimitsModule,
     DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
   ],
   controllers: [HooksController],

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { DataAccessModule, ModelPoolLimitsRepository } from '@app/database';
 import { profileForModelName } from '@app/prompts';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -13,6 +14,10 @@ import { BackendDiscovery, type ResolveHost } from './backend-discovery';
 import { BackendHealth } from './backend-health';
 import { BackendMetricsScraper } from './backend-metrics-scraper';
 import { BackendPool } from './backend-pool';
+import { PoolLimitsPublisher } from './pool-limits-publisher';
+
+/** An unchanged pool context is republished this often, so cds-hooks can tell a live value from a stale one. */
+const POOL_LIMITS_REFRESH_MS = 60_000;
 
 /** How `dns+` backends are resolved: null for the system resolver; tests inject their own. */
 export const RESOLVE_HOST = Symbol('RESOLVE_HOST');
@@ -30,29 +35,31 @@ export function resolveHostModule(resolveHost?: ResolveHost): DynamicModule {
   };
 }
 
-/** Probes, scrapes and engine discovery run while the app does; they stop once the app shuts down. */
+/** Probes, scrapes, engine discovery and the pool-limits publisher run while the app does; they stop once the app shuts down. */
 @Injectable()
 class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly health: BackendHealth,
     private readonly scraper: BackendMetricsScraper,
     private readonly discovery: BackendDiscovery,
+    private readonly limits: PoolLimitsPublisher,
   ) {}
 
   onApplicationBootstrap(): void {
     this.health.start();
     this.scraper.start();
     this.discovery.start();
+    this.limits.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.health.stop(), this.scraper.stop(), this.discovery.stop()]);
+    await Promise.all([this.health.stop(), this.scraper.stop(), this.discovery.stop(), this.limits.stop()]);
   }
 }
 
 /** The backend pool (routing, retries, cooldowns) with its health probes and load scrapes. */
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsModule, DataAccessModule.forFeature([ModelPoolLimitsRepository])],
   providers: [
     {
       provide: BackendPool,
@@ -103,6 +110,17 @@ class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
           health.probeOne(b),
         ),
       inject: [INFERENCE_PROXY_CONFIG, BackendPool, BackendHealth, RESOLVE_HOST],
+    },
+    {
+      provide: PoolLimitsPublisher,
+      useFactory: (c: InferenceProxyConfig, pool: BackendPool, limits: ModelPoolLimitsRepository) =>
+        new PoolLimitsPublisher(pool, limits, {
+          model: c.INFERENCE_MODEL,
+          maxOutputTokens: profileForModelName(c.INFERENCE_MODEL).maxOutputTokens,
+          checkMs: c.BACKEND_HEALTH_INTERVAL_MS,
+          refreshMs: POOL_LIMITS_REFRESH_MS,
+        }),
+      inject: [INFERENCE_PROXY_CONFIG, BackendPool, ModelPoolLimitsRepository],
     },
     BackendProbes,
   ],

@@ -5,6 +5,7 @@ import { InferenceRecordColumns1764310000000 } from './1764310000000-inference-r
 import { AuditHashChain1764400100000 } from './1764400100000-audit-hash-chain';
 import { AuditPartitions1764400200000 } from './1764400200000-audit-partitions';
 import { PromptManifest1764350000000 } from './1764350000000-prompt-manifest';
+import { ModelPoolLimits1764400300000 } from './1764400300000-model-pool-limits';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -15,4 +16,5 @@ export const allMigrations = [
   PromptManifest1764350000000,
   AuditHashChain1764400100000,
   AuditPartitions1764400200000,
+  ModelPoolLimits1764400300000,
 ];

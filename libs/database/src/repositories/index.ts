@@ -2,3 +2,4 @@ export * from './card-feedback.repository';
 export * from './data-access.module';
 export * from './hook-invocation.repository';
 export * from './inference.repository';
+export * from './model-pool-limits.repository';
