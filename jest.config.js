@@ -15,7 +15,8 @@ module.exports = {
           transform: { legacyDecorator: true, decoratorMetadata: true },
           target: 'es2023',
         },
-        module: { type: 'commonjs' },
+        // ignoreDynamic: `import()` stays an import (ESM-only packages, see libs/fhir/src/client/esm-import.ts).
+        module: { type: 'commonjs', ignoreDynamic: true },
       },
     ],
   },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENT_ID_HEADER } from '@app/clients';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
@@ -17,6 +18,9 @@ const TOKEN = `fhir-token-${randomUUID()}`;
 // The in-process Medplum memory server takes two seconds or more per Observation search on a loaded machine, and the
 // service now asks for three (panel labs by code, recent labs, vital signs) at once: each call gets time for that.
 const FHIR_TIMEOUT_MS = 15_000;
+// Short, so the test can watch a revoked client's FHIR server drop out of the allow-list without a restart.
+const REGISTRY_REFRESH_MS = 500;
+const ALL_BUT_IMMUNIZATIONS = ['allergies', 'labPanels', 'observations', 'vitals', 'procedures'];
 
 type Json = Record<string, unknown>;
 
@@ -26,19 +30,22 @@ describe('cds-hooks FHIR fallback', () => {
   let fhir: FhirTestServer;
   let stack: LocalStack;
   const dir = mkdtempSync(join(tmpdir(), 'meditron-clients-'));
+  const clientsFile = join(dir, 'ehr-clients.json');
+
+  function writeClients(ids: string[]): void {
+    const clients = ids.map((id) => ({ id, issuer: `https://${id}.e2e.test`, fhirBaseUrls: [fhir.baseUrl] }));
+    writeFileSync(clientsFile, JSON.stringify({ clients }));
+  }
 
   beforeAll(async () => {
     fhir = await startFhirServer({ fixtures: [DIRK, DAISEY, CHRISTIN], requireBearer: TOKEN, pageSize: 5 });
-    const clientsFile = join(dir, 'ehr-clients.json');
-    writeFileSync(
-      clientsFile,
-      JSON.stringify({ clients: [{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] }] }),
-    );
+    writeClients(['e2e-ehr', 'revocable-ehr']);
     db = await createTestDatabase('e2e_fhir_fallback');
     stack = await startLocalStack({
       env: testStackEnv({
         DATABASE_URL: db.url,
         EHR_CLIENTS_FILE: clientsFile,
+        EHR_CLIENTS_REFRESH_MS: String(REGISTRY_REFRESH_MS),
         FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS),
         HOOK_DEADLINE_MS: String(FHIR_TIMEOUT_MS * 2.5),
         FHIR_MAX_PAGES: '20',
@@ -150,6 +157,26 @@ describe('cds-hooks FHIR fallback', () => {
     const other = await hook(DIRK, { clientId: 'some-other-ehr' });
     expect(other.status).toBe(412);
     expect(other.fhirCalls).toEqual([]);
+  });
+
+  it('reloads the shared registry every EHR_CLIENTS_REFRESH_MS: a revoked client loses its FHIR server', async () => {
+    const onlyImmunizationsMissing = (p: Json): Json => ({
+      ...p,
+      ...Object.fromEntries(
+        ALL_BUT_IMMUNIZATIONS.map((k) => [k, { resourceType: 'Bundle', type: 'searchset', total: 0 }]),
+      ),
+      immunizations: undefined,
+    });
+    const allowed = await hook(DIRK, { clientId: 'revocable-ehr', prefetch: onlyImmunizationsMissing });
+    expect(allowed.status).toBe(200);
+    expect(allowed.fhirCalls.map((c) => c.path.split('?')[0])).toEqual(['Immunization']);
+    // An allowed pair never triggers an on-demand reload, so only the background refresh can notice the revocation.
+    writeClients(['e2e-ehr']);
+    await sleep(REGISTRY_REFRESH_MS * 4);
+    const revoked = await hook(DIRK, { clientId: 'revocable-ehr', prefetch: onlyImmunizationsMissing });
+    // Immunizations are optional: the hook still answers, from what the EHR sent, with nothing fetched.
+    expect(revoked.status).toBe(200);
+    expect(revoked.fhirCalls).toEqual([]);
   });
 
   it('answers 400 naming fhirServer (not 500) for a fhirServer with user info, nothing fetched', async () => {

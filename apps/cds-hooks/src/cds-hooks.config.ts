@@ -32,6 +32,8 @@ export const cdsHooksEnv = z
     CDS_SERVICES_FILE: z.string().min(1).optional(),
     /** EHR client registry (JSON, shared with the gateway): which FHIR servers may be called for which client. */
     EHR_CLIENTS_FILE: z.string().min(1).optional(),
+    /** How often the EHR client registry is reloaded in the background (the gateway honours the same variable). */
+    EHR_CLIENTS_REFRESH_MS: positiveMs(30_000),
     /**
      * Hosts a card's Markdown may link to (comma-separated, https only, e.g. `www.uptodate.com,www.nice.org.uk`).
      * Default none: every link in model text becomes plain text (see cards/card-markdown.ts).

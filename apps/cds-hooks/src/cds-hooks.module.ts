@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
+import { ClientsModule } from '@app/clients';
 import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
@@ -37,6 +38,15 @@ export class CdsHooksModule {
           applicationName: 'meditron-cds-hooks',
         }),
         AuditModule,
+        ClientsModule.forRoot({
+          file: c.EHR_CLIENTS_FILE,
+          // Reloaded in the background; a client/server pair not (yet) allowed reloads at most every 5 s.
+          maxAgeMs: Number.POSITIVE_INFINITY,
+          missReloadMs: 5_000,
+          refreshMs: c.EHR_CLIENTS_REFRESH_MS,
+          // Loaded on first use, as before: a broken registry refuses FHIR calls rather than stopping the hooks.
+          loadAtStart: false,
+        }),
         MessagingModule.forDispatcher(transportOf(c, opts)),
         DiscoveryModule,
         HooksModule,

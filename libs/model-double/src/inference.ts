@@ -20,7 +20,7 @@ import {
 import { paceTokens } from './pacing';
 import type { Exchange } from './recorder';
 import type { GenerationTicket } from './scheduler';
-import { sleep } from './sleep';
+import { pause as sleep } from '@app/timing';
 import { SseStream } from './sse';
 import type { DoubleState } from './state';
 import { countTokens } from './tokens';

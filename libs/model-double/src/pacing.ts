@@ -1,4 +1,4 @@
-import { sleep } from './sleep';
+import { pause as sleep } from '@app/timing';
 import type { Latency } from './types';
 
 /**

@@ -1,2 +1,3 @@
 export * from './backoff';
 export * from './periodic-task';
+export * from './pause';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs, PeriodicTask } from '.';
+import { backoffMs, pause, PeriodicTask } from '.';
 
 describe('backoffMs', () => {
   it('doubles from the base up to the cap, and full jitter stays under the ceiling', () => {
@@ -49,5 +49,20 @@ describe('PeriodicTask', () => {
     await sleep(40);
     await task.stop();
     expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('pause', () => {
+  it('is true when the time runs out, false at once when the signal aborts (before or during the wait)', async () => {
+    expect(await pause(1)).toBe(true);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await pause(10_000, aborted.signal)).toBe(false);
+    const later = new AbortController();
+    const started = Date.now();
+    const waiting = pause(10_000, later.signal);
+    setTimeout(() => later.abort(), 5);
+    expect(await waiting).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -1,11 +1,11 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
+import { ClientRegistryCache } from '@app/clients';
 import { resolvePrefetch, type PrefetchFetchAudit } from '@app/fhir';
 import type { PrefetchSource } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
-import { FhirAllowList } from './fhir-allow-list.service';
 import type { HookRequest } from '../hooks/hook-request.schema';
 
 export interface PrefetchCall {
@@ -34,7 +34,7 @@ export class PrefetchService {
 
   constructor(
     private readonly audit: AuditWriter,
-    private readonly allowList: FhirAllowList,
+    private readonly clients: ClientRegistryCache,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
@@ -48,7 +48,8 @@ export class PrefetchService {
    */
   async gatherContext(call: PrefetchCall): Promise<GatheredContext> {
     const { hook, service } = call;
-    const fhirServerAllowed = await this.allowList.allows(call.clientId, hook.fhirServer);
+    const fhirServerAllowed =
+      !!call.clientId && !!hook.fhirServer && (await this.clients.allowsFhirServer(call.clientId, hook.fhirServer));
     const resolved = await resolvePrefetch({
       templates: service.prefetch,
       hookContext: hook.context,

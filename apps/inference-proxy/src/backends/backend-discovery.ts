@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { BackendTarget } from '@app/config';
 import type { BackendPool } from './backend-pool';
 import type { BackendState } from './backend-state';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask } from '@app/timing';
 
 /**
  * Addresses a name stands for now. `[]` when the name has none (a headless Service with no ready engine

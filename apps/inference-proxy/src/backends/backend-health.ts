@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { BackendState } from './backend-state';
 import { poolContextTokens } from './backend-facts';
 import { probeBackend } from './backend-probe';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask } from '@app/timing';
 
 export interface HealthListener {
   healthChanged(backendId: string, healthy: boolean): void;

@@ -1,6 +1,6 @@
 import type { BackendState } from './backend-state';
 import { backendRoot } from './backend-root';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask } from '@app/timing';
 import { readGauges } from './prometheus-text';
 
 const VLLM = {

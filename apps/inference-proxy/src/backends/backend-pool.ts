@@ -6,8 +6,7 @@ import { BackendError, type BackendErrorCode } from './backend-error';
 import { poolContextTokens } from './backend-facts';
 import { BackendMembership } from './backend-membership';
 import type { BackendState, CooldownReason } from './backend-state';
-import { backoffMs, pause } from './retry-backoff';
-import { chooseBackend } from './routing-policy';
+import { attemptOverPool, type Attempted, type AttemptCall, type AttemptOptions } from './pool-retry';
 
 export interface PoolCompletion extends Completion {
   readonly backendId: string;
@@ -34,9 +33,8 @@ export interface PoolObserver {
 }
 
 /**
- * Routes each call to the least loaded available backend and retries a failed call on another one, with
- * exponential backoff and jitter, never past the request's deadline. Overloaded, unavailable and timed-out
- * backends are cooled down.
+ * The engines (listed or discovered), their call accounting and cooldowns, and the one retry loop over them
+ * (pool-retry.ts) that Kafka traffic (`complete`) and the facade (BackendForwarder) share.
  */
 export class BackendPool {
   private readonly logger = new Logger(BackendPool.name);
@@ -49,7 +47,7 @@ export class BackendPool {
   constructor(
     targets: ReadonlyArray<BackendTarget>,
     readonly opts: PoolOptions,
-    readonly observer?: PoolObserver,
+    private readonly observer?: PoolObserver,
   ) {
     this.membership = new BackendMembership(targets, (id) => observer?.backendRemoved?.(id));
     this.kinds = new Set(targets.map((t) => t.kind));
@@ -115,74 +113,55 @@ export class BackendPool {
     return this.backends.some((b) => b.available(now) && b.outstanding < this.opts.maxOutstanding);
   }
 
-  /**
-   * Calls backends until one answers, at most `maxAttempts` calls. When no backend is available (all cooling
-   * down, unhealthy or at their bound) the request waits for one inside its deadline; that costs no attempt, so
-   * a pool-wide outage shorter than the deadline delays requests instead of failing them.
-   */
+  /** Calls backends until one answers, at most `maxAttempts` calls, inside `deadlineMs` (see attemptOverPool). */
   async complete(req: InferenceRequestV1, deadlineMs: number): Promise<PoolCompletion> {
-    const tried = new Set<string>();
-    let last: BackendError | undefined;
-    let attempts = 0;
-    let waitingForBackend = false;
-    while (attempts < this.opts.maxAttempts) {
-      if (attempts > 0 || waitingForBackend) {
-        const wait = waitingForBackend
-          ? this.opts.retryBaseMs
-          : backoffMs(attempts, this.opts.retryBaseMs, this.opts.retryMaxMs);
-        if (Date.now() + wait >= deadlineMs) break;
-        await pause(wait);
-      }
-      const remaining = deadlineMs - Date.now();
-      if (remaining <= 0) break;
-      const backend = chooseBackend(this.backends, {
-        now: Date.now(),
-        tried,
-        maxOutstanding: this.opts.maxOutstanding,
-      });
-      waitingForBackend = !backend;
-      if (!backend) {
-        last ??= new BackendError('no_backend', 'pool');
-        continue;
-      }
-      tried.add(backend.id);
-      attempts += 1;
-      try {
-        const out = await this.call(backend, req, Math.min(remaining, this.opts.callTimeoutMs));
-        return { ...out, backendId: backend.id, attempts };
-      } catch (e) {
-        last = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
-        this.logger.warn(`${last.message}; attempt ${attempts}${last.retryable ? '' : ', not retryable'}`);
-        if (!last.retryable) break;
-      }
-    }
-    throw (last ?? new BackendError('timeout', 'pool')).withAttempts(attempts);
+    const { value, backendId, attempts } = await this.attempt(
+      (backend, _attempt, remainingMs) => this.call(backend, req, Math.min(remainingMs, this.opts.callTimeoutMs)),
+      { deadlineMs, waitForBackend: true },
+    );
+    return { ...value, backendId, attempts };
+  }
+
+  /** The pool's retry loop (shared by Kafka and facade traffic): `call` runs on each backend chosen in turn. */
+  attempt<T>(call: AttemptCall<T>, opts: AttemptOptions): Promise<Attempted<T>> {
+    return attemptOverPool(this.backends, this.opts, call, opts);
+  }
+
+  /** A call on `backend` starts: it counts against the backend's bound until `callEnded`. Returns its start. */
+  callStarted(backend: BackendState): number {
+    backend.outstanding += 1;
+    backend.started += 1;
+    return performance.now();
+  }
+
+  /**
+   * A call (or the stream it returned) ended: cools the backend down when it shed load or was gone, reports the
+   * outcome (`failure` undefined: success), then frees the slot.
+   */
+  callEnded(backend: BackendState, startedAt: number, failure?: BackendError): void {
+    const reason = failure?.cooldownReason();
+    if (reason) {
+      backend.coolDown(this.opts.cooldownMs, Date.now());
+      this.observer?.cooledDown(backend.id, reason);
+    } else if (!failure) backend.succeeded();
+    this.observer?.callFinished(backend.id, failure?.code ?? 'ok', (performance.now() - startedAt) / 1000);
+    // Last: freeing the slot may remove a drained engine, and with it its series, which must not come back.
+    this.release(backend);
   }
 
   private async call(backend: BackendState, req: InferenceRequestV1, timeoutMs: number): Promise<Completion> {
     const client = this.membership.client(backend.id);
     if (!client) throw new BackendError('unknown', backend.id);
-    backend.outstanding += 1;
-    backend.started += 1;
-    const started = performance.now();
+    const started = this.callStarted(backend);
     try {
       const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
-      const seconds = (performance.now() - started) / 1000;
-      backend.succeeded();
-      backend.observeLatency(seconds, out.tokensOut);
-      this.observer?.callFinished(backend.id, 'ok', seconds);
+      backend.observeLatency((performance.now() - started) / 1000, out.tokensOut);
+      this.callEnded(backend, started);
       return out;
     } catch (e) {
       const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
-      this.observer?.callFinished(backend.id, err.code, (performance.now() - started) / 1000);
-      const reason = err.cooldownReason();
-      if (reason) {
-        backend.coolDown(this.opts.cooldownMs, Date.now());
-        this.observer?.cooledDown(backend.id, reason);
-      }
+      this.callEnded(backend, started, err);
       throw err;
-    } finally {
-      this.release(backend);
     }
   }
 }

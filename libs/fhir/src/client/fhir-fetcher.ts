@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4';
-import type { Client } from 'fhir-kit-client';
+import type { Client } from 'fhir-kit-client' with { 'resolution-mode': 'import' };
 import { FhirFetchError, toFhirFetchError } from './fhir-fetch-error';
 import { createFhirKitClient } from './fhir-kit-loader';
 import { describeFhirRequest, isUnderBase, normaliseFhirBase, type FhirInteraction } from './fhir-url';

@@ -1,4 +1,4 @@
-import type { Client, ClientConfig } from 'fhir-kit-client';
+import type { Client, ClientConfig } from 'fhir-kit-client' with { 'resolution-mode': 'import' };
 import { importEsm } from './esm-import';
 
 /**

@@ -1,0 +1,94 @@
+import { APP_FILTER } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { AuditWriter, type AuditRecord } from '@app/audit';
+import { AuthRefusal, RefusalRecorder, STAFF_TOKEN_VERIFIER, StaffAuthGuard, type RefusalEvent } from '@app/auth';
+import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
+import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
+import { AdminClientsController } from './admin-clients.controller';
+
+const client = ehrClientSchema.parse({
+  id: 'ehr-a',
+  issuer: 'https://ehr-a.example.test',
+  tenant: 'tenant-a',
+  jwks: { keys: [{ kty: 'EC', crv: 'P-384', x: 'secret-x', y: 'secret-y', kid: 'k1' }] },
+  services: ['meditron-patient-view'],
+  fhirBaseUrls: ['https://fhir.ehr-a.example.test/r4'],
+});
+
+/** GET /admin/clients over HTTP with the real staff guard and error filter, a mocked verifier and registry. */
+describe('AdminClientsController over HTTP', () => {
+  let app: NestExpressApplication;
+  let base = '';
+  const audited: AuditRecord[] = [];
+  const refusals: RefusalEvent[] = [];
+  const staff: Record<string, { subject: string; roles: string[] }> = {
+    'admin-token': { subject: 'alice', roles: ['admin'] },
+    'auditor-token': { subject: 'bob', roles: ['compliance'] },
+  };
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [AdminClientsController],
+      providers: [
+        {
+          provide: STAFF_TOKEN_VERIFIER,
+          useValue: {
+            verify: async (token: string) => {
+              const p = staff[token];
+              if (!p) throw new AuthRefusal('bad_signature');
+              return p;
+            },
+          },
+        },
+        { provide: ClientRegistryCache, useValue: { current: () => new ClientRegistry([client]) } },
+        { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
+        { provide: RefusalRecorder, useValue: { record: async (e: RefusalEvent) => void refusals.push(e) } },
+        StaffAuthGuard,
+        { provide: APP_FILTER, useClass: EdgeExceptionFilter },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+
+  afterAll(() => app.close());
+
+  beforeEach(() => {
+    audited.length = 0;
+    refusals.length = 0;
+  });
+
+  const list = (token?: string) =>
+    fetch(`${base}/admin/clients`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('lists the registered clients without their keys, and audits who asked', async () => {
+    const res = await list('admin-token');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      clients: [
+        expect.objectContaining({
+          id: 'ehr-a',
+          issuer: 'https://ehr-a.example.test',
+          tenant: 'tenant-a',
+          services: ['meditron-patient-view'],
+          fhirBaseUrls: ['https://fhir.ehr-a.example.test/r4'],
+        }),
+      ],
+    });
+    expect(text).not.toContain('secret-x');
+    expect(audited).toEqual([
+      expect.objectContaining({ action: 'admin.clients.listed', outcome: 'success', actor: 'alice' }),
+    ]);
+  });
+
+  it('answers 401 without a valid staff token and 403 without the admin role, audited as refusals', async () => {
+    expect((await list()).status).toBe(401);
+    expect((await list('forged')).status).toBe(401);
+    expect((await list('auditor-token')).status).toBe(403);
+    expect(audited).toEqual([]);
+    expect(refusals.map((r) => r.reason)).toEqual(['missing_token', 'bad_signature', 'missing_role']);
+  });
+});
