@@ -5,14 +5,18 @@
  */
 import * as path from 'node:path';
 import { MARGIN_TOKENS, MODEL_PROFILES, promptBudgetTokens } from '@app/prompts';
-import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import type { IService } from 'kubernetes-models/v1/Service';
-import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount' with { 'resolution-mode': 'import' };
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap' with { 'resolution-mode': 'import' };
+import type { IService } from 'kubernetes-models/v1/Service' with { 'resolution-mode': 'import' };
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment' with { 'resolution-mode': 'import' };
+import type { IJob } from 'kubernetes-models/batch/v1/Job' with { 'resolution-mode': 'import' };
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget' with {
+  'resolution-mode': 'import',
+};
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress' with { 'resolution-mode': 'import' };
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy' with {
+  'resolution-mode': 'import',
+};
 import {
   chartDir,
   customResources,

@@ -7,9 +7,9 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { IService } from 'kubernetes-models/v1/Service';
-import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IService } from 'kubernetes-models/v1/Service' with { 'resolution-mode': 'import' };
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment' with { 'resolution-mode': 'import' };
+import type { IJob } from 'kubernetes-models/batch/v1/Job' with { 'resolution-mode': 'import' };
 import {
   chartDir,
   customResources,

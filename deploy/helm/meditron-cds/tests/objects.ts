@@ -2,12 +2,14 @@
  * Narrowing helpers over rendered manifests, shared by the chart specs. Every spec schema-validates what it renders
  * (or relies on chart.spec.ts having validated the same scenario) before narrowing objects with these.
  */
-import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IContainer } from 'kubernetes-models/v1/Container' with { 'resolution-mode': 'import' };
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec' with { 'resolution-mode': 'import' };
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap' with { 'resolution-mode': 'import' };
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment' with { 'resolution-mode': 'import' };
+import type { IJob } from 'kubernetes-models/batch/v1/Job' with { 'resolution-mode': 'import' };
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy' with {
+  'resolution-mode': 'import',
+};
 import type { K8sObject } from './helm';
 
 // The objects below were schema-validated (see "validates against the Kubernetes schemas") before being narrowed.

@@ -3,7 +3,7 @@
  * tolerates nodes without zone labels, and names that fit 63 characters for the longest release name Helm allows.
  */
 import * as path from 'node:path';
-import type { IService } from 'kubernetes-models/v1/Service';
+import type { IService } from 'kubernetes-models/v1/Service' with { 'resolution-mode': 'import' };
 import { chartDir, customResources, ensureHelm, render, validateObject, type K8sObject } from './helm';
 import { containersOf, deploymentOf, ofKind, podSpecs } from './objects';
 
