@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_ID_HEADER } from '@app/clients';
+import { gatewayHeaders } from '../support/internal-call';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
@@ -32,7 +32,13 @@ describe('cds-hooks FHIR fallback', () => {
     const clientsFile = join(dir, 'ehr-clients.json');
     writeFileSync(
       clientsFile,
-      JSON.stringify({ clients: [{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] }] }),
+      JSON.stringify({
+        clients: [
+          { id: 'e2e-ehr', issuer: 'https://ehr.e2e.test', fhirBaseUrls: [fhir.baseUrl] },
+          // Registered, so cds-hooks lets it call the service, but with no FHIR server of its own.
+          { id: 'some-other-ehr', issuer: 'https://other.e2e.test' },
+        ],
+      }),
     );
     db = await createTestDatabase('e2e_fhir_fallback');
     stack = await startLocalStack({
@@ -77,7 +83,10 @@ describe('cds-hooks FHIR fallback', () => {
     const started = Date.now();
     const res = await fetch(`${stack.cdsHooksUrl}/cds-services/meditron-patient-view`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: opts.clientId ?? 'e2e-ehr' },
+      headers: await gatewayHeaders(stack.internalTokenSecret, {
+        clientId: opts.clientId ?? 'e2e-ehr',
+        path: '/cds-services/meditron-patient-view',
+      }),
       body: JSON.stringify(body),
     });
     return {

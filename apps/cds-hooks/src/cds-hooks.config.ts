@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODEL_PROFILES, type ModelProfile } from '@app/prompts';
 import {
+  internalTokenSecret,
   kafkaBrokers,
   kafkaSecurityEnv,
   logLevel,
@@ -32,6 +33,8 @@ export const cdsHooksEnv = z
     CDS_SERVICES_FILE: z.string().min(1).optional(),
     /** EHR client registry (JSON, shared with the gateway): which FHIR servers may be called for which client. */
     EHR_CLIENTS_FILE: z.string().min(1).optional(),
+    /** Key of the gateway's per-call token (same Secret as the gateway's): calls without a valid one are refused. */
+    INTERNAL_TOKEN_SECRET: internalTokenSecret,
     /**
      * Hosts a card's Markdown may link to (comma-separated, https only, e.g. `www.uptodate.com,www.nice.org.uk`).
      * Default none: every link in model text becomes plain text (see cards/card-markdown.ts).

@@ -1,10 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
+import { ClientsModule } from '@app/clients';
 import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
 import { loggerModule } from '@app/observability';
+import { InternalAuthModule } from './auth/internal-auth.module';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
@@ -37,6 +39,15 @@ export class CdsHooksModule {
           applicationName: 'meditron-cds-hooks',
         }),
         AuditModule,
+        // Which services a client may call, checked here too (InternalAuthGuard), not only at the gateway.
+        ClientsModule.forRoot({
+          file: c.EHR_CLIENTS_FILE,
+          maxAgeMs: 30_000,
+          missReloadMs: 5_000,
+          refreshMs: 0,
+          loadAtStart: false,
+        }),
+        InternalAuthModule,
         MessagingModule.forDispatcher(transportOf(c, opts)),
         DiscoveryModule,
         HooksModule,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAlgorithmList } from '@app/auth';
-import { httpUrl, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import { httpUrl, internalTokenSecret, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
 
 const algorithmList = (fallback: string) =>
   z
@@ -31,6 +31,8 @@ export const gatewayEnv = z
     PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
     /** Where the cds-hooks app listens (cluster-internal). */
     CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
+    /** Key of the per-call token cds-hooks requires (the same Secret mounted in both apps). */
+    INTERNAL_TOKEN_SECRET: internalTokenSecret,
     /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
     UPSTREAM_TIMEOUT_MS: positiveMs(8000),
     BODY_LIMIT: z

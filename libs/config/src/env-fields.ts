@@ -37,3 +37,12 @@ export const inferenceBackends = z.string().transform((raw, ctx) => {
 });
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/**
+ * INTERNAL_TOKEN_SECRET: the HS256 key the gateway signs its per-call internal tokens with and cds-hooks checks
+ * them with. Base64url of at least 32 random bytes (`openssl rand -base64 32 | tr '+/' '-_' | tr -d =`).
+ */
+export const internalTokenSecret = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url')
+  .refine((s) => Buffer.from(s, 'base64url').length >= 32, 'must decode to at least 32 bytes');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -32,7 +33,11 @@ describe('CdsServicesController over HTTP', () => {
   const forward = jest.fn(async () => ({ status: 200, contentType: 'application/json', body: '{"cards":[]}' }));
 
   beforeAll(async () => {
-    const config = loadGatewayConfig({ PUBLIC_BASE_URL: 'https://cds.example.test', BODY_LIMIT: '1kb' });
+    const config = loadGatewayConfig({
+      PUBLIC_BASE_URL: 'https://cds.example.test',
+      BODY_LIMIT: '1kb',
+      INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    });
     const moduleRef = await Test.createTestingModule({
       controllers: [CdsServicesController],
       providers: [
@@ -78,7 +83,7 @@ describe('CdsServicesController over HTTP', () => {
       'POST',
       '/cds-services/meditron-patient-view',
       { hook: 'patient-view' },
-      expect.objectContaining({ clientId: 'ehr-a' }),
+      expect.objectContaining({ clientId: 'ehr-a', serviceId: 'meditron-patient-view' }),
     );
     expect(refusals).toEqual([]);
   });
