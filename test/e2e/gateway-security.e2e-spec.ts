@@ -164,6 +164,15 @@ describe('gateway: the secure edge for EHR clients', () => {
       expect((await forwardedAs(gw.upstream.calls.at(-1)!)).clientId).toBe('ehr-rs');
     });
 
+    it('takes a discovery URL typed with a trailing slash when aud names exactly that URL, and only then', async () => {
+      const withSlash = await call('/cds-services/', { token: await esToken('/cds-services/') });
+      expect(withSlash.status).toBe(200);
+      expect(gw.upstream.calls.at(-1)).toMatchObject({ method: 'GET', path: '/cds-services' });
+      // aud is the URL invoked, exactly: not the same URL without its slash, nor the slash added to another one.
+      expect((await call('/cds-services/', { token: await esToken('/cds-services') })).status).toBe(401);
+      expect((await call('/cds-services', { token: await esToken('/cds-services/') })).status).toBe(401);
+    });
+
     it('picks up a rotated key published at the JWKS URL, and drops the retired one', async () => {
       const next = await makeTestKey('RS384');
       jwks.publish('/rs/jwks.json', [next.publicJwk]);
