@@ -61,6 +61,10 @@ export const gatewayEnv = z
     STAFF_OIDC_AUDIENCE: z.string().min(1).optional(),
     STAFF_ROLES_CLAIM: commaList.default(['roles', 'realm_access.roles']),
     STAFF_OIDC_ALGORITHMS: algorithmList('RS256,ES256,RS384,ES384,PS256'),
+    /** Longest lifetime (exp - iat) of a staff access token. */
+    STAFF_TOKEN_MAX_LIFETIME_S: positiveInt(3600),
+    /** Accepted staff token `typ` values (RFC 9068 `at+jwt`; Keycloak and Entra send `JWT`). */
+    STAFF_TOKEN_TYPES: commaList.default(['at+jwt', 'JWT']).refine((l) => l.length > 0, 'list at least one typ'),
     LOG_LEVEL: logLevel,
   })
   .superRefine((cfg, ctx) => {
