@@ -41,6 +41,7 @@ describe('cds-hooks conformance', () => {
         EHR_CLIENTS_FILE: clientsFile([
           { id: 'e2e-ehr', issuer: 'https://ehr.e2e.test' },
           { id: 'e2e-narrow', issuer: 'https://narrow.e2e.test', services: ['meditron-order-sign'] },
+          { id: 'e2e-other', issuer: 'https://other.e2e.test', tenant: 'other-hospital' },
         ]),
       }),
       modelDoublePort: 0,
@@ -328,6 +329,29 @@ describe('cds-hooks conformance', () => {
       const headers = await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-ehr', path: PATH });
       expect((await post(headers)).status).toBe(200);
       expect((await post(headers)).status).toBe(401);
+    });
+
+    it('takes feedback on a card only from the client that received it (404 to another, audited)', async () => {
+      const res = await call('/cds-services/meditron-encounter-start', hookRequest('encounter-start', CHRISTIN));
+      const card = (res.json.cards as Array<{ uuid: string }>)[0]!.uuid;
+      const path = '/cds-services/meditron-encounter-start/feedback';
+      const body = { feedback: [{ card, outcome: 'accepted', outcomeTimestamp: '2026-11-25T10:00:00Z' }] };
+      const requestId = randomUUID();
+      const stranger = await fetch(`${stack.cdsHooksUrl}${path}`, {
+        method: 'POST',
+        headers: await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-other', path, requestId }),
+        body: JSON.stringify(body),
+      });
+      expect(stranger.status).toBe(404);
+      expect(await queryRows(db.url, `SELECT 1 FROM feedback WHERE card_uuid = $1`, [card])).toEqual([]);
+      expect(
+        await queryRows(
+          db.url,
+          `SELECT action, client_id, detail->>'reason' AS reason FROM audit_events WHERE request_id = $1`,
+          [requestId],
+        ),
+      ).toEqual([{ action: 'feedback.refused', client_id: 'e2e-other', reason: 'unknown_card' }]);
+      expect((await call(path, body)).status).toBe(200);
     });
 
     it('refuses with 403 a client calling a service outside its registered list', async () => {
