@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { parseAlgorithmList } from '@app/auth';
-import { httpUrl, internalTokenSecret, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import {
+  bodyLimit,
+  httpUrl,
+  internalTokenSecret,
+  logLevel,
+  parseEnv,
+  port,
+  positiveMs,
+  postgresUrl,
+  type Env,
+} from '@app/config';
 
 const algorithmList = (fallback: string) =>
   z
@@ -35,10 +45,7 @@ export const gatewayEnv = z
     INTERNAL_TOKEN_SECRET: internalTokenSecret,
     /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
     UPSTREAM_TIMEOUT_MS: positiveMs(8000),
-    BODY_LIMIT: z
-      .string()
-      .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
-      .default('5mb'),
+    BODY_LIMIT: bodyLimit,
     JSON_MAX_DEPTH: positiveInt(64),
     JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),
     DATABASE_URL: postgresUrl.optional(),

@@ -46,3 +46,12 @@ export const internalTokenSecret = z
   .string()
   .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url')
   .refine((s) => Buffer.from(s, 'base64url').length >= 32, 'must decode to at least 32 bytes');
+
+/**
+ * BODY_LIMIT: largest CDS Hooks request body, read by the gateway (413 at the edge) and cds-hooks (its body parser),
+ * from one setting so the two never disagree (a body the gateway forwards is never too large for cds-hooks).
+ */
+export const bodyLimit = z
+  .string()
+  .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
+  .default('5mb');
