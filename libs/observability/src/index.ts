@@ -3,3 +3,4 @@ export * from './request-id';
 export * from './logger.module';
 export * from './http-app';
 export * from './http-server-limits';
+export * from './error-kind';

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuditWriter } from '@app/audit';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { errorKind, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { internalCallerOf } from '../auth/internal-caller';
 import { HookRefusalException } from './hook-refusal.exception';
 import { operationOutcome, type IssueCode } from './operation-outcome';
@@ -88,7 +88,7 @@ export class OperationOutcomeFilter implements ExceptionFilter {
     }
     // The message line of a stack can quote data (a driver error naming a value): keep the frames only.
     const frames = exception instanceof Error ? exception.stack?.split('\n').slice(1, 8).join('\n') : undefined;
-    this.logger.error(`unhandled ${exception instanceof Error ? exception.name : typeof exception}`, frames);
+    this.logger.error(`unhandled ${errorKind(exception)}`, frames);
     res
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .type('application/fhir+json')

@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AuditWriter, type AuditRecord } from '@app/audit';
 import { SignJWT } from 'jose';
+import { QueryFailedError } from 'typeorm';
 import { INTERNAL_TOKEN_HEADER, InternalTokenSigner, InternalTokenVerifier, pathHash } from '@app/auth';
 import { ClientRegistryCache } from '@app/clients';
 import { InternalAuthGuard } from '../auth/internal-auth.guard';
@@ -160,6 +162,23 @@ describe('HooksController and FeedbackController over HTTP', () => {
     const res = await post('/cds-services/meditron-patient-view', JSON.stringify(hookCall));
     expect(res.status).toBe(500);
     expect(JSON.stringify(res.json)).not.toContain('1234');
+  });
+
+  it('logs a database failure by class and SQLSTATE only, never the row values its message quotes', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const driverError = Object.assign(new Error('Key (patient_ref)=(Patient/MRN-998877) already exists'), {
+        code: '23505',
+      });
+      handle.mockRejectedValueOnce(new QueryFailedError('INSERT ...', ['Patient/MRN-998877'], driverError));
+      const res = await post('/cds-services/meditron-patient-view', JSON.stringify(hookCall));
+      expect(res.status).toBe(500);
+      const lines = JSON.stringify(logged.mock.calls);
+      expect(lines).toContain('QueryFailedError (code 23505)');
+      expect(lines).not.toContain('998877');
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   describe('the gateway token (InternalAuthGuard)', () => {
