@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { CLIENT_ID_HEADER } from '@app/clients';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { INTERNAL_TOKEN_HEADER, pathHash } from '@app/auth';
 import type { ModelDouble } from '@app/model-double';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
+import { clientsFile, gatewayHeaders } from '../support/internal-call';
 import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { prefetchFromSynthea, specExample } from '../support/synthea';
@@ -45,6 +47,11 @@ describe('cds-hooks conformance', () => {
       env: testStackEnv({
         DATABASE_URL: db.url,
         HOOK_DEADLINE_MS: String(BUDGET_MS),
+        EHR_CLIENTS_FILE: clientsFile([
+          { id: 'e2e-ehr', issuer: 'https://ehr.e2e.test' },
+          { id: 'e2e-narrow', issuer: 'https://narrow.e2e.test', services: ['meditron-order-sign'] },
+          { id: 'e2e-other', issuer: 'https://other.e2e.test', tenant: 'other-hospital' },
+        ]),
       }),
       modelDoublePort: 0,
     });
@@ -59,7 +66,7 @@ describe('cds-hooks conformance', () => {
     const started = Date.now();
     const res = await fetch(`${stack.cdsHooksUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: 'e2e-ehr' },
+      headers: await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-ehr', path }),
       body: JSON.stringify(body),
     });
     const text = await res.text();
@@ -73,7 +80,13 @@ describe('cds-hooks conformance', () => {
   }
 
   it('advertises one service per supported hook with the prefetch its prompt uses', async () => {
-    const res = await fetch(`${stack.cdsHooksUrl}/cds-services`);
+    const res = await fetch(`${stack.cdsHooksUrl}/cds-services`, {
+      headers: await gatewayHeaders(stack.internalTokenSecret, {
+        clientId: 'e2e-ehr',
+        method: 'GET',
+        path: '/cds-services',
+      }),
+    });
     const body = (await res.json()) as { services: Array<Json> };
     expect(res.status).toBe(200);
     expect(body.services.map((s) => s.hook).sort()).toEqual(Object.keys(HOOK_EXAMPLES).sort());
@@ -271,6 +284,96 @@ describe('cds-hooks conformance', () => {
       const out = await call('/cds-services/meditron-encounter-discharge/feedback', body);
       expect({ file, status: out.status }).toEqual({ file, status: 200 });
     }
+  });
+
+  describe('only the gateway may call it (its per-call token)', () => {
+    const PATH = '/cds-services/meditron-patient-view';
+    const post = async (headers: Record<string, string>) =>
+      fetch(`${stack.cdsHooksUrl}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(hookRequest('patient-view')),
+      });
+    const forged = async (opts: { key?: Uint8Array; aud?: string; exp?: number }) => {
+      const now = Math.floor(Date.now() / 1000);
+      const exp = opts.exp ?? now + 30;
+      const token = await new SignJWT({
+        rid: randomUUID(),
+        svc: 'meditron-patient-view',
+        htm: 'POST',
+        htp: pathHash('POST', PATH),
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('meditron-gateway')
+        .setAudience(opts.aud ?? 'meditron-cds-hooks')
+        .setSubject('e2e-ehr')
+        .setIssuedAt(exp - 30)
+        .setExpirationTime(exp)
+        .setJti(randomUUID())
+        .sign(opts.key ?? new Uint8Array(Buffer.from(stack.internalTokenSecret, 'base64url')));
+      return { [INTERNAL_TOKEN_HEADER]: token };
+    };
+    const refusals = (reason: string) =>
+      queryRows<{ n: string }>(
+        db.url,
+        `SELECT count(*)::text AS n FROM audit_events WHERE action = 'hook.refused' AND outcome = 'refused'
+           AND detail->>'reason' = $1`,
+        [reason],
+      ).then((r) => Number(r[0]!.n));
+
+    it.each([
+      ['no token, only the old client-id header', async () => ({ 'x-meditron-client-id': 'e2e-ehr' }), 'missing_token'],
+      ['a forged token', () => forged({ key: new Uint8Array(randomBytes(32)) }), 'invalid_token'],
+      ['an expired token', () => forged({ exp: Math.floor(Date.now() / 1000) - 2 }), 'token_expired'],
+      ['a token for another audience', () => forged({ aud: 'meditron-inference-proxy' }), 'invalid_token'],
+    ])('refuses %s with 401, audited as a refusal', async (_, headers, reason) => {
+      const before = await refusals(reason);
+      const res = await post(await headers());
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as Json).resourceType).toBe('OperationOutcome');
+      expect(await refusals(reason)).toBe(before + 1);
+    });
+
+    it('refuses a replayed token', async () => {
+      const headers = await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-ehr', path: PATH });
+      expect((await post(headers)).status).toBe(200);
+      expect((await post(headers)).status).toBe(401);
+    });
+
+    it('takes feedback on a card only from the client that received it (404 to another, audited)', async () => {
+      const res = await call('/cds-services/meditron-encounter-start', hookRequest('encounter-start', CHRISTIN));
+      const card = (res.json.cards as Array<{ uuid: string }>)[0]!.uuid;
+      const path = '/cds-services/meditron-encounter-start/feedback';
+      const body = { feedback: [{ card, outcome: 'accepted', outcomeTimestamp: '2026-11-25T10:00:00Z' }] };
+      const requestId = randomUUID();
+      const stranger = await fetch(`${stack.cdsHooksUrl}${path}`, {
+        method: 'POST',
+        headers: await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-other', path, requestId }),
+        body: JSON.stringify(body),
+      });
+      expect(stranger.status).toBe(404);
+      expect(await queryRows(db.url, `SELECT 1 FROM feedback WHERE card_uuid = $1`, [card])).toEqual([]);
+      expect(
+        await queryRows(
+          db.url,
+          `SELECT action, client_id, detail->>'reason' AS reason FROM audit_events WHERE request_id = $1`,
+          [requestId],
+        ),
+      ).toEqual([{ action: 'feedback.refused', client_id: 'e2e-other', reason: 'unknown_card' }]);
+      expect((await call(path, body)).status).toBe(200);
+    });
+
+    it('refuses with 403 a client calling a service outside its registered list', async () => {
+      const res = await post(await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-narrow', path: PATH }));
+      expect(res.status).toBe(403);
+      const other = '/cds-services/meditron-order-sign';
+      const allowed = await fetch(`${stack.cdsHooksUrl}${other}`, {
+        method: 'POST',
+        headers: await gatewayHeaders(stack.internalTokenSecret, { clientId: 'e2e-narrow', path: other }),
+        body: JSON.stringify(hookRequest('order-sign', CHRISTIN)),
+      });
+      expect(allowed.status).toBe(200);
+    });
   });
 });
 

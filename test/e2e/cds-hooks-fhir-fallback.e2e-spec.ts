@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENT_ID_HEADER } from '@app/clients';
+import { gatewayHeaders } from '../support/internal-call';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
@@ -32,14 +32,19 @@ describe('cds-hooks FHIR fallback', () => {
   const dir = mkdtempSync(join(tmpdir(), 'meditron-clients-'));
   const clientsFile = join(dir, 'ehr-clients.json');
 
-  function writeClients(ids: string[]): void {
-    const clients = ids.map((id) => ({ id, issuer: `https://${id}.e2e.test`, fhirBaseUrls: [fhir.baseUrl] }));
+  /** Clients with the test FHIR server registered, and clients registered without any FHIR server. */
+  function writeClients(withFhir: string[], withoutFhir: string[] = []): void {
+    const clients = [
+      ...withFhir.map((id) => ({ id, issuer: `https://${id}.e2e.test`, fhirBaseUrls: [fhir.baseUrl] })),
+      ...withoutFhir.map((id) => ({ id, issuer: `https://${id}.e2e.test` })),
+    ];
     writeFileSync(clientsFile, JSON.stringify({ clients }));
   }
 
   beforeAll(async () => {
     fhir = await startFhirServer({ fixtures: [DIRK, DAISEY, CHRISTIN], requireBearer: TOKEN, pageSize: 5 });
-    writeClients(['e2e-ehr', 'revocable-ehr']);
+    // some-other-ehr is registered (so cds-hooks lets it call the service) but has no FHIR server of its own.
+    writeClients(['e2e-ehr', 'revocable-ehr'], ['some-other-ehr']);
     db = await createTestDatabase('e2e_fhir_fallback');
     stack = await startLocalStack({
       env: testStackEnv({
@@ -84,7 +89,10 @@ describe('cds-hooks FHIR fallback', () => {
     const started = Date.now();
     const res = await fetch(`${stack.cdsHooksUrl}/cds-services/meditron-patient-view`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: opts.clientId ?? 'e2e-ehr' },
+      headers: await gatewayHeaders(stack.internalTokenSecret, {
+        clientId: opts.clientId ?? 'e2e-ehr',
+        path: '/cds-services/meditron-patient-view',
+      }),
       body: JSON.stringify(body),
     });
     return {
@@ -171,7 +179,7 @@ describe('cds-hooks FHIR fallback', () => {
     expect(allowed.status).toBe(200);
     expect(allowed.fhirCalls.map((c) => c.path.split('?')[0])).toEqual(['Immunization']);
     // An allowed pair never triggers an on-demand reload, so only the background refresh can notice the revocation.
-    writeClients(['e2e-ehr']);
+    writeClients(['e2e-ehr'], ['some-other-ehr', 'revocable-ehr']);
     await sleep(REGISTRY_REFRESH_MS * 4);
     const revoked = await hook(DIRK, { clientId: 'revocable-ehr', prefetch: onlyImmunizationsMissing });
     // Immunizations are optional: the hook still answers, from what the EHR sent, with nothing fetched.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
-import { CLIENT_ID_HEADER } from '@app/clients';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
+import { clientsFile, gatewayHeaders } from '../support/internal-call';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { testStackEnv } from '../support/stack-env';
 import { prefetchFromSynthea, specExample } from '../support/synthea';
@@ -17,7 +17,12 @@ describe('cds-hooks safe cards', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_safe_cards');
     stack = await startLocalStack({
-      env: testStackEnv({ DATABASE_URL: db.url, HOOK_DEADLINE_MS: '3000', CARD_LINK_HOSTS: 'www.uptodate.com' }),
+      env: testStackEnv({
+        DATABASE_URL: db.url,
+        HOOK_DEADLINE_MS: '3000',
+        CARD_LINK_HOSTS: 'www.uptodate.com',
+        EHR_CLIENTS_FILE: clientsFile([{ id: 'e2e-ehr', issuer: 'https://ehr.e2e.test' }]),
+      }),
       modelDoublePort: 0,
     });
   });
@@ -50,7 +55,10 @@ describe('cds-hooks safe cards', () => {
     const hookInstance = randomUUID();
     const res = await fetch(`${stack.cdsHooksUrl}/cds-services/meditron-patient-view`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: 'e2e-ehr' },
+      headers: await gatewayHeaders(stack.internalTokenSecret, {
+        clientId: 'e2e-ehr',
+        path: '/cds-services/meditron-patient-view',
+      }),
       body: JSON.stringify({ hook: 'patient-view', hookInstance, context, prefetch }),
     });
     expect(res.status).toBe(200);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { EhrClient } from '@app/clients';
 import {
   hmacWithPublicKey,
@@ -10,6 +11,8 @@ import {
   type TestKey,
 } from '../support/ehr-tokens';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { forwardedCaller } from '../support/internal-call';
+import { TEST_INTERNAL_TOKEN_SECRET } from '../support/stack-env';
 import { queryRows } from '../support/postgres';
 
 const SERVICE = 'meditron-patient-view';
@@ -62,13 +65,18 @@ describe('gateway: the secure edge for EHR clients', () => {
     );
   }
 
+  /** The client (and request id) the gateway's signed per-call token names on a forwarded call. */
+  async function forwardedAs(seen: { headers: IncomingHttpHeaders; method: string; path: string }) {
+    return forwardedCaller(TEST_INTERNAL_TOKEN_SECRET, seen.headers, seen.method, seen.path);
+  }
+
   /** A valid call still goes through, and cds-hooks learns the verified client id. */
   async function expectStillServing(): Promise<void> {
     const before = gw.upstream.calls.length;
     const ok = await call(HOOK_PATH, { token: await esToken(), body: HOOK_BODY });
     expect(ok.status).toBe(200);
     expect(gw.upstream.calls).toHaveLength(before + 1);
-    expect(gw.upstream.calls.at(-1)!.headers['x-meditron-client-id']).toBe('ehr-es');
+    expect((await forwardedAs(gw.upstream.calls.at(-1)!)).clientId).toBe('ehr-es');
   }
 
   beforeAll(async () => {
@@ -129,7 +137,12 @@ describe('gateway: the secure edge for EHR clients', () => {
       const seen = gw.upstream.calls.at(-1)!;
       expect(seen).toMatchObject({ method: 'POST', path: HOOK_PATH });
       expect(JSON.parse(seen.body)).toEqual(JSON.parse(HOOK_BODY));
-      expect(seen.headers['x-meditron-client-id']).toBe('ehr-es');
+      expect(seen.headers['x-meditron-client-id']).toBeUndefined();
+      expect(await forwardedAs(seen)).toMatchObject({
+        clientId: 'ehr-es',
+        requestId: res.requestId,
+        serviceId: HOOK_PATH.split('/')[2],
+      });
       expect(seen.headers['x-request-id']).toBe(res.requestId);
       expect(seen.headers['traceparent']).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
       expect(seen.headers['authorization']).toBeUndefined();
@@ -148,7 +161,16 @@ describe('gateway: the secure edge for EHR clients', () => {
         body: JSON.stringify({ feedback: [] }),
       });
       expect(feedback.status).toBe(200);
-      expect(gw.upstream.calls.at(-1)!.headers['x-meditron-client-id']).toBe('ehr-rs');
+      expect((await forwardedAs(gw.upstream.calls.at(-1)!)).clientId).toBe('ehr-rs');
+    });
+
+    it('takes a discovery URL typed with a trailing slash when aud names exactly that URL, and only then', async () => {
+      const withSlash = await call('/cds-services/', { token: await esToken('/cds-services/') });
+      expect(withSlash.status).toBe(200);
+      expect(gw.upstream.calls.at(-1)).toMatchObject({ method: 'GET', path: '/cds-services' });
+      // aud is the URL invoked, exactly: not the same URL without its slash, nor the slash added to another one.
+      expect((await call('/cds-services/', { token: await esToken('/cds-services') })).status).toBe(401);
+      expect((await call('/cds-services', { token: await esToken('/cds-services/') })).status).toBe(401);
     });
 
     it('picks up a rotated key published at the JWKS URL, and drops the retired one', async () => {

@@ -13,11 +13,16 @@ describe('gateway: staff APIs, docs and browser-facing headers', () => {
   let idp: JwksServer;
   let staffKey: TestKey;
 
-  const staffToken = (claims: Record<string, unknown>, o: { issuer?: string; audience?: string } = {}) =>
+  const staffToken = (
+    claims: Record<string, unknown>,
+    o: { issuer?: string; audience?: string; typ?: string; expIn?: number } = {},
+  ) =>
     signToken(staffKey, {
       issuer: o.issuer ?? STAFF_ISS,
       audience: o.audience ?? STAFF_AUD,
       extraClaims: { sub: 'staff-1', ...claims },
+      ...(o.typ ? { typ: o.typ } : {}),
+      ...(o.expIn ? { expIn: o.expIn } : {}),
     });
 
   async function listClients(token?: string): Promise<{ status: number; text: string; requestId: string }> {
@@ -113,6 +118,30 @@ describe('gateway: staff APIs, docs and browser-facing headers', () => {
       const res = await listClients(token);
       expect(res.status).toBe(401);
       expect(res.text).toBe('');
+    }
+  });
+
+  it('refuses a staff token living past STAFF_TOKEN_MAX_LIFETIME_S, or of another typ, and audits why', async () => {
+    const ok = [
+      await staffToken({ roles: ['admin'] }, { expIn: 3500 }),
+      await staffToken({ roles: ['admin'] }, { typ: 'at+jwt' }),
+      await staffToken({ roles: ['admin'] }, { typ: 'application/AT+JWT' }),
+    ];
+    for (const token of ok) expect((await listClients(token)).status).toBe(200);
+    const refused: Array<[string, string]> = [
+      [await staffToken({ roles: ['admin'] }, { expIn: 8 * 3600 }), 'lifetime_too_long'],
+      // An ID token (or any other JWT) from the same IdP is not an access token.
+      [await staffToken({ roles: ['admin'] }, { typ: 'id_token+jwt' }), 'wrong_token_type'],
+    ];
+    for (const [token, reason] of refused) {
+      const res = await listClients(token);
+      expect({ reason, status: res.status }).toEqual({ reason, status: 401 });
+      const audit = await queryRows<{ detail: { reason: string } }>(
+        gw.db.url,
+        `SELECT detail FROM audit_events WHERE request_id = $1`,
+        [res.requestId],
+      );
+      expect(audit.map((a) => a.detail.reason)).toEqual([reason]);
     }
   });
 

@@ -6,6 +6,7 @@ import { runMigrations } from '@app/database';
 import type { RunningApp } from '@app/observability';
 import { JwksServer, makeTestKey, signToken, type TestKey } from './ehr-tokens';
 import { createTestDatabase, type TestDatabase } from './postgres';
+import { TEST_INTERNAL_TOKEN_SECRET } from './stack-env';
 
 const STAFF_ISS = 'https://idp.example.test/realms/meditron';
 const STAFF_AUD = 'meditron-gateway';
@@ -38,6 +39,7 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
       STAFF_OIDC_ISSUER: STAFF_ISS,
       STAFF_OIDC_JWKS_URL: jwksUrl,
       STAFF_OIDC_AUDIENCE: STAFF_AUD,
+      INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
     });
     running = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');
   } catch (e) {

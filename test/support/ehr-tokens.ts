@@ -42,13 +42,15 @@ export interface TokenOptions {
   readonly jku?: string;
   readonly kid?: string;
   readonly extraClaims?: JWTPayload;
+  /** The `typ` header (default `JWT`). */
+  readonly typ?: string;
 }
 
 /** A signed CDS Hooks client JWT with whatever deviation a test wants. */
 export async function signToken(key: TestKey, o: TokenOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ ...o.extraClaims })
-    .setProtectedHeader({ alg: key.alg, kid: o.kid ?? key.kid, typ: 'JWT', ...(o.jku ? { jku: o.jku } : {}) })
+    .setProtectedHeader({ alg: key.alg, kid: o.kid ?? key.kid, typ: o.typ ?? 'JWT', ...(o.jku ? { jku: o.jku } : {}) })
     .setIssuer(o.issuer)
     .setAudience(o.audience)
     .setIssuedAt(now + (o.iatIn ?? 0))

@@ -7,6 +7,7 @@ import type { Env } from '@app/config';
 import { runMigrations } from '@app/database';
 import type { RunningApp } from '@app/observability';
 import { registerClients } from './ehr-tokens';
+import { TEST_INTERNAL_TOKEN_SECRET } from './stack-env';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export interface UpstreamCall {
@@ -80,6 +81,7 @@ export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: En
       PUBLIC_BASE_URL: 'https://cds.example.test',
       CDS_HOOKS_URL: upstream.url,
       DB_POOL_SIZE: '4',
+      INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
       ...opts.env,
     });
     app = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');

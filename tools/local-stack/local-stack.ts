@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startCdsHooks } from '../../apps/cds-hooks/src/bootstrap';
 import { loadCdsHooksConfig } from '../../apps/cds-hooks/src/cds-hooks.config';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
@@ -11,6 +11,7 @@ import type { BackendTarget, Env } from '@app/config';
 import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
+import { ensureInternalTokenSecret } from './internal-token-secret';
 import { defaultDevClientDir, devClientRegistration, ensureDevEhrClient, type DevEhrClient } from './dev-ehr-client';
 
 export interface LocalStackOptions {
@@ -32,6 +33,8 @@ export interface LocalStack {
   readonly databaseUrl: string;
   /** PUBLIC_BASE_URL of the gateway: the base of every JWT `aud`. */
   readonly publicBaseUrl: string;
+  /** INTERNAL_TOKEN_SECRET shared by the gateway and cds-hooks (tests mint tokens with it to call cds-hooks directly). */
+  readonly internalTokenSecret: string;
   /** The registered development EHR client (`local-dev-ehr`) and its signing key. */
   readonly devEhrClient: DevEhrClient;
   readonly modelDouble: ModelDouble | undefined;
@@ -48,7 +51,13 @@ export interface LocalStack {
  * defaults for whatever the environment does not configure (Postgres, Kafka, model backends).
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const env = opts.env;
+  const devClientDir = opts.devClientDir ?? defaultDevClientDir();
+  // Like the dev EHR client's key: generated at first start next to it, unless the environment sets one.
+  const env: Env = {
+    ...opts.env,
+    INTERNAL_TOKEN_SECRET:
+      opts.env.INTERNAL_TOKEN_SECRET ?? ensureInternalTokenSecret(join(dirname(devClientDir), 'internal-token.secret')),
+  };
   const host = opts.host ?? env.BIND_HOST ?? '127.0.0.1';
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -112,10 +121,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
       CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url,
     });
-    const devEhrClient = await ensureDevEhrClient(
-      opts.devClientDir ?? defaultDevClientDir(),
-      gatewayConfig.PUBLIC_BASE_URL,
-    );
+    const devEhrClient = await ensureDevEhrClient(devClientDir, gatewayConfig.PUBLIC_BASE_URL);
     // Registered before the gateway starts, so its first registry load already knows the client.
     await registerDevClient(databaseUrl, devEhrClient);
     const gateway = await startGateway({ config: gatewayConfig, databaseUrl }, host);
@@ -127,6 +133,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       inferenceProxyUrl: proxy.url,
       databaseUrl,
       publicBaseUrl: gatewayConfig.PUBLIC_BASE_URL,
+      internalTokenSecret: gatewayConfig.INTERNAL_TOKEN_SECRET,
       devEhrClient,
       modelDouble,
       mode: {

@@ -15,7 +15,7 @@ export async function startCdsHooks(rt: CdsHooksOptions, host = '0.0.0.0'): Prom
     // Throw instead of exiting the process when a connection fails at start-up: the caller decides.
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: '5mb', type: ['application/json', 'application/fhir+json'] });
+  app.useBodyParser('json', { limit: rt.config.BODY_LIMIT, type: ['application/json', 'application/fhir+json'] });
   const requests = trackRequests(app.getHttpServer());
   const running = await listen(app, rt.config.CDS_HOOKS_PORT, host);
   return {

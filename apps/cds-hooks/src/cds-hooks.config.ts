@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { MODEL_PROFILES, type ModelProfile } from '@app/prompts';
 import {
+  bodyLimit,
+  internalTokenSecret,
   kafkaBrokers,
   kafkaSecurityEnv,
   logLevel,
@@ -34,6 +36,10 @@ export const cdsHooksEnv = z
     EHR_CLIENTS_FILE: z.string().min(1).optional(),
     /** How often the EHR client registry is reloaded in the background (the gateway honours the same variable). */
     EHR_CLIENTS_REFRESH_MS: positiveMs(30_000),
+    /** Key of the gateway's per-call token (same Secret as the gateway's): calls without a valid one are refused. */
+    INTERNAL_TOKEN_SECRET: internalTokenSecret,
+    /** Largest request body: the gateway's BODY_LIMIT (one setting for both; the chart renders it for both). */
+    BODY_LIMIT: bodyLimit,
     /**
      * Hosts a card's Markdown may link to (comma-separated, https only, e.g. `www.uptodate.com,www.nice.org.uk`).
      * Default none: every link in model text becomes plain text (see cards/card-markdown.ts).

@@ -6,6 +6,7 @@ import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
 import { loggerModule } from '@app/observability';
+import { InternalAuthModule } from './auth/internal-auth.module';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
@@ -38,6 +39,8 @@ export class CdsHooksModule {
           applicationName: 'meditron-cds-hooks',
         }),
         AuditModule,
+        // One registry cache: which FHIR servers a client may reach (prefetch) and which services it may call
+        // (InternalAuthGuard checks that here too, not only at the gateway).
         ClientsModule.forRoot({
           file: c.EHR_CLIENTS_FILE,
           // Reloaded in the background; a client/server pair not (yet) allowed reloads at most every 5 s.
@@ -47,6 +50,7 @@ export class CdsHooksModule {
           // Loaded on first use, as before: a broken registry refuses FHIR calls rather than stopping the hooks.
           loadAtStart: false,
         }),
+        InternalAuthModule,
         MessagingModule.forDispatcher(transportOf(c, opts)),
         DiscoveryModule,
         HooksModule,

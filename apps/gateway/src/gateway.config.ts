@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { parseAlgorithmList } from '@app/auth';
-import { httpUrl, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import {
+  bodyLimit,
+  httpUrl,
+  internalTokenSecret,
+  logLevel,
+  parseEnv,
+  port,
+  positiveMs,
+  postgresUrl,
+  type Env,
+} from '@app/config';
 
 const algorithmList = (fallback: string) =>
   z
@@ -31,12 +41,11 @@ export const gatewayEnv = z
     PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
     /** Where the cds-hooks app listens (cluster-internal). */
     CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
+    /** Key of the per-call token cds-hooks requires (the same Secret mounted in both apps). */
+    INTERNAL_TOKEN_SECRET: internalTokenSecret,
     /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
     UPSTREAM_TIMEOUT_MS: positiveMs(8000),
-    BODY_LIMIT: z
-      .string()
-      .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
-      .default('5mb'),
+    BODY_LIMIT: bodyLimit,
     JSON_MAX_DEPTH: positiveInt(64),
     JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),
     DATABASE_URL: postgresUrl.optional(),
@@ -59,6 +68,10 @@ export const gatewayEnv = z
     STAFF_OIDC_AUDIENCE: z.string().min(1).optional(),
     STAFF_ROLES_CLAIM: commaList.default(['roles', 'realm_access.roles']),
     STAFF_OIDC_ALGORITHMS: algorithmList('RS256,ES256,RS384,ES384,PS256'),
+    /** Longest lifetime (exp - iat) of a staff access token. */
+    STAFF_TOKEN_MAX_LIFETIME_S: positiveInt(3600),
+    /** Accepted staff token `typ` values (RFC 9068 `at+jwt`; Keycloak and Entra send `JWT`). */
+    STAFF_TOKEN_TYPES: commaList.default(['at+jwt', 'JWT']).refine((l) => l.length > 0, 'list at least one typ'),
     LOG_LEVEL: logLevel,
   })
   .superRefine((cfg, ctx) => {

@@ -59,6 +59,8 @@ export class GatewayModule {
                   roleClaims: c.STAFF_ROLES_CLAIM,
                   algorithms: c.STAFF_OIDC_ALGORITHMS,
                   clockSkewS: c.JWT_CLOCK_SKEW_S,
+                  maxLifetimeS: c.STAFF_TOKEN_MAX_LIFETIME_S,
+                  types: c.STAFF_TOKEN_TYPES,
                 }
               : null,
         }),

@@ -3,6 +3,7 @@ import { Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { PeriodicTask } from '@app/timing';
 import { readChainHead, type AuditChainHead } from './audit-chain-head';
+import { errorKind } from '@app/observability';
 
 export interface ChainHeadPublisherOptions {
   readonly intervalMs: number;
@@ -55,7 +56,7 @@ export class ChainHeadPublisher implements OnModuleInit, OnModuleDestroy {
       this.logger.log(`audit chain head id=${head.lastId ?? 'none'} hash=${head.lastHash}`);
       return head;
     } catch (e) {
-      this.logger.error(`audit chain head not readable: ${e instanceof Error ? e.message : 'unknown'}`);
+      this.logger.error(`audit chain head not readable: ${errorKind(e)}`);
       throw e;
     }
   }

@@ -14,6 +14,7 @@ export type AuthRefusalCode =
   | 'not_yet_valid'
   | 'iat_in_future'
   | 'lifetime_too_long'
+  | 'wrong_token_type'
   | 'wrong_audience'
   | 'wrong_issuer'
   | 'claims_invalid'

@@ -9,3 +9,4 @@ export * from './roles.decorator';
 export * from './refusal-recorder';
 export * from './auth.module';
 export * from './refused.exception';
+export * from './internal-token';

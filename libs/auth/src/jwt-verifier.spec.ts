@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { ClientRegistry, type EhrClient } from '@app/clients';
 import { AuthRefusal, CdsJwtVerifier, JwksCache, parseAlgorithmList, type ReplayGuard } from '@app/auth';
@@ -78,5 +80,75 @@ describe('CdsJwtVerifier', () => {
     expect(() => parseAlgorithmList('ES384,HS256')).toThrow(/HS256 not allowed/);
     expect(() => parseAlgorithmList('none')).toThrow(/none not allowed/);
     expect(parseAlgorithmList(' RS384 , ES384 ')).toEqual(['RS384', 'ES384']);
+  });
+});
+
+/** The `jku` header is a hint: the registered key wins; the jku is fetched only for a kid the registration lacks. */
+describe('CdsJwtVerifier with a jku hint', () => {
+  const served: string[] = [];
+  let server: Server;
+  let jkuUrl = '';
+  let registeredKey: JWK;
+  let rotatedKey: JWK;
+  let verifier: CdsJwtVerifier;
+
+  beforeAll(async () => {
+    const reg = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const rot = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    registeredKey = { ...(await exportJWK(reg.privateKey)), kid: 'registered' };
+    rotatedKey = { ...(await exportJWK(rot.privateKey)), kid: 'rotated' };
+    const rotatedPublic = { ...(await exportJWK(rot.publicKey)), kid: 'rotated' };
+    server = createServer((req, res) => {
+      served.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [rotatedPublic] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jkuUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    const client: EhrClient = {
+      id: 'ehr',
+      issuer: ISS,
+      tenant: 't',
+      jwks: { keys: [{ ...(await exportJWK(reg.publicKey)), kid: 'registered' }] },
+      allowedJku: [jkuUrl],
+      services: ['*'],
+      fhirBaseUrls: [],
+    };
+    const registry = new ClientRegistry([client]);
+    verifier = new CdsJwtVerifier(
+      { findByIssuer: async (iss) => registry.byIssuer(iss) },
+      new JwksCache({ cacheMaxAgeMs: 60_000, cooldownMs: 0, timeoutMs: 1000, maxEntries: 4 }),
+      new MemoryReplay(),
+      { algorithms: ['ES384'], clockSkewS: 60, maxLifetimeS: 3600 },
+    );
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  beforeEach(() => (served.length = 0));
+
+  const sign = async (key: JWK, jku: string) =>
+    new SignJWT({ aud: AUD })
+      .setProtectedHeader({ alg: 'ES384', kid: key.kid!, jku })
+      .setIssuer(ISS)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(crypto.randomUUID())
+      .sign(await importJWK(key, 'ES384'));
+  const code = async (p: Promise<unknown>) => p.then(() => 'accepted').catch((e: unknown) => (e as AuthRefusal).code);
+
+  it('verifies a registered kid with the registered key and fetches nothing, even with an allow-listed jku', async () => {
+    expect(await code(verifier.verify(await sign(registeredKey, jkuUrl), AUD))).toBe('accepted');
+    expect(served).toEqual([]);
+  });
+
+  it('fetches the allow-listed jku for a kid the registration does not hold', async () => {
+    expect(await code(verifier.verify(await sign(rotatedKey, jkuUrl), AUD))).toBe('accepted');
+    expect(served).toEqual(['/jwks']);
+  });
+
+  it('still refuses a jku off the allow-list, even when the registered key would verify', async () => {
+    expect(await code(verifier.verify(await sign(registeredKey, 'https://evil.example/jwks'), AUD))).toBe(
+      'jku_not_allowed',
+    );
+    expect(served).toEqual([]);
   });
 });

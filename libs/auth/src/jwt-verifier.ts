@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { EhrClient } from '@app/clients';
 import type { AsymmetricAlgorithm } from './algorithms';
 import { AuthRefusal } from './auth-refusal';
@@ -103,15 +103,32 @@ export class CdsJwtVerifier {
     return header.jku;
   }
 
+  /**
+   * The registered key set first. A `jku` is a hint (as Epic and others send it on every token): it must be on the
+   * client's allow-list, but it is fetched only when the registered set lacks the token's kid.
+   */
   private keySource(client: EhrClient, jku: string | undefined): JWTVerifyGetKey {
-    if (jku !== undefined) {
-      // Exact match against the allow-list: a jku is a URL the attacker chose until proven otherwise.
-      if (!client.allowedJku.includes(jku)) throw new AuthRefusal('jku_not_allowed', client.id);
-      return this.keys.remoteSet(jku);
+    // Exact match against the allow-list: a jku is a URL the attacker chose until proven otherwise.
+    if (jku !== undefined && !client.allowedJku.includes(jku)) throw new AuthRefusal('jku_not_allowed', client.id);
+    const registered = client.jwksUrl
+      ? this.keys.remoteSet(client.jwksUrl)
+      : client.jwks
+        ? this.keys.localSet(client.id, client.jwks)
+        : undefined;
+    if (jku === undefined || jku === client.jwksUrl) {
+      if (!registered) throw new AuthRefusal('no_key_source', client.id);
+      return registered;
     }
-    if (client.jwksUrl) return this.keys.remoteSet(client.jwksUrl);
-    if (client.jwks) return this.keys.localSet(client.id, client.jwks);
-    throw new AuthRefusal('no_key_source', client.id);
+    if (!registered) return this.keys.remoteSet(jku);
+    const hinted = jku;
+    return async (header, token) => {
+      try {
+        return await registered(header, token);
+      } catch (e) {
+        if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+        return this.keys.remoteSet(hinted)(header, token);
+      }
+    };
   }
 }
 

@@ -59,6 +59,10 @@ export class ClientRegistryCache implements OnModuleInit, OnModuleDestroy {
     return (await this.lookup((r) => (r.allowsFhirServer(clientId, fhirServer) ? true : undefined))) === true;
   }
 
+  async allowsService(clientId: string, serviceId: string): Promise<boolean> {
+    return (await this.lookup((r) => (r.allowsService(clientId, serviceId) ? true : undefined))) === true;
+  }
+
   private async lookup<T>(find: (r: ClientRegistry) => T | undefined): Promise<T | undefined> {
     if (!this.registry || Date.now() - this.loadedAt > this.opts.maxAgeMs) await this.reload();
     const hit = find(this.current());

@@ -28,5 +28,8 @@ export type EhrClient = z.infer<typeof ehrClientSchema>;
 
 export const ehrClientRegistrySchema = z.strictObject({ clients: z.array(ehrClientSchema) });
 
-/** Header the gateway sets, after verifying the caller, to tell cds-hooks which client called. Stripped on entry. */
+/**
+ * The header that once told cds-hooks which client called. Nothing reads it any more (cds-hooks takes the client
+ * from the gateway's signed per-call token); the gateway still drops a copy sent by a caller.
+ */
 export const CLIENT_ID_HEADER = 'x-meditron-client-id';

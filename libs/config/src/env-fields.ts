@@ -37,3 +37,21 @@ export const inferenceBackends = z.string().transform((raw, ctx) => {
 });
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/**
+ * INTERNAL_TOKEN_SECRET: the HS256 key the gateway signs its per-call internal tokens with and cds-hooks checks
+ * them with. Base64url of at least 32 random bytes (`openssl rand -base64 32 | tr '+/' '-_' | tr -d =`).
+ */
+export const internalTokenSecret = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url')
+  .refine((s) => Buffer.from(s, 'base64url').length >= 32, 'must decode to at least 32 bytes');
+
+/**
+ * BODY_LIMIT: largest CDS Hooks request body, read by the gateway (413 at the edge) and cds-hooks (its body parser),
+ * from one setting so the two never disagree (a body the gateway forwards is never too large for cds-hooks).
+ */
+export const bodyLimit = z
+  .string()
+  .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
+  .default('5mb');

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { applyHttpServerLimits, DEFAULT_HTTP_SERVER_LIMITS, type HttpServerLimits } from './http-server-limits';
 
 export interface RunningApp {
   readonly app: INestApplication;
@@ -17,11 +18,17 @@ export function useAppLogger(app: INestApplication): void {
   app.useLogger(app.get(PinoLogger));
 }
 
-/** Common HTTP hardening and listen for the three apps. */
-export async function listen(app: NestExpressApplication, port: number, host: string): Promise<RunningApp> {
+/** Common HTTP hardening (server timeouts and connection cap included) and listen, for the three apps. */
+export async function listen(
+  app: NestExpressApplication,
+  port: number,
+  host: string,
+  limits: HttpServerLimits = DEFAULT_HTTP_SERVER_LIMITS,
+): Promise<RunningApp> {
   useAppLogger(app);
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  applyHttpServerLimits(app.getHttpServer(), limits);
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number } | string | null;
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;

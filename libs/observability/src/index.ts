@@ -2,3 +2,5 @@ export * from './trace-context';
 export * from './request-id';
 export * from './logger.module';
 export * from './http-app';
+export * from './http-server-limits';
+export * from './error-kind';

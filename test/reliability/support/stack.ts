@@ -11,7 +11,9 @@ import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { ensureAppsBuilt } from '../../support/app-build';
 import { AppProcess } from '../../support/app-process';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../../support/kafka-broker/mock-kafka';
+import { clientsFile } from '../../support/internal-call';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
 
 export const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'reliability');
 /** Response budget of the hook services in this suite (HOOK_DEADLINE_MS). */
@@ -51,6 +53,9 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
     KAFKA_BROKERS: kafka.bootstrapServers.join(','),
     LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? 'warn',
     DB_POOL_SIZE: '5',
+    // cds-hooks takes only calls carrying the gateway's token (traffic.ts mints it) from a registered client.
+    INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
+    EHR_CLIENTS_FILE: clientsFile([{ id: 'reliability-ehr', issuer: 'https://reliability.test' }]),
   };
   let proxies = 0;
   let replicas = 0;

@@ -1,9 +1,11 @@
 /**
- * Steady hook traffic straight at cds-hooks (the gateway is not the subject of these scenarios; it would forward
- * the same body with the verified client id in `x-meditron-client-id`). Each call carries a unique lab value, its
+ * Steady hook traffic straight at cds-hooks (the gateway is not the subject of these scenarios; each call carries
+ * the per-call token the gateway would mint, naming the client). Each call carries a unique lab value, its
  * marker, so its de-identified prompt is unique and a card can be traced back to the prompt it was built from.
  */
 import { randomUUID } from 'node:crypto';
+import { gatewayHeaders } from '../../support/internal-call';
+import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
 import { prefetchFromSynthea } from '../../support/synthea';
 import { BUDGET_MS } from './stack';
 
@@ -78,9 +80,12 @@ export async function callHook(
     const res = await fetch(`${target}/cds-services/${SERVICE}`, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json',
         'x-request-id': call.requestId,
-        'x-meditron-client-id': CLIENT_ID,
+        ...(await gatewayHeaders(TEST_INTERNAL_TOKEN_SECRET, {
+          clientId: CLIENT_ID,
+          path: `/cds-services/${SERVICE}`,
+          requestId: call.requestId,
+        })),
       },
       body: JSON.stringify(hookBody(marker, hookInstance)),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),

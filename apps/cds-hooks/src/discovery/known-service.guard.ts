@@ -9,6 +9,15 @@ const REFUSAL_ACTION = 'cds-hooks:refusal-action';
 /** The audit action a controller's refusals are recorded as. */
 export const RefusalAudit = (action: RefusalAction) => SetMetadata(REFUSAL_ACTION, action);
 
+export function refusalActionOf(reflector: Reflector, context: ExecutionContext): RefusalAction {
+  return (
+    reflector.getAllAndOverride<RefusalAction | undefined>(REFUSAL_ACTION, [
+      context.getHandler(),
+      context.getClass(),
+    ]) ?? 'hook.refused'
+  );
+}
+
 /**
  * Refuses calls to a service the catalog does not enable (404), before the body is parsed, so an unknown
  * service is reported as such whatever the body. Hook refusals name only services that exist; feedback
@@ -25,11 +34,7 @@ export class KnownServiceGuard implements CanActivate {
     const param = context.switchToHttp().getRequest<Request>().params.id;
     const id = typeof param === 'string' ? param : null;
     if (id !== null && this.catalog.find(id)) return true;
-    const action =
-      this.reflector.getAllAndOverride<RefusalAction | undefined>(REFUSAL_ACTION, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? 'hook.refused';
+    const action = refusalActionOf(this.reflector, context);
     throw new HookRefusalException(
       action,
       'unknown_service',

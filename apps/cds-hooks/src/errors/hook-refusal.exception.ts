@@ -3,7 +3,7 @@ import { HookException } from './hook-exception';
 import type { IssueCode } from './operation-outcome';
 
 /** Which audit event a refused call leaves. */
-export type RefusalAction = 'hook.refused' | 'feedback.refused';
+export type RefusalAction = 'hook.refused' | 'feedback.refused' | 'discovery.refused';
 
 /**
  * A refused call: answered with an OperationOutcome like any HookException, and audited as `action` with

@@ -9,8 +9,8 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuditWriter } from '@app/audit';
-import { CLIENT_ID_HEADER } from '@app/clients';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { errorKind, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { internalCallerOf } from '../auth/internal-caller';
 import { HookRefusalException } from './hook-refusal.exception';
 import { operationOutcome, type IssueCode } from './operation-outcome';
 
@@ -53,15 +53,15 @@ export class OperationOutcomeFilter implements ExceptionFilter {
   }
 
   private recordRefusal(e: HookRefusalException, req: Request): Promise<void> {
-    const header = req.headers[CLIENT_ID_HEADER];
-    const clientId = (Array.isArray(header) ? header[0] : header) ?? null;
+    // Only a verified token names the client; a refusal before verification names none.
+    const caller = internalCallerOf(req);
     const pathId = typeof req.params?.id === 'string' ? req.params.id : null;
     return this.audit.record({
       action: e.action,
       outcome: 'refused',
       service: 'cds-hooks',
-      clientId,
-      requestId: requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+      clientId: caller?.clientId ?? null,
+      requestId: caller?.requestId ?? requestIdFrom(req.headers[REQUEST_ID_HEADER]),
       detail: { serviceId: e.serviceId === undefined ? pathId : e.serviceId, reason: e.reason },
     });
   }
@@ -88,7 +88,7 @@ export class OperationOutcomeFilter implements ExceptionFilter {
     }
     // The message line of a stack can quote data (a driver error naming a value): keep the frames only.
     const frames = exception instanceof Error ? exception.stack?.split('\n').slice(1, 8).join('\n') : undefined;
-    this.logger.error(`unhandled ${exception instanceof Error ? exception.name : typeof exception}`, frames);
+    this.logger.error(`unhandled ${errorKind(exception)}`, frames);
     res
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .type('application/fhir+json')

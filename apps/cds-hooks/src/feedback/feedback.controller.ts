@@ -1,6 +1,7 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { CLIENT_ID_HEADER } from '@app/clients';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import type { InternalCall } from '@app/auth';
+import { InternalAuthGuard } from '../auth/internal-auth.guard';
+import { InternalCaller } from '../auth/internal-caller';
 import { KnownServiceGuard, RefusalAudit } from '../discovery/known-service.guard';
 import { ZodBodyPipe } from '../errors/zod-body.pipe';
 import { feedbackRequestSchema, type FeedbackRequest } from './feedback.schema';
@@ -8,7 +9,7 @@ import { FeedbackService } from './feedback.service';
 
 /** `POST /cds-services/{id}/feedback` (CDS Hooks 2.0 §Feedback). Refusals are audited by OperationOutcomeFilter. */
 @Controller('cds-services')
-@UseGuards(KnownServiceGuard)
+@UseGuards(InternalAuthGuard, KnownServiceGuard)
 @RefusalAudit('feedback.refused')
 export class FeedbackController {
   constructor(private readonly feedback: FeedbackService) {}
@@ -18,10 +19,9 @@ export class FeedbackController {
   async receive(
     @Param('id') id: string,
     @Body(new ZodBodyPipe(feedbackRequestSchema, 'feedback.refused')) request: FeedbackRequest,
-    @Headers(REQUEST_ID_HEADER) requestId: string | undefined,
-    @Headers(CLIENT_ID_HEADER) clientId: string | undefined,
+    @InternalCaller() caller: InternalCall,
   ): Promise<Record<string, never>> {
-    await this.feedback.receive(id, request, { requestId: requestIdFrom(requestId), clientId });
+    await this.feedback.receive(id, request, { requestId: caller.requestId, clientId: caller.clientId });
     return {};
   }
 }

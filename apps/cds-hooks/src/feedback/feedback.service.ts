@@ -7,10 +7,14 @@ import type { FeedbackRequest } from './feedback.schema';
 
 export interface FeedbackMeta {
   readonly requestId: string;
-  readonly clientId: string | undefined;
+  /** The client the gateway's token names. */
+  readonly clientId: string;
 }
 
-/** Feedback on our cards: stored once (a repeat is a no-op), refused for cards this service never returned. */
+/**
+ * Feedback on our cards: stored once (a repeat is a no-op), refused (404, as for a card that does not exist) for
+ * cards this service never returned to this very client.
+ */
 @Injectable()
 export class FeedbackService {
   constructor(
@@ -23,6 +27,7 @@ export class FeedbackService {
     const known = await this.cards.knownCards(
       serviceId,
       items.map((f) => f.card),
+      meta.clientId,
     );
     const unknown = items.map((f, i) => ({ f, i })).filter(({ f }) => !known.has(f.card));
     if (unknown.length > 0) {
@@ -32,7 +37,7 @@ export class FeedbackService {
         404,
         unknown.map(({ f, i }) => ({
           code: 'not-found' as const,
-          diagnostics: `card ${f.card} was not returned by service ${serviceId}`,
+          diagnostics: `card ${f.card} was not returned by service ${serviceId} to this client`,
           expression: `feedback[${i}].card`,
         })),
       );
@@ -46,7 +51,7 @@ export class FeedbackService {
         outcome: f.outcome,
         acceptedSuggestions: f.acceptedSuggestions?.map((s) => ({ id: s.id })) ?? null,
         overrideReason: f.overrideReason ? overrideReason(f.overrideReason) : null,
-        clientId: meta.clientId ?? null,
+        clientId: meta.clientId,
         outcomeAt: new Date(f.outcomeTimestamp),
         receivedAt,
       })),
@@ -56,7 +61,7 @@ export class FeedbackService {
         action: 'feedback.received',
         outcome: 'success',
         service: 'cds-hooks',
-        clientId: meta.clientId ?? null,
+        clientId: meta.clientId,
         requestId: meta.requestId,
         detail: { serviceId, card: f.card, feedbackOutcome: f.outcome, duplicate: repeats[i] ?? false },
       });

@@ -1,9 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AuditWriter, type AuditRecord } from '@app/audit';
-import { CLIENT_ID_HEADER } from '@app/clients';
+import { SignJWT } from 'jose';
+import { QueryFailedError } from 'typeorm';
+import { INTERNAL_TOKEN_HEADER, InternalTokenSigner, InternalTokenVerifier, pathHash } from '@app/auth';
+import { ClientRegistryCache } from '@app/clients';
+import { InternalAuthGuard } from '../auth/internal-auth.guard';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
 import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
@@ -11,7 +16,12 @@ import { FeedbackService } from '../feedback/feedback.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
 
-/** The HTTP layer alone (routing, guard, validation pipe, error filter) over mocked services: no database. */
+const SECRET = randomBytes(32).toString('base64url');
+const signer = new InternalTokenSigner(SECRET);
+/** ehr-1 may call every service; ehr-narrow only the order-sign one. */
+const SERVICES: Record<string, string[]> = { 'ehr-1': ['*'], 'ehr-narrow': ['meditron-order-sign'] };
+
+/** The HTTP layer alone (routing, guards, validation pipe, error filter) over mocked services: no database. */
 describe('HooksController and FeedbackController over HTTP', () => {
   let app: NestExpressApplication;
   let base = '';
@@ -24,6 +34,14 @@ describe('HooksController and FeedbackController over HTTP', () => {
       controllers: [HooksController, FeedbackController],
       providers: [
         { provide: ServiceCatalog, useValue: ServiceCatalog.fromFile(DEFAULT_CATALOG_FILE) },
+        { provide: InternalTokenVerifier, useValue: new InternalTokenVerifier(SECRET) },
+        {
+          provide: ClientRegistryCache,
+          useValue: {
+            allowsService: async (c: string, s: string) => (SERVICES[c] ?? []).some((x) => x === '*' || x === s),
+          },
+        },
+        InternalAuthGuard,
         { provide: HookHandler, useValue: { handle } },
         { provide: FeedbackService, useValue: { receive } },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
@@ -44,10 +62,24 @@ describe('HooksController and FeedbackController over HTTP', () => {
     receive.mockClear();
   });
 
-  const post = async (path: string, body: string) => {
+  const tokenFor = (path: string, clientId = 'ehr-1') =>
+    signer.sign({
+      clientId,
+      requestId: 'req-00000001',
+      serviceId: path.split('/')[2] ?? null,
+      method: 'POST',
+      path,
+    });
+
+  const post = async (path: string, body: string, token?: string | null) => {
+    const t = token === undefined ? await tokenFor(path) : token;
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CLIENT_ID_HEADER]: 'ehr-1', 'x-request-id': 'req-00000001' },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'req-spoofed',
+        ...(t === null ? {} : { [INTERNAL_TOKEN_HEADER]: t }),
+      },
       body,
     });
     return {
@@ -130,5 +162,103 @@ describe('HooksController and FeedbackController over HTTP', () => {
     const res = await post('/cds-services/meditron-patient-view', JSON.stringify(hookCall));
     expect(res.status).toBe(500);
     expect(JSON.stringify(res.json)).not.toContain('1234');
+  });
+
+  it('logs a database failure by class and SQLSTATE only, never the row values its message quotes', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const driverError = Object.assign(new Error('Key (patient_ref)=(Patient/MRN-998877) already exists'), {
+        code: '23505',
+      });
+      handle.mockRejectedValueOnce(new QueryFailedError('INSERT ...', ['Patient/MRN-998877'], driverError));
+      const res = await post('/cds-services/meditron-patient-view', JSON.stringify(hookCall));
+      expect(res.status).toBe(500);
+      const lines = JSON.stringify(logged.mock.calls);
+      expect(lines).toContain('QueryFailedError (code 23505)');
+      expect(lines).not.toContain('998877');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  describe('the gateway token (InternalAuthGuard)', () => {
+    const PATH = '/cds-services/meditron-patient-view';
+    const key = new Uint8Array(Buffer.from(SECRET, 'base64url'));
+    const craft = (claims: Record<string, unknown>, opts: { key?: Uint8Array; exp?: number; aud?: string } = {}) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        rid: 'req-1',
+        svc: 'meditron-patient-view',
+        htm: 'POST',
+        htp: pathHash('POST', PATH),
+        ...claims,
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('meditron-gateway')
+        .setAudience(opts.aud ?? 'meditron-cds-hooks')
+        .setSubject('ehr-1')
+        .setIssuedAt(opts.exp === undefined ? now : opts.exp - 30)
+        .setExpirationTime(opts.exp ?? now + 30)
+        .setJti(randomUUID())
+        .sign(opts.key ?? key);
+    };
+    const refusedWith = (reason: string) => [
+      expect.objectContaining({
+        action: 'hook.refused',
+        outcome: 'refused',
+        clientId: null,
+        detail: { serviceId: null, reason },
+      }),
+    ];
+
+    it.each([
+      ['no token', async () => null, 'missing_token'],
+      ['a token signed with another key', () => craft({}, { key: randomBytes(32) }), 'invalid_token'],
+      ['an expired token', () => craft({}, { exp: Math.floor(Date.now() / 1000) - 5 }), 'token_expired'],
+      ['a token for another audience', () => craft({}, { aud: 'meditron-gateway' }), 'invalid_token'],
+      ['a token minted for another path', () => tokenFor('/cds-services/meditron-order-sign'), 'wrong_call'],
+      ['a token that is not a JWT', async () => 'ehr-1', 'invalid_token'],
+    ])('refuses %s with 401, audited, before the handler', async (_, make, reason) => {
+      const res = await post(PATH, JSON.stringify(hookCall), await make());
+      expect(res.status).toBe(401);
+      expect(res.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+      expect(handle).not.toHaveBeenCalled();
+      expect(audited).toEqual(refusedWith(reason));
+    });
+
+    it('refuses a replayed token: the first call passes, the same token again is a 401', async () => {
+      const token = await tokenFor(PATH);
+      expect((await post(PATH, JSON.stringify(hookCall), token)).status).toBe(200);
+      const again = await post(PATH, JSON.stringify(hookCall), token);
+      expect(again.status).toBe(401);
+      expect(handle).toHaveBeenCalledTimes(1);
+      expect(audited).toEqual(refusedWith('token_replayed'));
+    });
+
+    it('takes the client and request id from the token only, never from headers', async () => {
+      await post(PATH, JSON.stringify(hookCall));
+      expect(handle).toHaveBeenCalledWith(
+        'meditron-patient-view',
+        expect.anything(),
+        expect.objectContaining({ clientId: 'ehr-1', requestId: 'req-00000001' }),
+      );
+    });
+
+    it('refuses with 403 a client calling a service outside its list, and audits who it was', async () => {
+      const res = await post(PATH, JSON.stringify(hookCall), await tokenFor(PATH, 'ehr-narrow'));
+      expect(res.status).toBe(403);
+      expect(handle).not.toHaveBeenCalled();
+      expect(audited).toEqual([
+        expect.objectContaining({
+          action: 'hook.refused',
+          clientId: 'ehr-narrow',
+          detail: { serviceId: null, reason: 'service_not_allowed' },
+        }),
+      ]);
+      const allowed = '/cds-services/meditron-order-sign/feedback';
+      expect(
+        (await post(allowed, JSON.stringify({ feedback: [] }), await tokenFor(allowed, 'ehr-narrow'))).status,
+      ).not.toBe(403);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { CLIENT_ID_HEADER } from '@app/clients';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import type { InternalCall } from '@app/auth';
+import { InternalAuthGuard } from '../auth/internal-auth.guard';
+import { InternalCaller } from '../auth/internal-caller';
 import type { CdsResponse } from '../cards/card';
 import { KnownServiceGuard, RefusalAudit } from '../discovery/known-service.guard';
 import { ZodBodyPipe } from '../errors/zod-body.pipe';
@@ -9,7 +10,7 @@ import { hookRequestSchema, type HookRequest } from './hook-request.schema';
 
 /** `POST /cds-services/{id}` (CDS Hooks 2.0 §HTTP Request). Refusals are audited by OperationOutcomeFilter. */
 @Controller('cds-services')
-@UseGuards(KnownServiceGuard)
+@UseGuards(InternalAuthGuard, KnownServiceGuard)
 @RefusalAudit('hook.refused')
 export class HooksController {
   constructor(private readonly handler: HookHandler) {}
@@ -19,10 +20,10 @@ export class HooksController {
   invoke(
     @Param('id') id: string,
     @Body(new ZodBodyPipe(hookRequestSchema, 'hook.refused')) hook: HookRequest,
-    @Headers(REQUEST_ID_HEADER) requestId: string | undefined,
     @Headers('traceparent') traceparent: string | undefined,
-    @Headers(CLIENT_ID_HEADER) clientId: string | undefined,
+    @InternalCaller() caller: InternalCall,
   ): Promise<CdsResponse> {
-    return this.handler.handle(id, hook, { requestId: requestIdFrom(requestId), traceparent, clientId });
+    // Who called and which request this is come from the gateway's verified token only.
+    return this.handler.handle(id, hook, { requestId: caller.requestId, traceparent, clientId: caller.clientId });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PgReplayGuard } from '@app/auth';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { errorKind } from '@app/observability';
 
 /** Deletes expired jti rows in the background so the replay table stays as small as the tokens still valid. */
 @Injectable()
@@ -15,7 +16,7 @@ export class ReplayPurger implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.stop = this.replay.startPurging(this.config.REPLAY_PURGE_MS, (e) =>
-      this.logger.warn(`jwt_replay purge failed: ${e instanceof Error ? e.message : 'unknown'}`),
+      this.logger.warn(`jwt_replay purge failed: ${errorKind(e)}`),
     );
   }
 

@@ -1,7 +1,7 @@
 import { Catch, HttpException, Injectable, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { RefusalRecorder, RefusedException } from '@app/auth';
-import { REQUEST_ID_HEADER } from '@app/observability';
+import { errorKind, REQUEST_ID_HEADER } from '@app/observability';
 
 const TEXT: Readonly<Record<number, string>> = {
   400: 'invalid request',
@@ -50,7 +50,8 @@ export class EdgeExceptionFilter implements ExceptionFilter {
   private respond(e: unknown, res: Response): void {
     if (res.headersSent) return;
     if (!(e instanceof HttpException)) {
-      this.logger.error(e instanceof Error ? `${e.name}: ${e.message}` : 'non-error thrown');
+      // Class and code only: a database error's message can quote the row (patient data).
+      this.logger.error(`unhandled ${errorKind(e)}`);
       res.status(500).type('application/fhir+json').send(outcome('exception', 'internal error'));
       return;
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CLIENT_ID_HEADER } from '@app/clients';
+import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
 export interface UpstreamReply {
@@ -8,19 +8,33 @@ export interface UpstreamReply {
   readonly body: string;
 }
 
-/** HTTP client for the cds-hooks app, with a timeout, the request id, trace context and verified client id passed on. */
+/**
+ * HTTP client for the cds-hooks app, with a timeout, the request id and trace context passed on, and a token minted
+ * for this one call naming the verified client: cds-hooks believes nothing else about who called.
+ */
 @Injectable()
 export class CdsHooksUpstream {
   private readonly logger = new Logger(CdsHooksUpstream.name);
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  private readonly signer: InternalTokenSigner;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.signer = new InternalTokenSigner(config.INTERNAL_TOKEN_SECRET);
+  }
 
   async forward(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
-    headers: { requestId: string; traceparent: string; clientId: string },
+    headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
+    const token = await this.signer.sign({
+      clientId: headers.clientId,
+      requestId: headers.requestId,
+      serviceId: headers.serviceId,
+      method,
+      path,
+    });
     try {
       const res = await fetch(`${this.config.CDS_HOOKS_URL}${path}`, {
         method,
@@ -29,7 +43,7 @@ export class CdsHooksUpstream {
           'x-request-id': headers.requestId,
           traceparent: headers.traceparent,
           // Built here from the verified caller only; nothing from the incoming request is copied.
-          [CLIENT_ID_HEADER]: headers.clientId,
+          [INTERNAL_TOKEN_HEADER]: token,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { QueryFailedError } from 'typeorm';
 import { AuthRefusal, CdsJwtVerifier, RefusalRecorder, type RefusalEvent, type VerifiedCdsCaller } from '@app/auth';
 import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
@@ -32,7 +35,11 @@ describe('CdsServicesController over HTTP', () => {
   const forward = jest.fn(async () => ({ status: 200, contentType: 'application/json', body: '{"cards":[]}' }));
 
   beforeAll(async () => {
-    const config = loadGatewayConfig({ PUBLIC_BASE_URL: 'https://cds.example.test', BODY_LIMIT: '1kb' });
+    const config = loadGatewayConfig({
+      PUBLIC_BASE_URL: 'https://cds.example.test',
+      BODY_LIMIT: '1kb',
+      INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    });
     const moduleRef = await Test.createTestingModule({
       controllers: [CdsServicesController],
       providers: [
@@ -78,9 +85,26 @@ describe('CdsServicesController over HTTP', () => {
       'POST',
       '/cds-services/meditron-patient-view',
       { hook: 'patient-view' },
-      expect.objectContaining({ clientId: 'ehr-a' }),
+      expect.objectContaining({ clientId: 'ehr-a', serviceId: 'meditron-patient-view' }),
     );
     expect(refusals).toEqual([]);
+  });
+
+  it('logs an unexpected database failure by class and SQLSTATE only, never its message', async () => {
+    verify.mockResolvedValue({ client, jti: 'j1', expiresAt: new Date(), tenantClaim: null });
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const driverError = Object.assign(new Error('Key (mrn)=(MRN-445566) already exists'), { code: '23505' });
+      forward.mockRejectedValueOnce(new QueryFailedError('INSERT ...', ['MRN-445566'], driverError));
+      const res = await post('/cds-services/meditron-patient-view', '{"hook":"patient-view"}');
+      expect(res.status).toBe(500);
+      expect(await res.text()).not.toContain('445566');
+      const lines = JSON.stringify(logged.mock.calls);
+      expect(lines).toContain('QueryFailedError (code 23505)');
+      expect(lines).not.toContain('445566');
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('answers a missing token with a bare 401 and audits the reason once', async () => {

@@ -31,7 +31,7 @@ export class CdsServicesController {
   @ApiOperation({ summary: 'CDS Hooks discovery: the services this gateway offers' })
   @ApiResponse({ status: 200, description: '{ "services": [...] }' })
   async discovery(@Req() req: Request, @Res() res: Response): Promise<void> {
-    send(res, await this.upstream.forward('GET', '/cds-services', undefined, ids(req, res)));
+    send(res, await this.upstream.forward('GET', '/cds-services', undefined, ids(req, res, null)));
   }
 
   @Post(':id')
@@ -49,7 +49,7 @@ export class CdsServicesController {
   async invoke(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!SERVICE_ID.test(id)) return notFound(res);
     const body = await this.readBody(req);
-    send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res)));
+    send(res, await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}`, body, ids(req, res, id)));
   }
 
   @Post(':id/feedback')
@@ -63,7 +63,7 @@ export class CdsServicesController {
     const body = await this.readBody(req);
     send(
       res,
-      await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res)),
+      await this.upstream.forward('POST', `/cds-services/${encodeURIComponent(id)}/feedback`, body, ids(req, res, id)),
     );
   }
 
@@ -82,12 +82,16 @@ export class CdsServicesController {
   }
 }
 
-function ids(req: Request, res: Response): { requestId: string; traceparent: string; clientId: string } {
+function ids(
+  req: Request,
+  res: Response,
+  serviceId: string | null,
+): { requestId: string; traceparent: string; clientId: string; serviceId: string | null } {
   // pino-http has already settled the request id and put it on the response.
   const requestId = requestIdFrom(res.getHeader(REQUEST_ID_HEADER)?.toString() ?? req.header(REQUEST_ID_HEADER));
   const traceparent = childTraceparent(req.header('traceparent'));
   res.setHeader('traceparent', traceparent);
-  return { requestId, traceparent, clientId: callerOf(req).client.id };
+  return { requestId, traceparent, clientId: callerOf(req).client.id, serviceId };
 }
 
 function send(res: Response, reply: UpstreamReply): void {

@@ -7,8 +7,11 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 export class GatewayUrls {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** PUBLIC_BASE_URL + the path called, without query string or trailing slash. */
+  /**
+   * PUBLIC_BASE_URL + the path called, without query string: exactly the URL invoked (CDS Hooks 2.0.1 "Trusting
+   * CDS Clients"), so a discovery URL typed with a trailing `/` is signed, and checked, with that slash.
+   */
   audienceFor(req: Request): string {
-    return `${this.config.PUBLIC_BASE_URL}${req.path.replace(/\/+$/, '')}`;
+    return `${this.config.PUBLIC_BASE_URL}${req.path}`;
   }
 }

@@ -8,6 +8,7 @@ import type { ProxyAudit } from '../inference/proxy-audit';
 import type { FacadeRequest } from './facade-auth.guard';
 import { reportedUsage, type FacadeAdmission, type FacadeGovernance, type FacadeRefusal } from './facade-governance';
 import { planFacadeBody } from './facade-response-format';
+import { errorKind } from '@app/observability';
 
 /** Header with the proxy's own time in milliseconds (everything but the backend's). */
 export const OVERHEAD_HEADER = 'x-meditron-proxy-overhead-ms';
@@ -168,8 +169,6 @@ export class FacadeRelay {
     // Off the response path; a failed audit write is logged, the answer has already gone.
     this.audit
       .record({ action, outcome, service: 'inference-proxy', actor: req.facadeCaller ?? null, detail })
-      .catch((e: unknown) =>
-        this.logger.error(`facade audit write failed: ${e instanceof Error ? e.message : 'error'}`),
-      );
+      .catch((e: unknown) => this.logger.error(`facade audit write failed: ${errorKind(e)}`));
   }
 }

@@ -191,6 +191,15 @@ start and says why).
       key: {{ .Values.database.urlKey }}
 {{- end -}}
 
+{{/* INTERNAL_TOKEN_SECRET: the gateway signs its per-call token to cds-hooks with it; cds-hooks checks it. */}}
+{{- define "meditron-cds.internalTokenEnv" -}}
+- name: INTERNAL_TOKEN_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "internalToken.existingSecret is required" .Values.internalToken.existingSecret }}
+      key: {{ .Values.internalToken.key }}
+{{- end -}}
+
 {{/*
 KAFKA_BROKERS for KEDA, which resolves names from its own namespace: a bare host (`kafka:9092`) becomes
 `kafka.<release namespace>.svc:9092`; hosts with a dot are kept. inferenceProxy.keda.bootstrapServers overrides.

@@ -205,6 +205,15 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
     }
   });
 
+  it('gives the gateway and cds-hooks (only) the internal token key, from the same Secret', () => {
+    const objects = objectsOf(name);
+    const refOf = (component: (typeof appComponents)[number]) =>
+      mainContainer(objects, component).env?.find((e) => e.name === 'INTERNAL_TOKEN_SECRET')?.valueFrom?.secretKeyRef;
+    expect(refOf('gateway')).toEqual({ name: 'meditron-cds-internal-token', key: 'INTERNAL_TOKEN_SECRET' });
+    expect(refOf('cds-hooks')).toEqual(refOf('gateway'));
+    expect(refOf('inference-proxy')).toBeUndefined();
+  });
+
   it('exposes only the gateway through an Ingress', () => {
     for (const ingress of ofKind<IIngress>(objectsOf(name), 'Ingress')) {
       expect(componentOf(ingress)).toBe('gateway');

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
-import { CdsCardEntity } from '../entities/cds-card.entity';
+import { DataSource } from 'typeorm';
 import { FeedbackEntity } from '../entities/feedback.entity';
 
 export type NewFeedback = FeedbackEntity;
@@ -10,11 +9,16 @@ export type NewFeedback = FeedbackEntity;
 export class CardFeedbackRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Which of these card ids this service returned. */
-  async knownCards(serviceId: string, uuids: ReadonlyArray<string>): Promise<Set<string>> {
-    const known = await this.dataSource
-      .getRepository(CdsCardEntity)
-      .findBy({ uuid: In([...new Set(uuids)]), serviceId });
+  /**
+   * Which of these card ids this service returned to this client: feedback on a card comes only from the client
+   * (and so the tenant) whose hook call received it.
+   */
+  async knownCards(serviceId: string, uuids: ReadonlyArray<string>, clientId: string): Promise<Set<string>> {
+    const known: Array<{ uuid: string }> = await this.dataSource.query(
+      `SELECT c.uuid FROM cds_cards c JOIN hook_invocations h ON h.id = c.hook_invocation_id
+        WHERE c.uuid = ANY($1::uuid[]) AND c.service_id = $2 AND h.client_id = $3`,
+      [[...new Set(uuids)], serviceId, clientId],
+    );
     return new Set(known.map((c) => c.uuid));
   }
 

@@ -3,6 +3,7 @@ import { AuditRetention } from '@app/audit';
 import type { DataSource } from 'typeorm';
 import { PeriodicTask } from '@app/timing';
 import type { ComplianceConfig } from '../compliance.config';
+import { errorKind } from '@app/observability';
 
 /**
  * Keeps monthly audit partitions created ahead and, when enabled, drops months past retention. Runs at start and
@@ -42,7 +43,7 @@ export class AuditMaintenance implements OnModuleInit, OnModuleDestroy {
         );
       }
     } catch (e) {
-      this.logger.error(`audit maintenance failed: ${e instanceof Error ? e.message : 'unknown'}`);
+      this.logger.error(`audit maintenance failed: ${errorKind(e)}`);
     }
   }
 }

@@ -1,0 +1,30 @@
+import type { Server } from 'node:http';
+
+/** Node HTTP server limits, set explicitly on every app rather than left to Node's defaults. */
+export interface HttpServerLimits {
+  /** Longest wait for a request's headers once it has begun (slow-header clients). */
+  readonly headersTimeoutMs: number;
+  /** Longest wait for a whole request, body included (slow-body clients). Not the response: that is each app's own budget. */
+  readonly requestTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open: above the 60 s idle timeout of common ingress controllers
+   * and load balancers, so they never reuse a connection this server has just closed (a 502).
+   */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; beyond it new ones are dropped, so a flood cannot exhaust file descriptors. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_SERVER_LIMITS: HttpServerLimits = {
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 2_048,
+};
+
+export function applyHttpServerLimits(server: Server, limits: HttpServerLimits = DEFAULT_HTTP_SERVER_LIMITS): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+}
