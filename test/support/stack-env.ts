@@ -5,6 +5,7 @@ export function testStackEnv(overrides: Record<string, string> = {}): Record<str
     GATEWAY_PORT: '0',
     CDS_HOOKS_PORT: '0',
     INFERENCE_PROXY_PORT: '0',
+    METRICS_PORT: '0',
     ...overrides,
   };
 }

@@ -29,6 +29,8 @@ export interface LocalStack {
   readonly gatewayUrl: string;
   readonly cdsHooksUrl: string;
   readonly inferenceProxyUrl: string;
+  /** Each app's metrics listener (`GET /metrics`), apart from its app port. */
+  readonly metricsUrls: { readonly gateway: string; readonly cdsHooks: string; readonly inferenceProxy: string };
   readonly databaseUrl: string;
   /** PUBLIC_BASE_URL of the gateway: the base of every JWT `aud`. */
   readonly publicBaseUrl: string;
@@ -48,17 +50,17 @@ export interface LocalStack {
  * defaults for whatever the environment does not configure (Postgres, Kafka, model backends).
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const env = opts.env;
-  const host = opts.host ?? env.BIND_HOST ?? '127.0.0.1';
+  const host = opts.host ?? opts.env.BIND_HOST ?? '127.0.0.1';
+  const env: Env = { METRICS_HOST: host, ...opts.env };
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
   try {
     // Validate every app's configuration before starting anything.
-    const proxyConfig = loadInferenceProxyConfig(env);
-    const cdsConfig = loadCdsHooksConfig(env);
-    loadGatewayConfig(env);
+    const proxyConfig = loadInferenceProxyConfig(metricsPortOf(env, 'inference-proxy'));
+    const cdsConfig = loadCdsHooksConfig(metricsPortOf(env, 'cds-hooks'));
+    loadGatewayConfig(metricsPortOf(env, 'gateway'));
 
     let embedded: EmbeddedPostgres | undefined;
     let databaseUrl = proxyConfig.DATABASE_URL;
@@ -88,7 +90,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
     const proxy = await startInferenceProxy(
       {
-        config: embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig,
+        config: embedded ? loadInferenceProxyConfig({ ...metricsPortOf(env, 'inference-proxy'), ...pool }) : proxyConfig,
         databaseUrl,
         backends,
         ...(bus ? { bus } : {}),
@@ -98,7 +100,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     cleanups.push(() => proxy.close());
 
     const cds = await startCdsHooks(
-      { config: embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, databaseUrl, ...(bus ? { bus } : {}) },
+      {
+        config: embedded ? loadCdsHooksConfig({ ...metricsPortOf(env, 'cds-hooks'), ...pool }) : cdsConfig,
+        databaseUrl,
+        ...(bus ? { bus } : {}),
+      },
       host,
     );
     cleanups.push(() => cds.close());
@@ -106,7 +112,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // The JWT audience must name the port the gateway really listens on, so a random port is chosen up front.
     const gatewayPort = env.GATEWAY_PORT === '0' ? String(await freePort(host)) : env.GATEWAY_PORT;
     const gatewayConfig = loadGatewayConfig({
-      ...env,
+      ...metricsPortOf(env, 'gateway'),
       ...pool,
       ...(gatewayPort ? { GATEWAY_PORT: gatewayPort } : {}),
       PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
@@ -125,6 +131,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       gatewayUrl: gateway.url,
       cdsHooksUrl: cds.url,
       inferenceProxyUrl: proxy.url,
+      metricsUrls: {
+        gateway: gateway.metricsUrl ?? '',
+        cdsHooks: cds.metricsUrl ?? '',
+        inferenceProxy: proxy.metricsUrl ?? '',
+      },
       databaseUrl,
       publicBaseUrl: gatewayConfig.PUBLIC_BASE_URL,
       devEhrClient,
@@ -162,4 +173,17 @@ function freePort(host: string): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const METRICS_PORT_OFFSET = { gateway: 0, 'cds-hooks': 1, 'inference-proxy': 2 } as const;
+
+/**
+ * The three apps share one environment here, so one METRICS_PORT cannot serve them all: the gateway takes it,
+ * cds-hooks the next port, the proxy the one after. Unset, each app keeps its own default (9464, 9465, 9466);
+ * 0 stays 0 (free ports).
+ */
+function metricsPortOf(env: Env, app: keyof typeof METRICS_PORT_OFFSET): Env {
+  const raw = env.METRICS_PORT;
+  if (raw === undefined || raw.trim() === '' || !/^\d+$/.test(raw.trim()) || Number(raw) === 0) return env;
+  return { ...env, METRICS_PORT: String(Number(raw) + METRICS_PORT_OFFSET[app]) };
 }

@@ -4,7 +4,7 @@ import { AuditModule } from '@app/audit';
 import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
-import { loggerModule } from '@app/observability';
+import { loggerModule, MetricsServerModule } from '@app/observability';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
@@ -30,6 +30,7 @@ export class CdsHooksModule {
       module: CdsHooksModule,
       imports: [
         loggerModule('cds-hooks', c.LOG_LEVEL),
+        MetricsServerModule.forRoot({ app: 'cds-hooks', port: c.METRICS_PORT, host: c.METRICS_HOST }),
         ConfigModule.forRoot(CDS_HOOKS_CONFIG, c),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,

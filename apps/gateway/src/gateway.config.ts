@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAlgorithmList } from '@app/auth';
-import { httpUrl, logLevel, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
+import { httpUrl, logLevel, metricsEnv, parseEnv, port, positiveMs, postgresUrl, type Env } from '@app/config';
 
 const algorithmList = (fallback: string) =>
   z
@@ -27,6 +27,7 @@ const commaList = z.string().transform((s) =>
 export const gatewayEnv = z
   .object({
     GATEWAY_PORT: port(8080),
+    ...metricsEnv(9464),
     /** URL EHRs use to reach this gateway; the JWT `aud` check compares against it. */
     PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
     /** Where the cds-hooks app listens (cluster-internal). */
