@@ -10,6 +10,7 @@ import { DiscoveryModule } from './discovery/discovery.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
 import { FeedbackModule } from './feedback/feedback.module';
 import { HooksModule } from './hooks/hooks.module';
+import { CdsHooksMetricsModule } from './metrics/cds-hooks-metrics.module';
 
 export interface CdsHooksOptions {
   readonly config: CdsHooksConfig;
@@ -40,6 +41,7 @@ export class CdsHooksModule {
         AuditModule,
         MessagingModule.forDispatcher(transportOf(c, opts)),
         DiscoveryModule,
+        CdsHooksMetricsModule,
         HooksModule,
         FeedbackModule,
       ],

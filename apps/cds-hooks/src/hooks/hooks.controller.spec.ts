@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
 import { AuditWriter, type AuditRecord } from '@app/audit';
 import { CLIENT_ID_HEADER } from '@app/clients';
+import { METRICS_REGISTRY } from '@app/observability';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
 import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
+import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
 
@@ -27,6 +30,8 @@ describe('HooksController and FeedbackController over HTTP', () => {
         { provide: HookHandler, useValue: { handle } },
         { provide: FeedbackService, useValue: { receive } },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
+        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        CdsHooksMetrics,
         { provide: APP_FILTER, useClass: OperationOutcomeFilter },
       ],
     }).compile();
