@@ -90,7 +90,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
     const proxy = await startInferenceProxy(
       {
-        config: embedded ? loadInferenceProxyConfig({ ...metricsPortOf(env, 'inference-proxy'), ...pool }) : proxyConfig,
+        config: embedded
+          ? loadInferenceProxyConfig({ ...metricsPortOf(env, 'inference-proxy'), ...pool })
+          : proxyConfig,
         databaseUrl,
         backends,
         ...(bus ? { bus } : {}),
