@@ -132,7 +132,7 @@ describe('cds-hooks FHIR fallback', () => {
     ]);
     // Counted on the metrics port by interaction and outcome only: no patient, server or token in any label.
     const metrics = await scrape(stack.metricsUrls.cdsHooks);
-    const searches = { interaction: 'search', outcome: 'success' };
+    const searches = { interaction: 'search-type', outcome: 'success' };
     expect(seriesValue(metrics, 'meditron_cds_prefetch_fallback_calls_total', searches)).toBeGreaterThanOrEqual(7);
     for (const secret of [res.patientId, res.hookInstance, fhir.baseUrl, TOKEN]) expect(metrics).not.toContain(secret);
   });

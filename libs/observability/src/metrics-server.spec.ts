@@ -34,7 +34,7 @@ describe('MetricsServerModule', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/plain');
       const text = await res.text();
-      expect(text).toContain('test_work_total{outcome="ok",app="unit-a"} 1');
+      expect(text).toContain('test_work_total{outcome="ok"} 1');
       expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{app="unit-a"\} /m);
       expect(text).toMatch(/^process_resident_memory_bytes\{app="unit-a"\} \d+/m);
     } finally {

@@ -22,11 +22,13 @@ export interface MetricsServerOptions {
   readonly host: string;
 }
 
-/** A registry of its own per app (several apps share one process in the local stack and in tests). */
+/**
+ * A registry of its own per app (several apps share one process in the local stack and in tests). Only the default
+ * process metrics carry `app` (the app's own series keep their names and labels; Prometheus adds job and pod).
+ */
 export function appRegistry(app: string): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ app });
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, labels: { app } });
   return registry;
 }
 

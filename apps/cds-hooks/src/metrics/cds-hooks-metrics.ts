@@ -11,7 +11,7 @@ const ANSWER_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 8, 10];
 
 /**
  * cds-hooks' metrics. Label values come from closed sets only: service ids of the catalog (an unknown id is
- * `unknown`), outcome enums and FHIR resource types the catalog's templates name; never a patient or query value.
+ * `unknown`), outcome enums and FHIR interaction kinds; never a patient, server or query value.
  */
 @Injectable()
 export class CdsHooksMetrics {
@@ -36,7 +36,7 @@ export class CdsHooksMetrics {
     });
     this.fallbackCalls = new Counter({
       name: 'meditron_cds_prefetch_fallback_calls_total',
-      help: 'FHIR calls made to fill prefetch gaps, by interaction (read/search) and outcome.',
+      help: 'FHIR calls made to fill prefetch gaps, by interaction (read, search-type) and outcome (success or a fetch error code).',
       labelNames: ['interaction', 'outcome'],
       registers,
     });
