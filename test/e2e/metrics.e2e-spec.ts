@@ -58,7 +58,7 @@ describe('metrics listeners of the three apps', () => {
       const text = await scrape(metricsUrl);
       // Default process metrics, labelled by app.
       expect(seriesValue(text, 'process_resident_memory_bytes', { app })).toBeGreaterThan(0);
-      expect(seriesValue(text, 'nodejs_eventloop_lag_seconds', { app })).toBeGreaterThanOrEqual(0);
+      expect(seriesValue(text, 'nodejs_eventloop_lag_p99_seconds', { app })).toBeGreaterThanOrEqual(0);
       // The app port has no metrics (it is what the Ingress routes).
       const onAppPort = await fetch(`${appUrl}/metrics`);
       expect(onAppPort.status).not.toBe(200);

@@ -35,7 +35,7 @@ describe('MetricsServerModule', () => {
       expect(res.headers.get('content-type')).toContain('text/plain');
       const text = await res.text();
       expect(text).toContain('test_work_total{outcome="ok"} 1');
-      expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{app="unit-a"\} /m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds\{app="unit-a"\} /m);
       expect(text).toMatch(/^process_resident_memory_bytes\{app="unit-a"\} \d+/m);
     } finally {
       await nest.close();
