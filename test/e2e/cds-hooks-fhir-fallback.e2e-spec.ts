@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayHeaders } from '../support/internal-call';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
+import { scrape, seriesValue } from '../support/prometheus-scrape';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
@@ -144,6 +145,11 @@ describe('cds-hooks FHIR fallback', () => {
       'fhir.search:success:Observation',
       'fhir.search:success:Procedure',
     ]);
+    // Counted on the metrics port by interaction and outcome only: no patient, server or token in any label.
+    const metrics = await scrape(stack.metricsUrls.cdsHooks);
+    const searches = { interaction: 'search-type', outcome: 'success' };
+    expect(seriesValue(metrics, 'meditron_cds_prefetch_fallback_calls_total', searches)).toBeGreaterThanOrEqual(7);
+    for (const secret of [res.patientId, res.hookInstance, fhir.baseUrl, TOKEN]) expect(metrics).not.toContain(secret);
   });
 
   it('fetches everything when there is no prefetch, following paged searches', async () => {

@@ -73,6 +73,7 @@ export async function startProxyHarness(
   const config = loadInferenceProxyConfig({
     LOG_LEVEL: 'error',
     INFERENCE_PROXY_PORT: '0',
+    METRICS_PORT: '0',
     DATABASE_URL: db.url,
     KAFKA_BROKERS: kafka.bootstrapServers.join(','),
     KAFKA_GROUP_ID: `e2e-proxy-${randomUUID()}`,
@@ -154,7 +155,7 @@ export async function startProxyHarness(
       }
     },
     async metricsText() {
-      return (await fetch(`${proxy.url}/metrics`)).text();
+      return (await fetch(`${proxy.metricsUrl ?? ''}/metrics`)).text();
     },
     async stop() {
       await producer.disconnect().catch(() => undefined);

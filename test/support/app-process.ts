@@ -69,6 +69,8 @@ export class AppProcess {
     const child = spawn(process.execPath, [appEntry(opts.dist, opts.app)], {
       env: {
         PATH: process.env.PATH ?? '',
+        // Replicas of one app share the machine: each metrics listener on a free port unless a test says otherwise.
+        METRICS_PORT: '0',
         ...opts.env,
         [PORT_VARIABLE[opts.app]]: String(port),
         BIND_HOST: '127.0.0.1',

@@ -34,6 +34,7 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
     const config = loadGatewayConfig({
       LOG_LEVEL: 'silent',
       GATEWAY_PORT: '0',
+      METRICS_PORT: '0',
       PUBLIC_BASE_URL: 'https://cds.example.test',
       DB_POOL_SIZE: '4',
       STAFF_OIDC_ISSUER: STAFF_ISS,

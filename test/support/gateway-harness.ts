@@ -78,6 +78,7 @@ export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: En
     const config = loadGatewayConfig({
       LOG_LEVEL: 'silent',
       GATEWAY_PORT: '0',
+      METRICS_PORT: '0',
       PUBLIC_BASE_URL: 'https://cds.example.test',
       CDS_HOOKS_URL: upstream.url,
       DB_POOL_SIZE: '4',

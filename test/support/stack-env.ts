@@ -11,6 +11,7 @@ export function testStackEnv(overrides: Record<string, string> = {}): Record<str
     CDS_HOOKS_PORT: '0',
     INFERENCE_PROXY_PORT: '0',
     INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
+    METRICS_PORT: '0',
     ...overrides,
   };
 }

@@ -30,6 +30,8 @@ export interface LocalStack {
   readonly gatewayUrl: string;
   readonly cdsHooksUrl: string;
   readonly inferenceProxyUrl: string;
+  /** Each app's metrics listener (`GET /metrics`), apart from its app port. */
+  readonly metricsUrls: { readonly gateway: string; readonly cdsHooks: string; readonly inferenceProxy: string };
   readonly databaseUrl: string;
   /** PUBLIC_BASE_URL of the gateway: the base of every JWT `aud`. */
   readonly publicBaseUrl: string;
@@ -52,22 +54,23 @@ export interface LocalStack {
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const devClientDir = opts.devClientDir ?? defaultDevClientDir();
+  const host = opts.host ?? opts.env.BIND_HOST ?? '127.0.0.1';
   // Like the dev EHR client's key: generated at first start next to it, unless the environment sets one.
   const env: Env = {
+    METRICS_HOST: host,
     ...opts.env,
     INTERNAL_TOKEN_SECRET:
       opts.env.INTERNAL_TOKEN_SECRET ?? ensureInternalTokenSecret(join(dirname(devClientDir), 'internal-token.secret')),
   };
-  const host = opts.host ?? env.BIND_HOST ?? '127.0.0.1';
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
   try {
     // Validate every app's configuration before starting anything.
-    const proxyConfig = loadInferenceProxyConfig(env);
-    const cdsConfig = loadCdsHooksConfig(env);
-    loadGatewayConfig(env);
+    const proxyConfig = loadInferenceProxyConfig(metricsPortOf(env, 'inference-proxy'));
+    const cdsConfig = loadCdsHooksConfig(metricsPortOf(env, 'cds-hooks'));
+    loadGatewayConfig(metricsPortOf(env, 'gateway'));
 
     let embedded: EmbeddedPostgres | undefined;
     let databaseUrl = proxyConfig.DATABASE_URL;
@@ -97,7 +100,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
     const proxy = await startInferenceProxy(
       {
-        config: embedded ? loadInferenceProxyConfig({ ...env, ...pool }) : proxyConfig,
+        config: embedded
+          ? loadInferenceProxyConfig({ ...metricsPortOf(env, 'inference-proxy'), ...pool })
+          : proxyConfig,
         databaseUrl,
         backends,
         ...(bus ? { bus } : {}),
@@ -107,7 +112,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     cleanups.push(() => proxy.close());
 
     const cds = await startCdsHooks(
-      { config: embedded ? loadCdsHooksConfig({ ...env, ...pool }) : cdsConfig, databaseUrl, ...(bus ? { bus } : {}) },
+      {
+        config: embedded ? loadCdsHooksConfig({ ...metricsPortOf(env, 'cds-hooks'), ...pool }) : cdsConfig,
+        databaseUrl,
+        ...(bus ? { bus } : {}),
+      },
       host,
     );
     cleanups.push(() => cds.close());
@@ -115,7 +124,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // The JWT audience must name the port the gateway really listens on, so a random port is chosen up front.
     const gatewayPort = env.GATEWAY_PORT === '0' ? String(await freePort(host)) : env.GATEWAY_PORT;
     const gatewayConfig = loadGatewayConfig({
-      ...env,
+      ...metricsPortOf(env, 'gateway'),
       ...pool,
       ...(gatewayPort ? { GATEWAY_PORT: gatewayPort } : {}),
       PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
@@ -131,6 +140,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       gatewayUrl: gateway.url,
       cdsHooksUrl: cds.url,
       inferenceProxyUrl: proxy.url,
+      metricsUrls: {
+        gateway: gateway.metricsUrl ?? '',
+        cdsHooks: cds.metricsUrl ?? '',
+        inferenceProxy: proxy.metricsUrl ?? '',
+      },
       databaseUrl,
       publicBaseUrl: gatewayConfig.PUBLIC_BASE_URL,
       internalTokenSecret: gatewayConfig.INTERNAL_TOKEN_SECRET,
@@ -169,4 +183,17 @@ function freePort(host: string): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const METRICS_PORT_OFFSET = { gateway: 0, 'cds-hooks': 1, 'inference-proxy': 2 } as const;
+
+/**
+ * The three apps share one environment here, so one METRICS_PORT cannot serve them all: the gateway takes it,
+ * cds-hooks the next port, the proxy the one after. Unset, each app keeps its own default (9464, 9465, 9466);
+ * 0 stays 0 (free ports).
+ */
+function metricsPortOf(env: Env, app: keyof typeof METRICS_PORT_OFFSET): Env {
+  const raw = env.METRICS_PORT;
+  if (raw === undefined || raw.trim() === '' || !/^\d+$/.test(raw.trim()) || Number(raw) === 0) return env;
+  return { ...env, METRICS_PORT: String(Number(raw) + METRICS_PORT_OFFSET[app]) };
 }

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     `  gateway (public)   ${stack.gatewayUrl}`,
     `  cds-hooks          ${stack.cdsHooksUrl}`,
     `  inference-proxy    ${stack.inferenceProxyUrl}`,
+    `  metrics            ${stack.metricsUrls.gateway}/metrics, ${stack.metricsUrls.cdsHooks}/metrics, ${stack.metricsUrls.inferenceProxy}/metrics`,
     `  database           ${stack.mode.database === 'embedded' ? 'embedded PGlite in .local/pgdata' : 'DATABASE_URL'}`,
     `  transport          ${stack.mode.transport === 'kafka' ? 'Kafka (KAFKA_BROKERS)' : 'in-process (set KAFKA_BROKERS for Kafka)'}`,
     `  model              ${stack.modelDouble ? `MODEL DOUBLE at ${stack.modelDouble.baseUrl} (a test double, not a model)` : 'INFERENCE_BACKENDS'}`,

@@ -6,6 +6,7 @@ import {
   kafkaBrokers,
   kafkaSecurityEnv,
   logLevel,
+  metricsEnv,
   parseEnv,
   port,
   positiveMs,
@@ -17,6 +18,7 @@ import {
 export const cdsHooksEnv = z
   .object({
     CDS_HOOKS_PORT: port(8081),
+    ...metricsEnv(9465),
     DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: kafkaBrokers.optional(),
     ...kafkaSecurityEnv,

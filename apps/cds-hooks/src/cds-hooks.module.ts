@@ -5,13 +5,14 @@ import { ClientsModule } from '@app/clients';
 import { ConfigModule, kafkaSecurity } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
-import { loggerModule } from '@app/observability';
+import { loggerModule, MetricsServerModule } from '@app/observability';
 import { InternalAuthModule } from './auth/internal-auth.module';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from './cds-hooks.config';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { OperationOutcomeFilter } from './errors/operation-outcome.filter';
 import { FeedbackModule } from './feedback/feedback.module';
 import { HooksModule } from './hooks/hooks.module';
+import { CdsHooksMetricsModule } from './metrics/cds-hooks-metrics.module';
 
 export interface CdsHooksOptions {
   readonly config: CdsHooksConfig;
@@ -32,6 +33,7 @@ export class CdsHooksModule {
       module: CdsHooksModule,
       imports: [
         loggerModule('cds-hooks', c.LOG_LEVEL),
+        MetricsServerModule.forRoot({ app: 'cds-hooks', port: c.METRICS_PORT, host: c.METRICS_HOST }),
         ConfigModule.forRoot(CDS_HOOKS_CONFIG, c),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
@@ -53,6 +55,7 @@ export class CdsHooksModule {
         InternalAuthModule,
         MessagingModule.forDispatcher(transportOf(c, opts)),
         DiscoveryModule,
+        CdsHooksMetricsModule,
         HooksModule,
         FeedbackModule,
       ],

@@ -5,6 +5,7 @@ import {
   httpUrl,
   internalTokenSecret,
   logLevel,
+  metricsEnv,
   parseEnv,
   port,
   positiveMs,
@@ -37,6 +38,7 @@ const commaList = z.string().transform((s) =>
 export const gatewayEnv = z
   .object({
     GATEWAY_PORT: port(8080),
+    ...metricsEnv(9464),
     /** URL EHRs use to reach this gateway; the JWT `aud` check compares against it. */
     PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
     /** Where the cds-hooks app listens (cluster-internal). */

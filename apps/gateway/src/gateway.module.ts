@@ -5,11 +5,12 @@ import { AuthModule } from '@app/auth';
 import { ClientsModule } from '@app/clients';
 import { ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { loggerModule } from '@app/observability';
+import { loggerModule, MetricsServerModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
 import { EdgeAuthModule } from './auth/edge-auth.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { EdgeExceptionFilter } from './edge/edge-exception.filter';
+import { EdgeMetricsModule } from './edge/edge-metrics.module';
 import { ForwardingModule } from './forwarding/forwarding.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 
@@ -28,6 +29,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         loggerModule('gateway', c.LOG_LEVEL),
+        MetricsServerModule.forRoot({ app: 'gateway', port: c.METRICS_PORT, host: c.METRICS_HOST }),
         ConfigModule.forRoot(GATEWAY_CONFIG, c),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
@@ -64,6 +66,7 @@ export class GatewayModule {
                 }
               : null,
         }),
+        EdgeMetricsModule,
         EdgeAuthModule,
         ForwardingModule,
         AdminModule,

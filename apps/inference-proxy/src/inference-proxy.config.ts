@@ -5,6 +5,7 @@ import {
   kafkaSecurityEnv,
   saslComplete,
   logLevel,
+  metricsEnv,
   parseEnv,
   port,
   positiveMs,
@@ -18,6 +19,7 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
 export const inferenceProxyEnv = z
   .object({
     INFERENCE_PROXY_PORT: port(8082),
+    ...metricsEnv(9466),
     DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: kafkaBrokers.optional(),
     ...kafkaSecurityEnv,

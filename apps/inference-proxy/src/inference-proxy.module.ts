@@ -3,7 +3,7 @@ import { AuditModule } from '@app/audit';
 import { ConfigModule, kafkaSecurity, type BackendTarget } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
-import { loggerModule } from '@app/observability';
+import { loggerModule, MetricsServerModule } from '@app/observability';
 import type { ResolveHost } from './backends/backend-discovery';
 import { resolveHostModule } from './backends/backends.module';
 import { FacadeModule } from './facade/facade.module';
@@ -35,6 +35,7 @@ export class InferenceProxyModule {
       module: InferenceProxyModule,
       imports: [
         loggerModule('inference-proxy', c.LOG_LEVEL),
+        MetricsServerModule.forRoot({ app: 'inference-proxy', port: c.METRICS_PORT, host: c.METRICS_HOST }),
         ConfigModule.forRoot(INFERENCE_PROXY_CONFIG, { ...c, INFERENCE_BACKENDS: [...opts.backends] }),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,

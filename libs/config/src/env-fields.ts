@@ -55,3 +55,13 @@ export const bodyLimit = z
   .string()
   .regex(/^\d+(kb|mb)$/, 'must look like 512kb or 5mb')
   .default('5mb');
+
+/**
+ * The Prometheus metrics listener, apart from the app port so an Ingress routing the app port never exposes it.
+ * 0 = any free port (tests); there is no "off": a scrape target that answers nothing pages someone.
+ */
+export const metricsEnv = (fallbackPort: number) => ({
+  METRICS_PORT: port(fallbackPort),
+  /** Bind address of the metrics listener (Prometheus scrapes the pod IP, so all interfaces by default). */
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+});

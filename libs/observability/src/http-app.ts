@@ -2,11 +2,14 @@ import type { INestApplication } from '@nestjs/common';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyHttpServerLimits, DEFAULT_HTTP_SERVER_LIMITS, type HttpServerLimits } from './http-server-limits';
+import { MetricsServer } from './metrics-server';
 
 export interface RunningApp {
   readonly app: INestApplication;
   /** Base URL the app listens on, e.g. http://127.0.0.1:8081 */
   readonly url: string;
+  /** Base URL of the separate metrics listener (`GET /metrics`), when the app has one. */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -33,9 +36,19 @@ export async function listen(
   const address = app.getHttpServer().address() as { port: number } | string | null;
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const metricsUrl = metricsServerOf(app)?.url;
   return {
     app,
     url: `http://${shownHost}:${actualPort}`,
+    ...(metricsUrl ? { metricsUrl } : {}),
     close: () => app.close(),
   };
+}
+
+function metricsServerOf(app: INestApplication): MetricsServer | undefined {
+  try {
+    return app.get(MetricsServer, { strict: false });
+  } catch {
+    return undefined; // an app without MetricsServerModule
+  }
 }

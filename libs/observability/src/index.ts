@@ -4,3 +4,4 @@ export * from './logger.module';
 export * from './http-app';
 export * from './http-server-limits';
 export * from './error-kind';
+export * from './metrics-server';

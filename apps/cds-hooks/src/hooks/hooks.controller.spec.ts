@@ -3,16 +3,19 @@ import { Logger } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
 import { AuditWriter, type AuditRecord } from '@app/audit';
 import { SignJWT } from 'jose';
 import { QueryFailedError } from 'typeorm';
 import { INTERNAL_TOKEN_HEADER, InternalTokenSigner, InternalTokenVerifier, pathHash } from '@app/auth';
 import { ClientRegistryCache } from '@app/clients';
 import { InternalAuthGuard } from '../auth/internal-auth.guard';
+import { METRICS_REGISTRY } from '@app/observability';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
 import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
+import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
 
@@ -45,6 +48,8 @@ describe('HooksController and FeedbackController over HTTP', () => {
         { provide: HookHandler, useValue: { handle } },
         { provide: FeedbackService, useValue: { receive } },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
+        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        CdsHooksMetrics,
         { provide: APP_FILTER, useClass: OperationOutcomeFilter },
       ],
     }).compile();

@@ -1,16 +1,18 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { InternalCall } from '@app/auth';
 import { InternalAuthGuard } from '../auth/internal-auth.guard';
 import { InternalCaller } from '../auth/internal-caller';
 import type { CdsResponse } from '../cards/card';
 import { KnownServiceGuard, RefusalAudit } from '../discovery/known-service.guard';
 import { ZodBodyPipe } from '../errors/zod-body.pipe';
+import { HookMetricsInterceptor } from '../metrics/hook-metrics.interceptor';
 import { HookHandler } from './hook-handler.service';
 import { hookRequestSchema, type HookRequest } from './hook-request.schema';
 
 /** `POST /cds-services/{id}` (CDS Hooks 2.0 §HTTP Request). Refusals are audited by OperationOutcomeFilter. */
 @Controller('cds-services')
 @UseGuards(InternalAuthGuard, KnownServiceGuard)
+@UseInterceptors(HookMetricsInterceptor)
 @RefusalAudit('hook.refused')
 export class HooksController {
   constructor(private readonly handler: HookHandler) {}

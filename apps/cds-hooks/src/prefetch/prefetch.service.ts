@@ -6,6 +6,7 @@ import type { PrefetchSource } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookException } from '../errors/hook-exception';
+import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
 import type { HookRequest } from '../hooks/hook-request.schema';
 
 export interface PrefetchCall {
@@ -35,6 +36,7 @@ export class PrefetchService {
   constructor(
     private readonly audit: AuditWriter,
     private readonly clients: ClientRegistryCache,
+    private readonly metrics: CdsHooksMetrics,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
@@ -106,6 +108,7 @@ export class PrefetchService {
 
   /** One FHIR call, shaped like IHE BALP Read / Query: which resource type and how it went, no query values. */
   private async recordFetch(call: PrefetchCall, fetch: PrefetchFetchAudit): Promise<void> {
+    this.metrics.fallbackCall(fetch);
     await this.audit.record({
       action: fetch.interaction === 'read' ? 'fhir.read' : 'fhir.search',
       outcome: fetch.outcome === 'success' ? 'success' : 'failure',

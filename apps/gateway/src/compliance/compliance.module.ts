@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
+import { METRICS_REGISTRY } from '@app/observability';
 import { AuditChainController } from './chain/audit-chain.controller';
 import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
@@ -37,9 +39,10 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     SharedChainVerifier,
     {
       provide: ChainHeadPublisher,
-      useFactory: (ds: DataSource, c: ComplianceConfig) =>
-        new ChainHeadPublisher(ds, { intervalMs: c.AUDIT_CHAIN_PUBLISH_MS }),
-      inject: [DataSource, COMPLIANCE_CONFIG],
+      // On the gateway's registry, so the head gauges are scraped from its metrics port.
+      useFactory: (ds: DataSource, c: ComplianceConfig, registry: Registry) =>
+        new ChainHeadPublisher(ds, { intervalMs: c.AUDIT_CHAIN_PUBLISH_MS, registry }),
+      inject: [DataSource, COMPLIANCE_CONFIG, METRICS_REGISTRY],
     },
     {
       provide: AuditMaintenance,

@@ -2,6 +2,7 @@ import { Catch, HttpException, Injectable, Logger, type ArgumentsHost, type Exce
 import type { Request, Response } from 'express';
 import { RefusalRecorder, RefusedException } from '@app/auth';
 import { errorKind, REQUEST_ID_HEADER } from '@app/observability';
+import { GatewayMetrics } from './gateway-metrics';
 
 const TEXT: Readonly<Record<number, string>> = {
   400: 'invalid request',
@@ -25,13 +26,17 @@ const REASON_CODE = /^[a-z_]{1,40}$/;
 export class EdgeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(EdgeExceptionFilter.name);
 
-  constructor(private readonly refusals: RefusalRecorder) {}
+  constructor(
+    private readonly refusals: RefusalRecorder,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
   catch(e: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     if (res.headersSent) return;
     if (e instanceof RefusedException && e.refusal) {
+      this.metrics.refused(e.refusal.reason, e.getStatus());
       const req = http.getRequest<Request>();
       // The recorder never throws: a lost audit row is logged there, and the caller is refused either way.
       void this.refusals

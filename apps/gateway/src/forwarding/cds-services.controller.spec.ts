@@ -3,11 +3,14 @@ import { Logger } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
 import { QueryFailedError } from 'typeorm';
 import { AuthRefusal, CdsJwtVerifier, RefusalRecorder, type RefusalEvent, type VerifiedCdsCaller } from '@app/auth';
 import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
+import { METRICS_REGISTRY } from '@app/observability';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
+import { GatewayMetrics } from '../edge/gateway-metrics';
 import { GATEWAY_CONFIG, loadGatewayConfig } from '../gateway.config';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
 import { CdsHooksUpstream } from './cds-hooks-upstream.service';
@@ -29,6 +32,7 @@ const client = ehrClientSchema.parse({
  */
 describe('CdsServicesController over HTTP', () => {
   let app: NestExpressApplication;
+  const registry = new Registry();
   let base = '';
   const refusals: RefusalEvent[] = [];
   const verify = jest.fn<Promise<VerifiedCdsCaller>, [string, string]>();
@@ -52,6 +56,8 @@ describe('CdsServicesController over HTTP', () => {
         JsonBodyReader,
         EhrAuthGuard,
         ClientRateLimitGuard,
+        { provide: METRICS_REGISTRY, useValue: registry },
+        GatewayMetrics,
         { provide: APP_FILTER, useClass: EdgeExceptionFilter },
       ],
     }).compile();
@@ -116,6 +122,10 @@ describe('CdsServicesController over HTTP', () => {
     expect(refusals).toEqual([
       expect.objectContaining({ reason: 'missing_token', method: 'POST', path: '/cds-services/meditron-patient-view' }),
     ]);
+    // Counted by reason code and status only.
+    expect(await registry.getSingleMetricAsString('meditron_gateway_refusals_total')).toContain(
+      'meditron_gateway_refusals_total{reason="missing_token",status="401"} 1',
+    );
   });
 
   it('names the client and its tenant when a known client presents a bad token', async () => {

@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller';
 import { ProxyMetrics } from './proxy-metrics';
 
-/** The proxy's Prometheus registry and its `/metrics` endpoint. */
+/** The proxy's metrics, on the app registry that MetricsServerModule serves on METRICS_PORT (not the facade port). */
 @Module({
-  controllers: [MetricsController],
   providers: [ProxyMetrics],
   exports: [ProxyMetrics],
 })

@@ -1,4 +1,6 @@
+import { Inject, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@app/observability';
 import type { BackendErrorCode } from '../backends/backend-error';
 import type { PoolObserver } from '../backends/backend-pool';
 import type { BackendState, CooldownReason } from '../backends/backend-state';
@@ -20,9 +22,10 @@ const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /**
  * The proxy's Prometheus metrics, on a registry of its own (several proxies can share a test process).
  * Labels are backend ids, outcome codes and reasons only: never request ids, prompts or patient data.
+ * Registered on the app's registry (served on METRICS_PORT), or a registry of its own when built alone.
  */
 export class ProxyMetrics implements PoolObserver {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private sources: MetricsSources | undefined;
   private readonly requests: Counter<'outcome'>;
   private readonly latency: Histogram<'outcome'>;
@@ -36,7 +39,8 @@ export class ProxyMetrics implements PoolObserver {
   /** Label sets written per backend, so a removed engine's series can be removed (pods come and go). */
   private readonly backendSeries = new Map<string, Set<string>>();
 
-  constructor() {
+  constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
+    this.registry = registry ?? new Registry();
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'meditron_proxy_requests_total',

@@ -32,7 +32,7 @@ const runtimeVars: Readonly<Record<string, string>> = {
 };
 
 /** Settings that are shared by name but differ per app by design. */
-const perAppValues = new Set(['KAFKA_CLIENT_ID']);
+const perAppValues = new Set(['KAFKA_CLIENT_ID', 'METRICS_PORT']);
 
 /** Plausible values for settings that come from Secrets (the chart only names them). */
 const secretStandIns: Readonly<Record<string, string>> = {
@@ -144,6 +144,7 @@ it('finds the schemas and what they read (the contract is not vacuous)', () => {
   expect(reads.get('gateway')).toContain('EHR_CLIENTS_FILE');
   expect(reads.get('cds-hooks')).toContain('EHR_CLIENTS_FILE');
   expect(reads.get('inference-proxy')).toContain('BACKEND_MAX_OUTSTANDING');
+  for (const app of apps) expect(reads.get(app)).toContain('METRICS_PORT');
   expect(readFileSync(path.join(repoRoot, 'apps/gateway/src/main.ts'), 'utf8')).toContain('process.env.BIND_HOST');
 });
 
@@ -195,6 +196,13 @@ describe.each(scenarios)('values: $name', ({ name, complete }) => {
         mount: `key:${path.basename(file)}`,
       });
     }
+  });
+
+  it.each(apps)('gives %s a METRICS_PORT that is its container port named metrics', (app) => {
+    const rendered = appsOf().get(app);
+    const port = Number(rendered?.env.get('METRICS_PORT'));
+    expect(port).toBeGreaterThan(0);
+    expect(rendered?.container.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(port);
   });
 
   if (complete) {

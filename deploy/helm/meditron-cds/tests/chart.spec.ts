@@ -320,6 +320,23 @@ describe('network policies', () => {
     ]);
   });
 
+  it('admit the monitoring namespace to each app on its metrics port only', () => {
+    const objects = objectsOf('production');
+    const monitoring = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    for (const app of appComponents) {
+      const metricsPort = Number(configMapOf(objects, app).METRICS_PORT);
+      const rules = policyOf(objects, app).ingress ?? [];
+      const fromMonitoring = rules.filter((r) => JSON.stringify(r.from).includes('"monitoring"'));
+      expect({ app, rules: fromMonitoring }).toEqual({
+        app,
+        rules: [{ from: [monitoring], ports: [{ protocol: 'TCP', port: metricsPort }] }],
+      });
+      // No other rule opens the metrics port.
+      const others = rules.filter((r) => !fromMonitoring.includes(r));
+      expect(others.flatMap((r) => r.ports ?? []).map((p) => p.port)).not.toContain(metricsPort);
+    }
+  });
+
   it.each(['default', 'production', 'airgapped'] as const)(
     'keep the proxy egress to the model pool, Kafka, Postgres and DNS, never 0.0.0.0/0 on any port (%s)',
     (name) => {

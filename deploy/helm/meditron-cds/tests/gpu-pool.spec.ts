@@ -222,26 +222,54 @@ describe('engines and the proxy', () => {
 });
 
 describe('ServiceMonitor', () => {
-  /** Apps whose source has a `metrics` controller (i.e. serve GET /metrics). */
+  /** Apps whose root module starts the metrics listener (GET /metrics on METRICS_PORT). */
   const servingMetrics = (): string[] =>
-    ['gateway', 'cds-hooks', 'inference-proxy'].filter((app) => {
-      const walk = (dir: string): string[] =>
-        readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-          e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-        );
-      return walk(path.join(repoRoot, 'apps', app, 'src')).some((f) =>
-        /@Controller\(\s*['"]metrics['"]\s*\)/.test(readFileSync(f, 'utf8')),
-      );
-    });
+    ['gateway', 'cds-hooks', 'inference-proxy'].filter((app) =>
+      readdirSync(path.join(repoRoot, 'apps', app, 'src'))
+        .filter((f) => f.endsWith('.module.ts'))
+        .some((f) =>
+          /MetricsServerModule\.forRoot\(/.test(readFileSync(path.join(repoRoot, 'apps', app, 'src', f), 'utf8')),
+        ),
+    );
+  const monitorSpec = () =>
+    one(ofKind<K8sObject>(objects, 'ServiceMonitor'), 'ServiceMonitor').spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: Array<{ port: string; path: string }>;
+    };
+  const selected = (): IService[] =>
+    ofKind<IService>(objects, 'Service').filter((s) =>
+      Object.entries(monitorSpec().selector.matchLabels).every(([k, v]) => s.metadata?.labels?.[k] === v),
+    );
 
   it('selects exactly the Services of apps that serve /metrics, and the engines', () => {
-    const monitor = one(ofKind<K8sObject>(objects, 'ServiceMonitor'), 'ServiceMonitor').spec as {
-      selector: { matchLabels: Record<string, string> };
-    };
-    const selected = ofKind<IService>(objects, 'Service').filter((s) =>
-      Object.entries(monitor.selector.matchLabels).every(([k, v]) => s.metadata?.labels?.[k] === v),
+    expect(selected().map(componentOf).sort()).toEqual([...servingMetrics(), 'vllm'].sort());
+    expect(servingMetrics()).toEqual(['gateway', 'cds-hooks', 'inference-proxy']);
+  });
+
+  it('scrapes only ports named metrics, which on each app is its metrics container port, not the app port', () => {
+    expect(monitorSpec().endpoints.map((e) => e.port)).toEqual(['metrics']);
+    for (const service of selected()) {
+      const component = componentOf(service) ?? '';
+      const port = service.spec?.ports?.find((p) => p.name === 'metrics');
+      expect({ component, metrics: port !== undefined }).toEqual({ component, metrics: true });
+      if (component === 'vllm') continue;
+      expect(port?.targetPort).toBe('metrics');
+      const containerPorts = mainContainer(objects, component).ports ?? [];
+      const metrics = containerPorts.find((p) => p.name === 'metrics')?.containerPort;
+      expect(metrics).toBe(Number(configMapOf(objects, component).METRICS_PORT));
+      expect(metrics).not.toBe(containerPorts.find((p) => p.name === 'http')?.containerPort);
+      expect(port?.port).toBe(metrics);
+    }
+  });
+
+  it('leaves the metrics ports out of the Ingress', () => {
+    const ingress = one(ofKind<K8sObject>(objects, 'Ingress'), 'Ingress');
+    const backends = JSON.stringify(ingress.spec);
+    expect(backends).toContain('"port":{"name":"http"}');
+    expect(backends).not.toContain('metrics');
+    const metricsPorts = ofKind<IService>(objects, 'Service').flatMap(
+      (s) => s.spec?.ports?.filter((p) => p.name === 'metrics').map((p) => p.port) ?? [],
     );
-    expect(selected.map(componentOf).sort()).toEqual([...servingMetrics(), 'vllm'].sort());
-    expect(servingMetrics()).toEqual(['inference-proxy']);
+    for (const port of metricsPorts) expect(backends).not.toContain(`"number":${port}`);
   });
 });

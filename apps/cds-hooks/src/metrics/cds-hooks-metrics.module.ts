@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '../discovery/discovery.module';
+import { CdsHooksMetrics } from './cds-hooks-metrics';
+import { HookMetricsInterceptor } from './hook-metrics.interceptor';
+
+/** Global so the hook path and the prefetch fallback record on one set of metrics without new imports. */
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [CdsHooksMetrics, HookMetricsInterceptor],
+  exports: [CdsHooksMetrics, HookMetricsInterceptor],
+})
+export class CdsHooksMetricsModule {}
