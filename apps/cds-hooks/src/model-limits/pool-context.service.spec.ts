@@ -5,6 +5,7 @@ import { MODEL_PROFILES } from '@app/prompts';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres';
 import { loadCdsHooksConfig } from '../cds-hooks.config';
 import { PoolContextService, type PoolContextOptions } from './pool-context.service';
+import { TEST_INTERNAL_TOKEN_SECRET } from '../../../../test/support/stack-env';
 
 const PROFILE_CONTEXT = MODEL_PROFILES['meditron-70b'].contextTokens;
 
@@ -37,7 +38,11 @@ describe('PoolContextService', () => {
   });
 
   function service(opts: Partial<PoolContextOptions> = {}): PoolContextService {
-    const config = loadCdsHooksConfig({ INFERENCE_MODEL: model, MODEL_PROFILE: 'meditron-70b' });
+    const config = loadCdsHooksConfig({
+      INFERENCE_MODEL: model,
+      MODEL_PROFILE: 'meditron-70b',
+      INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
+    });
     return new PoolContextService(repo, config, { cacheMs: 15_000, maxAgeMs: 600_000, now: () => now, ...opts });
   }
 
