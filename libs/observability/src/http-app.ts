@@ -1,3 +1,4 @@
+import { ModuleRef } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -46,8 +47,10 @@ export async function listen(
 }
 
 function metricsServerOf(app: INestApplication): MetricsServer | undefined {
+  // Through ModuleRef: the app object's own get() runs in Nest's exceptions zone, which exits the process
+  // on an unknown provider instead of throwing.
   try {
-    return app.get(MetricsServer, { strict: false });
+    return app.get(ModuleRef).get(MetricsServer, { strict: false });
   } catch {
     return undefined; // an app without MetricsServerModule
   }

@@ -6,6 +6,9 @@ import { AuthRefusal, RefusalRecorder, STAFF_TOKEN_VERIFIER, StaffAuthGuard, typ
 import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
 import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
 import { AdminClientsController } from './admin-clients.controller';
+import { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@app/observability';
+import { GatewayMetrics } from '../edge/gateway-metrics';
 
 const client = ehrClientSchema.parse({
   id: 'ehr-a',
@@ -31,6 +34,9 @@ describe('AdminClientsController over HTTP', () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [AdminClientsController],
       providers: [
+        // The edge filter counts refusals on the app's metrics registry.
+        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        GatewayMetrics,
         {
           provide: STAFF_TOKEN_VERIFIER,
           useValue: {

@@ -9,6 +9,9 @@ import { decodeCursor, encodeCursor } from './audit-cursor';
 import { AuditEventSearch } from './audit-event.search';
 import type { AuditEventView } from './audit-event.view';
 import { AuditEventsController } from './audit-events.controller';
+import { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@app/observability';
+import { GatewayMetrics } from '../../edge/gateway-metrics';
 
 const event: AuditEventView = {
   id: '42',
@@ -40,6 +43,9 @@ describe('AuditEventsController over HTTP', () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [AuditEventsController],
       providers: [
+        // The edge filter counts refusals on the app's metrics registry.
+        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        GatewayMetrics,
         {
           provide: STAFF_TOKEN_VERIFIER,
           useValue: { verify: async () => ({ subject: 'carol', roles: ['compliance'] }) },
