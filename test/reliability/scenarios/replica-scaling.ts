@@ -1,10 +1,12 @@
 import type { AppProcess } from '../../support/app-process';
 import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import { NORMAL_TTFT_MS, type ReliabilityStack } from '../support/stack';
-import { driveTraffic } from '../support/traffic';
+import { driveTraffic, sleep } from '../support/traffic';
 
 /** Model latency here: long enough that calls are waiting at a replica when it is stopped. */
 const BUSY_TTFT_MS = 900;
+/** Between leaving the rotation and SIGTERM: longer than one call interval, far shorter than the chart's preStop. */
+const ENDPOINTS_SETTLE_MS = 500;
 
 /**
  * 6. cds-hooks scaled from one replica to two and back while traffic flows: calls alternate over the replicas in
@@ -36,6 +38,9 @@ export async function replicaScaling(stack: ReliabilityStack): Promise<ScenarioC
           atMs: 6_000,
           run: async () => {
             rotation.splice(rotation.indexOf(first), 1);
+            // As in the cluster (the chart's preStop sleep): the replica leaves the endpoints before SIGTERM, so a
+            // call already routed to it is not raced against the closing server on a reused keep-alive socket.
+            await sleep(ENDPOINTS_SETTLE_MS);
             const info = await first.stop();
             exit = info.signal ?? `code ${String(info.code)}`;
           },

@@ -165,6 +165,12 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
     modelRuns: windowPrompts.length - modelCallsFaulted - modelCallsAbandoned,
     promptsNeedingRun: neededHashes.size,
     promptsNeverRun: [...neededHashes].filter((h) => !ranHashes.has(h)).length,
-    notes: o.notes ?? [],
+    notes: [
+      ...(o.notes ?? []),
+      // What a refused or failed call saw, so a red run says why (no patient data: synthetic markers only).
+      ...o.calls
+        .filter((c) => !accepted.includes(c))
+        .map((c) => `failed call: status ${c.status}${c.error ? `, ${c.error}` : ''}, after ${c.latencyMs} ms`),
+    ],
   };
 }
