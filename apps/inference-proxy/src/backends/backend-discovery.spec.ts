@@ -126,7 +126,7 @@ describe('BackendDiscovery over model doubles', () => {
     answer = ['127.0.0.2', '127.0.0.3'];
     // A probe that fails: the engines do not list the served model the requests name.
     const pool = new BackendPool([source], OPTS);
-    const health = new BackendHealth(pool.backends, 60_000, 1_000, undefined, 'another-model');
+    const health = new BackendHealth(pool.backends, 60_000, 1_000, 'another-model');
     await new BackendDiscovery(pool, 30, resolve, (b) => health.probeOne(b)).resolveAll();
     expect(pool.backends.map((b) => [b.id, b.healthy])).toEqual([
       [id('127.0.0.2'), false],

@@ -23,9 +23,9 @@ describe('BackendHealth against model doubles', () => {
     const d = await startModelDouble({ model: 'meditron-7b' });
     doubles.push(d);
     const pool = new BackendPool([{ id: 'v', kind: 'vllm', baseUrl: d.baseUrl }], OPTS);
-    await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'meditron-70b').probeAll();
+    await new BackendHealth(pool.backends, 1_000, 1_000, 'meditron-70b').probeAll();
     expect(pool.backends[0]!.healthy).toBe(false);
-    await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'meditron-7b').probeAll();
+    await new BackendHealth(pool.backends, 1_000, 1_000, 'meditron-7b').probeAll();
     expect(pool.backends[0]!.healthy).toBe(true);
     expect(pool.backends[0]!.facts).toMatchObject({ models: ['meditron-7b'], maxTotalTokens: 4096 });
   });
@@ -46,7 +46,7 @@ describe('BackendHealth against model doubles', () => {
       OPTS,
     );
     expect(pool.contextTokens(512)).toBeNull();
-    await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'meditron-70b').probeAll();
+    await new BackendHealth(pool.backends, 1_000, 1_000, 'meditron-70b').probeAll();
     expect(pool.backends.map((b) => b.healthy)).toEqual([true, true]);
     expect(pool.backends[0]!.facts).toEqual({
       models: ['epfl-llm/meditron-70b'],
@@ -64,7 +64,7 @@ describe('BackendHealth against model doubles', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     try {
       const budget = { contextTokens: 4096, maxOutputTokens: 512 };
-      await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'm', budget).probeAll();
+      await new BackendHealth(pool.backends, 1_000, 1_000, 'm', budget).probeAll();
       expect(warn).toHaveBeenCalledWith(
         expect.stringMatching(/takes 3584 tokens of context but prompts are budgeted for 4096/),
       );

@@ -4,10 +4,6 @@ import { poolContextTokens } from './backend-facts';
 import { probeBackend } from './backend-probe';
 import { PeriodicTask } from '@app/timing';
 
-export interface HealthListener {
-  healthChanged(backendId: string, healthy: boolean): void;
-}
-
 /**
  * Active health checks: `/health` must answer 2xx and the backend must describe itself (vLLM: the served
  * model listed in `/v1/models`; TGI: `/info`). A failing probe ejects the backend from routing; the first
@@ -21,7 +17,6 @@ export class BackendHealth {
     private readonly backends: ReadonlyArray<BackendState>,
     intervalMs: number,
     private readonly timeoutMs: number,
-    private readonly listener?: HealthListener,
     /** The model name requests use; vLLM must list it. Unset: any listed model will do. */
     private readonly servedModel?: string,
     /** What prompts are budgeted for (the profile's context and answer), to warn when a backend takes less. */
@@ -60,7 +55,6 @@ export class BackendHealth {
       this.logger.warn(`backend ${b.id} failed its health probe (${result.reason}); ejected`);
       b.healthy = false;
     }
-    this.listener?.healthChanged(b.id, b.healthy);
   }
 
   private learn(b: BackendState, facts: NonNullable<BackendState['facts']>): void {

@@ -86,7 +86,6 @@ class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
           pool.backends,
           c.BACKEND_HEALTH_INTERVAL_MS,
           c.BACKEND_PROBE_TIMEOUT_MS,
-          undefined,
           c.INFERENCE_MODEL,
           profileForModelName(c.INFERENCE_MODEL),
         ),

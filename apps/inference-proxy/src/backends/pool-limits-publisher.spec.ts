@@ -47,7 +47,7 @@ describe('PoolLimitsPublisher', () => {
       servers.map((d, i) => ({ id: `b${i}`, kind: d.flavour, baseUrl: d.baseUrl })),
       OPTS,
     );
-    await new BackendHealth(pool.backends, 1_000, 1_000, undefined, 'meditron-70b').probeAll();
+    await new BackendHealth(pool.backends, 1_000, 1_000, 'meditron-70b').probeAll();
     return pool;
   }
 
