@@ -168,6 +168,22 @@ describe('cds-hooks FHIR fallback', () => {
       issue: [expect.objectContaining({ code: 'incomplete', expression: ['prefetch.patient'] })],
     });
     expect(res.fhirCalls).toEqual([]);
+    // Audited once, as a refusal, naming the patient and the keys (never the server asked for).
+    const refusals = await queryRows<{ patientRef: string; hookInstance: string; detail: Json }>(
+      db.url,
+      `SELECT patient_ref AS "patientRef", hook_instance::text AS "hookInstance", detail FROM audit_events
+        WHERE action = 'hook.refused' AND outcome = 'refused' AND hook_instance = $1`,
+      [res.hookInstance],
+    );
+    expect(refusals).toEqual([
+      {
+        patientRef: `Patient/${res.patientId}`,
+        hookInstance: res.hookInstance,
+        detail: expect.objectContaining({ reason: 'prefetch_unavailable', serviceId: 'meditron-patient-view' }),
+      },
+    ]);
+    expect(String(refusals[0]!.detail.keys)).toContain('patient:fhir_server_not_allowed');
+    expect(JSON.stringify(refusals)).not.toContain('169.254');
     const other = await hook(DIRK, { clientId: 'some-other-ehr' });
     expect(other.status).toBe(412);
     expect(other.fhirCalls).toEqual([]);

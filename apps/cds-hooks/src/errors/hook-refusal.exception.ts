@@ -1,9 +1,20 @@
 import type { HttpStatus } from '@nestjs/common';
+import type { AuditDetail } from '@app/database';
 import { HookException } from './hook-exception';
 import type { IssueCode } from './operation-outcome';
 
 /** Which audit event a refused call leaves. */
 export type RefusalAction = 'hook.refused' | 'feedback.refused' | 'discovery.refused';
+
+/**
+ * What was learnt of the call before it was refused, recorded with the refusal: the patient and hook instance
+ * once the context was read, and details of the reason (never values from the request).
+ */
+export interface RefusalContext {
+  readonly patientRef?: string;
+  readonly hookInstance?: string;
+  readonly detail?: AuditDetail;
+}
 
 /**
  * A refused call: answered with an OperationOutcome like any HookException, and audited as `action` with
@@ -17,6 +28,7 @@ export class HookRefusalException extends HookException {
     status: HttpStatus,
     problems: ReadonlyArray<{ code: IssueCode; diagnostics: string; expression?: string }>,
     readonly serviceId?: string | null,
+    readonly context?: RefusalContext,
   ) {
     super(status, problems);
   }

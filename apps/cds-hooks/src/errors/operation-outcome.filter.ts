@@ -61,8 +61,10 @@ export class OperationOutcomeFilter implements ExceptionFilter {
       outcome: 'refused',
       service: 'cds-hooks',
       clientId: caller?.clientId ?? null,
+      patientRef: e.context?.patientRef ?? null,
       requestId: caller?.requestId ?? requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-      detail: { serviceId: e.serviceId === undefined ? pathId : e.serviceId, reason: e.reason },
+      hookInstance: e.context?.hookInstance ?? null,
+      detail: { serviceId: e.serviceId === undefined ? pathId : e.serviceId, reason: e.reason, ...e.context?.detail },
     });
   }
 

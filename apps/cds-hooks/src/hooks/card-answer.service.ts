@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { InferenceResultEntity } from '@app/database';
-import { repairPrompt, type BuiltPrompt, type ModelProfile } from '@app/prompts';
-import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
+import { MODEL_PROFILE, PromptBuilder, type BuiltPrompt, type ModelProfile } from '@app/prompts';
+import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { Card } from '../cards/card';
 import { composeCards, type AnswerDetail } from '../cards/card-composer';
 import type { CardTextPolicy } from '../cards/card-markdown';
@@ -23,14 +23,14 @@ export interface CardAnswer {
 @Injectable()
 export class CardAnswerService {
   private readonly logger = new Logger(CardAnswerService.name);
-  private readonly profile: ModelProfile;
   private readonly cardText: CardTextPolicy;
 
   constructor(
     private readonly starter: InferenceStarter,
+    private readonly prompts: PromptBuilder,
+    @Inject(MODEL_PROFILE) private readonly profile: ModelProfile,
     @Inject(CDS_HOOKS_CONFIG) config: CdsHooksConfig,
   ) {
-    this.profile = modelProfileOf(config);
     this.cardText = { linkHosts: new Set(config.CARD_LINK_HOSTS) };
   }
 
@@ -40,7 +40,7 @@ export class CardAnswerService {
     let result = await first.result();
     let { cards, detail } = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);
     if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < call.answerBy) {
-      const repair = await this.starter.start(call, repairPrompt(prompt));
+      const repair = await this.starter.start(call, this.prompts.repair(prompt));
       requestId = repair.requestId;
       result = await repair.result();
       const repaired = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);

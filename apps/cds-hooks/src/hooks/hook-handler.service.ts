@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { hookPriority } from '@app/contracts';
 import { HookInvocationRepository, type AuditDetail } from '@app/database';
-import { buildPrompt, summarize, type ClinicalSummary, type ModelProfile } from '@app/prompts';
-import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
+import { PromptBuilder, Summarizer, type ClinicalSummary } from '@app/prompts';
+import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
 import { ServiceCatalog } from '../discovery/service-catalog';
 import { PoolContextService } from '../model-limits/pool-context.service';
@@ -29,20 +29,19 @@ const ANSWER_MARGIN_MS = 100;
 @Injectable()
 export class HookHandler {
   private readonly logger = new Logger(HookHandler.name);
-  private readonly profile: ModelProfile;
 
   constructor(
     private readonly catalog: ServiceCatalog,
     private readonly prefetch: PrefetchService,
+    private readonly summarizer: Summarizer,
+    private readonly prompts: PromptBuilder,
     private readonly invocations: HookInvocationRepository,
     private readonly starter: InferenceStarter,
     private readonly answers: CardAnswerService,
     private readonly audit: AuditWriter,
     private readonly poolContext: PoolContextService,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
-  ) {
-    this.profile = modelProfileOf(config);
-  }
+  ) {}
 
   async handle(serviceId: string, hook: HookRequest, meta: HookCallMeta): Promise<CdsResponse> {
     // KnownServiceGuard let the call through, so the service exists.
@@ -59,10 +58,10 @@ export class HookHandler {
       requestId: meta.requestId,
       patientRef,
     });
-    const summary = summarize(data, receivedAt, contextResources(context), source);
+    const summary = this.summarizer.summarize(data, receivedAt, contextResources(context), source);
     // The smaller of the model's context and the smallest any server of the pool accepts (the proxy publishes it).
     const contextTokens = await this.poolContext.contextTokens();
-    const prompt = await buildPrompt(service.hook, summary, this.profile, { contextTokens });
+    const prompt = await this.prompts.build(service.hook, summary, { contextTokens });
     const call: HookCall = { invocationId: randomUUID(), service, hook, meta, receivedAt, answerBy };
     // Stored before anything is sent, so nothing is in flight unrecorded.
     await this.invocations.received(
@@ -117,7 +116,7 @@ export class HookHandler {
       try {
         const warm = await this.starter.start(
           { ...call, service: target },
-          await buildPrompt(target.hook, summary, this.profile, { contextTokens }),
+          await this.prompts.build(target.hook, summary, { contextTokens }),
           hookPriority[call.service.hook],
         );
         this.logger.debug(`prewarmed ${target.id} with ${warm.requestId} (${warm.reused})`);

@@ -12,6 +12,7 @@ import { ClientRegistryCache } from '@app/clients';
 import { InternalAuthGuard } from '../auth/internal-auth.guard';
 import { METRICS_REGISTRY } from '@app/observability';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
+import { HookRefusalException } from '../errors/hook-refusal.exception';
 import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
@@ -159,6 +160,40 @@ describe('HooksController and FeedbackController over HTTP', () => {
     expect(audited.map((a) => [a.action, a.detail])).toEqual([
       ['feedback.refused', { serviceId: 'nope', reason: 'unknown_service' }],
       ['feedback.refused', { serviceId: 'meditron-patient-view', reason: 'invalid_request' }],
+    ]);
+  });
+
+  it('audits a refusal raised past the pipe (required prefetch unavailable) with what the handler learnt', async () => {
+    handle.mockRejectedValueOnce(
+      new HookRefusalException(
+        'hook.refused',
+        'prefetch_unavailable',
+        412,
+        [
+          {
+            code: 'incomplete',
+            diagnostics: 'required prefetch "patient" could not be obtained',
+            expression: 'prefetch.patient',
+          },
+        ],
+        'meditron-patient-view',
+        { patientRef: 'Patient/p1', hookInstance: hookCall.hookInstance, detail: { keys: 'patient:timeout' } },
+      ),
+    );
+    const res = await post('/cds-services/meditron-patient-view', JSON.stringify(hookCall));
+    expect(res.status).toBe(412);
+    expect(res.json).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'incomplete' }] });
+    expect(audited).toEqual([
+      {
+        action: 'hook.refused',
+        outcome: 'refused',
+        service: 'cds-hooks',
+        clientId: 'ehr-1',
+        patientRef: 'Patient/p1',
+        requestId: 'req-00000001',
+        hookInstance: hookCall.hookInstance,
+        detail: { serviceId: 'meditron-patient-view', reason: 'prefetch_unavailable', keys: 'patient:timeout' },
+      },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
+import { promptsModule } from '../library-modules';
 import { ModelLimitsModule } from '../model-limits/model-limits.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
@@ -16,6 +17,7 @@ import { InferenceStarter } from './inference-starter.service';
     PrefetchModule,
     ResultsModule,
     ModelLimitsModule,
+    promptsModule,
     DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
   ],
   controllers: [HooksController],

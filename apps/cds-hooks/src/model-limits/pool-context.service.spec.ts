@@ -43,7 +43,12 @@ describe('PoolContextService', () => {
       MODEL_PROFILE: 'meditron-70b',
       INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
     });
-    return new PoolContextService(repo, config, { cacheMs: 15_000, maxAgeMs: 600_000, now: () => now, ...opts });
+    return new PoolContextService(repo, config, MODEL_PROFILES['meditron-70b'], {
+      cacheMs: 15_000,
+      maxAgeMs: 600_000,
+      now: () => now,
+      ...opts,
+    });
   }
 
   it("uses the profile's constant while nothing is published", async () => {

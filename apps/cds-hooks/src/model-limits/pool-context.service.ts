@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ModelPoolLimitsRepository, type ModelPoolLimit } from '@app/database';
-import type { ModelProfile } from '@app/prompts';
-import { CDS_HOOKS_CONFIG, modelProfileOf, type CdsHooksConfig } from '../cds-hooks.config';
+import { MODEL_PROFILE, type ModelProfile } from '@app/prompts';
+import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 
 export interface PoolContextOptions {
   /** How long a read row is reused: hooks never wait on this table each time. */
@@ -27,7 +27,6 @@ export type ContextSource = 'pool' | 'profile';
 @Injectable()
 export class PoolContextService {
   private readonly logger = new Logger(PoolContextService.name);
-  private readonly profile: ModelProfile;
   private readonly opts: PoolContextOptions;
   private cached: { row: ModelPoolLimit | null; readAtMs: number } | null = null;
   private reading: Promise<ModelPoolLimit | null> | null = null;
@@ -36,9 +35,9 @@ export class PoolContextService {
   constructor(
     private readonly limits: ModelPoolLimitsRepository,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
+    @Inject(MODEL_PROFILE) private readonly profile: ModelProfile,
     @Optional() @Inject(POOL_CONTEXT_OPTIONS) opts?: Partial<PoolContextOptions>,
   ) {
-    this.profile = modelProfileOf(config);
     this.opts = { ...DEFAULTS, ...opts };
   }
 

@@ -1,11 +1,10 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { ClientRegistryCache } from '@app/clients';
-import { resolvePrefetch, type PrefetchFetchAudit } from '@app/fhir';
+import { PrefetchResolver, type PrefetchFetchAudit } from '@app/fhir';
 import type { PrefetchSource } from '@app/prompts';
-import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
-import { HookException } from '../errors/hook-exception';
+import { HookRefusalException } from '../errors/hook-refusal.exception';
 import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
 import type { HookRequest } from '../hooks/hook-request.schema';
 
@@ -37,7 +36,7 @@ export class PrefetchService {
     private readonly audit: AuditWriter,
     private readonly clients: ClientRegistryCache,
     private readonly metrics: CdsHooksMetrics,
-    @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
+    private readonly resolver: PrefetchResolver,
   ) {}
 
   async gather(call: PrefetchCall): Promise<Record<string, unknown>> {
@@ -52,7 +51,7 @@ export class PrefetchService {
     const { hook, service } = call;
     const fhirServerAllowed =
       !!call.clientId && !!hook.fhirServer && (await this.clients.allowsFhirServer(call.clientId, hook.fhirServer));
-    const resolved = await resolvePrefetch({
+    const resolved = await this.resolver.resolve({
       templates: service.prefetch,
       hookContext: hook.context,
       userId: call.userId,
@@ -60,8 +59,6 @@ export class PrefetchService {
       ...(hook.fhirServer ? { fhirServer: hook.fhirServer } : {}),
       ...(hook.fhirAuthorization ? { accessToken: hook.fhirAuthorization.access_token } : {}),
       fhirServerAllowed,
-      timeoutMs: this.config.FHIR_TIMEOUT_MS,
-      maxPages: this.config.FHIR_MAX_PAGES,
       // A service's keys are few (at most ten or so) and each is one search: fetch them all at once, so a slow
       // server costs one timeout, not one per round.
       concurrency: Math.max(1, Object.keys(service.prefetch).length),
@@ -77,27 +74,22 @@ export class PrefetchService {
       .filter((k) => !(k in resolved.data))
       .map((k) => ({ key: k, reason: resolved.unavailable.find((u) => u.key === k)?.reason ?? 'missing' }));
     if (missing.length > 0) {
-      await this.audit.record({
-        action: 'hook.refused',
-        outcome: 'refused',
-        service: 'cds-hooks',
-        clientId: call.clientId ?? null,
-        patientRef: call.patientRef,
-        requestId: call.requestId,
-        hookInstance: hook.hookInstance,
-        detail: {
-          serviceId: service.id,
-          reason: 'prefetch_unavailable',
-          keys: missing.map((m) => `${m.key}:${m.reason}`).join(','),
-        },
-      });
-      throw new HookException(
+      // Audited as a refusal by OperationOutcomeFilter, with the patient and the keys that could not be had.
+      throw new HookRefusalException(
+        'hook.refused',
+        'prefetch_unavailable',
         HttpStatus.PRECONDITION_FAILED,
         missing.map((m) => ({
           code: 'incomplete' as const,
           diagnostics: `required prefetch "${m.key}" could not be obtained (${m.reason})`,
           expression: `prefetch.${m.key}`,
         })),
+        service.id,
+        {
+          patientRef: call.patientRef,
+          hookInstance: hook.hookInstance,
+          detail: { keys: missing.map((m) => `${m.key}:${m.reason}`).join(',') },
+        },
       );
     }
     return {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Patient } from 'fhir/r4';
-import { resolvePrefetch } from '../prefetch/prefetch-resolver';
+import { resolvePrefetch } from '../prefetch/resolve-prefetch';
 import { FhirFetcher } from './fhir-fetcher';
 import { FhirFetchError } from './fhir-fetch-error';
 

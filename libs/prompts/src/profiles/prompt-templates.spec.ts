@@ -1,4 +1,4 @@
-import { buildPrompt, repairPrompt } from '../budget/prompt-builder';
+import { buildPrompt, repairPrompt } from '../budget/build-prompt';
 import { tokenCounter } from '../budget/token-counter';
 import type { ClinicalSummary } from '../summary/clinical-summary';
 import { MODEL_PROFILES, allControlStrings } from './model-profiles';

@@ -1,7 +1,7 @@
 import type { Bundle } from 'fhir/r4';
 import { startFhirServer, type FhirTestServer } from '@app/testing/fhir-server';
 import { prefetchFromSynthea } from '@app/testing/synthea';
-import { resolvePrefetch, type ResolvePrefetchInput } from './prefetch-resolver';
+import { resolvePrefetch, type ResolvePrefetchInput } from './resolve-prefetch';
 
 const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const TOKEN = 'hook-access-token';
