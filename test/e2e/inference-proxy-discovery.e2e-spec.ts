@@ -1,5 +1,5 @@
 import { startModelDouble, type ModelDouble } from '@app/model-double';
-import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery';
+import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery.service';
 import { inferenceRequest, startProxyHarness, type ProxyHarness } from './inference-proxy-harness';
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;

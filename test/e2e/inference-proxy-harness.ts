@@ -5,7 +5,7 @@ import type { BackendTarget, Env } from '@app/config';
 import { runMigrations } from '@app/database';
 import { INFERENCE_REQUEST_SOURCE, KafkaRequestSource } from '@app/messaging';
 import type { RunningApp } from '@app/observability';
-import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery';
+import type { ResolveHost } from '../../apps/inference-proxy/src/backends/backend-discovery.service';
 import { startInferenceProxy } from '../../apps/inference-proxy/src/bootstrap';
 import { loadInferenceProxyConfig } from '../../apps/inference-proxy/src/inference-proxy.config';
 import { inferenceRequest } from '../../apps/inference-proxy/src/testing/inference-request.fixture';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OVERHEAD_HEADER } from '../../apps/inference-proxy/src/facade/facade-relay';
+import { OVERHEAD_HEADER } from '../../apps/inference-proxy/src/facade/facade-relay.service';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { queryRows } from '../support/postgres';
 import { inferenceRequest, sample, startProxyHarness, type ProxyHarness } from './inference-proxy-harness';

@@ -4,13 +4,13 @@ import { ConfigModule, kafkaSecurity, type BackendTarget } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { MessagingModule, type InProcessBus, type MessagingTransport } from '@app/messaging';
 import { loggerModule, MetricsServerModule } from '@app/observability';
-import type { ResolveHost } from './backends/backend-discovery';
+import type { ResolveHost } from './backends/backend-discovery.service';
 import { resolveHostModule } from './backends/backends.module';
 import { FacadeModule } from './facade/facade.module';
 import { InferenceModule } from './inference/inference.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from './inference-proxy.config';
 import { MetricsModule } from './metrics/metrics.module';
-import { ProxyMetrics } from './metrics/proxy-metrics';
+import { ProxyMetrics } from './metrics/proxy-metrics.service';
 
 export interface InferenceProxyOptions {
   readonly config: InferenceProxyConfig;

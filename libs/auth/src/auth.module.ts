@@ -1,11 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '@app/audit';
-import { JwksCache, type JwksCacheOptions } from './jwks-cache';
-import { RefusalRecorder } from './refusal-recorder';
-import { PgReplayGuard } from './replay-guard';
+import { JwksCache, type JwksCacheOptions } from './jwks-cache.service';
+import { RefusalRecorder } from './refusal-recorder.service';
+import { PgReplayGuard } from './pg-replay-guard.service';
 import { STAFF_TOKEN_VERIFIER, StaffAuthGuard } from './staff-auth.guard';
-import { StaffTokenVerifier, type StaffAuthOptions } from './staff-token-verifier';
+import { StaffTokenVerifier, type StaffAuthOptions } from './staff-token-verifier.service';
 
 export interface AuthModuleOptions {
   readonly jwks: JwksCacheOptions;

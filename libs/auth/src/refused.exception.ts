@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RefusalEvent } from './refusal-recorder';
+import type { RefusalEvent } from './refusal-recorder.service';
 
 /** What a refusal records; where (request id, method, path) is filled in by the filter from the request. */
 export type Refusal = Omit<RefusalEvent, 'requestId' | 'method' | 'path'>;

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { AuthRefusal, bearerToken } from './auth-refusal';
 import { RefusedException } from './refused.exception';
 import { ROLES_KEY, type StaffRole } from './roles.decorator';
-import type { StaffPrincipal, StaffTokenVerifier } from './staff-token-verifier';
+import type { StaffPrincipal, StaffTokenVerifier } from './staff-token-verifier.service';
 
 /** Provider token for the staff verifier; `null` when staff auth is not configured (every staff call is refused). */
 export const STAFF_TOKEN_VERIFIER = Symbol('STAFF_TOKEN_VERIFIER');

@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ClientRegistryCache, type ClientRegistryCacheOptions } from './client-registry.cache';
+import { ClientRegistryCache, type ClientRegistryCacheOptions } from './client-registry-cache.service';
 
 /** The EHR client registry, one cache per process, for every feature module that needs it. */
 @Global()

@@ -4,5 +4,5 @@ export * from './client-store';
 export * from './client-file-store';
 export * from './client-table-store';
 export * from './load-registry';
-export * from './client-registry.cache';
+export * from './client-registry-cache.service';
 export * from './clients.module';

@@ -1,6 +1,6 @@
 import type { HttpStatus } from '@nestjs/common';
 import type { AuditDetail } from '@app/database';
-import { HookException } from './hook-exception';
+import { HookException } from './hook.exception';
 import type { IssueCode } from './operation-outcome';
 
 /** Which audit event a refused call leaves. */

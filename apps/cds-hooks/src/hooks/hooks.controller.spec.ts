@@ -16,7 +16,7 @@ import { HookRefusalException } from '../errors/hook-refusal.exception';
 import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
-import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
+import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
 

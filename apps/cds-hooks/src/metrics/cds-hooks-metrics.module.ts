@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '../discovery/discovery.module';
-import { CdsHooksMetrics } from './cds-hooks-metrics';
+import { CdsHooksMetrics } from './cds-hooks-metrics.service';
 import { HookMetricsInterceptor } from './hook-metrics.interceptor';
 
 /** Global so the hook path and the prefetch fallback record on one set of metrics without new imports. */

@@ -9,7 +9,7 @@ import type { Request } from 'express';
 import { tap, type Observable } from 'rxjs';
 import type { CdsResponse } from '../cards/card';
 import { ServiceCatalog } from '../discovery/service-catalog';
-import { CdsHooksMetrics, type HookOutcome } from './cds-hooks-metrics';
+import { CdsHooksMetrics, type HookOutcome } from './cds-hooks-metrics.service';
 
 /**
  * Counts and times each hook call once answered. The service label is the route's id only when the catalog knows

@@ -5,7 +5,7 @@ import { PrefetchResolver, type PrefetchFetchAudit } from '@app/fhir';
 import type { PrefetchSource } from '@app/prompts';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import { HookRefusalException } from '../errors/hook-refusal.exception';
-import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics';
+import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics.service';
 import type { HookRequest } from '../hooks/hook-request.schema';
 
 export interface PrefetchCall {

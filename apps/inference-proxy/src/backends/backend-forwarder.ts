@@ -1,5 +1,5 @@
 import { BackendError } from './backend-error';
-import type { BackendPool } from './backend-pool';
+import type { BackendPool } from './backend-pool.service';
 import type { BackendState } from './backend-state';
 import { classifyHttpError } from './http-error-class';
 

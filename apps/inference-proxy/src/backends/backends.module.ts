@@ -9,12 +9,12 @@ import { DataAccessModule, ModelPoolLimitsRepository } from '@app/database';
 import { profileForModelName } from '@app/prompts';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { MetricsModule } from '../metrics/metrics.module';
-import { ProxyMetrics } from '../metrics/proxy-metrics';
-import { BackendDiscovery, type ResolveHost } from './backend-discovery';
-import { BackendHealth } from './backend-health';
-import { BackendMetricsScraper } from './backend-metrics-scraper';
-import { BackendPool } from './backend-pool';
-import { PoolLimitsPublisher } from './pool-limits-publisher';
+import { ProxyMetrics } from '../metrics/proxy-metrics.service';
+import { BackendDiscovery, type ResolveHost } from './backend-discovery.service';
+import { BackendHealth } from './backend-health.service';
+import { BackendMetricsScraper } from './backend-metrics-scraper.service';
+import { BackendPool } from './backend-pool.service';
+import { PoolLimitsPublisher } from './pool-limits-publisher.service';
 
 /** An unchanged pool context is republished this often, so cds-hooks can tell a live value from a stale one. */
 const POOL_LIMITS_REFRESH_MS = 60_000;

@@ -1,5 +1,5 @@
 import { BackendError } from './backend-error';
-import { BackendPool, type PoolOptions } from './backend-pool';
+import { BackendPool, type PoolOptions } from './backend-pool.service';
 import type { BackendState } from './backend-state';
 
 const OPTS: PoolOptions = {

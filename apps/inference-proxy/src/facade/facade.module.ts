@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AuditWriter } from '@app/audit';
 import { BackendForwarder } from '../backends/backend-forwarder';
-import { BackendPool } from '../backends/backend-pool';
+import { BackendPool } from '../backends/backend-pool.service';
 import { BackendsModule } from '../backends/backends.module';
-import { ProxyAudit } from '../inference/proxy-audit';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { FacadeAuthGuard } from './facade-auth.guard';
 import { FacadeGovernance } from './facade-governance';
 import { facadePolicyOf } from './facade-policy';
-import { FacadeRelay } from './facade-relay';
+import { FacadeRelay } from './facade-relay.service';
 import { OpenAiFacadeController } from './openai-facade.controller';
 
 /** The OpenAI-compatible facade over the same backend pool, for internal callers. */
@@ -15,11 +15,10 @@ import { OpenAiFacadeController } from './openai-facade.controller';
   imports: [BackendsModule],
   controllers: [OpenAiFacadeController],
   providers: [
-    ProxyAudit,
     FacadeAuthGuard,
     {
       provide: FacadeRelay,
-      useFactory: (c: InferenceProxyConfig, pool: BackendPool, audit: ProxyAudit) =>
+      useFactory: (c: InferenceProxyConfig, pool: BackendPool, audit: AuditWriter) =>
         new FacadeRelay(
           new BackendForwarder(pool),
           audit,
@@ -27,7 +26,7 @@ import { OpenAiFacadeController } from './openai-facade.controller';
           pool.kinds,
           new FacadeGovernance(facadePolicyOf(c)),
         ),
-      inject: [INFERENCE_PROXY_CONFIG, BackendPool, ProxyAudit],
+      inject: [INFERENCE_PROXY_CONFIG, BackendPool, AuditWriter],
     },
   ],
 })

@@ -1,10 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
-import { BackendPool } from '../backends/backend-pool';
+import { BackendPool } from '../backends/backend-pool.service';
 import { INFERENCE_PROXY_CONFIG, loadInferenceProxyConfig } from '../inference-proxy.config';
 import type { FacadeRequest } from './facade-auth.guard';
-import { FacadeRelay } from './facade-relay';
+import { FacadeRelay } from './facade-relay.service';
 import { OpenAiFacadeController } from './openai-facade.controller';
 
 /** The facade's HTTP layer: real key guard and routing, a mocked relay and pool. */

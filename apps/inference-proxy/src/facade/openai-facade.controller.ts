@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { BackendPool } from '../backends/backend-pool';
+import { BackendPool } from '../backends/backend-pool.service';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { FacadeAuthGuard, type FacadeRequest } from './facade-auth.guard';
-import { FacadeRelay } from './facade-relay';
+import { FacadeRelay } from './facade-relay.service';
 
 interface FacadeModel {
   id: string;

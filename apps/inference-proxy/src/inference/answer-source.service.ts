@@ -1,6 +1,6 @@
 import type { InferenceRequestV1 } from '@app/contracts';
-import type { BackendPool, PoolCompletion } from '../backends/backend-pool';
-import type { ProxyMetrics } from '../metrics/proxy-metrics';
+import type { BackendPool, PoolCompletion } from '../backends/backend-pool.service';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.service';
 import type { ServedFrom } from './inference-record';
 import { answerKey } from './request-key';
 import { RequestCoalescer } from './request-coalescer';

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditWriter } from '@app/audit';
 import { InferenceRepository } from '@app/database';
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
 import { RESULT_SIGNAL, type InboundInference, type ResultSignal } from '@app/messaging';
 import { BackendError } from '../backends/backend-error';
-import { ProxyMetrics } from '../metrics/proxy-metrics';
+import { ProxyMetrics } from '../metrics/proxy-metrics.service';
 import { AnswerSource } from './answer-source.service';
 import type { InferenceRecord } from './inference-record';
-import { ProxyAudit } from './proxy-audit';
-import { PrioritySlots } from './priority-slots';
-import { ResultBatchWriter } from './result-batch-writer';
+import { PrioritySlots } from './priority-slots.service';
+import { ResultBatchWriter } from './result-batch-writer.service';
 
 type Outcome = Pick<
   InferenceRecord,
@@ -44,7 +44,7 @@ export class InferenceRunner {
     private readonly answers: AnswerSource,
     private readonly slots: PrioritySlots,
     private readonly writer: ResultBatchWriter,
-    private readonly audit: ProxyAudit,
+    private readonly audit: AuditWriter,
     private readonly metrics: ProxyMetrics,
     @Inject(RESULT_SIGNAL) private readonly signal: ResultSignal,
   ) {}

@@ -5,19 +5,19 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { AuditWriter } from '@app/audit';
 import { DataAccessModule, InferenceRepository } from '@app/database';
-import { BackendPool, type PoolCompletion } from '../backends/backend-pool';
+import { BackendPool, type PoolCompletion } from '../backends/backend-pool.service';
 import { BackendsModule } from '../backends/backends.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
 import { MetricsModule } from '../metrics/metrics.module';
-import { ProxyMetrics } from '../metrics/proxy-metrics';
+import { ProxyMetrics } from '../metrics/proxy-metrics.service';
 import { AnswerSource } from './answer-source.service';
 import { toStoredResult } from './inference-record';
 import { InferenceRequestsController } from './inference-requests.controller';
 import { InferenceRunner } from './inference-runner.service';
-import { PrioritySlots } from './priority-slots';
-import { ProxyAudit } from './proxy-audit';
-import { ResultBatchWriter } from './result-batch-writer';
+import { PrioritySlots } from './priority-slots.service';
+import { ResultBatchWriter } from './result-batch-writer.service';
 import { ResultCache } from './result-cache';
 
 /**
@@ -53,7 +53,6 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   imports: [BackendsModule, MetricsModule, DataAccessModule.forFeature([InferenceRepository])],
   controllers: [InferenceRequestsController],
   providers: [
-    ProxyAudit,
     {
       provide: PrioritySlots,
       useFactory: (c: InferenceProxyConfig) => new PrioritySlots(c.INFERENCE_CONCURRENCY),
@@ -71,7 +70,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     },
     {
       provide: ResultBatchWriter,
-      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, audit: ProxyAudit, metrics: ProxyMetrics) =>
+      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, audit: AuditWriter, metrics: ProxyMetrics) =>
         new ResultBatchWriter(
           {
             capacity: c.RESULT_QUEUE_CAPACITY,
@@ -85,7 +84,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
             observeBatch: (_rows, ok) => metrics.resultBatch(ok),
           },
         ),
-      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyAudit, ProxyMetrics],
+      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, AuditWriter, ProxyMetrics],
     },
     InferenceRunner,
     InferenceLifecycle,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ProxyMetrics } from './proxy-metrics';
+import { ProxyMetrics } from './proxy-metrics.service';
 
 /** The proxy's metrics, on the app registry that MetricsServerModule serves on METRICS_PORT (not the facade port). */
 @Module({

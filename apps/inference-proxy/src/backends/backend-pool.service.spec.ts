@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { startModelDouble, type DoubleFlavour, type ModelDouble, type ModelDoubleOptions } from '@app/model-double';
 import { inferenceRequest } from '../testing/inference-request.fixture';
 import { BackendError } from './backend-error';
-import { BackendHealth } from './backend-health';
-import { BackendMetricsScraper } from './backend-metrics-scraper';
-import { BackendPool, type PoolOptions } from './backend-pool';
+import { BackendHealth } from './backend-health.service';
+import { BackendMetricsScraper } from './backend-metrics-scraper.service';
+import { BackendPool, type PoolOptions } from './backend-pool.service';
 
 const OPTS: PoolOptions = {
   callTimeoutMs: 5_000,

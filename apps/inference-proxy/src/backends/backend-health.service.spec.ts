@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
-import { BackendHealth } from './backend-health';
-import { BackendPool } from './backend-pool';
+import { BackendHealth } from './backend-health.service';
+import { BackendPool } from './backend-pool.service';
 
 const OPTS = {
   callTimeoutMs: 2_000,

@@ -2,7 +2,7 @@ import { Inject, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
 import type { BackendErrorCode } from '../backends/backend-error';
-import type { PoolObserver } from '../backends/backend-pool';
+import type { PoolObserver } from '../backends/backend-pool.service';
 import type { BackendState, CooldownReason } from '../backends/backend-state';
 
 export type RequestOutcome = 'ok' | 'error' | 'expired' | 'duplicate' | 'refused';

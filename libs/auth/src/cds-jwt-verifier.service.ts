@@ -3,8 +3,8 @@ import type { EhrClient } from '@app/clients';
 import type { AsymmetricAlgorithm } from './algorithms';
 import { AuthRefusal } from './auth-refusal';
 import { refusalFromJose } from './jose-errors';
-import type { JwksCache } from './jwks-cache';
-import type { ReplayGuard } from './replay-guard';
+import type { JwksCache } from './jwks-cache.service';
+import type { ReplayGuard } from './pg-replay-guard.service';
 
 /** Finds the registered client for a token's `iss`. */
 export interface ClientLookup {

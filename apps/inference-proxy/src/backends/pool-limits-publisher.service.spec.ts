@@ -3,9 +3,9 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, ModelPoolLimitsRepository, runMigrations } from '@app/database';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres';
-import { BackendHealth } from './backend-health';
-import { BackendPool } from './backend-pool';
-import { PoolLimitsPublisher } from './pool-limits-publisher';
+import { BackendHealth } from './backend-health.service';
+import { BackendPool } from './backend-pool.service';
+import { PoolLimitsPublisher } from './pool-limits-publisher.service';
 
 const OPTS = {
   callTimeoutMs: 2_000,

@@ -5,7 +5,7 @@ import { AuditWriter } from '@app/audit';
 import { createDataSource, InferenceRepository, runMigrations } from '@app/database';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
 import { toStoredResult, type InferenceRecord } from './inference-record';
-import { ResultBatchWriter } from './result-batch-writer';
+import { ResultBatchWriter } from './result-batch-writer.service';
 
 /** The writer against the machine's Postgres with the real migrations. */
 describe('ResultBatchWriter on Postgres', () => {

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
+import type { AuditWriter } from '@app/audit';
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { BackendKind } from '@app/config';
 import { BackendError } from '../backends/backend-error';
 import type { BackendForwarder, Forwarded } from '../backends/backend-forwarder';
-import type { ProxyAudit } from '../inference/proxy-audit';
 import type { FacadeRequest } from './facade-auth.guard';
 import { reportedUsage, type FacadeAdmission, type FacadeGovernance, type FacadeRefusal } from './facade-governance';
 import { planFacadeBody } from './facade-response-format';
@@ -37,7 +37,7 @@ export class FacadeRelay {
 
   constructor(
     private readonly forwarder: BackendForwarder,
-    private readonly audit: ProxyAudit,
+    private readonly audit: AuditWriter,
     private readonly model: string,
     private readonly kinds: ReadonlySet<BackendKind>,
     private readonly governance: FacadeGovernance,

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { Logger } from '@nestjs/common';
 import type { BackendTarget } from '@app/config';
-import type { BackendPool } from './backend-pool';
+import type { BackendPool } from './backend-pool.service';
 import type { BackendState } from './backend-state';
 import { PeriodicTask } from '@app/timing';
 

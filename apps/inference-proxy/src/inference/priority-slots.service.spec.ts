@@ -1,4 +1,4 @@
-import { PrioritySlots } from './priority-slots';
+import { PrioritySlots } from './priority-slots.service';
 
 describe('PrioritySlots', () => {
   const far = (): number => Date.now() + 60_000;

@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { BackendTarget } from '@app/config';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { inferenceRequest } from '../testing/inference-request.fixture';
-import { BackendDiscovery, type ResolveHost } from './backend-discovery';
-import { BackendHealth } from './backend-health';
-import { BackendPool, type PoolOptions } from './backend-pool';
+import { BackendDiscovery, type ResolveHost } from './backend-discovery.service';
+import { BackendHealth } from './backend-health.service';
+import { BackendPool, type PoolOptions } from './backend-pool.service';
 
 const OPTS: PoolOptions = {
   callTimeoutMs: 5_000,

@@ -2,7 +2,7 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import type { AsymmetricAlgorithm } from './algorithms';
 import { AuthRefusal } from './auth-refusal';
 import { refusalFromJose } from './jose-errors';
-import type { JwksCache } from './jwks-cache';
+import type { JwksCache } from './jwks-cache.service';
 
 export interface StaffAuthOptions {
   readonly issuer: string;

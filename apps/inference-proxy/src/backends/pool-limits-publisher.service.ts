@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ModelPoolLimitsRepository } from '@app/database';
 import { PeriodicTask } from '@app/timing';
 import { poolContextTokens } from './backend-facts';
-import type { BackendPool } from './backend-pool';
+import type { BackendPool } from './backend-pool.service';
 
 export interface PoolLimitsPublisherOptions {
   /** The served model name the row is keyed by (INFERENCE_MODEL): cds-hooks reads it under the same name. */
