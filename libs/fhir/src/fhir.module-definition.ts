@@ -10,9 +10,5 @@ export interface FhirModuleOptions {
   readonly maxEntries?: number;
 }
 
-export const {
-  ConfigurableModuleClass: FhirConfigurableModule,
-  MODULE_OPTIONS_TOKEN: FHIR_MODULE_OPTIONS,
-  OPTIONS_TYPE: FHIR_MODULE_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: FHIR_MODULE_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<FhirModuleOptions>().build();
+export const { ConfigurableModuleClass: FhirConfigurableModule, MODULE_OPTIONS_TOKEN: FHIR_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<FhirModuleOptions>().build();

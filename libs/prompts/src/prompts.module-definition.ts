@@ -6,12 +6,8 @@ export interface PromptsModuleOptions {
   readonly profile: ModelProfile;
 }
 
-export const {
-  ConfigurableModuleClass: PromptsConfigurableModule,
-  MODULE_OPTIONS_TOKEN: PROMPTS_MODULE_OPTIONS,
-  OPTIONS_TYPE: PROMPTS_MODULE_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: PROMPTS_MODULE_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<PromptsModuleOptions>().build();
+export const { ConfigurableModuleClass: PromptsConfigurableModule, MODULE_OPTIONS_TOKEN: PROMPTS_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<PromptsModuleOptions>().build();
 
 /** The served model's profile, for what budgets or reads model output by it (context size, answer parsing). */
 export const MODEL_PROFILE = Symbol('MODEL_PROFILE');
