@@ -123,7 +123,10 @@ export class FacadeRelay {
     });
   }
 
-  /** 400 naming the field, or 429 with Retry-After; audited (429s once per flood, as the gateway does). */
+  /**
+   * 400 naming the field, or 429 with Retry-After; audited (429s once per flood, as the gateway does). Here, not
+   * in an exception filter: the relay owns the response (`@Res()`, streaming) and the flood state.
+   */
   private refuse(req: FacadeRequest, res: Response, path: string, refusal: FacadeRefusal): void {
     if (refusal.retryAfterS !== undefined) res.setHeader('Retry-After', String(refusal.retryAfterS));
     openAiError(res, refusal.status, refusal.message, refusal.param);

@@ -65,7 +65,8 @@ export class InferenceRunner {
       return;
     }
     if (known === 'unknown') {
-      // Only cds-hooks creates requests, and it stores the row before publishing.
+      // Only cds-hooks creates requests, and it stores the row before publishing. Audited here, where the message
+      // is settled: a handler that threw would have it redelivered, and there is no caller to answer.
       this.logger.warn(`request ${request.requestId} is not on record; refused`);
       this.metrics.requestFinished('refused');
       await this.audit.record({
