@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { AuditChainVerifier, AuditWriter, ChainHeadPublisher, type AuditRecord } from '@app/audit';
+import { AuditChainRepository } from '@app/database';
 import { startAuditDatabase, type AuditTestDatabase } from '../support/audit-db';
 
 const event = (i: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
@@ -58,7 +59,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     console.info(
       `group commit: ${n} events, ${inserts} INSERTs, largest batch ${Math.max(...writers.map((w) => w.writer.stats.largestBatch))}`,
     );
-    const result = await new AuditChainVerifier(t.ds).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify();
     expect(result).toMatchObject({ valid: true, rowsChecked: n, firstBreak: null });
     for (const w of writers) await w.writer.close();
   });
@@ -99,14 +100,14 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     expect(writer.stats.failedAttempts).toBeGreaterThanOrEqual(1);
     const after = Number((await t.ds.query(`SELECT count(*) AS c FROM audit_events`))[0].c);
     expect(after - before).toBe(40);
-    expect((await new AuditChainVerifier(t.ds).verify()).valid).toBe(true);
+    expect((await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).valid).toBe(true);
     await writer.close();
   });
 
   it('publishes the chain head as a log line and gauges', async () => {
     const registry = new Registry();
-    const publisher = new ChainHeadPublisher(t.ds, { intervalMs: 60_000, registry });
-    const head = await publisher.publish();
+    const publisher = new ChainHeadPublisher(new AuditChainRepository(t.ds), { intervalMs: 60_000, registry });
+    const { head } = await publisher.publish();
     const metrics = await registry.getMetricsAsJSON();
     const id = metrics.find((m) => m.name === 'meditron_audit_chain_head_id');
     expect(id?.values[0]?.value).toBe(Number(head.lastId));
@@ -121,7 +122,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
         SELECT now(), 'fhir.read', 'success', 'cds-hooks', 'Patient/p-' || (g % 100), jsonb_build_object('g', g)
         FROM generate_series(1, 500) g`);
     }
-    const result = await new AuditChainVerifier(t.ds, 5000).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds), { batchSize: 5000 }).verify();
     expect(result.valid).toBe(true);
     expect(result.rowsChecked).toBeGreaterThan(20_000);
     // eslint-disable-next-line no-console
@@ -139,7 +140,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
       `DELETE FROM audit_events WHERE id = ${deleted}`,
       `SET session_replication_role = origin`,
     ]);
-    expect((await new AuditChainVerifier(t.ds).verify()).firstBreak).toEqual({
+    expect((await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).firstBreak).toEqual({
       id: afterDeleted,
       reason: 'prev_link_mismatch',
       expectedAfterId: ids[49]!.id,
@@ -151,7 +152,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
       `UPDATE audit_events SET patient_ref = 'Patient/someone-else' WHERE id = ${altered}`,
       `SET session_replication_role = origin`,
     ]);
-    const result = await new AuditChainVerifier(t.ds).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify();
     expect(result.valid).toBe(false);
     expect(result.firstBreak).toEqual({ id: altered, reason: 'content_hash_mismatch', expectedAfterId: ids[19]!.id });
   });

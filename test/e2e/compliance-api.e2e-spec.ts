@@ -55,7 +55,8 @@ describe('compliance API', () => {
     bundleErrors({ resourceType: 'Bundle', type: 'searchset' });
     h = await startComplianceHarness();
     token = await h.staffToken('auditor-1', ['compliance']);
-    const ds = h.dataSource;
+    // Written as cds-hooks would write them (its own login); the gateway's login reads them back.
+    const ds = h.cdsHooksDataSource;
     const writer = new AuditWriter(ds, { maxBatch: 64, maxDelayMs: 2 });
     const events: AuditRecord[] = Array.from({ length: 240 }, (_, i) => ({
       action: ACTIONS[Math.floor(i / 3) % ACTIONS.length]!,

@@ -2,10 +2,11 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { startGateway } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
-import { runMigrations } from '@app/database';
+import { createDataSource, runMigrations } from '@app/database';
 import type { RunningApp } from '@app/observability';
 import { JwksServer, makeTestKey, signToken, type TestKey } from './ehr-tokens';
 import { createTestDatabase, type TestDatabase } from './postgres';
+import { runtimeUrls } from './runtime-roles';
 import { TEST_INTERNAL_TOKEN_SECRET } from './stack-env';
 
 const STAFF_ISS = 'https://idp.example.test/realms/meditron';
@@ -14,8 +15,10 @@ const STAFF_AUD = 'meditron-gateway';
 export interface ComplianceHarness {
   readonly url: string;
   readonly db: TestDatabase;
-  /** The gateway's own connection pool. */
+  /** The gateway's own connection pool (its runtime login). */
   readonly dataSource: DataSource;
+  /** A pool on cds-hooks' runtime login, to write what cds-hooks would (hook calls, cards, inference rows). */
+  readonly cdsHooksDataSource: DataSource;
   /** A staff bearer token for `sub` with the given roles. */
   staffToken(sub: string, roles: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -29,8 +32,12 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
   const key: TestKey = await makeTestKey('RS256');
   const jwksUrl = idp.publish('/certs', [key.publicJwk]);
   let running: RunningApp | undefined;
+  let cdsHooksDataSource: DataSource | undefined;
   try {
     await runMigrations(db.url);
+    const urls = await runtimeUrls(db.url);
+    cdsHooksDataSource = createDataSource({ url: urls.cdsHooks, poolSize: 2, applicationName: 'test-cds-hooks' });
+    await cdsHooksDataSource.initialize();
     const config = loadGatewayConfig({
       LOG_LEVEL: 'silent',
       GATEWAY_PORT: '0',
@@ -42,20 +49,24 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
       STAFF_OIDC_AUDIENCE: STAFF_AUD,
       INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
     });
-    running = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');
+    running = await startGateway({ config, databaseUrl: urls.gateway }, '127.0.0.1');
   } catch (e) {
+    if (cdsHooksDataSource?.isInitialized) await cdsHooksDataSource.destroy();
     await idp.close();
     await db.drop();
     throw e;
   }
   const app = running;
+  const seeder = cdsHooksDataSource;
   return {
     url: app.url,
     db,
     dataSource: app.app.get(DataSource),
+    cdsHooksDataSource: seeder,
     staffToken: (sub, roles) => signToken(key, { issuer: STAFF_ISS, audience: STAFF_AUD, extraClaims: { sub, roles } }),
     async stop() {
       await app.close();
+      await seeder.destroy();
       await idp.close();
       await db.drop();
     },
