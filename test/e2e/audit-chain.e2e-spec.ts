@@ -38,8 +38,9 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
 
   it('chains events from three concurrent writers (three pools) in few INSERTs, and the chain verifies', async () => {
     const writers = await Promise.all(
-      ['gateway', 'cds-hooks', 'inference-proxy'].map(async (app) => {
-        const ds = await t.open(`audit-${app}`);
+      (['gateway', 'cdsHooks', 'inferenceProxy'] as const).map(async (app) => {
+        // Each app on its own runtime login: INSERT and SELECT on the trail, the chain trigger does the rest.
+        const ds = await t.open(`audit-${app}`, t.runtime[app]);
         let inserts = 0;
         const query = ds.query.bind(ds);
         jest.spyOn(ds, 'query').mockImplementation((sql: string, params?: unknown[]) => {
