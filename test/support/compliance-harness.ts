@@ -47,7 +47,7 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
   const checkpointEnv = {
     AUDIT_CHECKPOINT_KEY_FILE: keyFile,
     AUDIT_CHECKPOINT_KEY_ID: 'test-checkpoint-key',
-    AUDIT_CHECKPOINT_SINK_FILE: join(keyDir, 'checkpoints.jsonl'),
+    AUDIT_CHECKPOINT_SINK_PATH: join(keyDir, 'checkpoints.jsonl'),
   };
   let running: RunningApp | undefined;
   let cdsHooksDataSource: DataSource | undefined;
@@ -90,7 +90,7 @@ export async function startComplianceHarness(): Promise<ComplianceHarness> {
     dataSource: app.app.get(DataSource),
     cdsHooksDataSource: seeder,
     publishChainHead: () => app.app.get(ChainHeadPublisher).publish(),
-    checkpointSinkFile: checkpointEnv.AUDIT_CHECKPOINT_SINK_FILE,
+    checkpointSinkFile: checkpointEnv.AUDIT_CHECKPOINT_SINK_PATH,
     staffToken: (sub, roles) => signToken(key, { issuer: STAFF_ISS, audience: STAFF_AUD, extraClaims: { sub, roles } }),
     async stop() {
       await app.close();

@@ -72,7 +72,7 @@ export function ensureCheckpointKey(env: Env, dir: string): Env {
     writeSecret(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   }
   // No default sink: one outliving a wiped or per-test database would disagree with its table (set
-  // AUDIT_CHECKPOINT_SINK_FILE to keep one).
+  // AUDIT_CHECKPOINT_SINK_PATH to keep one).
   return { AUDIT_CHECKPOINT_KEY_FILE: file };
 }
 

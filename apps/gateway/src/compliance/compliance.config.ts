@@ -29,7 +29,7 @@ export const complianceEnv = z.object({
   /** JSON `{ "<key id>": "<SPKI PEM>" }` of every key whose checkpoints verify (old keys stay after a rotation). */
   AUDIT_CHECKPOINT_PUBLIC_KEYS_FILE: z.string().optional(),
   /** Append-only JSON-lines file every checkpoint is also written to, and compared with the table on verify. */
-  AUDIT_CHECKPOINT_SINK_FILE: z.string().optional(),
+  AUDIT_CHECKPOINT_SINK_PATH: z.string().optional(),
 });
 
 export type ComplianceConfig = z.infer<typeof complianceEnv>;

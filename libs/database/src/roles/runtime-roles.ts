@@ -62,3 +62,30 @@ export function runtimeUrl(ownerUrl: string, login: RuntimeLogin): string {
   url.password = login.password ?? '';
   return url.toString();
 }
+
+const LOGIN_URL_VARIABLES: Record<RuntimeApp, string> = {
+  gateway: 'GATEWAY_DATABASE_URL',
+  cdsHooks: 'CDS_HOOKS_DATABASE_URL',
+  inferenceProxy: 'INFERENCE_PROXY_DATABASE_URL',
+};
+
+/** Each app's login (user and password) from its runtime URL variable, for those set. */
+export function runtimeLoginsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<Record<RuntimeApp, RuntimeLogin>> {
+  const logins: Partial<Record<RuntimeApp, RuntimeLogin>> = {};
+  for (const [app, variable] of Object.entries(LOGIN_URL_VARIABLES) as Array<[RuntimeApp, string]>) {
+    const raw = env[variable]?.trim();
+    if (!raw) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${variable} is not a URL`);
+    }
+    const user = decodeURIComponent(url.username);
+    if (!user) throw new Error(`${variable} names no user`);
+    logins[app] = { user, ...(url.password ? { password: decodeURIComponent(url.password) } : {}) };
+  }
+  return logins;
+}

@@ -43,6 +43,6 @@ export function loadCheckpointSetup(c: ComplianceConfig): CheckpointSetup {
   return {
     ...(signingKey ? { signingKey } : {}),
     publicKeys,
-    ...(c.AUDIT_CHECKPOINT_SINK_FILE ? { sink: new FileCheckpointSink(c.AUDIT_CHECKPOINT_SINK_FILE) } : {}),
+    ...(c.AUDIT_CHECKPOINT_SINK_PATH ? { sink: new FileCheckpointSink(c.AUDIT_CHECKPOINT_SINK_PATH) } : {}),
   };
 }
