@@ -54,6 +54,11 @@ export class ChainHeadPublisher implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    if (!this.opts.signingKey) {
+      this.logger.warn(
+        'audit chain checkpoints are not signed (no AUDIT_CHECKPOINT_KEY_FILE): the head is only logged',
+      );
+    }
     this.task.start();
   }
 
