@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditChainVerifier } from '@app/audit';
+import { AuditChainRepository } from '@app/database';
 import { startComplianceHarness, type ComplianceHarness } from '../test/support/compliance-harness';
 import { artifactsDir } from '../test/support/headless-chromium';
 
@@ -77,7 +78,7 @@ describe(`audit search benchmark (${ROWS} rows)`, () => {
   }, 600_000);
 
   it('verifies the whole chain', async () => {
-    const v = await new AuditChainVerifier(h.dataSource).verify();
+    const v = await new AuditChainVerifier(new AuditChainRepository(h.dataSource)).verify();
     expect(v.valid).toBe(true);
     results['verify'] = {
       rows: v.rowsChecked,

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AuditChainVerifier, AuditWriter, type AuditRecord } from '@app/audit';
-import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
+import {
+  AuditChainRepository,
+  createDataSource,
+  runMigrations,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '@app/database';
 
 const event = (i: number): AuditRecord => ({
   action: 'fhir.search',
@@ -40,7 +46,10 @@ describe('audit trail on embedded PGlite', () => {
     await writer.close();
     expect(writer.stats.rows).toBe(100);
     expect(writer.stats.batches).toBeLessThan(20);
-    expect(await new AuditChainVerifier(ds, 32).verify()).toMatchObject({ valid: true, rowsChecked: 100 });
+    expect(await new AuditChainVerifier(new AuditChainRepository(ds), { batchSize: 32 }).verify()).toMatchObject({
+      valid: true,
+      rowsChecked: 100,
+    });
 
     await expect(ds.query(`UPDATE audit_events SET outcome = 'success'`)).rejects.toThrow(/append-only/);
     const [{ id }] = await ds.query(`SELECT id::text AS id FROM audit_events ORDER BY id OFFSET 42 LIMIT 1`);
@@ -49,7 +58,7 @@ describe('audit trail on embedded PGlite', () => {
       await m.query(`SET LOCAL session_replication_role = replica`);
       await m.query(`UPDATE audit_events SET action = 'fhir.read' WHERE id = $1`, [id]);
     });
-    const result = await new AuditChainVerifier(ds, 32).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(ds), { batchSize: 32 }).verify();
     expect(result.firstBreak).toMatchObject({ id, reason: 'content_hash_mismatch' });
   });
 });

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { AuditChainVerifier, AuditWriter, ChainHeadPublisher, type AuditRecord } from '@app/audit';
+import { AuditChainRepository } from '@app/database';
 import { startAuditDatabase, type AuditTestDatabase } from '../support/audit-db';
 
 const event = (i: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
@@ -37,8 +38,9 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
 
   it('chains events from three concurrent writers (three pools) in few INSERTs, and the chain verifies', async () => {
     const writers = await Promise.all(
-      ['gateway', 'cds-hooks', 'inference-proxy'].map(async (app) => {
-        const ds = await t.open(`audit-${app}`);
+      (['gateway', 'cdsHooks', 'inferenceProxy'] as const).map(async (app) => {
+        // Each app on its own runtime login: INSERT and SELECT on the trail, the chain trigger does the rest.
+        const ds = await t.open(`audit-${app}`, t.runtime[app]);
         let inserts = 0;
         const query = ds.query.bind(ds);
         jest.spyOn(ds, 'query').mockImplementation((sql: string, params?: unknown[]) => {
@@ -58,7 +60,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     console.info(
       `group commit: ${n} events, ${inserts} INSERTs, largest batch ${Math.max(...writers.map((w) => w.writer.stats.largestBatch))}`,
     );
-    const result = await new AuditChainVerifier(t.ds).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify();
     expect(result).toMatchObject({ valid: true, rowsChecked: n, firstBreak: null });
     for (const w of writers) await w.writer.close();
   });
@@ -99,14 +101,14 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     expect(writer.stats.failedAttempts).toBeGreaterThanOrEqual(1);
     const after = Number((await t.ds.query(`SELECT count(*) AS c FROM audit_events`))[0].c);
     expect(after - before).toBe(40);
-    expect((await new AuditChainVerifier(t.ds).verify()).valid).toBe(true);
+    expect((await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).valid).toBe(true);
     await writer.close();
   });
 
   it('publishes the chain head as a log line and gauges', async () => {
     const registry = new Registry();
-    const publisher = new ChainHeadPublisher(t.ds, { intervalMs: 60_000, registry });
-    const head = await publisher.publish();
+    const publisher = new ChainHeadPublisher(new AuditChainRepository(t.ds), { intervalMs: 60_000, registry });
+    const { head } = await publisher.publish();
     const metrics = await registry.getMetricsAsJSON();
     const id = metrics.find((m) => m.name === 'meditron_audit_chain_head_id');
     expect(id?.values[0]?.value).toBe(Number(head.lastId));
@@ -121,7 +123,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
         SELECT now(), 'fhir.read', 'success', 'cds-hooks', 'Patient/p-' || (g % 100), jsonb_build_object('g', g)
         FROM generate_series(1, 500) g`);
     }
-    const result = await new AuditChainVerifier(t.ds, 5000).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds), { batchSize: 5000 }).verify();
     expect(result.valid).toBe(true);
     expect(result.rowsChecked).toBeGreaterThan(20_000);
     // eslint-disable-next-line no-console
@@ -139,7 +141,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
       `DELETE FROM audit_events WHERE id = ${deleted}`,
       `SET session_replication_role = origin`,
     ]);
-    expect((await new AuditChainVerifier(t.ds).verify()).firstBreak).toEqual({
+    expect((await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).firstBreak).toEqual({
       id: afterDeleted,
       reason: 'prev_link_mismatch',
       expectedAfterId: ids[49]!.id,
@@ -151,7 +153,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
       `UPDATE audit_events SET patient_ref = 'Patient/someone-else' WHERE id = ${altered}`,
       `SET session_replication_role = origin`,
     ]);
-    const result = await new AuditChainVerifier(t.ds).verify();
+    const result = await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify();
     expect(result.valid).toBe(false);
     expect(result.firstBreak).toEqual({ id: altered, reason: 'content_hash_mismatch', expectedAfterId: ids[19]!.id });
   });

@@ -1,17 +1,25 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditChainVerifier, AuditRetention, AuditWriter } from '@app/audit';
-import { allEntities, createDataSource } from '@app/database';
+import { AuditChainVerifier, AuditWriter } from '@app/audit';
+import { allEntities, AuditChainRepository, createDataSource } from '@app/database';
 import { allMigrations } from '../../libs/database/src/migrations';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { runtimeUrls } from '../support/runtime-roles';
 
 const monthStart = (offset: number, now = new Date()) =>
   new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+
+const monthName = (o: number) => {
+  const d = monthStart(o);
+  return `audit_events_y${d.getUTCFullYear()}m${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+};
 
 /** Monthly partitions: the migration keeps rows and chain; a purge drops only whole expired months and says so. */
 describe('audit retention: monthly partitions and purge', () => {
   let db: TestDatabase;
   let ds: DataSource;
+  /** The gateway's runtime login: maintenance runs as it, through the owner's SECURITY DEFINER routines. */
+  let gateway: DataSource;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -42,8 +50,11 @@ describe('audit retention: monthly partitions and purge', () => {
     ds = createDataSource({ url: db.url, poolSize: 2 });
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
+    gateway = createDataSource({ url: (await runtimeUrls(db.url)).gateway, poolSize: 2 });
+    await gateway.initialize();
   });
   afterAll(async () => {
+    await gateway?.destroy();
     await ds?.destroy();
     await db?.drop();
   });
@@ -56,10 +67,7 @@ describe('audit retention: monthly partitions and purge', () => {
     const parts: Array<{ name: string; n: number }> = await ds.query(
       `SELECT tableoid::regclass::text AS name, count(*)::int AS n FROM audit_events GROUP BY 1 ORDER BY 1`,
     );
-    const month = (o: number) => {
-      const d = monthStart(o);
-      return `audit_events_y${d.getUTCFullYear()}m${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-    };
+    const month = monthName;
     expect(parts).toEqual([
       { name: month(-2), n: 30 },
       { name: month(-1), n: 20 },
@@ -72,14 +80,17 @@ describe('audit retention: monthly partitions and purge', () => {
       ),
     );
     await writer.close();
-    expect(await new AuditChainVerifier(ds).verify()).toMatchObject({ valid: true, rowsChecked: 65 });
+    expect(await new AuditChainVerifier(new AuditChainRepository(ds)).verify()).toMatchObject({
+      valid: true,
+      rowsChecked: 65,
+    });
     await expect(ds.query(`DELETE FROM audit_events`)).rejects.toThrow(/append-only/);
     await expect(ds.query(`TRUNCATE ${month(-1)}`)).rejects.toThrow(/append-only/);
     await expect(ds.query(`UPDATE ${month(0)} SET action = 'x'`)).rejects.toThrow(/append-only/);
   });
 
   it('creates upcoming partitions idempotently; rows outside them land in the default partition', async () => {
-    const retention = new AuditRetention(ds);
+    const retention = new AuditChainRepository(gateway);
     expect(await retention.ensurePartitions(3)).toBe(0);
     expect(await retention.ensurePartitions(5)).toBe(2);
     await ds.query(
@@ -92,7 +103,14 @@ describe('audit retention: monthly partitions and purge', () => {
   });
 
   it('purges only whole expired months, moves the chain anchor, records the purge; the chain still verifies', async () => {
-    const retention = new AuditRetention(ds);
+    const retention = new AuditChainRepository(gateway);
+    // The legal minimum is the owner's: the gateway's login cannot purge inside it, nor lower it.
+    await expect(retention.purge(71)).rejects.toThrow(/below the minimum of 72 months/);
+    await expect(gateway.query(`UPDATE audit_retention_policy SET min_retain_months = 1`)).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(gateway.query(`DROP TABLE ${monthName(-2)}`)).rejects.toThrow(/must be owner/);
+    await ds.query(`UPDATE audit_retention_policy SET min_retain_months = 1`);
     // Keep one month: the month two back has ended before the cutoff, last month has not.
     const result = await retention.purge(1);
     expect(result.partitions).toEqual([expect.objectContaining({ rows: 30 })]);
@@ -111,7 +129,7 @@ describe('audit retention: monthly partitions and purge', () => {
     expect(events).toEqual([
       { detail: expect.objectContaining({ rows: 30, retainMonths: 1, anchorId: result.anchorId }) },
     ]);
-    expect(await new AuditChainVerifier(ds).verify()).toMatchObject({ valid: true });
+    expect(await new AuditChainVerifier(new AuditChainRepository(ds)).verify()).toMatchObject({ valid: true });
     expect((await retention.purge(1)).partitions).toEqual([]);
   });
 });

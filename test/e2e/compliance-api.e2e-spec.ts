@@ -55,7 +55,8 @@ describe('compliance API', () => {
     bundleErrors({ resourceType: 'Bundle', type: 'searchset' });
     h = await startComplianceHarness();
     token = await h.staffToken('auditor-1', ['compliance']);
-    const ds = h.dataSource;
+    // Written as cds-hooks would write them (its own login); the gateway's login reads them back.
+    const ds = h.cdsHooksDataSource;
     const writer = new AuditWriter(ds, { maxBatch: 64, maxDelayMs: 2 });
     const events: AuditRecord[] = Array.from({ length: 240 }, (_, i) => ({
       action: ACTIONS[Math.floor(i / 3) % ACTIONS.length]!,
@@ -311,9 +312,26 @@ describe('compliance API', () => {
     expect((await get('/compliance/audit-events/9999999999999999999')).status).toBe(400);
     expect((await get('/fhir/AuditEvent/9999999999999999999')).status).toBe(400);
 
-    const ok = await json<{ valid: boolean; rowsChecked: number }>('/compliance/audit-chain/verify');
+    const { checkpoint } = await h.publishChainHead();
+    expect(checkpoint).not.toBeNull();
+    const ok = await json<{
+      valid: boolean;
+      rowsChecked: number;
+      checkpoints: { status: string; sink: string | null; lastVerified: { keyId: string; headId: string } | null };
+    }>('/compliance/audit-chain/verify');
     expect(ok.valid).toBe(true);
     expect(ok.rowsChecked).toBeGreaterThan(240);
+    // The gateway signed it (table row, log line, sink file) and verification checked it against both.
+    expect(ok.checkpoints).toMatchObject({
+      status: 'verified',
+      sink: 'file',
+      lastVerified: { keyId: 'test-checkpoint-key', headId: checkpoint!.headId },
+    });
+    const [verified] = await queryRows<{ detail: Record<string, unknown> }>(
+      h.db.url,
+      `SELECT detail FROM audit_events WHERE action = 'compliance.chain.verified' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(verified?.detail).toMatchObject({ checkpoints: 'verified', lastCheckpointId: checkpoint!.headId });
 
     const victim = page.items[0]!.id;
     const c = new Client({ connectionString: h.db.url });

@@ -18,7 +18,8 @@ describe('compliance console (headless Chromium)', () => {
 
   beforeAll(async () => {
     h = await startComplianceHarness();
-    const ds = h.dataSource;
+    // Written as cds-hooks would write them (its own login); the gateway's login reads them back.
+    const ds = h.cdsHooksDataSource;
     const writer = new AuditWriter(ds, { maxDelayMs: 2 });
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>

@@ -50,6 +50,21 @@ describe('walking skeleton, Kafka and Postgres', () => {
   // The cases drive the double through stack.modelDouble; here the double is an external backend.
   walkingSkeletonCases(() => ({ ...stack, modelDouble: double }));
 
+  it('runs each app on its own runtime login, none of them the owner or a superuser', async () => {
+    const logins = await queryRows<{ usename: string; superuser: boolean; owner: boolean }>(
+      db.url,
+      `SELECT DISTINCT a.usename, r.rolsuper AS superuser,
+              EXISTS (SELECT 1 FROM pg_tables t WHERE t.tableowner = a.usename) AS owner
+       FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() ORDER BY 1`,
+    );
+    expect(logins).toEqual([
+      { usename: 'meditron_local_cds_hooks', superuser: false, owner: false },
+      { usename: 'meditron_local_gateway', superuser: false, owner: false },
+      { usename: 'meditron_local_inference_proxy', superuser: false, owner: false },
+    ]);
+  });
+
   it('dead-letters a malformed Kafka message with a reason and stores nothing for it', async () => {
     const client = new Kafka({ clientId: 'e2e-dlq', brokers: kafka.bootstrapServers, logLevel: logLevel.NOTHING });
     const producer = client.producer();

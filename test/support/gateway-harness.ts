@@ -8,6 +8,7 @@ import { runMigrations } from '@app/database';
 import type { RunningApp } from '@app/observability';
 import { registerClients } from './ehr-tokens';
 import { TEST_INTERNAL_TOKEN_SECRET } from './stack-env';
+import { runtimeUrls } from './runtime-roles';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export interface UpstreamCall {
@@ -85,7 +86,8 @@ export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: En
       INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
       ...opts.env,
     });
-    app = await startGateway({ config, databaseUrl: db.url }, '127.0.0.1');
+    // The gateway's own runtime login, never the owner (issue 14).
+    app = await startGateway({ config, databaseUrl: (await runtimeUrls(db.url)).gateway }, '127.0.0.1');
     publicBaseUrl = config.PUBLIC_BASE_URL;
   } catch (e) {
     await upstream.close();

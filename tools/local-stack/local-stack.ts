@@ -11,6 +11,7 @@ import type { BackendTarget, Env } from '@app/config';
 import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
+import { appDatabaseUrls, ensureCheckpointKey } from './database-roles';
 import { ensureInternalTokenSecret } from './internal-token-secret';
 import { defaultDevClientDir, devClientRegistration, ensureDevEhrClient, type DevEhrClient } from './dev-ehr-client';
 
@@ -62,6 +63,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     INTERNAL_TOKEN_SECRET:
       opts.env.INTERNAL_TOKEN_SECRET ?? ensureInternalTokenSecret(join(dirname(devClientDir), 'internal-token.secret')),
   };
+  // The gateway's compliance module reads its checkpoint key from the process environment (compliance.config.ts).
+  for (const [k, v] of Object.entries(ensureCheckpointKey(env, dirname(devClientDir)))) process.env[k] ??= v;
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -80,6 +83,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       databaseUrl = embedded.url;
     }
     await runMigrations(databaseUrl);
+    // DATABASE_URL owns the schema; each app runs on its own runtime login (issue 14).
+    const appUrls = await appDatabaseUrls(databaseUrl, env, {
+      embedded: embedded !== undefined,
+      secretFile: join(dirname(devClientDir), 'database-logins.secret'),
+    });
 
     let modelDouble: ModelDouble | undefined;
     let backends: ReadonlyArray<BackendTarget> | undefined = proxyConfig.INFERENCE_BACKENDS;
@@ -103,7 +111,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         config: embedded
           ? loadInferenceProxyConfig({ ...metricsPortOf(env, 'inference-proxy'), ...pool })
           : proxyConfig,
-        databaseUrl,
+        databaseUrl: appUrls.inferenceProxy,
         backends,
         ...(bus ? { bus } : {}),
       },
@@ -114,7 +122,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const cds = await startCdsHooks(
       {
         config: embedded ? loadCdsHooksConfig({ ...metricsPortOf(env, 'cds-hooks'), ...pool }) : cdsConfig,
-        databaseUrl,
+        databaseUrl: appUrls.cdsHooks,
         ...(bus ? { bus } : {}),
       },
       host,
@@ -133,7 +141,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const devEhrClient = await ensureDevEhrClient(devClientDir, gatewayConfig.PUBLIC_BASE_URL);
     // Registered before the gateway starts, so its first registry load already knows the client.
     await registerDevClient(databaseUrl, devEhrClient);
-    const gateway = await startGateway({ config: gatewayConfig, databaseUrl }, host);
+    const gateway = await startGateway({ config: gatewayConfig, databaseUrl: appUrls.gateway }, host);
     cleanups.push(() => gateway.close());
 
     return {

@@ -1,6 +1,8 @@
-import type { DataSource } from 'typeorm';
-import { auditEventHash, type CanonicalAuditRow } from './audit-canonical';
-import { readChainHead } from './audit-chain-head';
+import type { AuditChainRepository } from '@app/database';
+import { auditEventHash } from './audit-canonical';
+import type { CheckpointPublicKeys } from './audit-checkpoint.keys';
+import type { CheckpointSink } from './audit-checkpoint.sink';
+import { verifyCheckpoints, type CheckpointVerification } from './audit-checkpoint.verifier';
 
 export type ChainBreakReason =
   /** The row's content (or its stored prev_hash) no longer hashes to its stored hash: the row was altered. */
@@ -18,58 +20,63 @@ export interface ChainBreak {
 }
 
 export interface ChainVerification {
+  /** The chain is internally consistent and every checkpoint still holds. */
   readonly valid: boolean;
   readonly rowsChecked: number;
   readonly firstBreak: ChainBreak | null;
   readonly headId: string | null;
   readonly headHash: string;
+  /** The chain against its signed checkpoints (what a rewrite by the database's own administrators cannot fake). */
+  readonly checkpoints: CheckpointVerification;
   readonly durationMs: number;
 }
 
-interface ChainRow extends CanonicalAuditRow {
-  readonly prevHash: string;
-  readonly hash: string;
+export interface ChainVerifierOptions {
+  readonly batchSize?: number;
+  /** Public keys by key id; without any, checkpoints cannot verify. */
+  readonly publicKeys?: CheckpointPublicKeys;
+  /** Compared with the table when configured. */
+  readonly sink?: CheckpointSink;
 }
-
-const SELECT_BATCH = `
-  SELECT id::text AS "id", ((extract(epoch FROM recorded_at) * 1000000)::bigint)::text AS "recordedAtUs",
-         action AS "action", outcome AS "outcome", service AS "service", actor AS "actor", client_id AS "clientId",
-         tenant AS "tenant", patient_ref AS "patientRef", request_id AS "requestId",
-         hook_instance::text AS "hookInstance", detail::text AS "detail", prev_hash AS "prevHash", hash AS "hash"
-  FROM audit_events WHERE audit_events.id > $1 AND audit_events.id <= $2 ORDER BY audit_events.id LIMIT $3`;
 
 /**
  * Walks the chain in id order, in keyset batches (never the whole table in memory), recomputing every hash in
- * Node rather than trusting the database's function, and names the first broken link.
+ * Node rather than trusting the database's function, names the first broken link, then checks the checkpoints.
  */
 export class AuditChainVerifier {
+  private readonly batchSize: number;
+
   constructor(
-    private readonly ds: DataSource,
-    private readonly batchSize = 5000,
-  ) {}
+    private readonly repo: AuditChainRepository,
+    private readonly opts: ChainVerifierOptions = {},
+  ) {
+    this.batchSize = opts.batchSize ?? 5000;
+  }
 
   async verify(): Promise<ChainVerification> {
     const started = performance.now();
     // The head first: rows committed after it are left for the next run, so concurrent writers never look like a break.
-    const head = await readChainHead(this.ds);
-    const anchors: Array<{ through_id: string | null; hash: string }> = await this.ds.query(
-      `SELECT through_id::text AS through_id, hash FROM audit_chain_anchor WHERE singleton`,
-    );
-    let prevId: string | null = anchors[0]?.through_id ?? null;
-    let prevHash = anchors[0]?.hash ?? '0'.repeat(64);
+    const head = await this.repo.head();
+    const anchor = await this.repo.anchor();
+    let prevId: string | null = anchor.throughId;
+    let prevHash = anchor.hash;
     let checked = 0;
-    const done = (firstBreak: ChainBreak | null): ChainVerification => ({
-      valid: firstBreak === null,
-      rowsChecked: checked,
-      firstBreak,
-      headId: head.lastId,
-      headHash: head.lastHash,
-      durationMs: Math.round(performance.now() - started),
-    });
+    const done = async (firstBreak: ChainBreak | null): Promise<ChainVerification> => {
+      const checkpoints = await verifyCheckpoints(this.repo, this.opts.publicKeys ?? new Map(), anchor, this.opts.sink);
+      return {
+        valid: firstBreak === null && checkpoints.status !== 'failed',
+        rowsChecked: checked,
+        firstBreak,
+        headId: head.lastId,
+        headHash: head.lastHash,
+        checkpoints,
+        durationMs: Math.round(performance.now() - started),
+      };
+    };
 
     const upTo = head.lastId ?? '0';
     for (;;) {
-      const rows: ChainRow[] = await this.ds.query(SELECT_BATCH, [prevId ?? '0', upTo, this.batchSize]);
+      const rows = await this.repo.rowsAfter(prevId ?? '0', upTo, this.batchSize);
       for (const row of rows) {
         if (row.prevHash !== prevHash) {
           return done({ id: row.id, reason: 'prev_link_mismatch', expectedAfterId: prevId });

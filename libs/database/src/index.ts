@@ -5,3 +5,4 @@ export * from './health/database-health.controller';
 export * from './transient-retry';
 export * from './database.module';
 export * from './repositories';
+export * from './roles/runtime-roles';

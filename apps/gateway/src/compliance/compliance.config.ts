@@ -19,6 +19,17 @@ export const complianceEnv = z.object({
     .transform((v) => v === 'true'),
   /** Monthly partitions created ahead of time. */
   AUDIT_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(24).default(3),
+  /** PKCS#8 PEM Ed25519 key signing chain checkpoints (a file or mounted Secret; never given to the database). */
+  AUDIT_CHECKPOINT_KEY_FILE: z.string().optional(),
+  /** Key id written with each checkpoint; defaults to one derived from the public key. */
+  AUDIT_CHECKPOINT_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
+  /** JSON `{ "<key id>": "<SPKI PEM>" }` of every key whose checkpoints verify (old keys stay after a rotation). */
+  AUDIT_CHECKPOINT_PUBLIC_KEYS_FILE: z.string().optional(),
+  /** Append-only JSON-lines file every checkpoint is also written to, and compared with the table on verify. */
+  AUDIT_CHECKPOINT_SINK_PATH: z.string().optional(),
 });
 
 export type ComplianceConfig = z.infer<typeof complianceEnv>;

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
+import { AuditChainRepository, AuditEventRepository, CardProvenanceRepository, DataAccessModule } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 import { AuditChainController } from './chain/audit-chain.controller';
+import { CHECKPOINT_SETUP, loadCheckpointSetup, type CheckpointSetup } from './chain/checkpoint-keys';
 import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
@@ -19,10 +20,12 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
 
 /**
  * The compliance API and console: audit search (JSON, FHIR, CSV), chain verification, card provenance, and the
- * background chain-head publishing and partition maintenance. Staff auth and the audit writer come from the
+ * background chain-head publishing (signed checkpoints) and partition maintenance. Every query goes through the
+ * audit repositories of the data-access layer. Staff auth and the audit writer come from the
  * global AuthModule and AuditModule, so the process keeps one staff verifier and one audit queue.
  */
 @Module({
+  imports: [DataAccessModule.forFeature([AuditEventRepository, CardProvenanceRepository, AuditChainRepository])],
   controllers: [
     AuditEventsController,
     FhirAuditEventController,
@@ -36,18 +39,29 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     AuditEventSearch,
     ComplianceAudit,
     CardProvenanceReader,
-    SharedChainVerifier,
+    // Keys and sink read once at boot; a bad key file stops start-up naming its variable.
+    { provide: CHECKPOINT_SETUP, useFactory: loadCheckpointSetup, inject: [COMPLIANCE_CONFIG] },
+    {
+      provide: SharedChainVerifier,
+      useFactory: (repo: AuditChainRepository, k: CheckpointSetup) => new SharedChainVerifier(repo, k),
+      inject: [AuditChainRepository, CHECKPOINT_SETUP],
+    },
     {
       provide: ChainHeadPublisher,
       // On the gateway's registry, so the head gauges are scraped from its metrics port.
-      useFactory: (ds: DataSource, c: ComplianceConfig, registry: Registry) =>
-        new ChainHeadPublisher(ds, { intervalMs: c.AUDIT_CHAIN_PUBLISH_MS, registry }),
-      inject: [DataSource, COMPLIANCE_CONFIG, METRICS_REGISTRY],
+      useFactory: (repo: AuditChainRepository, c: ComplianceConfig, k: CheckpointSetup, registry: Registry) =>
+        new ChainHeadPublisher(repo, {
+          intervalMs: c.AUDIT_CHAIN_PUBLISH_MS,
+          registry,
+          ...(k.signingKey ? { signingKey: k.signingKey } : {}),
+          ...(k.sink ? { sink: k.sink } : {}),
+        }),
+      inject: [AuditChainRepository, COMPLIANCE_CONFIG, CHECKPOINT_SETUP, METRICS_REGISTRY],
     },
     {
       provide: AuditMaintenance,
-      useFactory: (ds: DataSource, c: ComplianceConfig) => new AuditMaintenance(ds, c),
-      inject: [DataSource, COMPLIANCE_CONFIG],
+      useFactory: (repo: AuditChainRepository, c: ComplianceConfig) => new AuditMaintenance(repo, c),
+      inject: [AuditChainRepository, COMPLIANCE_CONFIG],
     },
   ],
 })

@@ -182,13 +182,32 @@ start and says why).
 {{- end -}}
 {{- end -}}
 
-{{/* DATABASE_URL from the existing Secret (never a plain value). */}}
-{{- define "meditron-cds.databaseEnv" -}}
+{{/* The schema owner's DATABASE_URL from its Secret (never a plain value): the migration Job only. */}}
+{{- define "meditron-cds.ownerDatabaseEnv" -}}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
       name: {{ required "database.existingSecret is required" .Values.database.existingSecret }}
       key: {{ .Values.database.urlKey }}
+{{- end -}}
+
+{{/*
+An app's own runtime login: (list $ "<values key>" "<variable name>"). Each app has its own Secret, a member of its
+group role only, so a compromised app login can append to the audit trail but never rewrite it (issue 14).
+*/}}
+{{- define "meditron-cds.runtimeDatabaseEnv" -}}
+{{- $root := index . 0 }}{{ $app := index . 1 }}{{ $name := index . 2 }}
+{{- $r := index $root.Values.database.runtime $app }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "database.runtime.%s.existingSecret is required" $app) $r.existingSecret }}
+      key: {{ $r.urlKey }}
+{{- end -}}
+
+{{/* DATABASE_URL of one app: (list $ "<values key>"). */}}
+{{- define "meditron-cds.databaseEnv" -}}
+{{- include "meditron-cds.runtimeDatabaseEnv" (list (index . 0) (index . 1) "DATABASE_URL") }}
 {{- end -}}
 
 {{/* INTERNAL_TOKEN_SECRET: the gateway signs its per-call token to cds-hooks with it; cds-hooks checks it. */}}

@@ -199,10 +199,17 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
         }
       }
     }
-    for (const component of appComponents) {
-      const env = mainContainer(objects, component).env ?? [];
-      expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef?.key).toBeTruthy();
-    }
+    // Each app on its own runtime login's Secret, never the owner's (issue 14): the apps cannot alter the schema.
+    const databaseSecrets = appComponents.map(
+      (component) =>
+        (mainContainer(objects, component).env ?? []).find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef
+          ?.name,
+    );
+    expect(databaseSecrets).toEqual([
+      'meditron-cds-database-gateway',
+      'meditron-cds-database-cds-hooks',
+      'meditron-cds-database-inference-proxy',
+    ]);
   });
 
   it('gives the gateway and cds-hooks (only) the internal token key, from the same Secret', () => {
@@ -228,7 +235,12 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
     expect(job.metadata?.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     const c = one(job.spec?.template.spec?.containers ?? [], 'migration container');
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
-    expect(c.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
+    // The owner migrates, then makes each app's login (from its own Secret) a member of the app's runtime role.
+    const ref = (n: string) => c.env?.find((e) => e.name === n)?.valueFrom?.secretKeyRef;
+    expect(ref('DATABASE_URL')).toEqual({ name: 'meditron-cds-database', key: 'DATABASE_URL' });
+    expect(ref('GATEWAY_DATABASE_URL')).toEqual({ name: 'meditron-cds-database-gateway', key: 'DATABASE_URL' });
+    expect(ref('CDS_HOOKS_DATABASE_URL')?.name).toBe('meditron-cds-database-cds-hooks');
+    expect(ref('INFERENCE_PROXY_DATABASE_URL')?.name).toBe('meditron-cds-database-inference-proxy');
     expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
   });
 
@@ -241,6 +253,32 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
 });
 
 describe('secrets in production', () => {
+  it('mounts the audit checkpoint signing key (read-only, gateway only) and points the verifier at the public keys and the sink', () => {
+    const objects = objectsOf('production');
+    const gw = mainContainer(objects, 'gateway');
+    const env = Object.fromEntries((gw.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      AUDIT_CHECKPOINT_KEY_FILE: '/etc/meditron/audit-checkpoint/audit-checkpoint.key',
+      AUDIT_CHECKPOINT_KEY_ID: 'audit-2026-11',
+      AUDIT_CHECKPOINT_PUBLIC_KEYS_FILE: '/etc/meditron/audit-public-keys/public-keys.json',
+      AUDIT_CHECKPOINT_SINK_PATH: '/var/lib/meditron/audit-checkpoints/checkpoints.jsonl',
+    });
+    expect(gw.volumeMounts).toContainEqual({
+      name: 'audit-checkpoint-key',
+      mountPath: '/etc/meditron/audit-checkpoint',
+      readOnly: true,
+    });
+    const volumes = deploymentOf(objects, 'gateway').spec?.template.spec?.volumes ?? [];
+    expect(volumes.find((v) => v.name === 'audit-checkpoint-key')?.secret).toMatchObject({
+      secretName: 'meditron-cds-audit-checkpoint',
+      defaultMode: 0o400,
+    });
+    for (const component of ['cds-hooks', 'inference-proxy'] as const) {
+      const other = mainContainer(objects, component);
+      expect((other.env ?? []).filter((e) => e.name.startsWith('AUDIT_CHECKPOINT'))).toEqual([]);
+    }
+  });
+
   it('wires Kafka SASL credentials and CA, the EHR client registry and staff OIDC from existing Secrets', () => {
     const objects = objectsOf('production');
     for (const component of ['cds-hooks', 'inference-proxy']) {

@@ -3,3 +3,6 @@ export * from './data-access.module';
 export * from './hook-invocation.repository';
 export * from './inference.repository';
 export * from './model-pool-limits.repository';
+export * from './audit-chain.repository';
+export * from './audit-event.repository';
+export * from './card-provenance.repository';

@@ -6,7 +6,7 @@ import { Roles, StaffAuthGuard } from '@app/auth';
 import { ComplianceAudit } from '../compliance-audit';
 import { SharedChainVerifier } from './shared-chain-verifier.service';
 
-/** Walks the hash chain and names the first broken link. */
+/** Walks the hash chain, names the first broken link, and checks the signed checkpoints. */
 @ApiExcludeController()
 @Controller('compliance/audit-chain')
 @UseGuards(StaffAuthGuard)
@@ -21,7 +21,14 @@ export class AuditChainController {
   async verify(@Req() req: Request): Promise<ChainVerification> {
     const result = await this.verification.run();
     await this.audit.record(req, 'compliance.chain.verified', {
-      detail: { valid: result.valid, rowsChecked: result.rowsChecked, brokenAt: result.firstBreak?.id ?? null },
+      detail: {
+        valid: result.valid,
+        rowsChecked: result.rowsChecked,
+        brokenAt: result.firstBreak?.id ?? null,
+        checkpoints: result.checkpoints.status,
+        lastCheckpointId: result.checkpoints.lastVerified?.headId ?? null,
+        failedCheckpointId: result.checkpoints.failures[0]?.checkpoint.headId ?? null,
+      },
     });
     return result;
   }

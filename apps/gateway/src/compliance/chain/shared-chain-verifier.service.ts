@@ -1,15 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditChainVerifier, type ChainVerification as Result } from '@app/audit';
+import type { AuditChainRepository } from '@app/database';
+import type { CheckpointSetup } from './checkpoint-keys';
 
 /** One chain walk at a time per gateway: concurrent requests share the walk in progress. */
-@Injectable()
 export class SharedChainVerifier {
   private running: Promise<Result> | undefined;
   private readonly verifier: AuditChainVerifier;
 
-  constructor(ds: DataSource) {
-    this.verifier = new AuditChainVerifier(ds);
+  constructor(repo: AuditChainRepository, checkpoints: CheckpointSetup) {
+    this.verifier = new AuditChainVerifier(repo, {
+      publicKeys: checkpoints.publicKeys,
+      ...(checkpoints.sink ? { sink: checkpoints.sink } : {}),
+    });
   }
 
   run(): Promise<Result> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AUDIT_EVENT_VIEW_COLUMNS, type AuditEventView } from '../search/audit-event.view';
+import { AuditEventRepository, CardProvenanceRepository } from '@app/database';
+import type { AuditEventView } from '../search/audit-event.view';
 import { contextLeftOut, type ContextLeftOut } from './context-left-out';
 
 type Json = Record<string, unknown>;
@@ -28,37 +28,18 @@ export interface CardProvenance {
 
 const AUDIT_EVENTS_MAX = 200;
 
-/**
- * Rows are read as jsonb so columns added by later migrations (context manifest, answer detail) show up without
- * this query changing; keys are turned to camelCase.
- */
+/** Keys are turned to camelCase for the API. */
 @Injectable()
 export class CardProvenanceReader {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly rows: CardProvenanceRepository,
+    private readonly events: AuditEventRepository,
+  ) {}
 
   async read(cardUuid: string): Promise<CardProvenance | null> {
-    const rows: Array<{
-      card: Json;
-      invocation: Json;
-      request: Json | null;
-      result: Json | null;
-      hook_instance: string;
-    }> = await this.ds.query(
-      `SELECT to_jsonb(c) AS card, to_jsonb(h) AS invocation, to_jsonb(r) AS request, to_jsonb(x) AS result,
-                h.hook_instance::text AS hook_instance
-         FROM cds_cards c
-         JOIN hook_invocations h ON h.id = c.hook_invocation_id
-         LEFT JOIN inference_requests r ON r.request_id = c.inference_request_id
-         LEFT JOIN inference_results x ON x.request_id = c.inference_request_id
-         WHERE c.uuid = $1`,
-      [cardUuid],
-    );
-    const row = rows[0];
+    const row = await this.rows.read(cardUuid);
     if (!row) return null;
-    const auditEvents: AuditEventView[] = await this.ds.query(
-      `SELECT ${AUDIT_EVENT_VIEW_COLUMNS} FROM audit_events WHERE hook_instance = $1::uuid ORDER BY audit_events.id LIMIT $2`,
-      [row.hook_instance, AUDIT_EVENTS_MAX],
-    );
+    const auditEvents = await this.events.byHookInstance(row.hookInstance, AUDIT_EVENTS_MAX);
     const invocation = camel(row.invocation);
     const request = row.request ? camel(row.request) : null;
     return {

@@ -1,24 +1,23 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { AuditRetention } from '@app/audit';
-import type { DataSource } from 'typeorm';
+import type { AuditChainRepository } from '@app/database';
 import { PeriodicTask } from '@app/timing';
 import type { ComplianceConfig } from '../compliance.config';
 import { errorKind } from '@app/observability';
 
 /**
  * Keeps monthly audit partitions created ahead and, when enabled, drops months past retention. Runs at start and
- * then every AUDIT_MAINTENANCE_MS; replicas serialise on an advisory lock inside the purge.
+ * then every AUDIT_MAINTENANCE_MS; replicas serialise on an advisory lock inside the purge. Both run as the
+ * database owner's SECURITY DEFINER routines: the gateway's login cannot drop a partition by itself, nor purge
+ * inside the legal minimum (audit_retention_policy).
  */
 export class AuditMaintenance implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AuditRetention');
-  private readonly retention: AuditRetention;
   private readonly task: PeriodicTask;
 
   constructor(
-    ds: DataSource,
+    private readonly retention: AuditChainRepository,
     private readonly config: ComplianceConfig,
   ) {
-    this.retention = new AuditRetention(ds);
     this.task = new PeriodicTask(config.AUDIT_MAINTENANCE_MS, () => this.run());
   }
 
