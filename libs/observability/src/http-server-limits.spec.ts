@@ -20,7 +20,7 @@ class PingModule {}
 
 async function start(limits = DEFAULT_HTTP_SERVER_LIMITS): Promise<RunningApp> {
   const app = await NestFactory.create<NestExpressApplication>(PingModule, { logger: false, bufferLogs: true });
-  return listen(app, 0, '127.0.0.1', limits);
+  return listen(app, 0, '127.0.0.1', { limits });
 }
 
 function open(url: string): Promise<Socket> {
