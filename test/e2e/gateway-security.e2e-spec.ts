@@ -354,8 +354,14 @@ describe('gateway: the secure edge for EHR clients', () => {
           detail: expect.objectContaining({ reason: attack.reason }),
         }),
       ]);
-      // Reason code, method and path only: nothing from the token.
-      expect(Object.keys(audit[0]!.detail).sort()).toEqual(['method', 'path', 'reason']);
+      // Reason code, where from, method, path and how many (the first of its window: 1): nothing from the token.
+      expect(audit[0]!.detail).toEqual({
+        reason: attack.reason,
+        source: '127.0.0.1',
+        method: 'POST',
+        path: HOOK_PATH,
+        count: 1,
+      });
       await expectStillServing();
     });
 

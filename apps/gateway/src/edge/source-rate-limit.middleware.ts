@@ -42,7 +42,7 @@ export class SourceRateLimitMiddleware implements NestMiddleware, OnModuleDestro
     throw new RefusedException(
       { action: 'request.refused', reason: 'source_rate_limited' },
       HttpStatus.TOO_MANY_REQUESTS,
-      'rate limited',
+      'source_rate_limited',
     );
   }
 }
