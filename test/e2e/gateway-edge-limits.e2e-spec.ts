@@ -19,11 +19,11 @@ interface Answer {
   readonly requestId: string;
 }
 
-interface AuditRow {
+type AuditRow = {
   readonly action: string;
   readonly request_id: string | null;
   readonly detail: { reason: string; source: string; path: string; count: number; aggregated?: boolean };
-}
+};
 
 /**
  * Finding 2 of issue 14 (edge limits before authentication), against a real gateway, Postgres and JWKS endpoint:

@@ -38,15 +38,13 @@ const commaList = z.string().transform((s) =>
 );
 
 /** One `trust proxy` entry as Express (proxy-addr) takes it: a named range, an IP, or a CIDR. */
-const proxySpec = z
-  .string()
-  .refine((v) => {
-    if (['loopback', 'linklocal', 'uniquelocal'].includes(v)) return true;
-    const [ip, bits, ...rest] = v.split('/');
-    const family = isIP(ip ?? '');
-    if (family === 0 || rest.length > 0) return false;
-    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-  }, 'each entry must be an IP, a CIDR, or one of loopback, linklocal, uniquelocal');
+const proxySpec = z.string().refine((v) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(v)) return true;
+  const [ip, bits, ...rest] = v.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'each entry must be an IP, a CIDR, or one of loopback, linklocal, uniquelocal');
 
 export const gatewayEnv = z
   .object({

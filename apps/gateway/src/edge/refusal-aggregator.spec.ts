@@ -83,12 +83,7 @@ describe('RefusalAggregator', () => {
       EDGE_REFUSAL_WINDOW_MS: '60000',
       ...env,
     });
-    const a = new RefusalAggregator(
-      writer as unknown as AuditWriter,
-      new GatewayMetrics(registry),
-      config,
-      () => now,
-    );
+    const a = new RefusalAggregator(writer as unknown as AuditWriter, new GatewayMetrics(registry), config, () => now);
     started.push({ a, writer });
     return a;
   }

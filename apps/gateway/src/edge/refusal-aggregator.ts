@@ -86,7 +86,9 @@ export class RefusalAggregator implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     await this.flusher.stop();
-    await Promise.all(this.windows.close(this.now(), true).map((w) => this.emit(this.aggregateOf(w), w.count, w.sample)));
+    await Promise.all(
+      this.windows.close(this.now(), true).map((w) => this.emit(this.aggregateOf(w), w.count, w.sample)),
+    );
   }
 
   private emit(event: AuditRecord, count: number, sample: Sample): Promise<void> {

@@ -47,7 +47,10 @@ export class RefusalWindows {
   ) {}
 
   /** The open window of this refusal, a new one (`opened`), or the overflow window of its reason (`overflowed`). */
-  windowOf(n: Omit<RefusalNotice, 'requestId'>, nowMs: number): { w: RefusalWindow; opened: boolean; overflowed: boolean } {
+  windowOf(
+    n: Omit<RefusalNotice, 'requestId'>,
+    nowMs: number,
+  ): { w: RefusalWindow; opened: boolean; overflowed: boolean } {
     const key = [n.source, n.action, n.reason, n.clientId ?? '', n.actor ?? ''].join('\u0000');
     const open = this.windows.get(key);
     if (open) return { w: open, opened: false, overflowed: false };
