@@ -107,6 +107,22 @@ describe('RefusalAggregator', () => {
     ]);
   });
 
+  it('starts a new window for a refusal after its window ended, and still writes the old count', async () => {
+    const writer = new HeldWriter(100);
+    const a = start(writer);
+    for (let i = 0; i < 3; i++) void a.record(refusal('198.51.100.1'));
+    await writer.commitAll();
+    now += 60_000; // the window is over, but no flush has run yet
+    void a.record(refusal('198.51.100.1'));
+    expect(writer.queued).toBe(1); // a first refusal again: its own event at once
+    await writer.commitUntil(a.flushDue());
+    expect(writer.written.map((e) => [e.requestId, e.detail?.['count']])).toEqual([
+      ['req-198.51.100.1', 1],
+      ['req-198.51.100.1', 1],
+      [null, 2],
+    ]);
+  });
+
   it('keeps refusals to their share of the audit queue: other events still fit, the rest are counted, not lost', async () => {
     const writer = new HeldWriter(4);
     const a = start(writer, { EDGE_REFUSAL_AUDIT_BUDGET: '3' });

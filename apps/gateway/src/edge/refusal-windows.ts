@@ -40,6 +40,8 @@ export function truncatePath(path: string): string {
 export class RefusalWindows {
   private readonly windows = new Map<string, RefusalWindow>();
   private readonly overflow = new Map<string, RefusalWindow>();
+  /** Windows replaced by a new one of the same key before close() ran. */
+  private ended: RefusalWindow[] = [];
 
   constructor(
     private readonly windowMs: number,
@@ -53,7 +55,12 @@ export class RefusalWindows {
   ): { w: RefusalWindow; opened: boolean; overflowed: boolean } {
     const key = [n.source, n.action, n.reason, n.clientId ?? '', n.actor ?? ''].join('\u0000');
     const open = this.windows.get(key);
-    if (open) return { w: open, opened: false, overflowed: false };
+    if (open && open.endsMs > nowMs) return { w: open, opened: false, overflowed: false };
+    if (open) {
+      // Its window is over: a new one starts here, the old one's count waits for the next close().
+      this.windows.delete(key);
+      if (open.count > 0) this.ended.push(open);
+    }
     if (this.windows.size < this.maxWindows) {
       const w = this.create(key, n, nowMs);
       this.windows.set(key, w);
@@ -71,7 +78,8 @@ export class RefusalWindows {
 
   /** Closes the windows that ended by `nowMs` (all of them with `all`) and returns those holding a count. */
   close(nowMs: number, all = false): RefusalWindow[] {
-    const due: RefusalWindow[] = [];
+    const due = this.ended;
+    this.ended = [];
     for (const table of [this.windows, this.overflow]) {
       for (const [key, w] of table) {
         if (!all && w.endsMs > nowMs) continue;
