@@ -1,8 +1,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { auditWriterOptionsFromEnv } from '@app/audit';
 import { parseAlgorithmList } from '@app/auth';
 import {
   bodyLimit,
+  ConfigError,
   httpUrl,
   internalTokenSecret,
   logLevel,
@@ -117,7 +119,15 @@ export const gatewayEnv = z
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  return parseEnv('gateway', gatewayEnv, env);
+  const config = parseEnv('gateway', gatewayEnv, env);
+  // Refusals may take a share of the audit queue, never most of it (the writer reads the same environment).
+  const { maxQueue } = auditWriterOptionsFromEnv(env);
+  if (config.EDGE_REFUSAL_AUDIT_BUDGET > maxQueue / 2) {
+    throw new ConfigError('gateway', [
+      { variable: 'EDGE_REFUSAL_AUDIT_BUDGET', message: `must be at most half of AUDIT_QUEUE_MAX (${maxQueue})` },
+    ]);
+  }
+  return config;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -15,6 +15,8 @@ const SWEEP_MS = 60_000;
  * (`req.ip`, which believes X-Forwarded-For only from EDGE_TRUSTED_PROXIES), IPv6 by /64. The table is bounded
  * (EDGE_MAX_SOURCES, least recently used forgotten first). Over the limit: 429 with Retry-After, audited through
  * the refusal aggregator like every other refusal.
+ * Not @nestjs/throttler (a guard, so ordered among the route guards, and its store has no cap on keys) nor
+ * express-rate-limit (its memory store has no cap on keys either): the gateway's tested token buckets with an LRU cap.
  */
 @Injectable()
 export class SourceRateLimitMiddleware implements NestMiddleware, OnModuleDestroy {
