@@ -106,5 +106,7 @@ describe('listen() server limits', () => {
       keepAliveTimeoutMs: DEFAULT_HTTP_SERVER_LIMITS.keepAliveTimeoutMs,
       maxConnections: 10,
     });
+    const slowHeaders = z.object(httpServerEnv()).parse({ HTTP_HEADERS_TIMEOUT_MS: '40000' });
+    expect(() => httpServerLimits(slowHeaders)).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
   });
 });

@@ -29,6 +29,10 @@ export function httpServerLimits(c: {
   readonly HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
   readonly HTTP_MAX_CONNECTIONS: number;
 }): HttpServerLimits {
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses this pair at server construction; set as properties it would silently mean the request timeout.
+    throw new Error('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
   return {
     headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
