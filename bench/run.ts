@@ -238,6 +238,10 @@ function sutEnv(extra: Record<string, string>): Record<string, string | undefine
     // A per-client rate limit (default 20/s) would be the first thing measured: lifted for the benchmark.
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
+    // Likewise the per-source limit before authentication (default 50/s): every benchmark call comes from 127.0.0.1.
+    EDGE_RATE_LIMIT_PER_SECOND: '100000',
+    EDGE_RATE_LIMIT_BURST: '100000',
+    EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
     // The double has no GPU to protect: let the proxy send it everything (defaults 4 / 16 / 8 protect a real pool).
     INFERENCE_CONCURRENCY: '256',
     INFERENCE_QUEUE_CAPACITY: '10000',

@@ -36,6 +36,9 @@ describe('gateway: the secure edge for EHR clients', () => {
   let flood: TestKey;
   let rsJwksUrl: string;
 
+  /** Where the attack being run comes from (sent as X-Forwarded-For); unset: the test process itself. */
+  let attackSource: string | undefined;
+
   const aud = (path: string) => `${gw.publicBaseUrl}${path}`;
   const esToken = (path = HOOK_PATH) => signToken(es, { issuer: ES_ISS, audience: aud(path) });
 
@@ -50,6 +53,7 @@ describe('gateway: the secure edge for EHR clients', () => {
         'x-request-id': requestId,
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(attackSource ? { 'x-forwarded-for': attackSource } : {}),
         ...init.headers,
       },
       ...(init.body === undefined ? {} : { body: init.body }),
@@ -115,7 +119,16 @@ describe('gateway: the secure edge for EHR clients', () => {
     ];
     gw = await startGatewayHarness({
       clients,
-      env: { BODY_LIMIT: '64kb', JSON_MAX_ARRAY_LENGTH: '1000', JWKS_COOLDOWN_MS: '0', REPLAY_PURGE_MS: '200' },
+      env: {
+        BODY_LIMIT: '64kb',
+        JSON_MAX_ARRAY_LENGTH: '1000',
+        JWKS_COOLDOWN_MS: '0',
+        REPLAY_PURGE_MS: '200',
+        // The test client is a trusted proxy: each attack below comes from a source of its own (X-Forwarded-For), so it
+        // is the first refusal of its kind from that source and audited by its own event under its request id (a
+        // repeat from one source is counted into an aggregate: gateway-edge-limits.e2e-spec.ts).
+        EDGE_TRUSTED_PROXIES: 'loopback',
+      },
     });
   });
 
@@ -337,9 +350,10 @@ describe('gateway: the secure edge for EHR clients', () => {
       },
     ];
 
-    it.each(attacks)('$name → $status', async (attack) => {
+    it.each(attacks.map((a, i) => ({ ...a, source: `198.51.100.${i + 1}` })))('$name → $status', async (attack) => {
       const upstreamBefore = gw.upstream.calls.length;
-      const res = await attack.send();
+      attackSource = attack.source;
+      const res = await attack.send().finally(() => (attackSource = undefined));
       expect(res.status).toBe(attack.status);
       if (attack.status === 401) {
         expect(res.text).toBe('');
@@ -354,8 +368,14 @@ describe('gateway: the secure edge for EHR clients', () => {
           detail: expect.objectContaining({ reason: attack.reason }),
         }),
       ]);
-      // Reason code, method and path only: nothing from the token.
-      expect(Object.keys(audit[0]!.detail).sort()).toEqual(['method', 'path', 'reason']);
+      // Reason code, where from, method, path and how many (the first of its window: 1): nothing from the token.
+      expect(audit[0]!.detail).toEqual({
+        reason: attack.reason,
+        source: attack.source,
+        method: 'POST',
+        path: HOOK_PATH,
+        count: 1,
+      });
       await expectStillServing();
     });
 

@@ -61,6 +61,8 @@ export interface GatewayHarness {
   readonly publicBaseUrl: string;
   readonly db: TestDatabase;
   readonly upstream: UpstreamStub;
+  /** Shuts the gateway down (as on SIGTERM) and leaves the database, so what shutdown wrote can be read. */
+  closeGateway(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,13 +97,16 @@ export async function startGatewayHarness(opts: { clients: EhrClient[]; env?: En
     throw e;
   }
   const running = app;
+  let closing: Promise<void> | undefined;
+  const closeGateway = () => (closing ??= running.close());
   return {
     url: running.url,
     publicBaseUrl,
     db,
     upstream,
+    closeGateway,
     async stop() {
-      await running.close();
+      await closeGateway();
       await upstream.close();
       await db.drop();
     },

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listen, type RunningApp } from '@app/observability';
+import { httpServerLimits, listen, type RunningApp } from '@app/observability';
 import { CdsHooksModule, type CdsHooksOptions } from './cds-hooks.module';
 import { trackRequests } from './http-drain';
 
@@ -17,7 +17,9 @@ export async function startCdsHooks(rt: CdsHooksOptions, host = '0.0.0.0'): Prom
   });
   app.useBodyParser('json', { limit: rt.config.BODY_LIMIT, type: ['application/json', 'application/fhir+json'] });
   const requests = trackRequests(app.getHttpServer());
-  const running = await listen(app, rt.config.CDS_HOOKS_PORT, host);
+  const running = await listen(app, rt.config.CDS_HOOKS_PORT, host, {
+    limits: httpServerLimits(rt.config),
+  });
   return {
     ...running,
     // Answer what is being served before the writers and result waiters shut down.

@@ -6,6 +6,7 @@ import {
   kafkaBrokers,
   kafkaSecurityEnv,
   logLevel,
+  httpServerEnv,
   metricsEnv,
   parseEnv,
   port,
@@ -19,6 +20,7 @@ export const cdsHooksEnv = z
   .object({
     CDS_HOOKS_PORT: port(8081),
     ...metricsEnv(9465),
+    ...httpServerEnv(),
     DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: kafkaBrokers.optional(),
     ...kafkaSecurityEnv,

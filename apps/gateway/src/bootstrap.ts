@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listen, type RunningApp } from '@app/observability';
+import { httpServerLimits, listen, type RunningApp } from '@app/observability';
+import { applyConnectionLimits } from './edge/connection-limits';
 import { setupOpenApi } from './docs/openapi';
 import { applyEdgeSecurity } from './edge/security';
 import { GatewayModule, type GatewayOptions } from './gateway.module';
@@ -15,5 +16,9 @@ export async function startGateway(rt: GatewayOptions, host = '0.0.0.0'): Promis
   });
   applyEdgeSecurity(app, rt.config);
   setupOpenApi(app, rt.config);
-  return listen(app, rt.config.GATEWAY_PORT, host);
+  applyConnectionLimits(app, rt.config);
+  return listen(app, rt.config.GATEWAY_PORT, host, {
+    limits: httpServerLimits(rt.config),
+    trustProxy: rt.config.EDGE_TRUSTED_PROXIES,
+  });
 }

@@ -1,10 +1,14 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { auditWriterOptionsFromEnv } from '@app/audit';
 import { parseAlgorithmList } from '@app/auth';
 import {
   bodyLimit,
+  ConfigError,
   httpUrl,
   internalTokenSecret,
   logLevel,
+  httpServerEnv,
   metricsEnv,
   parseEnv,
   port,
@@ -35,10 +39,20 @@ const commaList = z.string().transform((s) =>
     .filter((v) => v.length > 0),
 );
 
+/** One `trust proxy` entry as Express (proxy-addr) takes it: a named range, an IP, or a CIDR. */
+const proxySpec = z.string().refine((v) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(v)) return true;
+  const [ip, bits, ...rest] = v.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'each entry must be an IP, a CIDR, or one of loopback, linklocal, uniquelocal');
+
 export const gatewayEnv = z
   .object({
     GATEWAY_PORT: port(8080),
     ...metricsEnv(9464),
+    ...httpServerEnv(),
     /** URL EHRs use to reach this gateway; the JWT `aud` check compares against it. */
     PUBLIC_BASE_URL: httpUrl.default('http://localhost:8080'),
     /** Where the cds-hooks app listens (cluster-internal). */
@@ -64,6 +78,21 @@ export const gatewayEnv = z
     REPLAY_PURGE_MS: positiveMs(60_000),
     RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
     RATE_LIMIT_BURST: positiveInt(40),
+    /** Proxies whose X-Forwarded-For names the client (IPs, CIDRs, loopback/linklocal/uniquelocal); none by default. */
+    EDGE_TRUSTED_PROXIES: commaList.pipe(z.array(proxySpec)).default([]),
+    /** Per-source (client IP, IPv6 by /64) limit on every request, before any token is looked at. */
+    EDGE_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+    EDGE_RATE_LIMIT_BURST: positiveInt(100),
+    /** Sources the per-source limit remembers at most (least recently seen forgotten first). */
+    EDGE_MAX_SOURCES: positiveInt(10_000),
+    /** Open connections per source (trusted proxies exempt); beyond it new ones are closed at once. */
+    EDGE_MAX_CONNECTIONS_PER_SOURCE: positiveInt(128),
+    /** Refusals are audited once per (source, reason, window): the first at once, the rest as one counted event. */
+    EDGE_REFUSAL_WINDOW_MS: positiveMs(60_000),
+    /** (source, reason) windows tracked at most; beyond it refusals are counted per reason only. */
+    EDGE_REFUSAL_MAX_PENDING: positiveInt(1_000),
+    /** Refusal events in the audit writer's queue at most (the rest of AUDIT_QUEUE_MAX stays for other events). */
+    EDGE_REFUSAL_AUDIT_BUDGET: positiveInt(200),
     CORS_ORIGINS: commaList.optional(),
     STAFF_OIDC_ISSUER: z.string().min(1).optional(),
     STAFF_OIDC_JWKS_URL: httpUrl.optional(),
@@ -90,7 +119,15 @@ export const gatewayEnv = z
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  return parseEnv('gateway', gatewayEnv, env);
+  const config = parseEnv('gateway', gatewayEnv, env);
+  // Refusals may take a share of the audit queue, never most of it (the writer reads the same environment).
+  const { maxQueue } = auditWriterOptionsFromEnv(env);
+  if (config.EDGE_REFUSAL_AUDIT_BUDGET > maxQueue / 2) {
+    throw new ConfigError('gateway', [
+      { variable: 'EDGE_REFUSAL_AUDIT_BUDGET', message: `must be at most half of AUDIT_QUEUE_MAX (${maxQueue})` },
+    ]);
+  }
+  return config;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -10,6 +10,7 @@ import { AdminModule } from './admin/admin.module';
 import { EdgeAuthModule } from './auth/edge-auth.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { EdgeExceptionFilter } from './edge/edge-exception.filter';
+import { EdgeLimitsModule } from './edge/edge-limits.module';
 import { EdgeMetricsModule } from './edge/edge-metrics.module';
 import { ForwardingModule } from './forwarding/forwarding.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
@@ -67,6 +68,8 @@ export class GatewayModule {
               : null,
         }),
         EdgeMetricsModule,
+        // Before any module whose guards verify tokens: the per-source limit and the refusal aggregator.
+        EdgeLimitsModule,
         EdgeAuthModule,
         ForwardingModule,
         AdminModule,

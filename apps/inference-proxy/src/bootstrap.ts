@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { InferenceRequestServer } from '@app/messaging';
-import { listen, useAppLogger, type RunningApp } from '@app/observability';
+import { httpServerLimits, listen, useAppLogger, type RunningApp } from '@app/observability';
 import { InferenceProxyModule, type InferenceProxyOptions } from './inference-proxy.module';
 
 /**
@@ -20,5 +20,5 @@ export async function startInferenceProxy(opts: InferenceProxyOptions, host = '0
   app.connectMicroservice({ strategy: app.get(InferenceRequestServer) }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
-  return listen(app, opts.config.INFERENCE_PROXY_PORT, host);
+  return listen(app, opts.config.INFERENCE_PROXY_PORT, host, { limits: httpServerLimits(opts.config) });
 }

@@ -5,6 +5,7 @@ import {
   kafkaSecurityEnv,
   saslComplete,
   logLevel,
+  httpServerEnv,
   metricsEnv,
   parseEnv,
   port,
@@ -20,6 +21,7 @@ export const inferenceProxyEnv = z
   .object({
     INFERENCE_PROXY_PORT: port(8082),
     ...metricsEnv(9466),
+    ...httpServerEnv(),
     DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: kafkaBrokers.optional(),
     ...kafkaSecurityEnv,

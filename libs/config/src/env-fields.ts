@@ -65,3 +65,19 @@ export const metricsEnv = (fallbackPort: number) => ({
   /** Bind address of the metrics listener (Prometheus scrapes the pod IP, so all interfaces by default). */
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
 });
+
+/**
+ * Node HTTP server limits of the app port, explicit rather than Node's defaults (see @app/observability
+ * httpServerLimits): slow-header and slow-body clients are cut off, idle keep-alive connections closed, and the
+ * number of open connections capped.
+ */
+export const httpServerEnv = () => ({
+  /** Longest wait for a request's headers (slowloris); answered 408 and closed. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveMs(20_000),
+  /** Longest wait for a whole request, body included. */
+  HTTP_REQUEST_TIMEOUT_MS: positiveMs(30_000),
+  /** Idle keep-alive connections closed after this; above the 60 s idle timeout of common load balancers. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveMs(65_000),
+  /** Connections open at once; new ones beyond it are dropped. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(2_048),
+});

@@ -22,17 +22,27 @@ export function useAppLogger(app: INestApplication): void {
   app.useLogger(app.get(PinoLogger));
 }
 
+export interface ListenOptions {
+  /** Server timeouts and connection cap (each app's `httpServerEnv()` settings); Node's own defaults are never used. */
+  readonly limits?: HttpServerLimits;
+  /**
+   * Peers whose X-Forwarded-For is believed (Express `trust proxy`: IPs, CIDRs, `loopback`, `uniquelocal`, ...), so
+   * `req.ip` is the client behind them. Empty (the default): no proxy is trusted, `req.ip` is the socket peer.
+   */
+  readonly trustProxy?: readonly string[];
+}
+
 /** Common HTTP hardening (server timeouts and connection cap included) and listen, for the three apps. */
 export async function listen(
   app: NestExpressApplication,
   port: number,
   host: string,
-  limits: HttpServerLimits = DEFAULT_HTTP_SERVER_LIMITS,
+  opts: ListenOptions = {},
 ): Promise<RunningApp> {
   useAppLogger(app);
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
-  applyHttpServerLimits(app.getHttpServer(), limits);
+  app.set('trust proxy', opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false);
+  applyHttpServerLimits(app.getHttpServer(), opts.limits ?? DEFAULT_HTTP_SERVER_LIMITS);
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number } | string | null;
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;

@@ -5,7 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LoggerModule } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import { listen, type RunningApp } from './http-app';
-import { DEFAULT_HTTP_SERVER_LIMITS } from './http-server-limits';
+import { z } from 'zod';
+import { httpServerEnv } from '@app/config';
+import { DEFAULT_HTTP_SERVER_LIMITS, httpServerLimits } from './http-server-limits';
 
 @Controller()
 class PingController {
@@ -20,7 +22,7 @@ class PingModule {}
 
 async function start(limits = DEFAULT_HTTP_SERVER_LIMITS): Promise<RunningApp> {
   const app = await NestFactory.create<NestExpressApplication>(PingModule, { logger: false, bufferLogs: true });
-  return listen(app, 0, '127.0.0.1', limits);
+  return listen(app, 0, '127.0.0.1', { limits });
 }
 
 function open(url: string): Promise<Socket> {
@@ -70,5 +72,41 @@ describe('listen() server limits', () => {
       first.destroy();
       await running.close();
     }
+  });
+
+  it('cuts off a client that sends its headers slowly (slowloris) with 408', async () => {
+    const running = await start({ ...DEFAULT_HTTP_SERVER_LIMITS, headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const s = await open(running.url);
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (s.writable) s.write(`x-slow-${sent++}: y\r\n`);
+    }, 50);
+    try {
+      s.write('GET /ping HTTP/1.1\r\nHost: x\r\n');
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        s.on('data', (d: Buffer) => (text += d.toString()));
+        s.once('close', () => resolve(text));
+      });
+      // Cut off while it was still sending headers: the request never reached the app.
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(sent).toBeGreaterThan(0);
+    } finally {
+      clearInterval(drip);
+      s.destroy();
+      await running.close();
+    }
+  });
+
+  it('reads the limits from the httpServerEnv() settings', () => {
+    const env = z.object(httpServerEnv()).parse({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_MAX_CONNECTIONS: '10' });
+    expect(httpServerLimits(env)).toEqual({
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: DEFAULT_HTTP_SERVER_LIMITS.requestTimeoutMs,
+      keepAliveTimeoutMs: DEFAULT_HTTP_SERVER_LIMITS.keepAliveTimeoutMs,
+      maxConnections: 10,
+    });
+    const slowHeaders = z.object(httpServerEnv()).parse({ HTTP_HEADERS_TIMEOUT_MS: '40000' });
+    expect(() => httpServerLimits(slowHeaders)).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
   });
 });

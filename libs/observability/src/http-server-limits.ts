@@ -22,9 +22,36 @@ export const DEFAULT_HTTP_SERVER_LIMITS: HttpServerLimits = {
   maxConnections: 2_048,
 };
 
+/** The limits an app's config (`httpServerEnv()` fields of @app/config) asks for. */
+export function httpServerLimits(c: {
+  readonly HTTP_HEADERS_TIMEOUT_MS: number;
+  readonly HTTP_REQUEST_TIMEOUT_MS: number;
+  readonly HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
+  readonly HTTP_MAX_CONNECTIONS: number;
+}): HttpServerLimits {
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses this pair at server construction; set as properties it would silently mean the request timeout.
+    throw new Error('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  return {
+    headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: c.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: c.HTTP_MAX_CONNECTIONS,
+  };
+}
+
+/** Set before listen(): Node starts its timeout checker when the server starts listening. */
 export function applyHttpServerLimits(server: Server, limits: HttpServerLimits = DEFAULT_HTTP_SERVER_LIMITS): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
+  // Node checks the header and request timeouts only this often (30 s by default, so a 20 s header timeout would
+  // really be up to 50 s): a quarter of the shorter timeout keeps the cut-off close to what is configured.
+  const checker = server as Server & { connectionsCheckingInterval: number };
+  checker.connectionsCheckingInterval = Math.max(
+    50,
+    Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+  );
 }

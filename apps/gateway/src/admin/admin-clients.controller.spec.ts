@@ -2,9 +2,11 @@ import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AuditWriter, type AuditRecord } from '@app/audit';
-import { AuthRefusal, RefusalRecorder, STAFF_TOKEN_VERIFIER, StaffAuthGuard, type RefusalEvent } from '@app/auth';
+import { AuthRefusal, STAFF_TOKEN_VERIFIER, StaffAuthGuard } from '@app/auth';
 import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
 import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
+import { RefusalAggregator } from '../edge/refusal-aggregator';
+import type { RefusalNotice } from '../edge/refusal-windows';
 import { AdminClientsController } from './admin-clients.controller';
 import { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
@@ -24,7 +26,7 @@ describe('AdminClientsController over HTTP', () => {
   let app: NestExpressApplication;
   let base = '';
   const audited: AuditRecord[] = [];
-  const refusals: RefusalEvent[] = [];
+  const refusals: RefusalNotice[] = [];
   const staff: Record<string, { subject: string; roles: string[] }> = {
     'admin-token': { subject: 'alice', roles: ['admin'] },
     'auditor-token': { subject: 'bob', roles: ['compliance'] },
@@ -49,7 +51,7 @@ describe('AdminClientsController over HTTP', () => {
         },
         { provide: ClientRegistryCache, useValue: { current: () => new ClientRegistry([client]) } },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
-        { provide: RefusalRecorder, useValue: { record: async (e: RefusalEvent) => void refusals.push(e) } },
+        { provide: RefusalAggregator, useValue: { record: async (e: RefusalNotice) => void refusals.push(e) } },
         StaffAuthGuard,
         { provide: APP_FILTER, useClass: EdgeExceptionFilter },
       ],

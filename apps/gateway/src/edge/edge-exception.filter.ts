@@ -1,8 +1,10 @@
 import { Catch, HttpException, Injectable, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { RefusalRecorder, RefusedException } from '@app/auth';
+import { RefusedException } from '@app/auth';
 import { errorKind, REQUEST_ID_HEADER } from '@app/observability';
+import { sourceKey } from './client-source';
 import { GatewayMetrics } from './gateway-metrics';
+import { RefusalAggregator } from './refusal-aggregator';
 
 const TEXT: Readonly<Record<number, string>> = {
   400: 'invalid request',
@@ -19,7 +21,8 @@ const REASON_CODE = /^[a-z_]{1,40}$/;
 /**
  * The gateway's only error shape. 401 and 403 are bare (nothing that helps an attacker); other client errors are
  * a FHIR OperationOutcome naming at most a reason code; anything unexpected is logged and answered with a plain 500.
- * Coded refusals (RefusedException) are audited here first, the one place the gateway records them.
+ * Coded refusals (RefusedException) are audited here first, the one place the gateway records them: through the
+ * refusal aggregator (one event per source, reason and window, paths truncated, a bounded share of the audit queue).
  */
 @Catch()
 @Injectable()
@@ -27,7 +30,7 @@ export class EdgeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(EdgeExceptionFilter.name);
 
   constructor(
-    private readonly refusals: RefusalRecorder,
+    private readonly refusals: RefusalAggregator,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -38,10 +41,16 @@ export class EdgeExceptionFilter implements ExceptionFilter {
     if (e instanceof RefusedException && e.refusal) {
       this.metrics.refused(e.refusal.reason, e.getStatus());
       const req = http.getRequest<Request>();
-      // The recorder never throws: a lost audit row is logged there, and the caller is refused either way.
+      const r = e.refusal;
+      // The aggregator never rejects, and answers at once when the refusal is only counted.
       void this.refusals
         .record({
-          ...e.refusal,
+          action: r.action ?? 'auth.refused',
+          reason: r.reason,
+          source: sourceKey(req.ip),
+          clientId: r.clientId ?? null,
+          tenant: r.tenant ?? null,
+          actor: r.actor ?? null,
           requestId: res.getHeader(REQUEST_ID_HEADER)?.toString() ?? null,
           method: req.method,
           path: req.path,

@@ -16,6 +16,8 @@ export class GatewayMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
   private readonly refusals: Counter<'reason' | 'status'>;
+  private readonly refusalAudits: Counter<'outcome'>;
+  private readonly connectionsRefused: Counter;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -38,6 +40,20 @@ export class GatewayMetrics {
       labelNames: ['reason', 'status'],
       registers,
     });
+    this.refusalAudits = new Counter({
+      name: 'meditron_gateway_refusal_audit_total',
+      help:
+        'Refusals by how the audit trail holds them: recorded (an event of its own), aggregated (counted in its ' +
+        'window), over_budget (the refusal share of the audit queue was full; counted in its window), overflow ' +
+        '(the window table was full; counted per reason), lost (the writer refused them at shutdown).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'meditron_gateway_connections_refused_total',
+      help: 'Connections closed at once because their source already had EDGE_MAX_CONNECTIONS_PER_SOURCE open.',
+      registers,
+    });
   }
 
   /** `route` is the matched template (e.g. `/cds-services/:id`) or undefined when no route matched. */
@@ -53,6 +69,14 @@ export class GatewayMetrics {
 
   refused(reason: string, status: number): void {
     this.refusals.inc({ reason: REASON_CODE.test(reason) ? reason : 'other', status: statusLabel(status) });
+  }
+
+  refusalAudit(outcome: 'recorded' | 'aggregated' | 'over_budget' | 'overflow' | 'lost', count = 1): void {
+    this.refusalAudits.inc({ outcome }, count);
+  }
+
+  connectionRefused(): void {
+    this.connectionsRefused.inc();
   }
 }
 

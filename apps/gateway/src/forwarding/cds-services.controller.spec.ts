@@ -5,11 +5,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { QueryFailedError } from 'typeorm';
-import { AuthRefusal, CdsJwtVerifier, RefusalRecorder, type RefusalEvent, type VerifiedCdsCaller } from '@app/auth';
+import { AuthRefusal, CdsJwtVerifier, type VerifiedCdsCaller } from '@app/auth';
 import { ClientRegistry, ClientRegistryCache, ehrClientSchema } from '@app/clients';
 import { METRICS_REGISTRY } from '@app/observability';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
+import { RefusalAggregator } from '../edge/refusal-aggregator';
+import type { RefusalNotice } from '../edge/refusal-windows';
 import { GatewayMetrics } from '../edge/gateway-metrics';
 import { GATEWAY_CONFIG, loadGatewayConfig } from '../gateway.config';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
@@ -34,7 +36,7 @@ describe('CdsServicesController over HTTP', () => {
   let app: NestExpressApplication;
   const registry = new Registry();
   let base = '';
-  const refusals: RefusalEvent[] = [];
+  const refusals: RefusalNotice[] = [];
   const verify = jest.fn<Promise<VerifiedCdsCaller>, [string, string]>();
   const forward = jest.fn(async () => ({ status: 200, contentType: 'application/json', body: '{"cards":[]}' }));
 
@@ -50,7 +52,7 @@ describe('CdsServicesController over HTTP', () => {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: CdsJwtVerifier, useValue: { verify } },
         { provide: ClientRegistryCache, useValue: { current: () => new ClientRegistry([client]) } },
-        { provide: RefusalRecorder, useValue: { record: async (e: RefusalEvent) => void refusals.push(e) } },
+        { provide: RefusalAggregator, useValue: { record: async (e: RefusalNotice) => void refusals.push(e) } },
         { provide: CdsHooksUpstream, useValue: { forward } },
         GatewayUrls,
         JsonBodyReader,

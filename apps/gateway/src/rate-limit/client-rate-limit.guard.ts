@@ -16,7 +16,10 @@ import { TokenBuckets } from './token-bucket';
 /** Idle clients' buckets are dropped this often. */
 const SWEEP_MS = 60_000;
 
-/** Per-client rate limit, after EhrAuthGuard: 429 with Retry-After; the first refusal of a flood is audited. */
+/**
+ * Per-client rate limit, after EhrAuthGuard: 429 with Retry-After. Every refusal goes to the refusal aggregator,
+ * which writes the first of a window as its own event and the rest as one counted event.
+ */
 @Injectable()
 export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly buckets: TokenBuckets;
@@ -40,9 +43,7 @@ export class ClientRateLimitGuard implements CanActivate, OnModuleDestroy {
     if (taken.allowed) return true;
     res.setHeader('Retry-After', String(taken.retryAfterS));
     throw new RefusedException(
-      taken.floodStarted
-        ? { action: 'request.refused', reason: 'rate_limited', clientId: client.id, tenant: client.tenant }
-        : null,
+      { action: 'request.refused', reason: 'rate_limited', clientId: client.id, tenant: client.tenant },
       HttpStatus.TOO_MANY_REQUESTS,
       'rate limited',
     );

@@ -17,4 +17,16 @@ describe('TokenBuckets', () => {
     buckets.sweep();
     expect(buckets.size).toBe(0);
   });
+
+  it('keeps at most maxKeys buckets, forgetting the least recently used', () => {
+    const buckets = new TokenBuckets({ perSecond: 1, burst: 1 }, () => 0, 2);
+    expect(buckets.take('a').allowed).toBe(true);
+    expect(buckets.take('b').allowed).toBe(true);
+    expect(buckets.take('a').allowed).toBe(false); // a is now the most recently used
+    expect(buckets.take('c').allowed).toBe(true); // evicts b
+    expect(buckets.size).toBe(2);
+    expect(buckets.take('a').allowed).toBe(false); // still remembered
+    expect(buckets.take('b').allowed).toBe(true); // forgotten: a fresh bucket (evicts c)
+    expect(buckets.size).toBe(2);
+  });
 });

@@ -19,8 +19,10 @@ interface Bucket {
 }
 
 /**
- * Token buckets by key (the verified client id), in this replica's memory: `burst` calls at once, refilled at
- * `perSecond` (per key when the client has its own limits). Idle full buckets are dropped so the map stays as small as the set of active clients.
+ * Token buckets by key (the verified client id, or the source address before authentication), in this replica's
+ * memory: `burst` calls at once, refilled at `perSecond` (per key when the client has its own limits). Idle full
+ * buckets are dropped so the map stays as small as the set of active keys, and at most `maxKeys` are kept: the least
+ * recently used is forgotten first (it starts again with a full bucket), so a flood of new keys cannot grow memory.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
@@ -28,6 +30,7 @@ export class TokenBuckets {
   constructor(
     private readonly defaults: BucketLimits,
     private readonly now: () => number = Date.now,
+    private readonly maxKeys = Number.POSITIVE_INFINITY,
   ) {}
 
   take(key: string, limits: BucketLimits = this.defaults): TakeResult {
@@ -39,7 +42,13 @@ export class TokenBuckets {
     }
     b.tokens = Math.min(limits.burst, b.tokens + ((now - b.updatedMs) / 1000) * limits.perSecond);
     b.updatedMs = now;
+    // Map order is insertion order: re-inserting makes this the most recently used, the first key the least.
+    this.buckets.delete(key);
     this.buckets.set(key, b);
+    if (this.buckets.size > this.maxKeys) {
+      const oldest = this.buckets.keys().next();
+      if (!oldest.done) this.buckets.delete(oldest.value);
+    }
     if (b.tokens >= 1) {
       b.tokens -= 1;
       b.limited = false;

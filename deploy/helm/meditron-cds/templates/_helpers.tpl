@@ -150,6 +150,15 @@ readinessProbe:
 
 {{/* Service URLs and environment --------------------------------------------- */}}
 
+{{/* Node HTTP server limits of an app port (HTTP_*), the same for every app. */}}
+{{- define "meditron-cds.httpServerConfig" -}}
+HTTP_HEADERS_TIMEOUT_MS: {{ .Values.config.httpServer.headersTimeoutMs | int | quote }}
+HTTP_REQUEST_TIMEOUT_MS: {{ .Values.config.httpServer.requestTimeoutMs | int | quote }}
+HTTP_KEEP_ALIVE_TIMEOUT_MS: {{ .Values.config.httpServer.keepAliveTimeoutMs | int | quote }}
+HTTP_MAX_CONNECTIONS: {{ .Values.config.httpServer.maxConnections | int | quote }}
+{{- end -}}
+
+
 {{- define "meditron-cds.cdsHooksUrl" -}}
 {{- printf "http://%s:%d" (include "meditron-cds.componentName" (list . "cds-hooks")) (int .Values.cdsHooks.port) -}}
 {{- end -}}

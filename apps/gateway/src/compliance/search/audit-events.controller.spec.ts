@@ -2,8 +2,9 @@ import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AuditException, AuditExceptionCode, AuditWriter, type AuditRecord } from '@app/audit';
-import { RefusalRecorder, STAFF_TOKEN_VERIFIER, StaffAuthGuard } from '@app/auth';
+import { STAFF_TOKEN_VERIFIER, StaffAuthGuard } from '@app/auth';
 import { EdgeExceptionFilter } from '../../edge/edge-exception.filter';
+import { RefusalAggregator } from '../../edge/refusal-aggregator';
 import { ComplianceAudit } from '../compliance-audit';
 import { decodeCursor, encodeCursor } from './audit-cursor';
 import { AuditEventSearch } from './audit-event.search';
@@ -60,7 +61,7 @@ describe('AuditEventsController over HTTP', () => {
             },
           },
         },
-        { provide: RefusalRecorder, useValue: { record: async () => undefined } },
+        { provide: RefusalAggregator, useValue: { record: async () => undefined } },
         ComplianceAudit,
         StaffAuthGuard,
         { provide: APP_FILTER, useClass: EdgeExceptionFilter },
