@@ -16,3 +16,5 @@ export * from './summary/lab-panels';
 export type { PrefetchSource } from './summary/sources';
 export * from './deid/control-tokens';
 export * from './deid/record-names';
+export * from './actions/action-menu';
+export * from './grounding/ground-actions';
