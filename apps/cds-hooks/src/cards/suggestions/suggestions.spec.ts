@@ -317,7 +317,7 @@ describe('suggestion check and R4 validation', () => {
     ['a missing subject', { subject: undefined }, 'ServiceRequest.subject'],
     ['an id', { id: 'x' }, 'carries an id'],
   ])('flags %s', (_name, change, problem) => {
-    const resource = { ...(good.actions[0] as { resource: Record<string, unknown> }).resource, ...change };
+    const resource = { ...(good.actions[0] as unknown as { resource: Record<string, unknown> }).resource, ...change };
     expect(
       suggestionProblems(withResource(JSON.parse(JSON.stringify(resource)) as Record<string, unknown>), CTX).join(
         ' | ',
