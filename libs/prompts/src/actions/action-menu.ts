@@ -64,7 +64,7 @@ export function actionMenu(offer: ActionOffer | undefined, orders: ReadonlyArray
 
 /** The rule added to the system message when a menu is offered. */
 export const ACTIONS_RULE =
-  'A finding may propose actions, only from the options listed under "Actions the service can prepare", by their handles, in "actions" ({"kind":"remove-draft","draft":"D1"}, {"kind":"replace-draft","draft":"D1","medication":"F1"}, {"kind":"order-lab","test":"T1"}); propose none unless the finding calls for it. The clinician decides.';
+  'A finding may propose "actions", only options listed under "Actions the service can prepare", by handle (e.g. {"kind":"replace-draft","draft":"D1","medication":"F1"}); none unless the finding calls for it.';
 
 /** The menu as prompt lines (inside the data delimiters): configured items and handles, no patient data. */
 export function renderActionMenu(menu: ActionMenu): string {
