@@ -14,7 +14,7 @@ export const suggestionsConfigSchema = z.strictObject({
   enabled: z.boolean().optional(),
   /** Default: every kind for order hooks, `order-lab` for the others. */
   kinds: z.array(z.enum(ACTION_KINDS)).min(1).optional(),
-  /** JSON files, relative to the catalog's folder; defaults are the shipped formulary.json and lab-panel.json. */
+  /** JSON files, relative to the catalog's folder; unset: the shipped config/formulary.json and config/lab-panel.json. */
   formularyFile: z.string().min(1).optional(),
   labPanelFile: z.string().min(1).optional(),
   /** `intent` of the resources a suggestion creates (R4 request-intent). */
@@ -83,9 +83,13 @@ export function suggestionsConfigProblem(hook: string, config: SuggestionsConfig
   return undefined;
 }
 
+/** Where the shipped formulary and lab panel are (next to the shipped catalog). */
+export const SHIPPED_CONFIG_DIR = join(__dirname, '..', '..', '..', 'config');
+
 /**
  * A service's effective policy: the defaults for its hook, off in shadow mode, its formulary and lab panel
- * read (relative paths against `configDir`, the catalog's folder) only for the kinds that need them.
+ * read only for the kinds that need them: a configured relative path against `configDir` (the catalog's
+ * folder), else the shipped file, so a catalog mounted elsewhere still finds the defaults.
  */
 export function resolveSuggestionPolicy(
   service: { hook: string; mode: 'live' | 'shadow'; suggestions?: SuggestionsConfig | undefined },
@@ -96,12 +100,13 @@ export function resolveSuggestionPolicy(
   const enabled = (config?.enabled ?? isOrderHook) && service.mode === 'live';
   if (!enabled) return SUGGESTIONS_OFF;
   const kinds = config?.kinds ?? (isOrderHook ? [...ACTION_KINDS] : ['order-lab' as const]);
-  const path = (file: string) => (isAbsolute(file) ? file : join(configDir, file));
+  const path = (file: string | undefined, shipped: string) =>
+    file === undefined ? join(SHIPPED_CONFIG_DIR, shipped) : isAbsolute(file) ? file : join(configDir, file);
   const medications = kinds.includes('replace-draft')
-    ? readList(path(config?.formularyFile ?? 'formulary.json'), formularySchema, 'formulary').medications
+    ? readList(path(config?.formularyFile, 'formulary.json'), formularySchema, 'formulary').medications
     : [];
   const tests = kinds.includes('order-lab')
-    ? readList(path(config?.labPanelFile ?? 'lab-panel.json'), labPanelSchema, 'lab panel').tests
+    ? readList(path(config?.labPanelFile, 'lab-panel.json'), labPanelSchema, 'lab panel').tests
     : [];
   return { enabled, kinds, medications, tests, intent: config?.intent ?? 'proposal' };
 }
