@@ -108,6 +108,7 @@ export class HookHandler {
       shadow: detail.shadow ?? false,
       cards: cards.length,
       cardIds: cards.map((c) => c.uuid).join(','),
+      suggestions: suggestions.length,
     });
     return { cards };
   }
