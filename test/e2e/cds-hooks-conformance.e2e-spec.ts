@@ -272,18 +272,34 @@ describe('cds-hooks conformance', () => {
   });
 
   it('accepts the spec feedback examples for a card it returned', async () => {
-    const res = await call('/cds-services/meditron-encounter-discharge', hookRequest('encounter-discharge', CHRISTIN));
-    const card = (res.json.cards as Array<{ uuid: string }>)[0]!.uuid;
+    // order-sign cards carry suggestions (on by default for order hooks): the accepted example names one of them.
+    const res = await call('/cds-services/meditron-order-sign', hookRequest('order-sign', CHRISTIN));
+    const first = (res.json.cards as Array<{ uuid: string; suggestions?: Array<{ uuid: string }> }>)[0]!;
+    const card = first.uuid;
+    const carried = first.suggestions?.[0]?.uuid;
+    expect(carried).toEqual(expect.any(String));
     for (const file of [
       'spec2.0.1_feedback-accepted.json',
       'spec2.0.1_feedback-overridden-no-reason.json',
       'spec2.0.1_feedback-overridden-with-reason.json',
     ]) {
       const example = specExample(file) as { feedback: Array<Json> };
-      const body = { feedback: example.feedback.map((f) => ({ ...f, card })) };
-      const out = await call('/cds-services/meditron-encounter-discharge/feedback', body);
+      const body = {
+        feedback: example.feedback.map((f) => ({
+          ...f,
+          card,
+          ...(f.acceptedSuggestions ? { acceptedSuggestions: [{ id: carried }] } : {}),
+        })),
+      };
+      const out = await call('/cds-services/meditron-order-sign/feedback', body);
       expect({ file, status: out.status }).toEqual({ file, status: 200 });
     }
+    // As written, the accepted example names a suggestion this card never carried: refused.
+    const asWritten = specExample('spec2.0.1_feedback-accepted.json') as { feedback: Array<Json> };
+    const refused = await call('/cds-services/meditron-order-sign/feedback', {
+      feedback: asWritten.feedback.map((f) => ({ ...f, card })),
+    });
+    expect(refused.status).toBe(400);
   });
 
   describe('only the gateway may call it (its per-call token)', () => {

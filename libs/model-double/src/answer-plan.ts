@@ -26,7 +26,7 @@ export function planAnswer(
   flavour: DoubleFlavour,
 ): AnswerPlan {
   const structured = request.structured;
-  const json = (): string => defaultJsonAnswer(request.promptText);
+  const json = (): string => defaultJsonAnswer(request.promptText, request.schema);
   const fallback = (): string =>
     structured ? json() : mode === 'base' ? baseModelRunOn(json()) : defaultTextAnswer(request.promptText);
   if (malformed) {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import Ajv2020 from 'ajv/dist/2020';
+import { findingsJsonSchemaFor, type ActionMenu } from '@app/prompts';
 import { defaultJsonAnswer, defaultTextAnswer, promptDigest, promptHandles, truncateAnswer } from './answers';
 import { planAnswer } from './answer-plan';
 import type { GenerationRequest } from './generation-request';
@@ -73,5 +75,42 @@ describe('planAnswer', () => {
     expect(plan.finish).toBe('length');
     expect(plan.tokens.join('')).toBe(truncateAnswer(defaultJsonAnswer('prompt')));
     expect(take).not.toHaveBeenCalled();
+  });
+});
+
+describe('default answer under an action-offering schema', () => {
+  const menu: ActionMenu = {
+    kinds: ['remove-draft', 'replace-draft', 'order-lab'],
+    drafts: { D1: 'MedicationRequest/a', D2: 'MedicationRequest/b' },
+    medications: { F1: { system: 's', code: '1', display: 'one' } },
+    tests: { T1: { system: 'http://loinc.org', code: '6301-6', display: 'INR' } },
+  };
+
+  it('chooses one action per offered kind, first handles, and stays valid under the schema it was given', () => {
+    const schema = findingsJsonSchemaFor(menu);
+    const answer = JSON.parse(defaultJsonAnswer('  D1: x', schema)) as { findings: Array<{ actions?: unknown }> };
+    expect(answer.findings[0]!.actions).toEqual([
+      { kind: 'remove-draft', draft: 'D1' },
+      { kind: 'replace-draft', draft: 'D1', medication: 'F1' },
+      { kind: 'order-lab', test: 'T1' },
+    ]);
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    expect(validate(answer)).toBe(true);
+  });
+
+  it('chooses nothing when the schema offers no action, and only what a kind can be filled with', () => {
+    expect(JSON.parse(defaultJsonAnswer('p', findingsJsonSchemaFor(undefined))).findings[0]).not.toHaveProperty(
+      'actions',
+    );
+    const labOnly = findingsJsonSchemaFor({ ...menu, kinds: ['order-lab'], drafts: {}, medications: {} });
+    expect(JSON.parse(defaultJsonAnswer('p', labOnly)).findings[0].actions).toEqual([
+      { kind: 'order-lab', test: 'T1' },
+    ]);
+  });
+
+  it('reads the schema from the request the grammar enforces', () => {
+    const schema = findingsJsonSchemaFor(menu);
+    const plan = planAnswer(request({ structured: true, schema }), false, () => undefined, 'instruct', 'vllm');
+    expect(plan.tokens.join('')).toContain('"actions"');
   });
 });

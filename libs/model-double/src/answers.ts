@@ -21,8 +21,47 @@ export function promptHandles(promptText: string): string[] {
   return [...caseText.matchAll(/^\s+([A-Z]\d{1,3}):/gm)].map((m) => m[1]!);
 }
 
-/** Default structured answer: one 'info' finding whose summary names the prompt digest, citing its first fact. */
-export function defaultJsonAnswer(promptText: string): string {
+type Schema = Record<string, unknown>;
+
+const child = (node: unknown, ...path: string[]): Schema | undefined => {
+  let at: unknown = node;
+  for (const key of path) at = typeof at === 'object' && at !== null ? (at as Schema)[key] : undefined;
+  return typeof at === 'object' && at !== null ? (at as Schema) : undefined;
+};
+const enumOf = (node: Schema | undefined): string[] =>
+  Array.isArray(node?.['enum']) ? (node['enum'] as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+
+/** The handles each action kind of the findings schema (@app/prompts actions/action-menu.ts) takes. */
+const ACTION_FIELDS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  'remove-draft': ['draft'],
+  'replace-draft': ['draft', 'medication'],
+  'order-lab': ['test'],
+};
+
+/**
+ * Action choices as a grammar-bound model could write them: when the schema offers `actions`, one per offered
+ * kind (in the schema's order, up to its maxItems), each with the first handle of every field that kind takes.
+ */
+function actionChoices(schema: Schema | undefined): Array<Record<string, string>> {
+  const action = child(schema, 'properties', 'findings', 'items', 'properties', 'actions');
+  const fields = child(action, 'items', 'properties');
+  if (!action || !fields) return [];
+  const max = typeof action['maxItems'] === 'number' ? action['maxItems'] : 1;
+  const choices = enumOf(child(fields, 'kind')).flatMap((kind) => {
+    const wanted = ACTION_FIELDS[kind];
+    if (!wanted) return [];
+    const handles = wanted.map((f) => [f, enumOf(child(fields, f))[0]] as const);
+    return handles.every(([, h]) => h !== undefined) ? [{ kind, ...Object.fromEntries(handles) }] : [];
+  });
+  return choices.slice(0, max) as Array<Record<string, string>>;
+}
+
+/**
+ * Default structured answer: one 'info' finding whose summary names the prompt digest, citing its first fact;
+ * when the grammar's schema offers actions, the finding chooses among them (see actionChoices).
+ */
+export function defaultJsonAnswer(promptText: string, schema?: Schema): string {
+  const actions = actionChoices(schema);
   return JSON.stringify({
     findings: [
       {
@@ -30,6 +69,7 @@ export function defaultJsonAnswer(promptText: string): string {
         indicator: 'info',
         detail: 'Deterministic placeholder from the model double (a test double, not a model); not clinical advice.',
         evidence: promptHandles(promptText).slice(0, 1),
+        ...(actions.length ? { actions } : {}),
       },
     ],
   });

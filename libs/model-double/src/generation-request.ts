@@ -17,6 +17,8 @@ export interface GenerationRequest {
   structured: boolean;
   /** TGI /generate `parameters.details`. */
   details: boolean;
+  /** The JSON schema the grammar enforces, when one is in force. */
+  schema?: Record<string, unknown>;
 }
 
 export type ParsedGeneration = { ok: true; request: GenerationRequest } | { ok: false; error: ErrorReply };
@@ -125,5 +127,12 @@ export function parseGenerationRequest(
         `\`stop\` supports up to ${TGI_MAX_STOP_SEQUENCES} stop sequences. Given: ${request.stop.length}`,
       ),
     };
-  return { ok: true, request: { ...request, structured: verdict.structured } };
+  return {
+    ok: true,
+    request: {
+      ...request,
+      structured: verdict.structured,
+      ...(verdict.structured && verdict.schema ? { schema: verdict.schema } : {}),
+    },
+  };
 }

@@ -5,7 +5,9 @@ import type { DoubleFlavour } from './types';
 /** Which endpoint a generation came to: OpenAI completions or chat, or TGI's native /generate. */
 export type GenerationEndpoint = 'completion' | 'chat' | 'generate';
 
-export type GrammarVerdict = { ok: true; structured: boolean } | { ok: false; error: ErrorReply };
+/** `schema`: the JSON schema the grammar enforces, when it is one (the default answer fills its choices). */
+export type GrammarVerdict =
+  { ok: true; structured: boolean; schema?: Record<string, unknown> } | { ok: false; error: ErrorReply };
 
 const schemaObject = z.record(z.string(), z.unknown());
 
@@ -59,7 +61,9 @@ function vllmVerdict(format: unknown): GrammarVerdict {
         'response_format',
       ),
     };
-  return { ok: true, structured: true };
+  return f.type === 'json_schema' && f.json_schema?.schema
+    ? { ok: true, structured: true, schema: f.json_schema.schema }
+    : { ok: true, structured: true };
 }
 
 function tgiTakesJsonSchema(version: string): boolean {
@@ -104,5 +108,5 @@ function tgiGrammarVerdict(format: unknown, version: string, field: string): Gra
     return { ok: false, error: tgiValidationError('grammar is not supported') };
   if (!('properties' in schema))
     return { ok: false, error: tgiValidationError("Invalid grammar: Grammar must have a 'properties' field") };
-  return { ok: true, structured: true };
+  return { ok: true, structured: true, schema: schema as Record<string, unknown> };
 }

@@ -20,3 +20,5 @@ export { PromptsModule } from './prompts.module';
 export { MODEL_PROFILE, PROMPTS_MODULE_OPTIONS, type PromptsModuleOptions } from './prompts.module-definition';
 export * from './budget/prompt-builder.service';
 export * from './summary/summarizer.service';
+export * from './actions/action-menu';
+export * from './grounding/ground-actions';

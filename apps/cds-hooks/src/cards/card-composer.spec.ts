@@ -27,7 +27,7 @@ describe('composeCards', () => {
     ['not JSON', '{"findings": [', { result: 'ok', output: 'not_json' }],
     ['the wrong schema', '{"cards": []}', { result: 'ok', output: 'schema_mismatch' }],
   ])('answers no card for %s and says why', (_name, text, detail) => {
-    expect(composeCards(result(text), refs, service, profile)).toEqual({ cards: [], detail });
+    expect(composeCards(result(text), refs, service, profile)).toEqual({ cards: [], detail, suggestions: [] });
   });
 
   it('clips an over-long summary under 140 characters', () => {
@@ -84,7 +84,11 @@ describe('composeCards', () => {
   it('returns no card in shadow mode but records what would have been shown', () => {
     const text = JSON.stringify({ findings: [{ summary: 'ok', indicator: 'info', evidence: ['P1'] }] });
     const out = composeCards(result(text), refs, { ...service, mode: 'shadow' }, profile);
-    expect(out).toEqual({ cards: [], detail: expect.objectContaining({ shadow: true, shadowCards: 1 }) });
+    expect(out).toEqual({
+      cards: [],
+      detail: expect.objectContaining({ shadow: true, shadowCards: 1 }),
+      suggestions: [],
+    });
   });
 
   it('answers no card while the result is pending or failed', () => {

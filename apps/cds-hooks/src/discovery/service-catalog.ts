@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SERVICE_ID_PATTERN } from '@app/contracts';
+import {
+  resolveSuggestionPolicy,
+  suggestionsConfigProblem,
+  suggestionsConfigSchema,
+  type SuggestionPolicy,
+} from '../cards/suggestions/suggestion-policy';
 
 export const SUPPORTED_HOOKS = [
   'patient-view',
@@ -36,6 +42,20 @@ const serviceSchema = z.strictObject({
    * which the EHR fires next with the same draft orders): the later call is answered from it.
    */
   prewarm: z.array(z.string()).default([]),
+  /** Which actions cards may suggest, from which formulary and lab panel (cards/suggestions/suggestion-policy.ts). */
+  suggestions: suggestionsConfigSchema.optional(),
+  /**
+   * A link of type `absolute` on every card to the documentation of the model and its limits. Static: it never
+   * carries patient data (no templates, no query string).
+   */
+  documentation: z
+    .strictObject({
+      label: z.string().min(1).max(80),
+      url: z
+        .url({ protocol: /^https$/ })
+        .refine((u) => !/[{}]/.test(u) && !u.includes('?') && !u.includes('#'), 'a static https URL without query'),
+    })
+    .optional(),
 });
 
 export type CdsServiceDefinition = z.infer<typeof serviceSchema>;
@@ -50,16 +70,26 @@ const catalogSchema = z
   .refine(
     (c) => c.services.every((s) => s.prewarm.every((id) => c.services.some((t) => t.id === id && t.id !== s.id))),
     'prewarm must name other services of the catalog',
+  )
+  .superRefine((c, ctx) =>
+    c.services.forEach((s, i) => {
+      const problem = suggestionsConfigProblem(s.hook, s.suggestions);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['services', i, 'suggestions', 'kinds'] });
+    }),
   );
 
 /** The shipped catalog; `CDS_SERVICES_FILE` points at another one. */
-export const DEFAULT_CATALOG_FILE = join(__dirname, '..', '..', 'config', 'cds-services.json');
+export const DEFAULT_CONFIG_DIR = join(__dirname, '..', '..', 'config');
+export const DEFAULT_CATALOG_FILE = join(DEFAULT_CONFIG_DIR, 'cds-services.json');
 
 export class ServiceCatalog {
   readonly enabled: ReadonlyArray<CdsServiceDefinition>;
+  private readonly policies: ReadonlyMap<string, SuggestionPolicy>;
 
-  constructor(services: ReadonlyArray<CdsServiceDefinition>) {
+  /** `configDir` is where relative formulary and lab panel files are found (the catalog file's folder). */
+  constructor(services: ReadonlyArray<CdsServiceDefinition>, configDir = DEFAULT_CONFIG_DIR) {
     this.enabled = services.filter((s) => s.enabled);
+    this.policies = new Map(this.enabled.map((s) => [s.id, resolveSuggestionPolicy(s, configDir)]));
   }
 
   static fromFile(path: string): ServiceCatalog {
@@ -74,11 +104,20 @@ export class ServiceCatalog {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
       throw new Error(`CDS_SERVICES_FILE: ${path} is invalid: ${problems}`);
     }
-    return new ServiceCatalog(parsed.data.services);
+    try {
+      return new ServiceCatalog(parsed.data.services, dirname(path));
+    } catch (e) {
+      throw new Error(`CDS_SERVICES_FILE: ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   find(id: string): CdsServiceDefinition | undefined {
     return this.enabled.find((s) => s.id === id);
+  }
+
+  /** What the service may suggest (off for an unknown service). */
+  suggestionPolicy(id: string): SuggestionPolicy | undefined {
+    return this.policies.get(id);
   }
 
   /** Discovery shape (CDS Hooks 2.0 §Discovery): internal settings are not advertised. */

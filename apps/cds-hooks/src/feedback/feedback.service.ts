@@ -13,7 +13,8 @@ export interface FeedbackMeta {
 
 /**
  * Feedback on our cards: stored once (a repeat is a no-op), refused (404, as for a card that does not exist) for
- * cards this service never returned to this very client.
+ * cards this service never returned to this very client, and refused (400) when it accepts a suggestion the
+ * card did not carry.
  */
 @Injectable()
 export class FeedbackService {
@@ -21,6 +22,19 @@ export class FeedbackService {
     private readonly cards: CardFeedbackRepository,
     private readonly audit: AuditWriter,
   ) {}
+
+  private async checkAcceptedSuggestions(items: FeedbackRequest['feedback']): Promise<void> {
+    const unknown = await unknownSuggestions(this.cards, items);
+    if (unknown.length > 0)
+      throw HookRefusalException.invalid(
+        'feedback.refused',
+        'unknown_suggestion',
+        unknown.map(({ i, j }) => ({
+          diagnostics: `the card of feedback[${i}] did not carry this suggestion`,
+          expression: `feedback[${i}].acceptedSuggestions[${j}].id`,
+        })),
+      );
+  }
 
   async receive(serviceId: string, request: FeedbackRequest, meta: FeedbackMeta): Promise<void> {
     const items = request.feedback;
@@ -42,6 +56,7 @@ export class FeedbackService {
         })),
       );
     }
+    await this.checkAcceptedSuggestions(items);
     const receivedAt = new Date();
     const repeats = await this.cards.storeFeedback(
       items.map((f) => ({
@@ -49,7 +64,7 @@ export class FeedbackService {
         serviceId,
         cardUuid: f.card,
         outcome: f.outcome,
-        acceptedSuggestions: f.acceptedSuggestions?.map((s) => ({ id: s.id })) ?? null,
+        acceptedSuggestions: f.acceptedSuggestions?.map((s) => ({ id: s.id.toLowerCase() })) ?? null,
         overrideReason: f.overrideReason ? overrideReason(f.overrideReason) : null,
         clientId: meta.clientId,
         outcomeAt: new Date(f.outcomeTimestamp),
@@ -63,10 +78,29 @@ export class FeedbackService {
         service: 'cds-hooks',
         clientId: meta.clientId,
         requestId: meta.requestId,
-        detail: { serviceId, card: f.card, feedbackOutcome: f.outcome, duplicate: repeats[i] ?? false },
+        detail: {
+          serviceId,
+          card: f.card,
+          feedbackOutcome: f.outcome,
+          acceptedSuggestions: f.acceptedSuggestions?.map((s) => s.id).join(',') ?? null,
+          duplicate: repeats[i] ?? false,
+        },
       });
     }
   }
+}
+
+/** Nothing is stored when any accepted suggestion is not one the named card carried (the whole request is refused). */
+async function unknownSuggestions(
+  cards: CardFeedbackRepository,
+  items: FeedbackRequest['feedback'],
+): Promise<Array<{ i: number; j: number; id: string }>> {
+  const accepted = items.flatMap((f, i) =>
+    (f.acceptedSuggestions ?? []).map((s, j) => ({ i, j, id: s.id, card: f.card })),
+  );
+  if (accepted.length === 0) return [];
+  const carried = await cards.suggestionsOfCards(accepted.map((a) => a.card));
+  return accepted.filter((a) => !carried.get(a.card)?.has(a.id.toLowerCase()));
 }
 
 /** Keeps the fields the spec defines; whatever else an EHR adds is not stored. */

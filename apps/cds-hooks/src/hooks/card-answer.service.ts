@@ -3,8 +3,11 @@ import type { InferenceResultEntity } from '@app/database';
 import { MODEL_PROFILE, PromptBuilder, type BuiltPrompt, type ModelProfile } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { Card } from '../cards/card';
-import { composeCards, type AnswerDetail } from '../cards/card-composer';
+import { composeCards, type AnswerDetail, type CardOptions, type SuggestionRecord } from '../cards/card-composer';
 import type { CardTextPolicy } from '../cards/card-markdown';
+import type { CallSuggestions } from '../cards/suggestions/call-suggestions';
+import { loadR4Definitions } from '../cards/suggestions/r4-validator';
+import { ServiceCatalog } from '../discovery/service-catalog';
 import type { HookCall, StartedInference } from './hook-call';
 import { InferenceStarter } from './inference-starter.service';
 
@@ -14,6 +17,8 @@ export interface CardAnswer {
   readonly result: InferenceResultEntity | undefined;
   readonly cards: Card[];
   readonly detail: AnswerDetail;
+  /** The suggestions the cards carry, to be kept on record with them. */
+  readonly suggestions: SuggestionRecord[];
 }
 
 /**
@@ -29,22 +34,48 @@ export class CardAnswerService {
     private readonly starter: InferenceStarter,
     private readonly prompts: PromptBuilder,
     @Inject(MODEL_PROFILE) private readonly profile: ModelProfile,
+    catalog: ServiceCatalog,
     @Inject(CDS_HOOKS_CONFIG) config: CdsHooksConfig,
   ) {
     this.cardText = { linkHosts: new Set(config.CARD_LINK_HOSTS) };
+    // The R4 definitions take about a second to index: at start-up, so no hook call pays for it.
+    if (catalog.enabled.some((s) => catalog.suggestionPolicy(s.id)?.enabled)) loadR4Definitions();
   }
 
-  async answer(call: HookCall, prompt: BuiltPrompt, first: StartedInference): Promise<CardAnswer> {
+  async answer(
+    call: HookCall,
+    prompt: BuiltPrompt,
+    first: StartedInference,
+    offered?: CallSuggestions,
+  ): Promise<CardAnswer> {
     const { service } = call;
+    const options: CardOptions = {
+      textPolicy: this.cardText,
+      ...(offered
+        ? {
+            suggestionPolicy: offered.policy,
+            context: offered.context,
+            ...(prompt.manifest.actions ? { menu: prompt.manifest.actions } : {}),
+            ...(offered.link ? { link: offered.link } : {}),
+          }
+        : {}),
+    };
     let requestId = first.requestId;
     let result = await first.result();
-    let { cards, detail } = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);
+    let { cards, detail, suggestions } = composeCards(
+      result,
+      prompt.manifest.references,
+      service,
+      this.profile,
+      options,
+    );
     if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < call.answerBy) {
       const repair = await this.starter.start(call, this.prompts.repair(prompt));
       requestId = repair.requestId;
       result = await repair.result();
-      const repaired = composeCards(result, prompt.manifest.references, service, this.profile, this.cardText);
+      const repaired = composeCards(result, prompt.manifest.references, service, this.profile, options);
       cards = repaired.cards;
+      suggestions = repaired.suggestions;
       detail = {
         ...repaired.detail,
         repair:
@@ -59,6 +90,6 @@ export class CardAnswerService {
         `model answer for ${requestId}: output ${detail.output ?? 'n/a'}, repair ${detail.repair ?? 'none'}, ${detail.dropped?.length ?? 0} findings dropped`,
       );
     }
-    return { requestId, result, cards, detail };
+    return { requestId, result, cards, detail, suggestions };
   }
 }

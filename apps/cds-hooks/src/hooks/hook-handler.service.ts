@@ -3,16 +3,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { hookPriority } from '@app/contracts';
 import { HookInvocationRepository, type AuditDetail } from '@app/database';
-import { PromptBuilder, Summarizer, type ClinicalSummary } from '@app/prompts';
+import { PromptBuilder, Summarizer, type ActionOffer, type ClinicalSummary } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
+import { callSuggestions, type CallSuggestions } from '../cards/suggestions/call-suggestions';
 import { ServiceCatalog } from '../discovery/service-catalog';
 import { PoolContextService } from '../model-limits/pool-context.service';
 import { PrefetchService } from '../prefetch/prefetch.service';
 import { CardAnswerService } from './card-answer.service';
 import { admitHook } from './hook-admission';
 import type { HookCall, HookCallMeta } from './hook-call';
-import { contextResources } from './hook-contexts';
+import { contextResources, type HookContext } from './hook-contexts';
 import type { HookRequest } from './hook-request.schema';
 import { InferenceStarter } from './inference-starter.service';
 
@@ -61,7 +62,8 @@ export class HookHandler {
     const summary = this.summarizer.summarize(data, receivedAt, contextResources(context), source);
     // The smaller of the model's context and the smallest any server of the pool accepts (the proxy publishes it).
     const contextTokens = await this.poolContext.contextTokens();
-    const prompt = await this.prompts.build(service.hook, summary, { contextTokens });
+    const offered = callSuggestions(this.catalog, service, context);
+    const prompt = await this.prompts.build(service.hook, summary, { contextTokens, ...offerOf(offered) });
     const call: HookCall = { invocationId: randomUUID(), service, hook, meta, receivedAt, answerBy };
     // Stored before anything is sent, so nothing is in flight unrecorded.
     await this.invocations.received(
@@ -78,7 +80,7 @@ export class HookHandler {
       answerBy,
     );
     const first = await this.starter.start(call, prompt);
-    await this.prewarm(call, summary, contextTokens);
+    await this.prewarm(call, summary, contextTokens, context);
     await this.auditHook('hook.invoked', call, patientRef, {
       hook: hook.hook,
       inferenceRequestId: first.requestId,
@@ -88,12 +90,13 @@ export class HookHandler {
       promptTokens: prompt.manifest.promptTokens,
       factsLeftOut: Object.values(prompt.manifest.omitted).reduce((a, b) => a + b, 0),
     });
-    const { requestId, result, cards, detail } = await this.answers.answer(call, prompt, first);
+    const { requestId, result, cards, detail, suggestions } = await this.answers.answer(call, prompt, first, offered);
     await this.invocations.answered({
       invocationId: call.invocationId,
       inferenceRequestId: requestId,
       serviceId: service.id,
       cardUuids: cards.map((c) => c.uuid),
+      suggestions,
       detail: { ...detail },
     });
     await this.auditHook('hook.answered', call, patientRef, {
@@ -104,19 +107,29 @@ export class HookHandler {
       shadow: detail.shadow ?? false,
       cards: cards.length,
       cardIds: cards.map((c) => c.uuid).join(','),
+      suggestions: suggestions.length,
     });
     return { cards };
   }
 
   /** Starts (does not wait for) the inferences of the services this one warms, at this call's priority. */
-  private async prewarm(call: HookCall, summary: ClinicalSummary, contextTokens: number): Promise<void> {
+  private async prewarm(
+    call: HookCall,
+    summary: ClinicalSummary,
+    contextTokens: number,
+    context: HookContext,
+  ): Promise<void> {
     for (const id of call.service.prewarm) {
       const target = this.catalog.find(id);
       if (!target) continue;
       try {
         const warm = await this.starter.start(
           { ...call, service: target },
-          await this.prompts.build(target.hook, summary, { contextTokens }),
+          // The target's own offer, so the prompt (and its hash) is the one its call will build.
+          await this.prompts.build(target.hook, summary, {
+            contextTokens,
+            ...offerOf(callSuggestions(this.catalog, target, context)),
+          }),
           hookPriority[call.service.hook],
         );
         this.logger.debug(`prewarmed ${target.id} with ${warm.requestId} (${warm.reused})`);
@@ -143,4 +156,9 @@ export class HookHandler {
       detail: { serviceId: call.service.id, ...detail },
     });
   }
+}
+
+/** The prompt option for a call's offer: none when the service suggests nothing (the prompt is then unchanged). */
+function offerOf(offered: CallSuggestions): { actions?: ActionOffer } {
+  return offered.offer ? { actions: offered.offer } : {};
 }

@@ -5,7 +5,7 @@ import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from 
 import { InferenceRepository } from '@app/database';
 import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } from '@app/messaging';
 import { childTraceparent } from '@app/observability';
-import { findingsJsonSchema, type BuiltPrompt } from '@app/prompts';
+import type { BuiltPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import { InferenceReuse } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
@@ -104,7 +104,7 @@ export class InferenceStarter {
       ...(prompt.messages !== undefined ? { messages: prompt.messages } : {}),
       maxTokens: prompt.maxTokens,
       temperature: 0,
-      outputSchema: findingsJsonSchema,
+      outputSchema: prompt.outputSchema,
       ...(prompt.stop.length ? { stop: prompt.stop } : {}),
       templateVersion: prompt.templateVersion,
       promptHash: prompt.hash,

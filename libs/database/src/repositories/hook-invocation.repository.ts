@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { CardSuggestionEntity } from '../entities/card-suggestion.entity';
 import { CdsCardEntity } from '../entities/cds-card.entity';
 import { HookInvocationEntity } from '../entities/hook-invocation.entity';
 import { retryTransient } from '../transient-retry';
@@ -15,6 +16,8 @@ export interface HookAnswer {
   readonly inferenceRequestId: string;
   readonly serviceId: string;
   readonly cardUuids: ReadonlyArray<string>;
+  /** The suggestions those cards carry (kind and configured code only). */
+  readonly suggestions?: ReadonlyArray<{ uuid: string; cardUuid: string; kind: string; code: string | null }>;
   readonly detail: JsonDetail;
 }
 
@@ -42,7 +45,7 @@ export class HookInvocationRepository {
     );
   }
 
-  /** The cards returned and the call's outcome, in one transaction. */
+  /** The cards returned, their suggestions and the call's outcome, in one transaction. */
   async answered(a: HookAnswer): Promise<void> {
     await retryTransient(
       () =>
@@ -58,6 +61,11 @@ export class HookInvocationRepository {
                 createdAt,
               })),
             );
+          }
+          if (a.suggestions?.length) {
+            await tx
+              .getRepository(CardSuggestionEntity)
+              .insert(a.suggestions.map((s) => ({ ...s, serviceId: a.serviceId, createdAt: new Date() })));
           }
           await tx.getRepository(HookInvocationEntity).update(
             { id: a.invocationId },

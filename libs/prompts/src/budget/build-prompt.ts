@@ -6,6 +6,14 @@ import type {
   SectionId,
   SectionState,
 } from '../summary/clinical-summary';
+import {
+  ACTIONS_RULE,
+  actionMenu,
+  findingsJsonSchemaFor,
+  renderActionMenu,
+  type ActionMenu,
+  type ActionOffer,
+} from '../actions/action-menu';
 import { promptHash } from '../meditron-prompt';
 import type { ModelProfile } from '../profiles/model-profiles';
 import { describeAge } from '../summary/age';
@@ -38,6 +46,8 @@ export interface PromptManifest {
   readonly leftOutUnlisted: number;
   readonly promptTokens: number;
   readonly budgetTokens: number;
+  /** The actions the prompt offered, by handle (absent when none): what the model's choices are grounded in. */
+  readonly actions?: ActionMenu;
 }
 
 export interface BuiltPrompt {
@@ -50,6 +60,8 @@ export interface BuiltPrompt {
   /** Stop strings the request must carry (the template's turn markers). */
   readonly stop: string[];
   readonly maxTokens: number;
+  /** The structured-output schema for this prompt (its offered actions as enums of handles). */
+  readonly outputSchema: Record<string, unknown>;
   readonly manifest: PromptManifest;
 }
 
@@ -81,6 +93,9 @@ function orderedFacts(section: SectionId, facts: ReadonlyArray<Fact>, template: 
   return [...facts].sort((a, b) => rank(a) - rank(b) || (b.time ?? 0) - (a.time ?? 0));
 }
 
+/** Recorded in the template version of a prompt that offered actions (the rule and the menu's wording). */
+export const ACTIONS_VERSION = 'actions@1';
+
 /** Room kept for special tokens and the chat template's own markup. */
 export const MARGIN_TOKENS = 48;
 
@@ -101,12 +116,14 @@ export async function buildPrompt(
   hook: PromptHook,
   summary: ClinicalSummary,
   profile: ModelProfile,
-  opts: { contextTokens?: number } = {},
+  opts: { contextTokens?: number; actions?: ActionOffer } = {},
 ): Promise<BuiltPrompt> {
   const template = HOOK_TEMPLATES[hook];
   const counter = await tokenCounter(profile.tokenizer);
   const budgetTokens = promptBudgetTokens(profile, opts.contextTokens);
-  const system = `${SYSTEM_RULES} ${template.task}`;
+  // Draft orders are never trimmed, so the menu (which names them by handle) is fixed before the budget runs.
+  const menu = actionMenu(opts.actions, template.sections.includes('orders') ? summary.sections.orders : []);
+  const system = `${SYSTEM_RULES} ${template.task}${menu ? ` ${ACTIONS_RULE}` : ''}`;
   const header = `Patient: ${describeAge(summary.age)}, sex ${summary.sex}.`;
   const line = (f: Fact) => `  ${f.handle}: ${f.text}`;
 
@@ -134,6 +151,7 @@ export async function buildPrompt(
       ...orders,
       header,
       ...template.sections.filter((s) => s !== 'orders').map(block),
+      ...(menu ? [renderActionMenu(menu)] : []),
       DATA_CLOSE,
     ].join('\n');
     return wrapForProfile(profile, system, user);
@@ -190,9 +208,10 @@ export async function buildPrompt(
     api: profile.api,
     ...rendered,
     hash: promptHash(exact),
-    templateVersion: `${template.version}/${profile.template.version}`,
+    templateVersion: `${template.version}${menu ? `+${ACTIONS_VERSION}` : ''}/${profile.template.version}`,
     stop: [...profile.template.stop],
     maxTokens: profile.maxOutputTokens,
+    outputSchema: findingsJsonSchemaFor(menu),
     manifest: {
       profile: profile.id,
       references,
@@ -202,6 +221,7 @@ export async function buildPrompt(
       ...leftOutOf(summary, template, budgetCut),
       promptTokens: exactTokens,
       budgetTokens,
+      ...(menu ? { actions: menu } : {}),
     },
   };
 }
