@@ -44,6 +44,7 @@ const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false }
  * Malformed messages go to the dead-letter topic with a reason, then count as done.
  */
 export class KafkaRequestSource implements InferenceRequestSource {
+  readonly messagingSystem = 'kafka';
   private readonly logger = new Logger(KafkaRequestSource.name);
   private readonly partitions = new Map<number, PartitionOffsets>();
   private pending = 0;

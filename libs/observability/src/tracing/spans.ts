@@ -1,0 +1,73 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import { childTraceparent } from '../trace-context';
+
+export { SpanKind, type Attributes, type Span } from '@opentelemetry/api';
+
+/**
+ * Manual spans for the steps no instrumentation sees (auth, prefetch, prompt, dispatch, queue wait, each backend
+ * attempt). They go through the OpenTelemetry API only: with no SDK started (OTEL_EXPORTER_OTLP_ENDPOINT unset)
+ * every call is the API's no-op and nothing is recorded or sent.
+ *
+ * Attributes are ids of our own making (request ids, service ids, backend ids), counts and codes; never patient
+ * data, prompts, completions or tokens.
+ */
+export interface SpanOptions {
+  readonly kind?: SpanKind;
+  readonly attributes?: Attributes;
+  /** Parent to use instead of the active context (a message's `traceparent`). */
+  readonly parent?: Context;
+}
+
+/** Runs `work` inside a new span of `tracer` (the app's name); the span ends when it settles, errors recorded. */
+export async function inSpan<T>(
+  tracer: string,
+  name: string,
+  options: SpanOptions,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = trace
+    .getTracer(tracer)
+    .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (e) {
+    // The error's class only: messages can quote input.
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', e instanceof Error ? e.name : 'unknown');
+    throw e;
+  } finally {
+    span.end();
+  }
+}
+
+/** Marks a span failed with a code of ours (`error.type`), for outcomes that are not exceptions. */
+export function failSpan(span: Span, errorType: string): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
+  span.setAttribute('error.type', errorType);
+}
+
+/**
+ * The `traceparent` to send downstream: the active span's when tracing is on (so the next service's spans are its
+ * children), otherwise a fresh span id in the caller's trace (`childTraceparent`), as without OpenTelemetry.
+ */
+export function outgoingTraceparent(incoming: string | undefined): string {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'] ?? childTraceparent(incoming);
+}
+
+/** The context a message's `traceparent` header names (the root context when it has none). */
+export function contextFromTraceparent(traceparent: string | undefined): Context {
+  return traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, { traceparent });
+}
