@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { inSpan } from '@app/observability';
 import { backoffMs, pause } from '@app/timing';
 import { BackendError } from './backend-error';
 import type { BackendState } from './backend-state';
@@ -34,6 +35,16 @@ export interface Attempted<T> {
 }
 
 const logger = new Logger('BackendPool');
+const TRACER = 'meditron-inference-proxy';
+
+/** The backend choice of one round as a span: which engine (or none free) was picked. */
+function routeSpan(round: number, choose: () => BackendState | undefined): Promise<BackendState | undefined> {
+  return inSpan(TRACER, 'inference.route', { attributes: { 'meditron.round': round } }, async (span) => {
+    const backend = choose();
+    span.setAttribute('meditron.backend.id', backend?.id ?? 'none');
+    return backend;
+  });
+}
 
 /**
  * The pool's one retry loop, for Kafka and facade traffic alike: choose the least loaded untried backend, call it,
@@ -63,7 +74,9 @@ export async function attemptOverPool<T>(
     }
     const remaining = opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - Date.now();
     if (remaining <= 0) break;
-    const backend = chooseBackend(backends, { now: Date.now(), tried, maxOutstanding: limits.maxOutstanding });
+    const backend = await routeSpan(rounds + 1, () =>
+      chooseBackend(backends, { now: Date.now(), tried, maxOutstanding: limits.maxOutstanding }),
+    );
     rounds += 1;
     waitingForBackend = !backend;
     if (!backend) {
@@ -73,7 +86,14 @@ export async function attemptOverPool<T>(
     tried.add(backend.id);
     attempts += 1;
     try {
-      return { value: await call(backend, attempts, remaining), backendId: backend.id, attempts };
+      const attempt = attempts;
+      const value = await inSpan(
+        TRACER,
+        'inference.attempt',
+        { attributes: { 'meditron.attempt': attempt, 'meditron.backend.id': backend.id } },
+        () => call(backend, attempt, remaining),
+      );
+      return { value, backendId: backend.id, attempts };
     } catch (e) {
       last = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
       logger.warn(`${last.message}; attempt ${attempts}${last.retryable ? '' : ', not retryable'}`);

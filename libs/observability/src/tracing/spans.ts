@@ -42,13 +42,18 @@ export async function inSpan<T>(
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (e) {
-    // The error's class only: messages can quote input.
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    span.setAttribute('error.type', e instanceof Error ? e.name : 'unknown');
+    failSpan(span, errorType(e));
     throw e;
   } finally {
     span.end();
   }
+}
+
+/** An error's own code (`BackendError.code`, `FhirFetchError.code`) or class name: never its message, which can quote input. */
+export function errorType(e: unknown): string {
+  if (!(e instanceof Error)) return 'unknown';
+  const code: unknown = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : e.name;
 }
 
 /** Marks a span failed with a code of ours (`error.type`), for outcomes that are not exceptions. */
@@ -65,6 +70,13 @@ export function outgoingTraceparent(incoming: string | undefined): string {
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
   return carrier['traceparent'] ?? childTraceparent(incoming);
+}
+
+/** `{ traceparent }` of the active span when tracing is on; empty otherwise (nothing to forward). */
+export function activeTraceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'] === undefined ? {} : { traceparent: carrier['traceparent'] };
 }
 
 /** The context a message's `traceparent` header names (the root context when it has none). */
