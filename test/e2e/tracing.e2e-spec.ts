@@ -112,12 +112,15 @@ describe('one trace per hook call (OpenTelemetry over OTLP/HTTP)', () => {
     expect(view.parentOf(view.named('inference.queue_wait'))?.spanId).toBe(consumer.spanId);
     const route = view.named('inference.route');
     expect(view.descends(route, consumer)).toBe(true);
-    expect(route.attributes['meditron.backend.id']).toBe('vllm');
     const attempt = view.named('inference.attempt');
     expect(view.descends(attempt, consumer)).toBe(true);
     const model = view.one('the model call', (s) => s.attributes['gen_ai.request.model'] !== undefined);
     expect(model.kind).toBe(SpanKinds.client);
     expect(view.parentOf(model)?.spanId).toBe(attempt.spanId);
+    // The route span names the engine the attempt then called.
+    expect(model.attributes['meditron.backend.id']).toMatch(/^vllm@127\.0\.0\.1:/);
+    expect(route.attributes['meditron.backend.id']).toBe(model.attributes['meditron.backend.id']);
+    expect(attempt.attributes['meditron.backend.id']).toBe(model.attributes['meditron.backend.id']);
     expect(model.attributes).toMatchObject({
       'gen_ai.operation.name': expect.stringMatching(/^(chat|text_completion)$/),
       'gen_ai.provider.name': 'vllm',

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
 import { METRICS_REGISTRY } from '@app/observability';
 import { AuditChainController } from './chain/audit-chain.controller';
+import { ChainVerificationMetrics } from './chain/chain-verification-metrics';
+import { ChainVerificationSchedule } from './chain/chain-verification-schedule';
 import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
@@ -36,7 +38,14 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     AuditEventSearch,
     ComplianceAudit,
     CardProvenanceReader,
+    ChainVerificationMetrics,
     SharedChainVerifier,
+    {
+      provide: ChainVerificationSchedule,
+      useFactory: (verifier: SharedChainVerifier, c: ComplianceConfig) =>
+        new ChainVerificationSchedule(verifier, c.AUDIT_CHAIN_VERIFY_MS),
+      inject: [SharedChainVerifier, COMPLIANCE_CONFIG],
+    },
     {
       provide: ChainHeadPublisher,
       // On the gateway's registry, so the head gauges are scraped from its metrics port.
