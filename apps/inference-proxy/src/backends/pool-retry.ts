@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { inSpan } from '@app/observability';
+import { inSpan, inSyncSpan } from '@app/observability';
 import { backoffMs, pause } from '@app/timing';
 import { BackendError } from './backend-error';
 import type { BackendState } from './backend-state';
@@ -37,9 +37,12 @@ export interface Attempted<T> {
 const logger = new Logger('BackendPool');
 const TRACER = 'meditron-inference-proxy';
 
-/** The backend choice of one round as a span: which engine (or none free) was picked. */
-function routeSpan(round: number, choose: () => BackendState | undefined): Promise<BackendState | undefined> {
-  return inSpan(TRACER, 'inference.route', { attributes: { 'meditron.round': round } }, async (span) => {
+/**
+ * The backend choice of one round as a span: which engine (or none free) was picked. Synchronous, so the chosen
+ * backend is booked (callStarted) in the same tick and concurrent requests see its load.
+ */
+function routeSpan(round: number, choose: () => BackendState | undefined): BackendState | undefined {
+  return inSyncSpan(TRACER, 'inference.route', { attributes: { 'meditron.round': round } }, (span) => {
     const backend = choose();
     span.setAttribute('meditron.backend.id', backend?.id ?? 'none');
     return backend;
@@ -74,7 +77,7 @@ export async function attemptOverPool<T>(
     }
     const remaining = opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - Date.now();
     if (remaining <= 0) break;
-    const backend = await routeSpan(rounds + 1, () =>
+    const backend = routeSpan(rounds + 1, () =>
       chooseBackend(backends, { now: Date.now(), tried, maxOutstanding: limits.maxOutstanding }),
     );
     rounds += 1;

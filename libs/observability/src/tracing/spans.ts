@@ -49,6 +49,25 @@ export async function inSpan<T>(
   }
 }
 
+/**
+ * A span around synchronous work, ended before this returns: for steps whose callers rely on nothing else running
+ * in between (the backend choice and the call that books the backend happen in one tick).
+ */
+export function inSyncSpan<T>(tracer: string, name: string, options: SpanOptions, work: (span: Span) => T): T {
+  const parent = options.parent ?? context.active();
+  const span = trace
+    .getTracer(tracer)
+    .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, parent);
+  try {
+    return context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (e) {
+    failSpan(span, errorType(e));
+    throw e;
+  } finally {
+    span.end();
+  }
+}
+
 /** An error's own code (`BackendError.code`, `FhirFetchError.code`) or class name: never its message, which can quote input. */
 export function errorType(e: unknown): string {
   if (!(e instanceof Error)) return 'unknown';
