@@ -20,6 +20,8 @@ import {
   modelCallsIn,
   otelEnv,
   patientIdentifiers,
+  probeSpan,
+  probeWithPatientQuery,
   registerTraceClient,
   SERVICE,
   spanStrings,
@@ -64,6 +66,7 @@ describe('one trace per hook call (OpenTelemetry over OTLP/HTTP)', () => {
   });
 
   async function traceOfOneCall(running: Running, key: TestKey): Promise<{ traceId: string; view: TraceView }> {
+    await probeWithPatientQuery(running.gatewayUrl);
     const res = await callHook({ ...running, key, fhirBaseUrl: fhir.baseUrl });
     const body = await res.text();
     expect({ status: res.status, body: res.status === 200 ? 'ok' : body }).toEqual({ status: 200, body: 'ok' });
@@ -134,7 +137,13 @@ describe('one trace per hook call (OpenTelemetry over OTLP/HTTP)', () => {
     return { dispatch: view.named('hook.dispatch'), consumer };
   }
 
-  function expectNoPatientData(): void {
+  async function expectNoPatientData(): Promise<void> {
+    // The refused call with the patient in its query string: its span is there, with the path and no query.
+    const probes = (await receiver.waitFor((all) => all.some(probeSpan), 'the refused probe call')).filter(probeSpan);
+    for (const probe of probes) {
+      const target = probe.attributes['http.target'] ?? probe.attributes['url.path'];
+      expect(target).toBe('/cds-services');
+    }
     const identifiers = patientIdentifiers();
     expect(identifiers.length).toBeGreaterThan(3);
     const spans = receiver.spans();
@@ -235,8 +244,8 @@ describe('one trace per hook call (OpenTelemetry over OTLP/HTTP)', () => {
       });
     });
 
-    it('puts no identifier of the fixture patient in any span attribute, event or name', () => {
-      expectNoPatientData();
+    it('puts no identifier of the fixture patient in any span attribute, event or name', async () => {
+      await expectNoPatientData();
     });
   });
 
@@ -291,8 +300,8 @@ describe('one trace per hook call (OpenTelemetry over OTLP/HTTP)', () => {
       expect(view.spans.some((s) => s.kind === SpanKinds.producer)).toBe(false);
     });
 
-    it('puts no identifier of the fixture patient in any span attribute, event or name', () => {
-      expectNoPatientData();
+    it('puts no identifier of the fixture patient in any span attribute, event or name', async () => {
+      await expectNoPatientData();
     });
   });
 });

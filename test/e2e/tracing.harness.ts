@@ -109,6 +109,23 @@ export async function callHook(stack: {
   });
 }
 
+/**
+ * An unauthenticated call whose query string names the fixture patient (as a FHIR search or the compliance audit
+ * search would): refused, but its server span is exported, and its URL attributes must have lost the query.
+ */
+export async function probeWithPatientQuery(gatewayUrl: string): Promise<void> {
+  const { patientId } = prefetchFromSynthea(FIXTURE);
+  const [, family] = patientIdentifiers();
+  const res = await fetch(`${gatewayUrl}/cds-services?patient=${patientId}&name=${encodeURIComponent(family ?? '')}`);
+  if (res.status !== 401) throw new Error(`probe: expected 401, got ${res.status}`);
+}
+
+/** The probe's server span has arrived (refused with 401). */
+export function probeSpan(s: ReceivedSpan): boolean {
+  const status = s.attributes['http.status_code'] ?? s.attributes['http.response.status_code'];
+  return s.kind === SpanKinds.server && status === 401;
+}
+
 export const traceIdOf = (traceparent: string | null): string => {
   const m = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '');
   if (!m) throw new Error(`no traceparent on the gateway's answer: ${traceparent}`);
