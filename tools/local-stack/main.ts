@@ -1,3 +1,5 @@
+// Before everything else: instrumentation hooks modules as they are first required.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { relative } from 'node:path';
 import { startLocalStack } from './local-stack';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
   const stop = async () => {
     await stack.stop();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

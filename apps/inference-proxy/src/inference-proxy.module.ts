@@ -59,6 +59,7 @@ export class InferenceProxyModule {
             maxPending: c.INFERENCE_CONCURRENCY + c.INFERENCE_QUEUE_CAPACITY,
             shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
             onDeadLetter: () => metrics.deadLettered(),
+            onLag: (partition: number, messages: number) => metrics.lag(partition, messages),
           }),
         }),
         MetricsModule,

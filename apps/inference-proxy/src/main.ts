@@ -1,3 +1,5 @@
+// Before everything else: instrumentation hooks modules as they are first required.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { requireStandalone, runStandalone } from '@app/config';
 import { startInferenceProxy } from './bootstrap';
@@ -13,5 +15,8 @@ runStandalone(async () => {
     { config, databaseUrl: required.DATABASE_URL, backends: required.INFERENCE_BACKENDS },
     process.env.BIND_HOST ?? '0.0.0.0',
   );
-  return () => running.close();
+  return async () => {
+    await running.close();
+    await tracing?.shutdown();
+  };
 });

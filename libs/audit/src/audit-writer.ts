@@ -52,6 +52,11 @@ export class AuditWriter implements BeforeApplicationShutdown {
     return this.queue.length;
   }
 
+  /** Events that may be queued (AUDIT_QUEUE_MAX); at it record() rejects. */
+  get capacity(): number {
+    return this.opts.maxQueue;
+  }
+
   record(event: AuditRecord): Promise<void> {
     if (this.closed) {
       return Promise.reject(new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed'));

@@ -1,7 +1,8 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { MessageHeaders } from '@app/contracts';
+import { Topics, type MessageHeaders } from '@app/contracts';
+import { contextFromTraceparent, inSpan, SpanKind } from '@app/observability';
 import type { InboundInference, InferenceRequestSource } from './inference-transport';
 
 /** The event pattern inference requests are dispatched under, on both sides. */
@@ -58,7 +59,24 @@ export class InferenceRequestServer extends Server implements CustomTransportStr
   }
 
   /** Resolves once the handler is done (its result stored); rejects, and so redelivers, if it failed. */
-  private async deliver({ request, headers }: InboundInference): Promise<void> {
+  private deliver({ request, headers }: InboundInference): Promise<void> {
+    // A consumer span in the hook's trace (the message's traceparent), whichever transport carried it.
+    const attributes = {
+      'messaging.system': this.source.messagingSystem ?? 'in_process',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': Topics.inferenceRequests,
+      'messaging.message.id': headers.correlationId,
+    };
+    return inSpan(
+      'meditron-inference-proxy',
+      `process ${Topics.inferenceRequests}`,
+      { kind: SpanKind.CONSUMER, attributes, parent: contextFromTraceparent(headers.traceparent) },
+      () => this.handle({ request, headers }),
+    );
+  }
+
+  private async handle({ request, headers }: InboundInference): Promise<void> {
     const handler = this.getHandlerByPattern(INFERENCE_REQUEST_PATTERN);
     if (!handler) throw new Error(`no handler for ${INFERENCE_REQUEST_PATTERN}`);
     const result = await handler({ request, headers }, new InferenceContext([headers]));

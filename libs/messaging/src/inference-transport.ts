@@ -16,6 +16,8 @@ export interface InferenceDispatcher {
 
 /** inference-proxy side: delivers requests to the handler, at least once. */
 export interface InferenceRequestSource {
+  /** `messaging.system` of its spans (OpenTelemetry messaging conventions); the in-process bus has none. */
+  readonly messagingSystem?: string;
   start(handler: InboundHandler): Promise<void>;
   stop(): Promise<void>;
 }

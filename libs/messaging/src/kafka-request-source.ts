@@ -21,6 +21,8 @@ export interface KafkaRequestSourceOptions {
   readonly shutdownGraceMs: number;
   /** Called once per dead-lettered message (metrics); the reason names fields, never values. */
   readonly onDeadLetter?: (reason: string) => void;
+  /** Called per fetched batch with the partition's lag (high watermark minus the batch's first offset; metrics). */
+  readonly onLag?: (partition: number, messages: number) => void;
 }
 
 /** A failed handler is retried in place with jitter, so a database blip does not make every request retry at once. */
@@ -44,6 +46,7 @@ const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false }
  * Malformed messages go to the dead-letter topic with a reason, then count as done.
  */
 export class KafkaRequestSource implements InferenceRequestSource {
+  readonly messagingSystem = 'kafka';
   private readonly logger = new Logger(KafkaRequestSource.name);
   private readonly partitions = new Map<number, PartitionOffsets>();
   private pending = 0;
@@ -99,6 +102,7 @@ export class KafkaRequestSource implements InferenceRequestSource {
 
   private async dispatch(payload: EachBatchPayload, handler: InboundHandler): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    this.opts.onLag?.(batch.partition, Number(batch.offsetLagLow()));
     let offsets = this.partitions.get(batch.partition);
     if (!offsets) {
       offsets = new PartitionOffsets();

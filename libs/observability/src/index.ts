@@ -5,3 +5,4 @@ export * from './http-app';
 export * from './http-server-limits';
 export * from './error-kind';
 export * from './metrics-server';
+export * from './tracing/spans';

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditWriter } from '@app/audit';
 import { hookPriority } from '@app/contracts';
 import { HookInvocationRepository, type AuditDetail } from '@app/database';
+import { inSpan } from '@app/observability';
 import { PromptBuilder, Summarizer, type ActionOffer, type ClinicalSummary } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
@@ -18,6 +19,13 @@ import type { HookRequest } from './hook-request.schema';
 import { InferenceStarter } from './inference-starter.service';
 
 export type { HookCallMeta } from './hook-call';
+
+const TRACER = 'meditron-cds-hooks';
+
+/** A step of the hook call as a span (ids, counts and codes only: see @app/observability spans). */
+function step<T>(name: string, work: () => Promise<T>): Promise<T> {
+  return inSpan(TRACER, name, {}, work);
+}
 
 /** Time kept back from the budget for storing the answer after the result arrives. */
 const ANSWER_MARGIN_MS = 100;
@@ -44,26 +52,41 @@ export class HookHandler {
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
-  async handle(serviceId: string, hook: HookRequest, meta: HookCallMeta): Promise<CdsResponse> {
+  handle(serviceId: string, hook: HookRequest, meta: HookCallMeta): Promise<CdsResponse> {
+    const attributes = {
+      'cds_hooks.service_id': serviceId,
+      'cds_hooks.hook': hook.hook,
+      'meditron.request_id': meta.requestId,
+    };
+    return inSpan(TRACER, `hook ${serviceId}`, { attributes }, () => this.run(serviceId, hook, meta));
+  }
+
+  private async run(serviceId: string, hook: HookRequest, meta: HookCallMeta): Promise<CdsResponse> {
     // KnownServiceGuard let the call through, so the service exists.
     const service = this.catalog.find(serviceId)!;
-    const context = admitHook(service, hook);
+    const context = await step('hook.validate', async () => admitHook(service, hook));
     const receivedAt = new Date();
     const answerBy = receivedAt.getTime() + (service.budgetMs ?? this.config.HOOK_DEADLINE_MS) - ANSWER_MARGIN_MS;
     const patientRef = `Patient/${context.patientId}`;
-    const { data, source } = await this.prefetch.gatherContext({
-      service,
-      hook,
-      userId: context.userId,
-      clientId: meta.clientId,
-      requestId: meta.requestId,
-      patientRef,
-    });
-    const summary = this.summarizer.summarize(data, receivedAt, contextResources(context), source);
+    const { data, source } = await step('hook.prefetch', () =>
+      this.prefetch.gatherContext({
+        service,
+        hook,
+        userId: context.userId,
+        clientId: meta.clientId,
+        requestId: meta.requestId,
+        patientRef,
+      }),
+    );
+    const summary = await step('hook.summary', async () =>
+      this.summarizer.summarize(data, receivedAt, contextResources(context), source),
+    );
     // The smaller of the model's context and the smallest any server of the pool accepts (the proxy publishes it).
     const contextTokens = await this.poolContext.contextTokens();
     const offered = callSuggestions(this.catalog, service, context);
-    const prompt = await this.prompts.build(service.hook, summary, { contextTokens, ...offerOf(offered) });
+    const prompt = await step('hook.prompt', () =>
+      this.prompts.build(service.hook, summary, { contextTokens, ...offerOf(offered) }),
+    );
     const call: HookCall = { invocationId: randomUUID(), service, hook, meta, receivedAt, answerBy };
     // Stored before anything is sent, so nothing is in flight unrecorded.
     await this.invocations.received(
@@ -79,7 +102,7 @@ export class HookHandler {
       },
       answerBy,
     );
-    const first = await this.starter.start(call, prompt);
+    const first = await step('hook.dispatch', () => this.starter.start(call, prompt));
     await this.prewarm(call, summary, contextTokens, context);
     await this.auditHook('hook.invoked', call, patientRef, {
       hook: hook.hook,
@@ -90,7 +113,9 @@ export class HookHandler {
       promptTokens: prompt.manifest.promptTokens,
       factsLeftOut: Object.values(prompt.manifest.omitted).reduce((a, b) => a + b, 0),
     });
-    const { requestId, result, cards, detail, suggestions } = await this.answers.answer(call, prompt, first, offered);
+    const { requestId, result, cards, detail, suggestions } = await step('hook.wait', () =>
+      this.answers.answer(call, prompt, first, offered),
+    );
     await this.invocations.answered({
       invocationId: call.invocationId,
       inferenceRequestId: requestId,

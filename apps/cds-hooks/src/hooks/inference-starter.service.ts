@@ -4,7 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
 import { InferenceRepository } from '@app/database';
 import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } from '@app/messaging';
-import { childTraceparent } from '@app/observability';
+import { outgoingTraceparent } from '@app/observability';
 import type { BuiltPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import { InferenceReuse } from '../results/inference-reuse.service';
@@ -64,7 +64,7 @@ export class InferenceStarter {
         correlationId: requestId,
         deadlineMs: deadline.getTime(),
         schema: INFERENCE_REQUEST_SCHEMA,
-        traceparent: childTraceparent(call.meta.traceparent),
+        traceparent: outgoingTraceparent(call.meta.traceparent),
       },
     };
     // An event, never a request-reply: the result comes back through Postgres and the result signal.

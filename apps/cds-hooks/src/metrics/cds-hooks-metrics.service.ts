@@ -48,6 +48,14 @@ export class CdsHooksMetrics {
         this.set(audit.queued);
       },
     });
+    new Gauge({
+      name: 'meditron_audit_queue_capacity',
+      help: 'Audit events that may be queued (AUDIT_QUEUE_MAX); beyond it new events are refused (AUDIT_QUEUE_FULL).',
+      registers,
+      collect() {
+        this.set(audit.capacity);
+      },
+    });
   }
 
   /** `service` must be a catalog id (the caller checks); outcome from HookOutcome. */

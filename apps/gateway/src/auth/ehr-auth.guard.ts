@@ -2,6 +2,7 @@ import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from 
 import type { Request } from 'express';
 import { AuthRefusal, bearerToken, CdsJwtVerifier, RefusedException } from '@app/auth';
 import { CLIENT_ID_HEADER, ClientRegistryCache } from '@app/clients';
+import { inSpan } from '@app/observability';
 import { GatewayUrls } from '../forwarding/gateway-urls.service';
 import { setCaller } from './caller';
 
@@ -18,7 +19,11 @@ export class EhrAuthGuard implements CanActivate {
     private readonly urls: GatewayUrls,
   ) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  canActivate(ctx: ExecutionContext): Promise<boolean> {
+    return inSpan('meditron-gateway', 'gateway.auth', {}, () => this.check(ctx));
+  }
+
+  private async check(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<Request>();
     // Only the gateway says who called; a copy sent by the caller is dropped before anything reads it.
     delete req.headers[CLIENT_ID_HEADER];

@@ -8,6 +8,8 @@ import { parseEnv, positiveMs, type Env } from '@app/config';
 export const complianceEnv = z.object({
   /** How often the audit chain head is logged and exported as a metric. */
   AUDIT_CHAIN_PUBLISH_MS: positiveMs(60_000),
+  /** How often the gateway walks the whole audit chain on its own (0: only when asked through the API). */
+  AUDIT_CHAIN_VERIFY_MS: z.coerce.number().int().min(0).default(0),
   /** How often partitions are created ahead and expired months purged. */
   AUDIT_MAINTENANCE_MS: positiveMs(86_400_000),
   /** Months of audit trail kept; HIPAA 164.316 asks for six years. */

@@ -4,6 +4,8 @@ import { ChainHeadPublisher } from '@app/audit';
 import { AuditChainRepository, AuditEventRepository, CardProvenanceRepository, DataAccessModule } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 import { AuditChainController } from './chain/audit-chain.controller';
+import { ChainVerificationMetrics } from './chain/chain-verification-metrics';
+import { ChainVerificationSchedule } from './chain/chain-verification-schedule';
 import { CHECKPOINT_SETUP, loadCheckpointSetup, type CheckpointSetup } from './chain/checkpoint-keys';
 import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
@@ -41,10 +43,18 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     CardProvenanceReader,
     // Keys and sink read once at boot; a bad key file stops start-up naming its variable.
     { provide: CHECKPOINT_SETUP, useFactory: loadCheckpointSetup, inject: [COMPLIANCE_CONFIG] },
+    ChainVerificationMetrics,
     {
       provide: SharedChainVerifier,
-      useFactory: (repo: AuditChainRepository, k: CheckpointSetup) => new SharedChainVerifier(repo, k),
-      inject: [AuditChainRepository, CHECKPOINT_SETUP],
+      useFactory: (repo: AuditChainRepository, k: CheckpointSetup, metrics: ChainVerificationMetrics) =>
+        new SharedChainVerifier(repo, k, metrics),
+      inject: [AuditChainRepository, CHECKPOINT_SETUP, ChainVerificationMetrics],
+    },
+    {
+      provide: ChainVerificationSchedule,
+      useFactory: (verifier: SharedChainVerifier, c: ComplianceConfig) =>
+        new ChainVerificationSchedule(verifier, c.AUDIT_CHAIN_VERIFY_MS),
+      inject: [SharedChainVerifier, COMPLIANCE_CONFIG],
     },
     {
       provide: ChainHeadPublisher,

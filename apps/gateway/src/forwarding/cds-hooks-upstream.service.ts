@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
+import { failSpan, inSpan, outgoingTraceparent, SpanKind } from '@app/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
 export interface UpstreamReply {
@@ -22,7 +23,32 @@ export class CdsHooksUpstream {
     this.signer = new InternalTokenSigner(config.INTERNAL_TOKEN_SECRET);
   }
 
-  async forward(
+  forward(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
+  ): Promise<UpstreamReply> {
+    const url = new URL(`${this.config.CDS_HOOKS_URL}${path}`);
+    // The path names a service id at most; HTTP client conventions (url.full, server.*, the status code).
+    const attributes = {
+      'http.request.method': method,
+      'url.full': url.toString(),
+      'server.address': url.hostname,
+      ...(url.port ? { 'server.port': Number(url.port) } : {}),
+    };
+    return inSpan('meditron-gateway', method, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const reply = await this.send(method, path, body, {
+        ...headers,
+        traceparent: outgoingTraceparent(headers.traceparent),
+      });
+      span.setAttribute('http.response.status_code', reply.status);
+      if (reply.status >= 500) failSpan(span, String(reply.status));
+      return reply;
+    });
+  }
+
+  private async send(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import type { Request, Response } from 'express';
 import { RefusedException } from '@app/auth';
 import { SERVICE_ID_PATTERN } from '@app/contracts';
-import { childTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
+import { outgoingTraceparent, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { callerOf } from '../auth/caller';
 import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { CDS_CLIENT_JWT } from '../docs/openapi';
@@ -89,7 +89,7 @@ function ids(
 ): { requestId: string; traceparent: string; clientId: string; serviceId: string | null } {
   // pino-http has already settled the request id and put it on the response.
   const requestId = requestIdFrom(res.getHeader(REQUEST_ID_HEADER)?.toString() ?? req.header(REQUEST_ID_HEADER));
-  const traceparent = childTraceparent(req.header('traceparent'));
+  const traceparent = outgoingTraceparent(req.header('traceparent'));
   res.setHeader('traceparent', traceparent);
   return { requestId, traceparent, clientId: callerOf(req).client.id, serviceId };
 }

@@ -1,10 +1,12 @@
 import type { BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
+import { activeTraceHeaders } from '@app/observability';
 import { BackendError } from './backend-error';
 import type { BackendFacts } from './backend-facts';
 import { backendRoot } from './backend-root';
 import { classifyHttpError } from './http-error-class';
 import { readAnswer, type Completion } from './answer-reader';
+import { inGenAiSpan } from './gen-ai-span';
 import { shapeRequest, withoutTrailingStop } from './request-shaping';
 
 export type { Completion } from './answer-reader';
@@ -16,7 +18,18 @@ export class BackendClient {
     private readonly facts: () => BackendFacts | null = () => null,
   ) {}
 
-  async complete(req: InferenceRequestV1, signal: AbortSignal): Promise<Completion> {
+  complete(req: InferenceRequestV1, signal: AbortSignal): Promise<Completion> {
+    return inGenAiSpan(this.target, req, async (span) => {
+      const { status, completion } = await this.call(req, signal);
+      span.setAttribute('http.response.status_code', status);
+      return completion;
+    });
+  }
+
+  private async call(
+    req: InferenceRequestV1,
+    signal: AbortSignal,
+  ): Promise<{ status: number; completion: Completion }> {
     const stop = req.stop ?? [];
     const call = shapeRequest(
       this.target.kind,
@@ -37,7 +50,8 @@ export class BackendClient {
     try {
       res = await fetch(`${backendRoot(this.target)}${call.path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // The model server's own spans (vLLM with OTLP configured) join the hook's trace.
+        headers: { 'content-type': 'application/json', ...activeTraceHeaders() },
         body: JSON.stringify(call.body),
         signal,
       });
@@ -50,6 +64,6 @@ export class BackendClient {
       throw new BackendError(classifyHttpError(this.target.kind, res.status, text), this.target.id, res.status);
     const answer = readAnswer(call.answer, text);
     if (!answer) throw new BackendError('malformed_response', this.target.id);
-    return { ...answer, text: withoutTrailingStop(answer.text, stop) };
+    return { status: res.status, completion: { ...answer, text: withoutTrailingStop(answer.text, stop) } };
   }
 }

@@ -1,3 +1,4 @@
+import { activeTraceHeaders } from '@app/observability';
 import { BackendError } from './backend-error';
 import type { BackendPool } from './backend-pool.service';
 import type { BackendState } from './backend-state';
@@ -48,7 +49,7 @@ export class BackendForwarder {
     try {
       response = await fetch(`${backend.target.baseUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...activeTraceHeaders() },
         body: JSON.stringify(body),
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.pool.opts.callTimeoutMs)]),
       });

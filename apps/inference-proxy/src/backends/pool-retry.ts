@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { inSpan, inSyncSpan } from '@app/observability';
 import { backoffMs, pause } from '@app/timing';
 import { BackendError } from './backend-error';
 import type { BackendState } from './backend-state';
@@ -34,6 +35,19 @@ export interface Attempted<T> {
 }
 
 const logger = new Logger('BackendPool');
+const TRACER = 'meditron-inference-proxy';
+
+/**
+ * The backend choice of one round as a span: which engine (or none free) was picked. Synchronous, so the chosen
+ * backend is booked (callStarted) in the same tick and concurrent requests see its load.
+ */
+function routeSpan(round: number, choose: () => BackendState | undefined): BackendState | undefined {
+  return inSyncSpan(TRACER, 'inference.route', { attributes: { 'meditron.round': round } }, (span) => {
+    const backend = choose();
+    span.setAttribute('meditron.backend.id', backend?.id ?? 'none');
+    return backend;
+  });
+}
 
 /**
  * The pool's one retry loop, for Kafka and facade traffic alike: choose the least loaded untried backend, call it,
@@ -63,7 +77,9 @@ export async function attemptOverPool<T>(
     }
     const remaining = opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - Date.now();
     if (remaining <= 0) break;
-    const backend = chooseBackend(backends, { now: Date.now(), tried, maxOutstanding: limits.maxOutstanding });
+    const backend = routeSpan(rounds + 1, () =>
+      chooseBackend(backends, { now: Date.now(), tried, maxOutstanding: limits.maxOutstanding }),
+    );
     rounds += 1;
     waitingForBackend = !backend;
     if (!backend) {
@@ -73,7 +89,14 @@ export async function attemptOverPool<T>(
     tried.add(backend.id);
     attempts += 1;
     try {
-      return { value: await call(backend, attempts, remaining), backendId: backend.id, attempts };
+      const attempt = attempts;
+      const value = await inSpan(
+        TRACER,
+        'inference.attempt',
+        { attributes: { 'meditron.attempt': attempt, 'meditron.backend.id': backend.id } },
+        () => call(backend, attempt, remaining),
+      );
+      return { value, backendId: backend.id, attempts };
     } catch (e) {
       last = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
       logger.warn(`${last.message}; attempt ${attempts}${last.retryable ? '' : ', not retryable'}`);

@@ -3,6 +3,7 @@ import { AuditWriter } from '@app/audit';
 import { InferenceRepository } from '@app/database';
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
 import { RESULT_SIGNAL, type InboundInference, type ResultSignal } from '@app/messaging';
+import { inSpan } from '@app/observability';
 import { BackendError } from '../backends/backend-error';
 import { ProxyMetrics } from '../metrics/proxy-metrics.service';
 import { AnswerSource } from './answer-source.service';
@@ -81,7 +82,16 @@ export class InferenceRunner {
     }
     const received = Date.now();
     if (received >= headers.deadlineMs) return this.finish(request, received, expired('deadline_passed'));
-    const slot = await this.slots.acquire(request.priority, headers.deadlineMs);
+    const slot = await inSpan(
+      'meditron-inference-proxy',
+      'inference.queue_wait',
+      { attributes: { 'meditron.priority': request.priority } },
+      async (span) => {
+        const granted = await this.slots.acquire(request.priority, headers.deadlineMs);
+        span.setAttribute('meditron.slot', granted ? 'granted' : 'deadline_passed');
+        return granted;
+      },
+    );
     if (!slot) return this.finish(request, received, expired('deadline_passed_in_queue'));
     let outcome: Outcome;
     try {

@@ -39,6 +39,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
       backends: () => this.pool.backends,
       inFlight: () => this.slots.active,
       queued: () => this.slots.queued,
+      queueCapacity: () => this.config.INFERENCE_QUEUE_CAPACITY,
       writeBacklog: () => this.writer.backlog,
     });
   }

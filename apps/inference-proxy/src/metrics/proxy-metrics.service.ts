@@ -14,6 +14,8 @@ export interface MetricsSources {
   backends(): ReadonlyArray<BackendState>;
   inFlight(): number;
   queued(): number;
+  /** INFERENCE_QUEUE_CAPACITY: requests that may wait for a slot before the partitions pause. */
+  queueCapacity(): number;
   writeBacklog(): number;
 }
 
@@ -35,6 +37,7 @@ export class ProxyMetrics implements PoolObserver {
   private readonly answersShared: Counter<'source'>;
   private readonly tokens: Counter<'direction'>;
   private readonly deadLetters: Counter;
+  private readonly consumerLag: Gauge<'partition'>;
   private readonly resultBatches: Counter<'outcome'>;
   /** Label sets written per backend, so a removed engine's series can be removed (pods come and go). */
   private readonly backendSeries = new Map<string, Set<string>>();
@@ -115,6 +118,20 @@ export class ProxyMetrics implements PoolObserver {
       },
     });
     new Gauge({
+      name: 'meditron_proxy_queue_capacity',
+      help: 'Requests that may wait for a slot (INFERENCE_QUEUE_CAPACITY); at the bound consumption pauses.',
+      registers,
+      collect() {
+        this.set(sources()?.queueCapacity() ?? 0);
+      },
+    });
+    this.consumerLag = new Gauge({
+      name: 'meditron_proxy_consumer_lag',
+      help: 'Messages of a partition not yet taken by this replica (high watermark minus the fetched offset), as of its last fetch.',
+      labelNames: ['partition'],
+      registers,
+    });
+    new Gauge({
       name: 'meditron_proxy_result_write_backlog',
       help: 'Results not yet durably stored.',
       registers,
@@ -178,6 +195,11 @@ export class ProxyMetrics implements PoolObserver {
 
   deadLettered(): void {
     this.deadLetters.inc();
+  }
+
+  /** Kafka only; partition numbers are a small closed set (the topic's partitions). */
+  lag(partition: number, messages: number): void {
+    this.consumerLag.set({ partition: String(partition) }, messages);
   }
 
   resultBatch(ok: boolean): void {

@@ -167,6 +167,7 @@ export async function renderError(helmBin: string, opts: RenderOptions): Promise
 /** Custom resources: no built-in schema in kubernetes-models; their group and kind are checked instead. */
 export const customResources: ReadonlyMap<string, string> = new Map([
   ['ServiceMonitor', 'monitoring.coreos.com/v1'],
+  ['PrometheusRule', 'monitoring.coreos.com/v1'],
   ['ScaledObject', 'keda.sh/v1alpha1'],
 ]);
 

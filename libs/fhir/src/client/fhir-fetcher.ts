@@ -1,8 +1,15 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4';
 import type { Client } from 'fhir-kit-client' with { 'resolution-mode': 'import' };
+import { inSpan, SpanKind } from '@app/observability';
 import { FhirFetchError, toFhirFetchError } from './fhir-fetch-error';
 import { createFhirKitClient } from './fhir-kit-loader';
-import { describeFhirRequest, isUnderBase, normaliseFhirBase, type FhirInteraction } from './fhir-url';
+import {
+  describeFhirRequest,
+  isUnderBase,
+  normaliseFhirBase,
+  type FhirInteraction,
+  type FhirRequestShape,
+} from './fhir-url';
 
 export interface FhirFetcherOptions {
   readonly baseUrl: string;
@@ -47,6 +54,24 @@ export class FhirFetcher {
   async fetch(relativeUrl: string): Promise<FhirFetchResult> {
     const shape = describeFhirRequest(relativeUrl);
     if (!shape) throw new FhirFetchError('invalid_url');
+    // An HTTP client span without the URL: a read's path and a search's query name the patient. The resource
+    // type and interaction say what was asked; the server is the EHR's FHIR base host.
+    const server = new URL(this.base);
+    const attributes = {
+      'http.request.method': 'GET',
+      'server.address': server.hostname,
+      ...(server.port ? { 'server.port': Number(server.port) } : {}),
+      'fhir.interaction': shape.interaction,
+      'fhir.resource_type': shape.resourceType,
+    };
+    return inSpan('meditron-fhir', `GET ${shape.resourceType}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const result = await this.fetchShaped(relativeUrl, shape);
+      span.setAttribute('fhir.pages', result.pages);
+      return result;
+    });
+  }
+
+  private async fetchShaped(relativeUrl: string, shape: FhirRequestShape): Promise<FhirFetchResult> {
     const first = await this.get(relativeUrl.replace(/^\//, ''));
     if (shape.interaction === 'read') {
       if (first.resourceType !== shape.resourceType) throw new FhirFetchError('bad_response');
