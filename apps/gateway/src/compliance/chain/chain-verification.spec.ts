@@ -9,6 +9,15 @@ const result = (valid: boolean): ChainVerification => ({
   firstBreak: null,
   headId: '10',
   headHash: 'a'.repeat(64),
+  checkpoints: {
+    status: 'not_configured',
+    checked: 0,
+    beforeAnchor: 0,
+    lastVerified: null,
+    failures: [],
+    sink: null,
+    notInSink: 0,
+  },
   durationMs: 1,
 });
 
