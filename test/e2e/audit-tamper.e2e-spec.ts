@@ -12,6 +12,7 @@ import {
   ChainHeadPublisher,
   FileCheckpointSink,
   loadSigningKey,
+  verifyCheckpoints,
   type CheckpointSigningKey,
 } from '@app/audit';
 import { AuditChainRepository, type AuditCheckpoint } from '@app/database';
@@ -253,6 +254,26 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
         rewrittenAfterId: checkpoints[0]!.headId,
       },
     ]);
+  });
+
+  it('detects the anchor moved past checkpoints signed inside the retention period (rows dropped early)', async () => {
+    const [first] = checkpoints;
+    await runAs(t.db.url, [
+      `UPDATE audit_chain_anchor SET through_id = ${first!.headId}, hash = '${first!.headHash}' WHERE singleton`,
+    ]);
+    const result = await new AuditChainVerifier(repo, { publicKeys: both, sink, retainMonths: 72 }).verify();
+    expect(result.checkpoints.beforeAnchor).toBe(1);
+    expect(result.checkpoints.failures[0]).toEqual({
+      checkpoint: expect.objectContaining({ headId: first!.headId }),
+      reason: 'purged_within_retention',
+      rewrittenAfterId: null,
+    });
+    // Six years on, the same checkpoint behind the anchor is an ordinary purge.
+    const later = await verifyCheckpoints(repo, both, await repo.anchor(), {
+      retainMonths: 72,
+      now: new Date(Date.now() + 73 * 31 * 86_400_000),
+    });
+    expect(later.failures.filter((f) => f.reason === 'purged_within_retention')).toEqual([]);
   });
 
   it('detects a forged checkpoint row (a signature no configured key made)', async () => {

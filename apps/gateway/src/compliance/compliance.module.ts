@@ -43,8 +43,9 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     { provide: CHECKPOINT_SETUP, useFactory: loadCheckpointSetup, inject: [COMPLIANCE_CONFIG] },
     {
       provide: SharedChainVerifier,
-      useFactory: (repo: AuditChainRepository, k: CheckpointSetup) => new SharedChainVerifier(repo, k),
-      inject: [AuditChainRepository, CHECKPOINT_SETUP],
+      useFactory: (repo: AuditChainRepository, k: CheckpointSetup, c: ComplianceConfig) =>
+        new SharedChainVerifier(repo, k, c.AUDIT_RETENTION_MONTHS),
+      inject: [AuditChainRepository, CHECKPOINT_SETUP, COMPLIANCE_CONFIG],
     },
     {
       provide: ChainHeadPublisher,

@@ -7,9 +7,10 @@ export class SharedChainVerifier {
   private running: Promise<Result> | undefined;
   private readonly verifier: AuditChainVerifier;
 
-  constructor(repo: AuditChainRepository, checkpoints: CheckpointSetup) {
+  constructor(repo: AuditChainRepository, checkpoints: CheckpointSetup, retainMonths: number) {
     this.verifier = new AuditChainVerifier(repo, {
       publicKeys: checkpoints.publicKeys,
+      retainMonths,
       ...(checkpoints.sink ? { sink: checkpoints.sink } : {}),
     });
   }
