@@ -180,6 +180,7 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
       `CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
       `UPDATE audit_chain_checkpoints SET head_hash = repeat('0', 64)`,
       `DELETE FROM audit_chain_checkpoints`,
+      `CREATE TABLE borrowed (id bigint, recorded_at timestamptz, action text, outcome text, service text)`,
       `UPDATE audit_retention_policy SET min_retain_months = 1`,
       `SELECT audit_retention_purge(1)`,
     ];
@@ -196,6 +197,25 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
     const [forged] = await t.ds.query(`SELECT id::text AS id, hash FROM audit_events WHERE action = 'forged.values'`);
     expect(forged.id).not.toBe('1');
     expect(forged.hash).not.toBe('0'.repeat(64));
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('refuses to lend the chain trigger to a table the login owns, even where the login may create tables', async () => {
+    // Databases from before Postgres 15 let PUBLIC create in `public`; the definer trigger must not move the head then.
+    await runAs(t.db.url, [`GRANT CREATE ON SCHEMA public TO meditron_gateway`]);
+    try {
+      const [table, trigger, insert] = await runAs(t.runtime.gateway, [
+        `CREATE TABLE borrowed (id bigint, recorded_at timestamptz, action text, outcome text, service text,
+           actor text, client_id text, tenant text, patient_ref text, request_id text, hook_instance uuid,
+           detail jsonb, prev_hash char(64), hash char(64))`,
+        `CREATE TRIGGER borrow BEFORE INSERT ON borrowed FOR EACH ROW EXECUTE FUNCTION audit_events_chain()`,
+        `INSERT INTO borrowed (recorded_at, action, outcome, service, detail) VALUES (now(), 'x', 'success', 'gw', '{}')`,
+      ]);
+      expect([table?.error, trigger?.error]).toEqual([null, null]);
+      expect(insert?.error?.message).toMatch(/chains audit_events only/);
+    } finally {
+      await runAs(t.db.url, [`DROP TABLE IF EXISTS borrowed`, `REVOKE CREATE ON SCHEMA public FROM meditron_gateway`]);
+    }
     expect((await verify()).valid).toBe(true);
   });
 
