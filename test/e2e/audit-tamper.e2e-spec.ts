@@ -158,6 +158,21 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
     ]);
   });
 
+  it('keeps the routines that write as the owner SECURITY DEFINER with a fixed search_path', async () => {
+    // A later CREATE OR REPLACE of one of these drops both attributes: the apps could no longer append.
+    const routines = await t.ds.query(
+      `SELECT proname AS name, prosecdef AS definer, proconfig AS config FROM pg_proc
+       WHERE proname IN ('audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge') ORDER BY 1`,
+    );
+    expect(routines).toEqual(
+      ['audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge'].map((name) => ({
+        name,
+        definer: true,
+        config: ['search_path=public, pg_temp'],
+      })),
+    );
+  });
+
   it('refuses the tamper script to the gateway login at every step (permission denied)', async () => {
     const [{ id, partition }] = (await t.ds.query(
       `SELECT id::text AS id, tableoid::regclass::text AS partition FROM audit_events ORDER BY id LIMIT 1`,
