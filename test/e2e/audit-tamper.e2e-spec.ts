@@ -12,6 +12,7 @@ import {
   ChainHeadPublisher,
   FileCheckpointSink,
   loadSigningKey,
+  verifyCheckpoints,
   type CheckpointSigningKey,
 } from '@app/audit';
 import { AuditChainRepository, type AuditCheckpoint } from '@app/database';
@@ -157,6 +158,21 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
     ]);
   });
 
+  it('keeps the routines that write as the owner SECURITY DEFINER with a fixed search_path', async () => {
+    // A later CREATE OR REPLACE of one of these drops both attributes: the apps could no longer append.
+    const routines = await t.ds.query(
+      `SELECT proname AS name, prosecdef AS definer, proconfig AS config FROM pg_proc
+       WHERE proname IN ('audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge') ORDER BY 1`,
+    );
+    expect(routines).toEqual(
+      ['audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge'].map((name) => ({
+        name,
+        definer: true,
+        config: ['search_path=public, pg_temp'],
+      })),
+    );
+  });
+
   it('refuses the tamper script to the gateway login at every step (permission denied)', async () => {
     const [{ id, partition }] = (await t.ds.query(
       `SELECT id::text AS id, tableoid::regclass::text AS partition FROM audit_events ORDER BY id LIMIT 1`,
@@ -179,6 +195,7 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
       `CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
       `UPDATE audit_chain_checkpoints SET head_hash = repeat('0', 64)`,
       `DELETE FROM audit_chain_checkpoints`,
+      `CREATE TABLE borrowed (id bigint, recorded_at timestamptz, action text, outcome text, service text)`,
       `UPDATE audit_retention_policy SET min_retain_months = 1`,
       `SELECT audit_retention_purge(1)`,
     ];
@@ -195,6 +212,25 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
     const [forged] = await t.ds.query(`SELECT id::text AS id, hash FROM audit_events WHERE action = 'forged.values'`);
     expect(forged.id).not.toBe('1');
     expect(forged.hash).not.toBe('0'.repeat(64));
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('refuses to lend the chain trigger to a table the login owns, even where the login may create tables', async () => {
+    // Databases from before Postgres 15 let PUBLIC create in `public`; the definer trigger must not move the head then.
+    await runAs(t.db.url, [`GRANT CREATE ON SCHEMA public TO meditron_gateway`]);
+    try {
+      const [table, trigger, insert] = await runAs(t.runtime.gateway, [
+        `CREATE TABLE borrowed (id bigint, recorded_at timestamptz, action text, outcome text, service text,
+           actor text, client_id text, tenant text, patient_ref text, request_id text, hook_instance uuid,
+           detail jsonb, prev_hash char(64), hash char(64))`,
+        `CREATE TRIGGER borrow BEFORE INSERT ON borrowed FOR EACH ROW EXECUTE FUNCTION audit_events_chain()`,
+        `INSERT INTO borrowed (recorded_at, action, outcome, service, detail) VALUES (now(), 'x', 'success', 'gw', '{}')`,
+      ]);
+      expect([table?.error, trigger?.error]).toEqual([null, null]);
+      expect(insert?.error?.message).toMatch(/chains audit_events only/);
+    } finally {
+      await runAs(t.db.url, [`DROP TABLE IF EXISTS borrowed`, `REVOKE CREATE ON SCHEMA public FROM meditron_gateway`]);
+    }
     expect((await verify()).valid).toBe(true);
   });
 
@@ -253,6 +289,26 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
         rewrittenAfterId: checkpoints[0]!.headId,
       },
     ]);
+  });
+
+  it('detects the anchor moved past checkpoints signed inside the retention period (rows dropped early)', async () => {
+    const [first] = checkpoints;
+    await runAs(t.db.url, [
+      `UPDATE audit_chain_anchor SET through_id = ${first!.headId}, hash = '${first!.headHash}' WHERE singleton`,
+    ]);
+    const result = await new AuditChainVerifier(repo, { publicKeys: both, sink, retainMonths: 72 }).verify();
+    expect(result.checkpoints.beforeAnchor).toBe(1);
+    expect(result.checkpoints.failures[0]).toEqual({
+      checkpoint: expect.objectContaining({ headId: first!.headId }),
+      reason: 'purged_within_retention',
+      rewrittenAfterId: null,
+    });
+    // Six years on, the same checkpoint behind the anchor is an ordinary purge.
+    const later = await verifyCheckpoints(repo, both, await repo.anchor(), {
+      retainMonths: 72,
+      now: new Date(Date.now() + 73 * 31 * 86_400_000),
+    });
+    expect(later.failures.filter((f) => f.reason === 'purged_within_retention')).toEqual([]);
   });
 
   it('detects a forged checkpoint row (a signature no configured key made)', async () => {

@@ -37,6 +37,8 @@ export interface ChainVerifierOptions {
   readonly publicKeys?: CheckpointPublicKeys;
   /** Compared with the table when configured. */
   readonly sink?: CheckpointSink;
+  /** Months retention keeps (AUDIT_RETENTION_MONTHS): checkpoints purged sooner are named. */
+  readonly retainMonths?: number;
 }
 
 /**
@@ -62,7 +64,10 @@ export class AuditChainVerifier {
     let prevHash = anchor.hash;
     let checked = 0;
     const done = async (firstBreak: ChainBreak | null): Promise<ChainVerification> => {
-      const checkpoints = await verifyCheckpoints(this.repo, this.opts.publicKeys ?? new Map(), anchor, this.opts.sink);
+      const checkpoints = await verifyCheckpoints(this.repo, this.opts.publicKeys ?? new Map(), anchor, {
+        ...(this.opts.sink ? { sink: this.opts.sink } : {}),
+        ...(this.opts.retainMonths !== undefined ? { retainMonths: this.opts.retainMonths } : {}),
+      });
       return {
         valid: firstBreak === null && checkpoints.status !== 'failed',
         rowsChecked: checked,

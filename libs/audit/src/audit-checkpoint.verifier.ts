@@ -12,7 +12,9 @@ export type CheckpointFailureReason =
   /** The checkpointed row now has another hash: it, or a row before it, was rewritten and the chain recomputed. */
   | 'hash_mismatch'
   /** The external sink holds a checkpoint the table no longer has: a checkpoint row was deleted. */
-  | 'missing_from_table';
+  | 'missing_from_table'
+  /** The chain's anchor was moved past a checkpoint signed inside the retention period: rows were dropped early. */
+  | 'purged_within_retention';
 
 export type CheckpointRef = Omit<AuditCheckpoint, 'signature'>;
 
@@ -57,12 +59,23 @@ const ref = ({ keyId, headId, headHash, signedAt }: AuditCheckpoint): Checkpoint
  * now. A superuser can rewrite rows, recompute the chain and move the head, but cannot sign: every checkpoint taken
  * before the rewrite then names it.
  */
+export interface CheckpointCheckOptions {
+  readonly sink?: CheckpointSink;
+  /**
+   * Months retention keeps: a checkpoint behind the anchor (its rows purged) must have been signed before the
+   * purge cutoff; one signed since means the anchor was moved to hide rows (or the trail sat idle a whole month).
+   */
+  readonly retainMonths?: number;
+  readonly now?: Date;
+}
+
 export async function verifyCheckpoints(
   repo: AuditChainRepository,
   keys: CheckpointPublicKeys,
   anchor: AuditChainAnchor,
-  sink?: CheckpointSink,
+  opts: CheckpointCheckOptions = {},
 ): Promise<CheckpointVerification> {
+  const { sink } = opts;
   const stored = await repo.checkpoints();
   const inTable = new Set(stored.map(identity));
   const fromSink = sink ? await sink.readAll() : [];
@@ -89,6 +102,15 @@ export async function verifyCheckpoints(
   const fail = (c: AuditCheckpoint, reason: CheckpointFailureReason, rewrittenAfterId: string | null) => {
     if (failures.length < MAX_FAILURES) failures.push({ checkpoint: ref(c), reason, rewrittenAfterId });
   };
+  if (opts.retainMonths !== undefined) {
+    const now = opts.now ?? new Date();
+    const cutoff = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - opts.retainMonths, 1)).toISOString();
+    for (const c of ordered) {
+      if (!live.includes(c) && c.signedAt >= cutoff && checkSignature(c, keys) === 'ok') {
+        fail(c, 'purged_within_retention', null);
+      }
+    }
+  }
   for (const c of live) {
     if (sink && !inTable.has(identity(c))) fail(c, 'missing_from_table', null);
     const signature = checkSignature(c, keys);

@@ -46,9 +46,13 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     ChainVerificationMetrics,
     {
       provide: SharedChainVerifier,
-      useFactory: (repo: AuditChainRepository, k: CheckpointSetup, metrics: ChainVerificationMetrics) =>
-        new SharedChainVerifier(repo, k, metrics),
-      inject: [AuditChainRepository, CHECKPOINT_SETUP, ChainVerificationMetrics],
+      useFactory: (
+        repo: AuditChainRepository,
+        k: CheckpointSetup,
+        c: ComplianceConfig,
+        metrics: ChainVerificationMetrics,
+      ) => new SharedChainVerifier(repo, k, c.AUDIT_RETENTION_MONTHS, metrics),
+      inject: [AuditChainRepository, CHECKPOINT_SETUP, COMPLIANCE_CONFIG, ChainVerificationMetrics],
     },
     {
       provide: ChainVerificationSchedule,

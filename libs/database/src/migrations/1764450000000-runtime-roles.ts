@@ -50,7 +50,16 @@ export class RuntimeRoles1764450000000 implements MigrationInterface {
     }
 
     // The chain trigger writes the head as the owner: runtime roles have no UPDATE on it and no nextval on the ids.
+    // It refuses to run for any table but audit_events' partitions, so no one can borrow it on a table of their own.
+    await q.query(chainFunction(true));
     await q.query(`ALTER FUNCTION audit_events_chain() SECURITY DEFINER SET search_path = ${schema}, pg_temp`);
+    // No app may create objects here (PUBLIC keeps CREATE on public in databases from before Postgres 15).
+    await q.query(`
+      DO $$ BEGIN
+        EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', current_schema());
+      EXCEPTION WHEN insufficient_privilege THEN
+        RAISE WARNING 'CREATE on schema % not revoked from PUBLIC (not its owner): revoke it as the owner', current_schema();
+      END $$`);
     await q.query(
       `ALTER FUNCTION audit_events_ensure_partitions(int, date) SECURITY DEFINER SET search_path = ${schema}, pg_temp`,
     );
@@ -101,6 +110,7 @@ export class RuntimeRoles1764450000000 implements MigrationInterface {
     await q.query(`ALTER FUNCTION audit_events_ensure_partitions(int, date) SECURITY INVOKER RESET search_path`);
     await q.query(`GRANT EXECUTE ON FUNCTION audit_events_ensure_partitions(int, date) TO PUBLIC`);
     await q.query(`ALTER FUNCTION audit_events_chain() SECURITY INVOKER RESET search_path`);
+    await q.query(chainFunction(false));
     // The group roles stay (other databases on the cluster may use them); their privileges here go.
     await q.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${await schemaOf(q)} FROM ${all}`);
     await q.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ${await schemaOf(q)} FROM ${all}`);
@@ -110,6 +120,28 @@ export class RuntimeRoles1764450000000 implements MigrationInterface {
 
 async function schemaOf(q: QueryRunner): Promise<string> {
   return ((await q.query(`SELECT current_schema() AS s`)) as [{ s: string }])[0].s;
+}
+
+/** The hash-chain trigger (1764400100000), with or without the guard that it only chains audit_events. */
+function chainFunction(guarded: boolean): string {
+  const guard = guarded
+    ? `IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = TG_RELID AND inhparent = 'audit_events'::regclass) THEN
+          RAISE EXCEPTION 'audit_events_chain() chains audit_events only' USING ERRCODE = 'insufficient_privilege';
+        END IF;`
+    : '';
+  return `
+    CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE head text;
+    BEGIN
+      ${guard}
+      SELECT last_hash INTO STRICT head FROM audit_chain_head WHERE singleton FOR UPDATE;
+      NEW.id := nextval('audit_events_id_seq');
+      NEW.prev_hash := head;
+      NEW.hash := audit_event_hash(head, NEW.id, NEW.recorded_at, NEW.action, NEW.outcome, NEW.service,
+        NEW.actor, NEW.client_id, NEW.tenant, NEW.patient_ref, NEW.request_id, NEW.hook_instance, NEW.detail);
+      UPDATE audit_chain_head SET last_id = NEW.id, last_hash = NEW.hash, updated_at = now() WHERE singleton;
+      RETURN NEW;
+    END $$`;
 }
 
 /**

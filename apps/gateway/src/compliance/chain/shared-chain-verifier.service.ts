@@ -11,10 +11,12 @@ export class SharedChainVerifier {
   constructor(
     repo: AuditChainRepository,
     checkpoints: CheckpointSetup,
+    retainMonths: number,
     private readonly metrics: ChainVerificationMetrics,
   ) {
     this.verifier = new AuditChainVerifier(repo, {
       publicKeys: checkpoints.publicKeys,
+      retainMonths,
       ...(checkpoints.sink ? { sink: checkpoints.sink } : {}),
     });
   }
