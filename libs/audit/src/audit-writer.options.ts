@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEnv, type Env } from '@app/config';
+import { DEFAULT_AUDIT_SPOOL_DIR } from './audit-spool';
 
 export interface AuditWriterOptions {
   /** Largest number of events in one INSERT. */
@@ -14,10 +15,18 @@ export interface AuditWriterOptions {
   /** How long close() keeps trying to flush before rejecting what is left. */
   readonly closeTimeoutMs: number;
   /**
-   * Longest a caller waits for its event's commit (0: no limit). Past it record() rejects with
-   * AUDIT_WRITE_TIMEOUT so a hook is never held by an audit outage; the event stays queued and is still written.
+   * Longest a caller waits for its event's commit (0: no limit), so a hook is never held by an audit outage.
+   * Past it record() resolves when the event is in the spool (durable), else rejects with AUDIT_WRITE_TIMEOUT;
+   * either way the event stays queued and is still written.
    */
   readonly maxWaitMs: number;
+  /**
+   * Root of the local durable spool (an event is fsynced there before it is queued; replayed at start-up), or
+   * null for none (then a caller released by maxWaitMs holds an event that only memory holds).
+   */
+  readonly spoolDir: string | null;
+  /** Spool bytes at most; beyond it record() rejects with AUDIT_QUEUE_FULL. */
+  readonly spoolMaxBytes: number;
 }
 
 const schema = z.object({
@@ -28,6 +37,9 @@ const schema = z.object({
   AUDIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(2000),
   AUDIT_CLOSE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   AUDIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(3000),
+  /** `off` disables the spool. */
+  AUDIT_SPOOL_DIR: z.string().min(1).default(DEFAULT_AUDIT_SPOOL_DIR),
+  AUDIT_SPOOL_MAX_BYTES: z.coerce.number().int().min(65_536).default(256 * 1024 * 1024),
 });
 
 /** The writer's bounds from the environment (every app constructs its writer the same way). */
@@ -41,5 +53,7 @@ export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
     retryMaxMs: c.AUDIT_RETRY_MAX_MS,
     closeTimeoutMs: c.AUDIT_CLOSE_TIMEOUT_MS,
     maxWaitMs: c.AUDIT_MAX_WAIT_MS,
+    spoolDir: c.AUDIT_SPOOL_DIR === 'off' ? null : c.AUDIT_SPOOL_DIR,
+    spoolMaxBytes: c.AUDIT_SPOOL_MAX_BYTES,
   };
 }

@@ -8,3 +8,5 @@ export * from './audit-chain-head.publisher';
 export * from './audit-chain.verifier';
 export * from './audit-retention';
 export * from './audit.module';
+export * from './durable-spool';
+export * from './audit-event-id';
