@@ -10,3 +10,4 @@ export * from './audit-retention';
 export * from './audit.module';
 export * from './durable-spool';
 export * from './audit-event-id';
+export { batchInsert, type QueuedAuditRow } from './audit-batch-insert';
