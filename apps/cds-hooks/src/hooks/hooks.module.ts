@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
+import {
+  DataAccessModule,
+  HookInvocationRepository,
+  InferenceOutboxRepository,
+  InferenceRepository,
+} from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { ModelLimitsModule } from '../model-limits/model-limits.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
@@ -7,18 +12,19 @@ import { ResultsModule } from '../results/results.module';
 import { CardAnswerService } from './card-answer.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
+import { InferenceOutboxRelay } from './inference-outbox.relay';
 import { InferenceStarter } from './inference-starter.service';
 
-/** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
+/** `POST /cds-services/{id}`: a hook call from prefetch to cards; the outbox relay behind it. */
 @Module({
   imports: [
     DiscoveryModule,
     PrefetchModule,
     ResultsModule,
     ModelLimitsModule,
-    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
+    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository, InferenceOutboxRepository]),
   ],
   controllers: [HooksController],
-  providers: [InferenceStarter, CardAnswerService, HookHandler],
+  providers: [InferenceStarter, InferenceOutboxRelay, CardAnswerService, HookHandler],
 })
 export class HooksModule {}
