@@ -81,7 +81,10 @@ export class InferenceStarter {
     }
     // An event, never a request-reply: the result comes back through Postgres and the result signal.
     const published = lastValueFrom(this.client.emit(INFERENCE_REQUEST_PATTERN, outbound), { defaultValue: undefined })
-      .then(() => this.outbox.remove(requestId).catch(() => undefined))
+      .then(() => {
+        // Off the hook's path: a row left behind is only published again, which the proxy ignores.
+        this.outbox.remove(requestId).catch(() => undefined);
+      })
       .catch((e: unknown) => {
         // Still in the outbox: the relay publishes it once a broker is back (or records it expired).
         this.logger.warn(`publishing inference request ${requestId} failed, left to the outbox relay: ${describe(e)}`);
