@@ -9,6 +9,12 @@ export interface AuditWriterOptions {
   readonly maxDelayMs: number;
   /** Events queued in memory at most; beyond it record() rejects with AUDIT_QUEUE_FULL. */
   readonly maxQueue: number;
+  /**
+   * Share of maxQueue that refusals (outcome `refused`, the events an attacker can cause at will) may hold: past
+   * it a refusal is answered AUDIT_QUEUE_FULL while every other event still gets in, so a flood of refusals never
+   * starves the events of real work.
+   */
+  readonly refusedShare: number;
   /** First retry delay of a failed batch; doubles up to retryMaxMs. */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
@@ -33,6 +39,7 @@ const schema = z.object({
   AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
   AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(0),
   AUDIT_QUEUE_MAX: z.coerce.number().int().min(1).default(10_000),
+  AUDIT_REFUSED_SHARE: z.coerce.number().min(0.05).max(1).default(0.5),
   AUDIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(50),
   AUDIT_RETRY_MAX_MS: z.coerce.number().int().min(1).default(2000),
   AUDIT_CLOSE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -49,6 +56,7 @@ export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
     maxBatch: c.AUDIT_BATCH_MAX,
     maxDelayMs: c.AUDIT_BATCH_DELAY_MS,
     maxQueue: c.AUDIT_QUEUE_MAX,
+    refusedShare: c.AUDIT_REFUSED_SHARE,
     retryBaseMs: c.AUDIT_RETRY_BASE_MS,
     retryMaxMs: c.AUDIT_RETRY_MAX_MS,
     closeTimeoutMs: c.AUDIT_CLOSE_TIMEOUT_MS,

@@ -192,4 +192,24 @@ describe('AuditWriter (group commit)', () => {
     await writer.close();
     expect(statements.reduce((n, s) => n + s.rows, 0)).toBe(accepted);
   });
+
+  it('gives refusals a share of the queue: a flood of them is refused while other events still get in', async () => {
+    const { ds, statements } = fakeDataSource({ delayMs: 40 });
+    const writer = new AuditWriter(ds, { ...fast, maxQueue: 10, refusedShare: 0.5, maxBatch: 1 });
+    const refusal = { ...event(0), action: 'hook.refused', outcome: 'refused' as const };
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 8 }, () => writer.record(refusal)),
+      ...Array.from({ length: 4 }, (_, i) => writer.record(event(i))),
+    ]);
+    const refusals = outcomes.slice(0, 8);
+    const others = outcomes.slice(8);
+    expect(refusals.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+    for (const o of refusals) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: AuditExceptionCode.QUEUE_FULL });
+    }
+    expect(others.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    await writer.close();
+    const written = statements.flatMap((s) => s.actions);
+    expect(written.filter((a) => a !== 'hook.refused')).toEqual(['test.0', 'test.1', 'test.2', 'test.3']);
+  });
 });

@@ -52,6 +52,8 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private abandoned = false;
   private readonly spool: DurableSpool<QueuedAuditRow> | undefined;
   private ready: Promise<void> | undefined;
+  /** Refusals spooled or queued (their own budget, refusedShare of maxQueue). */
+  private refusedHeld = 0;
   /** Events being spooled: counted against maxQueue like queued ones, and waited for by close(). */
   private readonly spooling = new Set<Promise<unknown>>();
   readonly stats: AuditWriterStats = { batches: 0, rows: 0, largestBatch: 0, failedAttempts: 0, replayed: 0 };
@@ -85,12 +87,20 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (this.queue.length + this.spooling.size >= this.opts.maxQueue) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`);
     }
+    const refused = event.outcome === 'refused';
+    if (refused && this.refusedHeld >= Math.max(1, Math.floor(this.opts.maxQueue * this.opts.refusedShare))) {
+      throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
+    }
     const row: QueuedAuditRow = { ...event, eventId: event.eventId ?? randomUUID(), recordedAt: new Date() };
     const spooled = this.spoolRow(row);
     this.spooling.add(spooled);
+    if (refused) this.refusedHeld += 1;
     let ticket: SpoolTicket | undefined;
     try {
       ticket = await spooled;
+    } catch (e) {
+      if (refused) this.refusedHeld -= 1;
+      throw e;
     } finally {
       this.spooling.delete(spooled);
     }
@@ -132,7 +142,10 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (left.length === 0) return;
     this.stats.replayed += left.length;
     this.logger.warn(`replaying ${left.length} audit events left in the spool by an earlier process`);
-    for (const { entry, ticket } of left) this.queue.push({ row: entry, ticket, resolve: ignore, reject: ignore });
+    for (const { entry, ticket } of left) {
+      if (entry.outcome === 'refused') this.refusedHeld += 1;
+      this.queue.push({ row: entry, ticket, resolve: ignore, reject: ignore });
+    }
     this.schedule();
   }
 
@@ -255,7 +268,9 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private remove(batch: Pending[]): void {
     for (const p of batch) {
       const i = this.queue.indexOf(p);
-      if (i >= 0) this.queue.splice(i, 1);
+      if (i < 0) continue;
+      this.queue.splice(i, 1);
+      if (p.row.outcome === 'refused') this.refusedHeld -= 1;
     }
   }
 }
