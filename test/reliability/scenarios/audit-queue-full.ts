@@ -1,0 +1,46 @@
+import { Client } from 'pg';
+import { auditReplayedSoFar, markDouble, tally, type ScenarioCounts } from '../support/ledger';
+import type { ReliabilityStack } from '../support/stack';
+import { callHook, sleep } from '../support/traffic';
+
+const QUEUE_MAX = 6;
+const BURST = 16;
+
+/**
+ * 11. The audit queue is driven full: a replica with AUDIT_QUEUE_MAX=6 gets a burst of 16 calls while another
+ * session holds the audit chain head (every audit INSERT waits). Calls past the bound are answered 503 +
+ * Retry-After (OperationOutcome `transient`); every event accepted is written once the head is released.
+ */
+export async function auditQueueFull(stack: ReliabilityStack): Promise<ScenarioCounts> {
+  const replica = await stack.startCdsHooks({ AUDIT_QUEUE_MAX: String(QUEUE_MAX) });
+  const mark = markDouble(stack.double);
+  const replayedBefore = auditReplayedSoFar();
+  const startedAt = Date.now();
+  const blocker = new Client({ connectionString: stack.db.url });
+  await blocker.connect();
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM audit_chain_head FOR UPDATE');
+    const burst = Array.from({ length: BURST }, () => callHook(replica.url));
+    await sleep(3_000);
+    await blocker.query('ROLLBACK');
+    const calls = await Promise.all(burst);
+    const refused = calls.filter((c) => c.status === 503).length;
+    return await tally({
+      scenario: '11 audit queue full',
+      dbUrl: stack.db.url,
+      double: stack.double,
+      mark,
+      calls,
+      startedAt,
+      replayedBefore,
+      refusedIsAnswer: true,
+      notes: [
+        `${BURST} concurrent calls, audit chain head held 3 s, AUDIT_QUEUE_MAX=${QUEUE_MAX}: ${refused} answered 503 + Retry-After, statuses ${[...new Set(calls.map((c) => c.status))].join('/')}`,
+      ],
+    });
+  } finally {
+    await blocker.end().catch(() => undefined);
+    await replica.stop(5_000);
+  }
+}
