@@ -121,6 +121,9 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     await t.ds.query(batch.sql, batch.params);
     const mixed = batchInsert([rows[2]!, row(20_010)]);
     await t.ds.query(mixed.sql, mixed.params);
+    // The same event recorded again later (a redelivered inference under its deterministic id).
+    const again = batchInsert([{ ...rows[3]!, recordedAt: new Date(rows[3]!.recordedAt.getTime() + 60_000) }]);
+    await t.ds.query(again.sql, again.params);
     expect((await count()) - before).toBe(6);
     const dup: Array<{ n: number }> = await t.ds.query(
       `SELECT count(*)::int AS n FROM audit_events WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,

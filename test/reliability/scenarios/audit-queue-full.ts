@@ -3,11 +3,11 @@ import { auditReplayedSoFar, markDouble, tally, type ScenarioCounts } from '../s
 import type { ReliabilityStack } from '../support/stack';
 import { callHook, sleep } from '../support/traffic';
 
-const QUEUE_MAX = 6;
+const QUEUE_MAX = 12;
 const BURST = 16;
 
 /**
- * 11. The audit queue is driven full: a replica with AUDIT_QUEUE_MAX=6 gets a burst of 16 calls while another
+ * 11. The audit queue is driven full: a replica with AUDIT_QUEUE_MAX=12 gets a burst of 16 calls while another
  * session holds the audit chain head (every audit INSERT waits). Calls past the bound are answered 503 +
  * Retry-After (OperationOutcome `transient`); every event accepted is written once the head is released.
  */

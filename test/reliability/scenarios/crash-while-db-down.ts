@@ -37,8 +37,7 @@ export async function crashWhileDbDown(stack: ReliabilityStack): Promise<Scenari
       `Postgres crashed at 1.5 s; cds-hooks (${cdsExit.signal}) and proxy (${proxyExit.signal}) killed ${Date.now() - downAt} ms later with ${spooled} spooled lines on disk`,
     );
     await stack.pg.start();
-    await stack.startProxy();
-    cds = await stack.startCdsHooks();
+    [, cds] = await Promise.all([stack.startProxy(), stack.startCdsHooks()]);
     notes.push(`everything back ${Date.now() - downAt} ms after the crash`);
   };
   const calls = await driveTraffic({

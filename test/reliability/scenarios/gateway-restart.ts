@@ -19,7 +19,7 @@ export async function gatewayRestart(stack: ReliabilityStack): Promise<ScenarioC
   let exit = '';
   try {
     const calls = await driveTraffic({
-      count: 40,
+      count: 30,
       intervalMs: 200,
       ehrKey: key,
       target: () => gateway.url,

@@ -10,7 +10,7 @@ export async function postgresRestart(stack: ReliabilityStack): Promise<Scenario
   const startedAt = Date.now();
   let downMs = 0;
   const calls = await driveTraffic({
-    count: 40,
+    count: 30,
     intervalMs: 200,
     target: () => target,
     events: [

@@ -13,7 +13,7 @@ import { ensureAppsBuilt } from '../../support/app-build';
 import { AppProcess } from '../../support/app-process';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../../support/kafka-broker/mock-kafka';
 import { clientsFile } from '../../support/internal-call';
-import { registerClients, type TestKey } from '../../support/ehr-tokens';
+import type { TestKey } from '../../support/ehr-tokens';
 import type { TestDatabase } from '../../support/postgres';
 import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
@@ -127,7 +127,8 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
     },
     async startGateway(cds, key, port) {
       gateways += 1;
-      await registerClients(db.url, [
+      // The gateway's registry with the client's key (cds-hooks' own file only names the client).
+      const clients = clientsFile([
         {
           ...EHR_CLIENT,
           tenant: 'reliability',
@@ -143,7 +144,7 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
         app: 'gateway',
         logFile: path.join(ARTIFACTS, 'logs', `gateway-${gateways}.log`),
         ...(port !== undefined ? { port } : {}),
-        env: { ...common, CDS_HOOKS_URL: cds.url, PUBLIC_BASE_URL },
+        env: { ...common, EHR_CLIENTS_FILE: clients, CDS_HOOKS_URL: cds.url, PUBLIC_BASE_URL },
       });
     },
     async stop() {

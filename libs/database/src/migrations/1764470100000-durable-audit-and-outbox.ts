@@ -7,9 +7,11 @@ const CHAIN_WITH_DEDUP = `
   BEGIN
     SELECT last_hash INTO STRICT head FROM audit_chain_head WHERE singleton FOR UPDATE;
     -- Under the head lock every insert is serialised, so this check cannot race; skipping here (not through
-    -- ON CONFLICT) keeps the head untouched, so a replayed event never leaves a gap in the chain.
+    -- ON CONFLICT) keeps the head untouched, so a replayed event never leaves a gap in the chain. An event recorded
+    -- again (a redelivered inference) has a new recorded_at: the window finds it, and prunes to a few partitions.
     IF NEW.event_id IS NOT NULL AND EXISTS (
-      SELECT 1 FROM audit_events WHERE event_id = NEW.event_id AND recorded_at = NEW.recorded_at) THEN
+      SELECT 1 FROM audit_events WHERE event_id = NEW.event_id
+         AND recorded_at BETWEEN NEW.recorded_at - interval '31 days' AND NEW.recorded_at + interval '31 days') THEN
       RETURN NULL;
     END IF;
     NEW.id := nextval('audit_events_id_seq');
@@ -34,10 +36,11 @@ const CHAIN_WITHOUT_DEDUP = `
   END $$`;
 
 /**
- * Durability (issue 18). Audit events carry a client-made id so a spooled event replayed after a crash, or a batch
- * retried after a lost commit acknowledgement, is stored once: a unique index on (event_id, recorded_at) (a
- * partitioned table's unique keys must hold the partition key; the writer stamps both before spooling) and a
- * check in the chain trigger. The id is a deduplication key, not chained content (the hash is unchanged).
+ * Durability (issue 18). Audit events carry a client-made id so a spooled event replayed after a crash, a batch
+ * retried after a lost commit acknowledgement, or an event recorded again under a deterministic id is stored once:
+ * the chain trigger skips an id already stored within 31 days of the row's time, and a unique index on
+ * (event_id, recorded_at) backs it (a partitioned table's unique keys must hold the partition key). The id is a
+ * deduplication key, not chained content (the hash is unchanged).
  * `inference_outbox` holds each request's message until a broker took it, so a request committed during a broker
  * outage is still published (or recorded expired) by the relay.
  */
