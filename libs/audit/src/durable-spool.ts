@@ -36,6 +36,8 @@ interface Append {
 
 const SEGMENT = /^((\d+)-(\d+)-[0-9a-f]+)-(\d+)\.spool$/;
 
+const IDLE_ROTATE_BYTES = 64 * 1024;
+
 /** Spools open in this process: their files are live even though their pid is this process's. */
 const liveOwners = new Set<string>();
 
@@ -103,7 +105,16 @@ export class DurableSpool<T> {
     }
     return new Promise<SpoolTicket>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // An append that came after the loop's last check, but before this ran, found `flushing` still set.
+      if (this.pending.length > 0) this.kick();
     });
   }
 
@@ -148,7 +159,11 @@ export class DurableSpool<T> {
   }
 
   private async segmentFor(): Promise<{ name: string; handle: FileHandle }> {
-    if (this.file && this.segments.get(this.file.name)!.bytes < this.opts.segmentBytes) return this.file;
+    const seg = this.file && this.segments.get(this.file.name);
+    // A full segment is sealed; so is a settled one past IDLE_ROTATE_BYTES, so a crash replays little that is
+    // already stored (replaying it is harmless, the consumer is idempotent, but not free).
+    const keep = seg && seg.bytes < this.opts.segmentBytes && (seg.outstanding > 0 || seg.bytes < IDLE_ROTATE_BYTES);
+    if (this.file && keep) return this.file;
     await this.rotate();
     this.seq += 1;
     const name = `${this.owner}-${String(this.seq).padStart(6, '0')}.spool`;
