@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { auditReplayedSoFar, markDouble, tally, type ScenarioCounts } from '../support/ledger';
+import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
 import { driveTraffic, sleep } from '../support/traffic';
 
@@ -24,7 +24,6 @@ function spooledLines(dir: string): number {
 export async function crashWhileDbDown(stack: ReliabilityStack): Promise<ScenarioCounts> {
   let cds = stack.cds.find((c) => c.running)!;
   const mark = markDouble(stack.double);
-  const replayedBefore = auditReplayedSoFar();
   const startedAt = Date.now();
   const notes: string[] = [];
   const outage = async (): Promise<void> => {
@@ -41,7 +40,7 @@ export async function crashWhileDbDown(stack: ReliabilityStack): Promise<Scenari
     notes.push(`everything back ${Date.now() - downAt} ms after the crash`);
   };
   const calls = await driveTraffic({
-    count: 40,
+    count: 30,
     intervalMs: 200,
     target: () => cds.url,
     events: [{ atMs: 1_500, run: outage }],
@@ -53,7 +52,6 @@ export async function crashWhileDbDown(stack: ReliabilityStack): Promise<Scenari
     mark,
     calls,
     startedAt,
-    replayedBefore,
     notes,
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { auditReplayedSoFar, markDouble, tally, type ScenarioCounts } from '../support/ledger';
+import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
 import { callHook, newMarker } from '../support/traffic';
 
@@ -13,7 +13,6 @@ export async function identicalCalls(stack: ReliabilityStack): Promise<ScenarioC
   const first = stack.cds.find((c) => c.running)!;
   const second = await stack.startCdsHooks();
   const mark = markDouble(stack.double);
-  const replayedBefore = auditReplayedSoFar();
   const startedAt = Date.now();
   try {
     const marker = newMarker();
@@ -27,7 +26,6 @@ export async function identicalCalls(stack: ReliabilityStack): Promise<ScenarioC
       mark,
       calls,
       startedAt,
-      replayedBefore,
       notes: [`${CALLS} calls with one prompt, half to each replica, sent at once`],
     });
   } finally {

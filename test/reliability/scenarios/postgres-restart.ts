@@ -1,4 +1,4 @@
-import { auditReplayedSoFar, markDouble, tally, type ScenarioCounts } from '../support/ledger';
+import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
 import { driveTraffic } from '../support/traffic';
 
@@ -6,7 +6,6 @@ import { driveTraffic } from '../support/traffic';
 export async function postgresRestart(stack: ReliabilityStack): Promise<ScenarioCounts> {
   const target = stack.cds.find((c) => c.running)!.url;
   const mark = markDouble(stack.double);
-  const replayedBefore = auditReplayedSoFar();
   const startedAt = Date.now();
   let downMs = 0;
   const calls = await driveTraffic({
@@ -32,7 +31,6 @@ export async function postgresRestart(stack: ReliabilityStack): Promise<Scenario
     mark,
     calls,
     startedAt,
-    replayedBefore,
     notes: [`server stopped (fast) and started again at 2 s, refusing connections for ${downMs} ms`],
   });
 }

@@ -82,13 +82,11 @@ interface Options {
    * inference before its hook.invoked event was refused, so it is not counted as a lost hook.invoked.
    */
   readonly refusedIsAnswer?: boolean;
-  /** auditReplayedSoFar() when the scenario started. */
-  readonly replayedBefore?: number;
   readonly notes?: string[];
 }
 
-/** Events replayed from spools so far, summed over every app log of this run. */
-export function auditReplayedSoFar(): number {
+/** Events replayed from spools so far, summed over every app log (logs are appended to across runs). */
+function auditReplayedSoFar(): number {
   const dir = path.join(ARTIFACTS, 'logs');
   if (!fs.existsSync(dir)) return 0;
   let n = 0;
@@ -96,6 +94,16 @@ export function auditReplayedSoFar(): number {
     const text = fs.readFileSync(path.join(dir, f), 'utf8');
     for (const m of text.matchAll(/replaying (\d+) audit events/g)) n += Number(m[1]);
   }
+  return n;
+}
+
+/** Scenarios run one after another: each counts the replays since the previous one was tallied. */
+let replayedAtLastTally = auditReplayedSoFar();
+
+function replayedSince(): number {
+  const now = auditReplayedSoFar();
+  const n = now - replayedAtLastTally;
+  replayedAtLastTally = now;
   return n;
 }
 
@@ -218,7 +226,7 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
     duplicateAuditEvents: audit.filter((a) => Number(a.n) > 1).length,
     resultsExpired: results.filter((r) => r.outcome === 'expired').length,
     auditLost,
-    auditReplayed: auditReplayedSoFar() - (o.replayedBefore ?? 0),
+    auditReplayed: replayedSince(),
     chainValid: await chainValid(o.dbUrl),
     modelCalls: windowPrompts.length,
     modelCallsFaulted,

@@ -18,11 +18,15 @@ export interface DueMessage {
   readonly deadlineAt: Date;
 }
 
-/** Named SQL: a request for the same prompt still waiting for its result (inside the reuse window). */
+/**
+ * Named SQL: a request for the same prompt inside the reuse window, still running or completed (one that finished
+ * while this call was on its way here; its result is read at once).
+ */
 const LIVE_FOR_PROMPT_SQL = `
   SELECT request_id, deadline_at FROM inference_requests
-   WHERE model = $1 AND prompt_hash = $2 AND template_version = $3 AND status IN ('queued', 'running')
-     AND created_at > $4 AND deadline_at > now()
+   WHERE model = $1 AND prompt_hash = $2 AND template_version = $3
+     AND (status = 'completed' OR (status IN ('queued', 'running') AND deadline_at > now()))
+     AND created_at > $4
    ORDER BY created_at DESC LIMIT 1`;
 
 /** Named SQL: takes up to $1 due rows for $2 ms (SKIP LOCKED: replicas never take the same row at once). */
