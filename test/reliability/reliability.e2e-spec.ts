@@ -56,12 +56,16 @@ describe('reliability under faults', () => {
   scenario('cds-hooks is scaled from one replica to two and back while traffic flows', replicaScaling);
 
   // Issue 18: durability.
-  scenario('cds-hooks and the proxy are SIGKILLed while Postgres is down, then all restarted', crashWhileDbDown, (c) => {
-    expectNothingAcceptedLost(c);
-    expect(c.auditReplayed).toBeGreaterThan(0);
-    expect(c.promptsNeverRun).toBe(0);
-    expect(c.resultsNotOk).toBe(0);
-  });
+  scenario(
+    'cds-hooks and the proxy are SIGKILLed while Postgres is down, then all restarted',
+    crashWhileDbDown,
+    (c) => {
+      expectNothingAcceptedLost(c);
+      expect(c.auditReplayed).toBeGreaterThan(0);
+      expect(c.promptsNeverRun).toBe(0);
+      expect(c.resultsNotOk).toBe(0);
+    },
+  );
   scenario('the whole Postgres server is restarted mid-traffic', postgresRestart, (c) => {
     expectNothingAcceptedLost(c);
     expect(c.promptsNeverRun).toBe(0);

@@ -44,7 +44,8 @@ export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string;
       JSON.stringify(r.detail ?? {}),
     );
     const p = COLUMNS.map(
-      (c, i) => `$${base + i + 1}${c === 'hook_instance' || c === 'event_id' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
+      (c, i) =>
+        `$${base + i + 1}${c === 'hook_instance' || c === 'event_id' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
     );
     return `(${p.join(', ')})`;
   });

@@ -31,8 +31,7 @@ export const DEFAULT_AUDIT_SPOOL_DIR = path.join(tmpdir(), 'meditron-audit-spool
  */
 export function auditSpoolDir(root: string, dataSource: DataSource): string {
   const o = (dataSource as Partial<DataSource>).options as
-    | { url?: string; host?: string; port?: number; database?: string }
-    | undefined;
+    { url?: string; host?: string; port?: number; database?: string } | undefined;
   let key = 'default';
   if (o) {
     const where = o.url

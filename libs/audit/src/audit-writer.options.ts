@@ -46,7 +46,11 @@ const schema = z.object({
   AUDIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(3000),
   /** `off` disables the spool. */
   AUDIT_SPOOL_DIR: z.string().min(1).default(DEFAULT_AUDIT_SPOOL_DIR),
-  AUDIT_SPOOL_MAX_BYTES: z.coerce.number().int().min(65_536).default(256 * 1024 * 1024),
+  AUDIT_SPOOL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(256 * 1024 * 1024),
 });
 
 /** The writer's bounds from the environment (every app constructs its writer the same way). */

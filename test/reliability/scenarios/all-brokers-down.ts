@@ -28,7 +28,10 @@ export async function allBrokersDown(stack: ReliabilityStack): Promise<ScenarioC
         {
           atMs: 1_500 + OUTAGE_MS,
           run: async () => {
-            const rows = await queryRows<{ n: number }>(stack.db.url, `SELECT count(*)::int AS n FROM inference_outbox`);
+            const rows = await queryRows<{ n: number }>(
+              stack.db.url,
+              `SELECT count(*)::int AS n FROM inference_outbox`,
+            );
             waiting = rows[0]?.n ?? 0;
             await Promise.all(brokers.map((b) => stack.kafka.brokerUp(b)));
           },

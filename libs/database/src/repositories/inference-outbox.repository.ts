@@ -7,8 +7,7 @@ import type { JsonDetail } from './json-detail';
 
 /** What `queue()` did: stored a new request, or found one for the same prompt still running (no new row). */
 export type QueuedOrJoined =
-  | { readonly created: true }
-  | { readonly created: false; readonly requestId: string; readonly deadlineAt: Date };
+  { readonly created: true } | { readonly created: false; readonly requestId: string; readonly deadlineAt: Date };
 
 /** An outbox row the relay now holds (its lease) and must publish, retry later, or expire. */
 export interface DueMessage {
