@@ -240,6 +240,9 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
       ...o.calls
         .filter((c) => !accepted.includes(c))
         .map((c) => `failed call: status ${c.status}${c.error ? `, ${c.error}` : ''}, after ${c.latencyMs} ms`),
+      ...accepted
+        .filter((c) => c.latencyMs > BUDGET_MS + ANSWER_SLACK_MS)
+        .map((c) => `late answer: marker ${c.marker} after ${c.latencyMs} ms`),
     ],
   };
 }
