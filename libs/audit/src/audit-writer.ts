@@ -8,15 +8,22 @@ import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
 import { auditSpoolDir, openAuditSpool } from './audit-spool';
 import { auditWriterOptionsFromEnv, type AuditWriterOptions } from './audit-writer.options';
-import { SpoolFullError, type DurableSpool, type SpoolTicket } from './durable-spool';
+import type { DurableSpool, SpoolTicket } from './durable-spool';
 
 interface Pending {
   readonly row: QueuedAuditRow;
   /** Where the event is spooled; acknowledged (and so dropped from disk) once committed. */
-  readonly ticket: SpoolTicket | undefined;
+  ticket?: SpoolTicket;
+  spooled: 'pending' | 'done' | 'failed';
+  committed?: boolean;
+  /** The wait passed before the spool write finished: the caller goes on when it does. */
+  releaseWhenSpooled?: boolean;
   resolve(): void;
   reject(e: Error): void;
 }
+
+const notCommitted = (): AuditException =>
+  new AuditException(AuditExceptionCode.WRITE_TIMEOUT, 'audit event not yet committed');
 
 const ignore = (): void => undefined;
 
@@ -35,12 +42,12 @@ export interface AuditWriterStats {
 const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 /**
- * Group commit: record() appends the event to a local spool (fsync, shared by concurrent events), queues it and
- * resolves once the multi-row INSERT holding it has committed, so an event is durable before the call it
- * describes is answered. While the database is away a caller is released after `maxWaitMs`: its event is on
- * disk, replayed at the next start-up if the process dies, and stored once (event ids are deduplicated). One batch
- * is in flight at a time (the chain trigger serialises writers anyway). A failed batch stays queued and is retried
- * with backoff; queue and spool are bounded and refuse with AUDIT_QUEUE_FULL rather than grow.
+ * Group commit: record() queues the event for a multi-row INSERT and, alongside, appends it to a local spool
+ * (fsync, shared by concurrent events); it resolves once the INSERT has committed, so an event is durable before
+ * the call it describes is answered. While the database is away a caller is released after `maxWaitMs` once its
+ * event is on disk: replayed at the next start-up if the process dies, and stored once (event ids are
+ * deduplicated). One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch
+ * stays queued and is retried with backoff; queue and spool are bounded and refuse with AUDIT_QUEUE_FULL.
  */
 export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
@@ -54,7 +61,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private ready: Promise<void> | undefined;
   /** Refusals spooled or queued (their own budget, refusedShare of maxQueue). */
   private refusedHeld = 0;
-  /** Events being spooled: counted against maxQueue like queued ones, and waited for by close(). */
+  /** Spool writes in progress, waited for by close(). */
   private readonly spooling = new Set<Promise<unknown>>();
   readonly stats: AuditWriterStats = { batches: 0, rows: 0, largestBatch: 0, failedAttempts: 0, replayed: 0 };
 
@@ -84,7 +91,8 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
 
   async record(event: AuditRecord): Promise<void> {
     if (this.closed) throw new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed');
-    if (this.queue.length + this.spooling.size >= this.opts.maxQueue) {
+    await this.start();
+    if (this.queue.length >= this.opts.maxQueue) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`);
     }
     const refused = event.outcome === 'refused';
@@ -92,48 +100,55 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
     }
     const row: QueuedAuditRow = { ...event, eventId: event.eventId ?? randomUUID(), recordedAt: new Date() };
-    const spooled = this.spoolRow(row);
-    this.spooling.add(spooled);
-    if (refused) this.refusedHeld += 1;
-    let ticket: SpoolTicket | undefined;
-    try {
-      ticket = await spooled;
-    } catch (e) {
-      if (refused) this.refusedHeld -= 1;
-      throw e;
-    } finally {
-      this.spooling.delete(spooled);
+    if (this.spool && !this.spool.hasRoom(row)) {
+      throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
     }
+    if (refused) this.refusedHeld += 1;
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      if (this.opts.maxWaitMs > 0) {
-        timer = setTimeout(() => {
-          // Spooled: durable, so the caller may go on; not spooled: it must know the event is only in memory.
-          if (ticket) resolve();
-          else reject(new AuditException(AuditExceptionCode.WRITE_TIMEOUT, 'audit event not yet committed'));
-        }, this.opts.maxWaitMs);
-        timer.unref();
-      }
       const settle =
         <A extends unknown[]>(fn: (...a: A) => void) =>
         (...a: A) => {
           clearTimeout(timer);
           fn(...a);
         };
-      this.queue.push({ row, ticket, resolve: settle(resolve), reject: settle(reject) });
+      const p: Pending = { row, spooled: 'pending', resolve: settle(resolve), reject: settle(reject) };
+      if (this.opts.maxWaitMs > 0) {
+        // Past the wait the caller goes on once its event is on disk; an event only memory holds is reported.
+        timer = setTimeout(() => {
+          if (p.spooled === 'done') p.resolve();
+          else if (p.spooled === 'failed') p.reject(notCommitted());
+          else p.releaseWhenSpooled = true;
+        }, this.opts.maxWaitMs);
+        timer.unref();
+      }
+      this.queue.push(p);
       this.schedule();
+      // Spooled alongside the INSERT, not before it: a healthy database never waits for the disk.
+      this.spoolEvent(p);
     });
   }
 
-  private async spoolRow(row: QueuedAuditRow): Promise<SpoolTicket | undefined> {
-    if (!this.spool) return undefined;
-    try {
-      await this.start();
-      return await this.spool.append(row);
-    } catch (e) {
-      if (e instanceof SpoolFullError) throw new AuditException(AuditExceptionCode.QUEUE_FULL, e.message);
-      throw e;
+  private spoolEvent(p: Pending): void {
+    if (!this.spool) {
+      p.spooled = 'failed';
+      return;
     }
+    const appended = this.spool.append(p.row).then(
+      (ticket) => {
+        p.spooled = 'done';
+        if (p.committed) this.spool?.ack(ticket);
+        else p.ticket = ticket;
+        if (p.releaseWhenSpooled) p.resolve();
+      },
+      (e: unknown) => {
+        p.spooled = 'failed';
+        this.logger.error(`audit event not spooled: ${describe(e)}`);
+        if (p.releaseWhenSpooled) p.reject(notCommitted());
+      },
+    );
+    this.spooling.add(appended);
+    void appended.finally(() => this.spooling.delete(appended));
   }
 
   private async replay(): Promise<void> {
@@ -144,7 +159,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.logger.warn(`replaying ${left.length} audit events left in the spool by an earlier process`);
     for (const { entry, ticket } of left) {
       if (entry.outcome === 'refused') this.refusedHeld += 1;
-      this.queue.push({ row: entry, ticket, resolve: ignore, reject: ignore });
+      this.queue.push({ row: entry, ticket, spooled: 'done', resolve: ignore, reject: ignore });
     }
     this.schedule();
   }
@@ -152,6 +167,8 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   /** Writes everything queued, then refuses new events; what cannot be written in time is rejected. */
   async close(): Promise<void> {
     this.closed = true;
+    // Events recorded before close() and waiting for the replay are queued first (reactions run in order).
+    await this.start().catch(() => undefined);
     await Promise.allSettled([...this.spooling]);
     void this.kick();
     const deadline = sleep(this.opts.closeTimeoutMs).then(() => 'timeout' as const);
@@ -241,6 +258,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
           if (!isPermanentRowError(rowError)) throw rowError;
           this.stats.failedAttempts++;
           this.remove([p]);
+          p.committed = true;
           if (p.ticket) this.spool?.ack(p.ticket);
           this.logger.error(`audit event ${p.row.action} refused by the database: ${describe(rowError)}`);
           p.reject(rowError instanceof Error ? rowError : new Error(describe(rowError)));
@@ -260,6 +278,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private settle(batch: Pending[]): void {
     this.remove(batch);
     for (const p of batch) {
+      p.committed = true;
       if (p.ticket) this.spool?.ack(p.ticket);
       p.resolve();
     }

@@ -97,16 +97,23 @@ export class DurableSpool<T> {
     return found;
   }
 
+  /** Whether `entry` fits under maxBytes now (append() refuses what does not). */
+  hasRoom(entry: T): boolean {
+    return this.fits(`${JSON.stringify(entry)}\n`);
+  }
+
   append(entry: T): Promise<SpoolTicket> {
     const line = `${JSON.stringify(entry)}\n`;
-    const queuedBytes = this.pending.reduce((n, p) => n + Buffer.byteLength(p.line), 0);
-    if (this.totalBytes + queuedBytes + Buffer.byteLength(line) > this.opts.maxBytes) {
-      return Promise.reject(new SpoolFullError(this.opts.maxBytes));
-    }
+    if (!this.fits(line)) return Promise.reject(new SpoolFullError(this.opts.maxBytes));
     return new Promise<SpoolTicket>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       this.kick();
     });
+  }
+
+  private fits(line: string): boolean {
+    const queuedBytes = this.pending.reduce((n, p) => n + Buffer.byteLength(p.line), 0);
+    return this.totalBytes + queuedBytes + Buffer.byteLength(line) <= this.opts.maxBytes;
   }
 
   private kick(): void {
