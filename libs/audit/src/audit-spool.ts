@@ -27,18 +27,13 @@ export const DEFAULT_AUDIT_SPOOL_DIR = path.join(tmpdir(), 'meditron-audit-spool
 
 /**
  * The directory for one database's spool: events are replayed only into the database they were meant for
- * (several apps and test databases may share one machine and one root).
+ * (several apps and test databases may share one machine and one root). Keyed by the database's name, not its
+ * address, so after a failover to a new primary address the spool is still found and replayed there.
  */
 export function auditSpoolDir(root: string, dataSource: DataSource): string {
-  const o = (dataSource as Partial<DataSource>).options as
-    { url?: string; host?: string; port?: number; database?: string } | undefined;
-  let key = 'default';
-  if (o) {
-    const where = o.url
-      ? new URL(o.url).host + new URL(o.url).pathname
-      : `${o.host ?? ''}:${o.port ?? ''}/${o.database ?? ''}`;
-    key = createHash('sha256').update(where).digest('hex').slice(0, 16);
-  }
+  const o = (dataSource as Partial<DataSource>).options as { url?: string; database?: string } | undefined;
+  const name = o?.url ? new URL(o.url).pathname.replace(/^\//, '') : o?.database;
+  const key = name ? createHash('sha256').update(name).digest('hex').slice(0, 16) : 'default';
   return path.join(root, key);
 }
 

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
+import { auditSpoolDir } from './audit-spool';
 import { AuditWriter } from './audit-writer';
 
 /** A DataSource double that records INSERT statements and can fail the next ones. */
@@ -211,5 +212,11 @@ describe('AuditWriter (group commit)', () => {
     await writer.close();
     const written = statements.flatMap((s) => s.actions);
     expect(written.filter((a) => a !== 'hook.refused')).toEqual(['test.0', 'test.1', 'test.2', 'test.3']);
+  });
+
+  it('keys the spool by database name, not address: after a failover to a new primary the spool is found', () => {
+    const at = (url: string) => auditSpoolDir('/spool', { options: { url } } as unknown as DataSource);
+    expect(at('postgres://app@db-a:5432/meditron')).toBe(at('postgres://app@db-b.example:6432/meditron'));
+    expect(at('postgres://app@db-a:5432/meditron')).not.toBe(at('postgres://app@db-a:5432/other'));
   });
 });
