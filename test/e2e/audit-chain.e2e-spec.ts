@@ -1,7 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
-import { AuditChainVerifier, AuditWriter, ChainHeadPublisher, type AuditRecord } from '@app/audit';
+import {
+  AuditChainVerifier,
+  AuditWriter,
+  batchInsert,
+  ChainHeadPublisher,
+  type AuditRecord,
+  type QueuedAuditRow,
+} from '@app/audit';
 import { AuditChainRepository } from '@app/database';
 import { startAuditDatabase, type AuditTestDatabase } from '../support/audit-db';
 
@@ -103,6 +111,31 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
     expect(after - before).toBe(40);
     expect((await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).valid).toBe(true);
     await writer.close();
+  });
+
+  it('stores an event once when its batch is written again (a spool replay, a retry after a lost commit ack)', async () => {
+    const row = (i: number): QueuedAuditRow => ({ ...event(i), eventId: randomUUID(), recordedAt: new Date() });
+    const rows = Array.from({ length: 5 }, (_, i) => row(20_000 + i));
+    const count = async () => Number((await t.ds.query(`SELECT count(*) AS c FROM audit_events`))[0].c);
+    const before = await count();
+    const batch = batchInsert(rows);
+    await t.ds.query(batch.sql, batch.params);
+    await t.ds.query(batch.sql, batch.params);
+    const mixed = batchInsert([rows[2]!, row(20_010)]);
+    await t.ds.query(mixed.sql, mixed.params);
+    // The same event recorded again later (a redelivered inference under its deterministic id).
+    const again = batchInsert([{ ...rows[3]!, recordedAt: new Date(rows[3]!.recordedAt.getTime() + 60_000) }]);
+    await t.ds.query(again.sql, again.params);
+    expect((await count()) - before).toBe(6);
+    const dup: Array<{ n: number }> = await t.ds.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,
+      [rows.map((r) => r.eventId)],
+    );
+    expect(dup.map((d) => d.n)).toEqual([1, 1, 1, 1, 1]);
+    expect(await new AuditChainVerifier(new AuditChainRepository(t.ds)).verify()).toMatchObject({
+      valid: true,
+      firstBreak: null,
+    });
   });
 
   it('publishes the chain head as a log line and gauges', async () => {

@@ -32,6 +32,8 @@ export const cdsHooksEnv = z
     HOOK_DEADLINE_MS: positiveMs(4000),
     /** How long an inference may run in the background after its hook answered; its result serves the next call. */
     INFERENCE_DEADLINE_MS: positiveMs(120_000),
+    /** How often the outbox relay publishes requests the hook path could not (a broker outage), or expires them. */
+    OUTBOX_RELAY_MS: positiveMs(1000),
     /** A stored result for the same prompt is reused (no model run) while younger than this. */
     RESULT_FRESH_MS: z.coerce.number().int().min(0).default(600_000),
     /** Service catalog (JSON); the shipped one is apps/cds-hooks/config/cds-services.json. */

@@ -1,11 +1,13 @@
 import type { AuditRecord } from './audit-record';
 
 export interface QueuedAuditRow extends AuditRecord {
+  readonly eventId: string;
   /** When record() was called: the event's time, not the batch's. */
   readonly recordedAt: Date;
 }
 
 const COLUMNS = [
+  'event_id',
   'recorded_at',
   'action',
   'outcome',
@@ -19,12 +21,16 @@ const COLUMNS = [
   'detail',
 ] as const;
 
-/** One multi-row INSERT; id, prev_hash and hash come from the chain trigger, in VALUES order. */
+/**
+ * One multi-row INSERT; id, prev_hash and hash come from the chain trigger, in VALUES order. The trigger skips a
+ * row whose event id is already stored (a replay, or a retry after a lost commit acknowledgement).
+ */
 export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const tuples = rows.map((r) => {
     const base = params.length;
     params.push(
+      r.eventId,
       r.recordedAt,
       r.action,
       r.outcome,
@@ -38,7 +44,8 @@ export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string;
       JSON.stringify(r.detail ?? {}),
     );
     const p = COLUMNS.map(
-      (c, i) => `$${base + i + 1}${c === 'hook_instance' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
+      (c, i) =>
+        `$${base + i + 1}${c === 'hook_instance' || c === 'event_id' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
     );
     return `(${p.join(', ')})`;
   });
@@ -49,4 +56,14 @@ export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string;
 export function isPermanentRowError(e: unknown): boolean {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
   return /^(22|23)/.test(code);
+}
+
+/**
+ * The event-id index (or a partition's copy of it) refused a row: it is stored already. Only a race the chain
+ * trigger's lock rules out gets here; the statement rolled back, so the chain head is untouched.
+ */
+export function isAlreadyStored(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, constraint } = e as { code?: unknown; constraint?: unknown };
+  return code === '23505' && typeof constraint === 'string' && /event_id/.test(constraint);
 }

@@ -1,12 +1,16 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
+import { auditSpoolDir } from './audit-spool';
 import { AuditWriter } from './audit-writer';
 
 /** A DataSource double that records INSERT statements and can fail the next ones. */
 function fakeDataSource(opts: { failNext?: number; delayMs?: number; permanentFor?: string } = {}) {
-  const statements: Array<{ rows: number; actions: unknown[] }> = [];
+  const statements: Array<{ rows: number; actions: unknown[]; eventIds: unknown[] }> = [];
   let failNext = opts.failNext ?? 0;
   const query = jest.fn(async (sql: string, params: unknown[]) => {
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
@@ -14,18 +18,37 @@ function fakeDataSource(opts: { failNext?: number; delayMs?: number; permanentFo
       failNext--;
       throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
     }
-    const actions = params.filter((_, i) => i % 11 === 1);
+    const actions = params.filter((_, i) => i % 12 === 2);
+    const eventIds = params.filter((_, i) => i % 12 === 0);
     if (opts.permanentFor && actions.includes(opts.permanentFor)) {
       throw Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' });
     }
-    statements.push({ rows: (sql.match(/\(\$/g) ?? []).length, actions });
+    statements.push({ rows: (sql.match(/\(\$/g) ?? []).length, actions, eventIds });
     return [];
   });
-  return { ds: { query } as unknown as DataSource, statements };
+  return {
+    ds: { query } as unknown as DataSource,
+    statements,
+    up: () => {
+      failNext = 0;
+    },
+  };
 }
 
 const event = (i: number): AuditRecord => ({ action: `test.${i}`, outcome: 'success', service: 'gateway' });
-const fast = { maxDelayMs: 5, retryBaseMs: 1, retryMaxMs: 5, closeTimeoutMs: 1000, maxWaitMs: 0 };
+const spoolRoot = (): string => mkdtempSync(path.join(tmpdir(), 'audit-spool-spec-'));
+/** Each spread makes a fresh spool directory, so no test replays another's leftovers. */
+const fast = {
+  maxDelayMs: 5,
+  retryBaseMs: 1,
+  retryMaxMs: 5,
+  closeTimeoutMs: 1000,
+  maxWaitMs: 0,
+  get spoolDir(): string {
+    return spoolRoot();
+  },
+};
+const spoolFiles = (root: string): string[] => readdirSync(path.join(root, 'default'));
 
 describe('AuditWriter (group commit)', () => {
   beforeAll(() => Logger.overrideLogger(false));
@@ -59,9 +82,9 @@ describe('AuditWriter (group commit)', () => {
     expect(writer.stats.failedAttempts).toBe(3);
   });
 
-  it('releases a caller after maxWaitMs while the database is down, and still writes its event later', async () => {
+  it('without a spool, rejects a caller after maxWaitMs with AUDIT_WRITE_TIMEOUT, and still writes its event later', async () => {
     const { ds, statements } = fakeDataSource({ failNext: 8 });
-    const writer = new AuditWriter(ds, { ...fast, retryBaseMs: 10, retryMaxMs: 10, maxWaitMs: 30 });
+    const writer = new AuditWriter(ds, { ...fast, retryBaseMs: 10, retryMaxMs: 10, maxWaitMs: 30, spoolDir: null });
     const t0 = Date.now();
     await expect(writer.record(event(1))).rejects.toMatchObject({ code: AuditExceptionCode.WRITE_TIMEOUT });
     expect(Date.now() - t0).toBeLessThan(200);
@@ -104,8 +127,96 @@ describe('AuditWriter (group commit)', () => {
   it('on close, rejects what cannot be written before the timeout', async () => {
     const { ds } = fakeDataSource({ failNext: 1_000_000 });
     const writer = new AuditWriter(ds, { ...fast, closeTimeoutMs: 50 });
-    const pending = writer.record(event(1));
+    // Handled from the start: close() now also closes the spool file, so the rejection outlives a tick.
+    const pending = writer.record(event(1)).then(
+      () => 'written',
+      (e: unknown) => e,
+    );
     await writer.close();
-    await expect(pending).rejects.toMatchObject({ code: AuditExceptionCode.FLUSH_TIMEOUT });
+    await expect(pending).resolves.toMatchObject({ code: AuditExceptionCode.FLUSH_TIMEOUT });
+  });
+
+  it('with a spool, releases a caller after maxWaitMs once its event is on disk, and writes it later', async () => {
+    const root = spoolRoot();
+    const { ds, statements } = fakeDataSource({ failNext: 8 });
+    const writer = new AuditWriter(ds, { ...fast, retryBaseMs: 10, retryMaxMs: 10, maxWaitMs: 30, spoolDir: root });
+    await expect(writer.record(event(1))).resolves.toBeUndefined();
+    expect(statements).toHaveLength(0);
+    expect(spoolFiles(root)).toHaveLength(1);
+    await writer.close();
+    expect(statements.flatMap((s) => s.actions)).toEqual(['test.1']);
+    // Committed, so nothing is left to replay.
+    expect(spoolFiles(root)).toEqual([]);
+  });
+
+  it('replays at start-up what an earlier writer left in the spool, with the same event ids', async () => {
+    const root = spoolRoot();
+    const down = fakeDataSource({ failNext: 1_000_000 });
+    const first = new AuditWriter(down.ds, { ...fast, maxWaitMs: 20, closeTimeoutMs: 50, spoolDir: root });
+    await Promise.all([first.record(event(1)), first.record(event(2))]);
+    await first.close(); // the database never came back: both events only on disk
+    expect(down.statements).toHaveLength(0);
+
+    const { ds, statements } = fakeDataSource();
+    const second = new AuditWriter(ds, { ...fast, spoolDir: root });
+    await second.start();
+    expect(second.stats.replayed).toBe(2);
+    await second.record(event(3));
+    await second.close();
+    const written = statements.flatMap((s) => s.actions);
+    expect(written).toEqual(['test.1', 'test.2', 'test.3']);
+    expect(new Set(statements.flatMap((s) => s.eventIds)).size).toBe(3);
+    expect(spoolFiles(root)).toEqual([]);
+  });
+
+  it('keeps a caller-given event id (a deterministic id makes a repeated event one row)', async () => {
+    const { ds, statements } = fakeDataSource();
+    const writer = new AuditWriter(ds, fast);
+    const eventId = '6f1c1c53-8b0c-5d4e-9a7f-0c8f1f1b2a3c';
+    await writer.record({ ...event(1), eventId });
+    await writer.close();
+    expect(statements[0]!.eventIds).toEqual([eventId]);
+  });
+
+  it('answers AUDIT_QUEUE_FULL when the spool is at its byte bound; accepted events are still written', async () => {
+    const { ds, statements, up } = fakeDataSource({ failNext: 1_000_000 });
+    const writer = new AuditWriter(ds, { ...fast, maxWaitMs: 10, spoolMaxBytes: 65_536, retryMaxMs: 5 });
+    const big = { ...event(0), detail: { pad: 'x'.repeat(8_000) } };
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => writer.record(big)));
+    const accepted = outcomes.filter((o) => o.status === 'fulfilled').length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(12);
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: AuditExceptionCode.QUEUE_FULL });
+    }
+    up();
+    await writer.close();
+    expect(statements.reduce((n, s) => n + s.rows, 0)).toBe(accepted);
+  });
+
+  it('gives refusals a share of the queue: a flood of them is refused while other events still get in', async () => {
+    const { ds, statements } = fakeDataSource({ delayMs: 40 });
+    const writer = new AuditWriter(ds, { ...fast, maxQueue: 10, refusedShare: 0.5, maxBatch: 1 });
+    const refusal = { ...event(0), action: 'hook.refused', outcome: 'refused' as const };
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 8 }, () => writer.record(refusal)),
+      ...Array.from({ length: 4 }, (_, i) => writer.record(event(i))),
+    ]);
+    const refusals = outcomes.slice(0, 8);
+    const others = outcomes.slice(8);
+    expect(refusals.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+    for (const o of refusals) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: AuditExceptionCode.QUEUE_FULL });
+    }
+    expect(others.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    await writer.close();
+    const written = statements.flatMap((s) => s.actions);
+    expect(written.filter((a) => a !== 'hook.refused')).toEqual(['test.0', 'test.1', 'test.2', 'test.3']);
+  });
+
+  it('keys the spool by database name, not address: after a failover to a new primary the spool is found', () => {
+    const at = (url: string) => auditSpoolDir('/spool', { options: { url } } as unknown as DataSource);
+    expect(at('postgres://app@db-a:5432/meditron')).toBe(at('postgres://app@db-b.example:6432/meditron'));
+    expect(at('postgres://app@db-a:5432/meditron')).not.toBe(at('postgres://app@db-a:5432/other'));
   });
 });

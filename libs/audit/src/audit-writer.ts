@@ -1,17 +1,31 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { backoffMs } from '@app/timing';
-import { batchInsert, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
+import { batchInsert, isAlreadyStored, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
+import { auditSpoolDir, openAuditSpool } from './audit-spool';
 import { auditWriterOptionsFromEnv, type AuditWriterOptions } from './audit-writer.options';
+import type { DurableSpool, SpoolTicket } from './durable-spool';
 
 interface Pending {
   readonly row: QueuedAuditRow;
+  /** Where the event is spooled; acknowledged (and so dropped from disk) once committed. */
+  ticket?: SpoolTicket;
+  spooled: 'pending' | 'done' | 'failed';
+  committed?: boolean;
+  /** The wait passed before the spool write finished: the caller goes on when it does. */
+  releaseWhenSpooled?: boolean;
   resolve(): void;
   reject(e: Error): void;
 }
+
+const notCommitted = (): AuditException =>
+  new AuditException(AuditExceptionCode.WRITE_TIMEOUT, 'audit event not yet committed');
+
+const ignore = (): void => undefined;
 
 export interface AuditWriterStats {
   /** INSERT statements that committed. */
@@ -20,18 +34,22 @@ export interface AuditWriterStats {
   largestBatch: number;
   /** INSERT statements that failed (each retried, or split when a row is bad). */
   failedAttempts: number;
+  /** Events found in the spool at start-up (left by a crash) and queued again. */
+  replayed: number;
 }
 
 /** Unref'd: a pending retry or close deadline never keeps the process alive. */
 const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 /**
- * Group commit: record() queues the event and resolves once the multi-row INSERT holding it has committed, so an
- * event is durable before the call it describes is answered, at the cost of at most `maxDelayMs` plus one INSERT.
- * One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch stays queued and
- * is retried with backoff; the queue is bounded and refuses with AUDIT_QUEUE_FULL rather than grow.
+ * Group commit: record() queues the event for a multi-row INSERT and, alongside, appends it to a local spool
+ * (fsync, shared by concurrent events); it resolves once the INSERT has committed, so an event is durable before
+ * the call it describes is answered. While the database is away a caller is released after `maxWaitMs` once its
+ * event is on disk: replayed at the next start-up if the process dies, and stored once (event ids are
+ * deduplicated). One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch
+ * stays queued and is retried with backoff; queue and spool are bounded and refuse with AUDIT_QUEUE_FULL.
  */
-export class AuditWriter implements BeforeApplicationShutdown {
+export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
   private readonly opts: AuditWriterOptions;
   private readonly queue: Pending[] = [];
@@ -39,13 +57,22 @@ export class AuditWriter implements BeforeApplicationShutdown {
   private draining: Promise<void> | undefined;
   private closed = false;
   private abandoned = false;
-  readonly stats: AuditWriterStats = { batches: 0, rows: 0, largestBatch: 0, failedAttempts: 0 };
+  private readonly spool: DurableSpool<QueuedAuditRow> | undefined;
+  private ready: Promise<void> | undefined;
+  /** Refusals spooled or queued (their own budget, refusedShare of maxQueue). */
+  private refusedHeld = 0;
+  /** Spool writes in progress, waited for by close(). */
+  private readonly spooling = new Set<Promise<unknown>>();
+  readonly stats: AuditWriterStats = { batches: 0, rows: 0, largestBatch: 0, failedAttempts: 0, replayed: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
     opts: Partial<AuditWriterOptions> = {},
   ) {
     this.opts = { ...auditWriterOptionsFromEnv(process.env), ...opts };
+    if (this.opts.spoolDir !== null) {
+      this.spool = openAuditSpool(auditSpoolDir(this.opts.spoolDir, dataSource), this.opts.spoolMaxBytes);
+    }
   }
 
   get queued(): number {
@@ -57,37 +84,97 @@ export class AuditWriter implements BeforeApplicationShutdown {
     return this.opts.maxQueue;
   }
 
-  record(event: AuditRecord): Promise<void> {
-    if (this.closed) {
-      return Promise.reject(new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed'));
-    }
+  /** Replays what a crashed predecessor left in the spool (also done by the first record()). */
+  async onModuleInit(): Promise<void> {
+    await this.start();
+  }
+
+  start(): Promise<void> {
+    this.ready ??= this.replay();
+    return this.ready;
+  }
+
+  async record(event: AuditRecord): Promise<void> {
+    if (this.closed) throw new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed');
+    await this.start();
     if (this.queue.length >= this.opts.maxQueue) {
-      return Promise.reject(
-        new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`),
-      );
+      throw new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`);
     }
+    const refused = event.outcome === 'refused';
+    if (refused && this.refusedHeld >= Math.max(1, Math.floor(this.opts.maxQueue * this.opts.refusedShare))) {
+      throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
+    }
+    const row: QueuedAuditRow = { ...event, eventId: event.eventId ?? randomUUID(), recordedAt: new Date() };
+    if (this.spool && !this.spool.hasRoom(row)) {
+      throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
+    }
+    if (refused) this.refusedHeld += 1;
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      if (this.opts.maxWaitMs > 0) {
-        timer = setTimeout(() => {
-          reject(new AuditException(AuditExceptionCode.WRITE_TIMEOUT, 'audit event not yet committed'));
-        }, this.opts.maxWaitMs);
-        timer.unref();
-      }
       const settle =
         <A extends unknown[]>(fn: (...a: A) => void) =>
         (...a: A) => {
           clearTimeout(timer);
           fn(...a);
         };
-      this.queue.push({ row: { ...event, recordedAt: new Date() }, resolve: settle(resolve), reject: settle(reject) });
+      const p: Pending = { row, spooled: 'pending', resolve: settle(resolve), reject: settle(reject) };
+      if (this.opts.maxWaitMs > 0) {
+        // Past the wait the caller goes on once its event is on disk; an event only memory holds is reported.
+        timer = setTimeout(() => {
+          if (p.spooled === 'done') p.resolve();
+          else if (p.spooled === 'failed') p.reject(notCommitted());
+          else p.releaseWhenSpooled = true;
+        }, this.opts.maxWaitMs);
+        timer.unref();
+      }
+      this.queue.push(p);
       this.schedule();
+      // Spooled alongside the INSERT, not before it: a healthy database never waits for the disk.
+      this.spoolEvent(p);
     });
+  }
+
+  private spoolEvent(p: Pending): void {
+    if (!this.spool) {
+      p.spooled = 'failed';
+      return;
+    }
+    const appended = this.spool.append(p.row).then(
+      (ticket) => {
+        p.spooled = 'done';
+        if (p.committed) this.spool?.ack(ticket);
+        else p.ticket = ticket;
+        if (p.releaseWhenSpooled) p.resolve();
+      },
+      (e: unknown) => {
+        p.spooled = 'failed';
+        this.logger.error(`audit event not spooled: ${describe(e)}`);
+        if (p.releaseWhenSpooled) p.reject(notCommitted());
+      },
+    );
+    this.spooling.add(appended);
+    void appended.finally(() => this.spooling.delete(appended));
+  }
+
+  private async replay(): Promise<void> {
+    if (!this.spool) return;
+    const left = await this.spool.open();
+    if (left.length === 0) return;
+    this.stats.replayed += left.length;
+    this.logger.warn(`replaying ${left.length} audit events left in the spool by an earlier process`);
+    for (const { entry, ticket } of left) {
+      if (entry.outcome === 'refused') this.refusedHeld += 1;
+      this.queue.push({ row: entry, ticket, spooled: 'done', resolve: ignore, reject: ignore });
+    }
+    this.schedule();
   }
 
   /** Writes everything queued, then refuses new events; what cannot be written in time is rejected. */
   async close(): Promise<void> {
     this.closed = true;
+    // Events recorded before close() and waiting for the replay are queued first (reactions run in order).
+    await this.start().catch(() => undefined);
+    await Promise.allSettled([...this.spooling]);
     void this.kick();
     const deadline = sleep(this.opts.closeTimeoutMs).then(() => 'timeout' as const);
     while (this.queue.length > 0) {
@@ -100,6 +187,8 @@ export class AuditWriter implements BeforeApplicationShutdown {
       const err = new AuditException(AuditExceptionCode.FLUSH_TIMEOUT, 'audit events not written before shutdown');
       for (const p of left) p.reject(err);
     }
+    // What was not written stays in the spool for the next start-up.
+    await this.spool?.close();
   }
 
   /** After the app's own modules stopped taking work and drained, so their last events are written too. */
@@ -160,15 +249,22 @@ export class AuditWriter implements BeforeApplicationShutdown {
       this.settle(batch);
     } catch (e) {
       if (!isPermanentRowError(e)) throw e;
+      // A duplicate event id is found row by row below and settled as stored.
       this.stats.failedAttempts++;
       for (const p of batch) {
         try {
           await this.insert([p]);
           this.settle([p]);
         } catch (rowError) {
+          if (isAlreadyStored(rowError)) {
+            this.settle([p]);
+            continue;
+          }
           if (!isPermanentRowError(rowError)) throw rowError;
           this.stats.failedAttempts++;
           this.remove([p]);
+          p.committed = true;
+          if (p.ticket) this.spool?.ack(p.ticket);
           this.logger.error(`audit event ${p.row.action} refused by the database: ${describe(rowError)}`);
           p.reject(rowError instanceof Error ? rowError : new Error(describe(rowError)));
         }
@@ -186,13 +282,19 @@ export class AuditWriter implements BeforeApplicationShutdown {
 
   private settle(batch: Pending[]): void {
     this.remove(batch);
-    for (const p of batch) p.resolve();
+    for (const p of batch) {
+      p.committed = true;
+      if (p.ticket) this.spool?.ack(p.ticket);
+      p.resolve();
+    }
   }
 
   private remove(batch: Pending[]): void {
     for (const p of batch) {
       const i = this.queue.indexOf(p);
-      if (i >= 0) this.queue.splice(i, 1);
+      if (i < 0) continue;
+      this.queue.splice(i, 1);
+      if (p.row.outcome === 'refused') this.refusedHeld -= 1;
     }
   }
 }

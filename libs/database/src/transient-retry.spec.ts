@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isTransientDbError, retryTransient } from '@app/database';
 
 function pgError(code: string, message = 'x'): Error {
@@ -51,6 +52,9 @@ describe('retryTransient', () => {
     expect(isTransientDbError(pgError('ECONNREFUSED'))).toBe(true);
     expect(isTransientDbError(Object.assign(new Error('q'), { driverError: { code: '08006' } }))).toBe(true);
     expect(isTransientDbError(pgError('23505'))).toBe(false);
+    // TypeORM's own error when the connection died under a transaction (seen in the fault suite's scenario 3).
+    const released = new QueryRunnerAlreadyReleasedError();
+    expect(isTransientDbError(released)).toBe(true);
     expect(isTransientDbError('nope')).toBe(false);
   });
 });

@@ -18,6 +18,8 @@ const TRANSIENT_CODES = new Set([
 
 export function isTransientDbError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
+  // TypeORM released the query runner when its connection died, before the statement (or COMMIT) was sent.
+  if (e.name === 'QueryRunnerAlreadyReleasedError') return true;
   const code = (e as { code?: unknown }).code ?? (e as { driverError?: { code?: unknown } }).driverError?.code;
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
   return /Connection terminated|terminating connection|connection (is )?closed|Client has encountered a connection error/i.test(

@@ -1,4 +1,4 @@
-import { ADMIN_URL, queryRows } from '../../support/postgres';
+import { queryRows } from '../../support/postgres';
 import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
 import { driveTraffic } from '../support/traffic';
@@ -11,7 +11,7 @@ export async function dbConnectionsCut(stack: ReliabilityStack): Promise<Scenari
   const cut: number[] = [];
   const terminate = async (): Promise<void> => {
     const rows = await queryRows<{ n: string }>(
-      ADMIN_URL,
+      stack.pg.adminUrl,
       `SELECT count(*)::text AS n FROM (
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()) t`,
       [stack.db.name],

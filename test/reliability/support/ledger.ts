@@ -3,10 +3,14 @@
  * double saw: requests sent, cards returned, inference results and audit events stored, duplicates.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AuditChainVerifier } from '@app/audit';
+import { createDataSource } from '@app/database';
 import { promptDigest, type ModelDouble } from '@app/model-double';
 import { queryRows } from '../../support/postgres';
 import type { HookCall } from './traffic';
-import { BUDGET_MS } from './stack';
+import { ARTIFACTS, BUDGET_MS } from './stack';
 import { until } from './traffic';
 
 /** Time an answer may take beyond the service budget: the answer's own DB writes and HTTP on a loaded 2-core box. */
@@ -33,6 +37,17 @@ export interface ScenarioCounts {
   auditInferenceCompleted: number;
   duplicateResults: number;
   duplicateAuditEvents: number;
+  /** Results recorded expired (never run: deadline passed before a broker or a slot took the request). */
+  resultsExpired: number;
+  /**
+   * Audit events that should exist and do not: an accepted call without hook.invoked or hook.answered, a call that
+   * reached its inference request without hook.invoked, an inference request without its inference.completed.
+   */
+  auditLost: number;
+  /** Audit events replayed from a spool at start-up (from the apps' logs). */
+  auditReplayed: number;
+  /** The whole audit chain verified (every row, from the anchor). */
+  chainValid: boolean;
   modelCalls: number;
   modelCallsFaulted: number;
   modelCallsAbandoned: number;
@@ -62,7 +77,44 @@ interface Options {
   /** Model calls cut off by a crash (their prompt is run again after redelivery). */
   readonly abandoned?: number;
   readonly completionTimeoutMs?: number;
+  /**
+   * A 503 is the documented answer here (the audit queue at its bound): such a call may have started its
+   * inference before its hook.invoked event was refused, so it is not counted as a lost hook.invoked.
+   */
+  readonly refusedIsAnswer?: boolean;
   readonly notes?: string[];
+}
+
+/** Events replayed from spools so far, summed over every app log (logs are appended to across runs). */
+function auditReplayedSoFar(): number {
+  const dir = path.join(ARTIFACTS, 'logs');
+  if (!fs.existsSync(dir)) return 0;
+  let n = 0;
+  for (const f of fs.readdirSync(dir)) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const m of text.matchAll(/replaying (\d+) audit events/g)) n += Number(m[1]);
+  }
+  return n;
+}
+
+/** Scenarios run one after another: each counts the replays since the previous one was tallied. */
+let replayedAtLastTally = auditReplayedSoFar();
+
+function replayedSince(): number {
+  const now = auditReplayedSoFar();
+  const n = now - replayedAtLastTally;
+  replayedAtLastTally = now;
+  return n;
+}
+
+async function chainValid(dbUrl: string): Promise<boolean> {
+  const ds = createDataSource({ url: dbUrl, poolSize: 1 });
+  await ds.initialize();
+  try {
+    return (await new AuditChainVerifier(ds).verify()).valid;
+  } finally {
+    await ds.destroy();
+  }
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -85,9 +137,10 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
     `SELECT id, request_id, inference_request_id FROM hook_invocations WHERE request_id = ANY($1::text[])`,
     [requestIds],
   );
-  const created = await queryRows<{ request_id: string; prompt_hash: string }>(
+  const created = await queryRows<{ request_id: string; prompt_hash: string; hook_invocation_id: string }>(
     o.dbUrl,
-    `SELECT request_id, prompt_hash FROM inference_requests WHERE hook_invocation_id = ANY($1::uuid[])`,
+    `SELECT request_id, prompt_hash, hook_invocation_id FROM inference_requests
+      WHERE hook_invocation_id = ANY($1::uuid[])`,
     [invocations.map((i) => i.id)],
   );
   const inferenceIds = [
@@ -118,6 +171,18 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
   );
   const auditCount = (action: string) =>
     audit.filter((a) => a.action === action).reduce((sum, a) => sum + Number(a.n), 0);
+  const has = (action: string, requestId: string | null | undefined) =>
+    audit.some((a) => a.action === action && a.request_id === requestId);
+  const refusedIds = new Set(o.refusedIsAnswer ? o.calls.filter((c) => c.status === 503).map((c) => c.requestId) : []);
+  const invocationRequest = new Map(
+    invocations.filter((i) => !refusedIds.has(i.request_id)).map((i) => [i.id, i.request_id]),
+  );
+  const reachedInference = new Set(created.map((c) => c.hook_invocation_id));
+  const auditLost =
+    accepted.filter((c) => !has('hook.invoked', c.requestId) || !has('hook.answered', c.requestId)).length +
+    [...reachedInference].filter((id) => invocationRequest.has(id) && !has('hook.invoked', invocationRequest.get(id)))
+      .length +
+    created.filter((c) => !has('inference.completed', c.request_id)).length;
 
   const invocationOf = new Map(invocations.map((i) => [i.request_id, i]));
   const allPrompts = completionPrompts(o.double);
@@ -159,6 +224,10 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
     auditInferenceCompleted: auditCount('inference.completed'),
     duplicateResults: results.filter((r) => Number(r.n) > 1).length,
     duplicateAuditEvents: audit.filter((a) => Number(a.n) > 1).length,
+    resultsExpired: results.filter((r) => r.outcome === 'expired').length,
+    auditLost,
+    auditReplayed: replayedSince(),
+    chainValid: await chainValid(o.dbUrl),
     modelCalls: windowPrompts.length,
     modelCallsFaulted,
     modelCallsAbandoned,
@@ -171,6 +240,9 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
       ...o.calls
         .filter((c) => !accepted.includes(c))
         .map((c) => `failed call: status ${c.status}${c.error ? `, ${c.error}` : ''}, after ${c.latencyMs} ms`),
+      ...accepted
+        .filter((c) => c.latencyMs > BUDGET_MS + ANSWER_SLACK_MS)
+        .map((c) => `late answer: marker ${c.marker} after ${c.latencyMs} ms`),
     ],
   };
 }

@@ -22,6 +22,11 @@ const COLUMNS: ReadonlyArray<[keyof ScenarioCounts, string]> = [
   ['promptsNeedingRun', 'prompts'],
   ['duplicateResults', 'dup results'],
   ['duplicateAuditEvents', 'dup audit'],
+  ['failed', 'failed'],
+  ['resultsExpired', 'expired'],
+  ['auditLost', 'audit lost'],
+  ['auditReplayed', 'replayed'],
+  ['chainValid', 'chain valid'],
 ];
 
 /** Writes results.json and results.md under test/artifacts/reliability. */

@@ -1,7 +1,8 @@
 /**
- * The system under fault: the machine's Postgres (a database of its own), librdkafka's mock cluster with three
- * brokers, the model double in this process (so the suite can make it slow or failing), and the inference proxy
- * and cds-hooks as separate OS processes started from a build, so they can be SIGKILLed, restarted and scaled.
+ * The system under fault: a Postgres server of the suite's own (so it can be stopped and restarted whole),
+ * librdkafka's mock cluster with three brokers, the model double in this process (so the suite can make it slow
+ * or failing), and the gateway, the inference proxy and cds-hooks as separate OS processes started from a build,
+ * so they can be SIGKILLed, restarted and scaled.
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -12,8 +13,10 @@ import { ensureAppsBuilt } from '../../support/app-build';
 import { AppProcess } from '../../support/app-process';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../../support/kafka-broker/mock-kafka';
 import { clientsFile } from '../../support/internal-call';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import type { TestKey } from '../../support/ehr-tokens';
+import type { TestDatabase } from '../../support/postgres';
 import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
+import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 
 export const ARTIFACTS = path.join(__dirname, '..', '..', 'artifacts', 'reliability');
 /** Response budget of the hook services in this suite (HOOK_DEADLINE_MS). */
@@ -22,8 +25,15 @@ export const BUDGET_MS = 2_500;
 export const NORMAL_TTFT_MS = 150;
 export const PARTITIONS = 3;
 
+/** The EHR client the traffic speaks as (through the gateway with its JWT, or straight with a gateway token). */
+export const EHR_CLIENT = { id: 'reliability-ehr', issuer: 'https://reliability.test' } as const;
+export const PUBLIC_BASE_URL = 'https://cds.reliability.test';
+
 export interface ReliabilityStack {
+  readonly pg: OwnPostgres;
   readonly db: TestDatabase;
+  /** Where the apps spool audit events (AUDIT_SPOOL_DIR). */
+  readonly spoolDir: string;
   readonly kafka: MockKafka;
   readonly double: ModelDouble;
   readonly proxyGroupId: string;
@@ -31,7 +41,9 @@ export interface ReliabilityStack {
   /** cds-hooks replicas currently running, in start order. */
   readonly cds: AppProcess[];
   startProxy(port?: number): Promise<AppProcess>;
-  startCdsHooks(): Promise<AppProcess>;
+  startCdsHooks(env?: Record<string, string>): Promise<AppProcess>;
+  /** The gateway in front of `cds` (on `port` for a restart), the EHR client registered with `key`. */
+  startGateway(cds: AppProcess, key: TestKey, port?: number): Promise<AppProcess>;
   stop(): Promise<void>;
 }
 
@@ -44,8 +56,11 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
       { name: Topics.inferenceRequestsDeadLetter, partitions: 1 },
     ],
   });
-  const db = await createTestDatabase('reliability');
+  const pg = await startOwnPostgres();
+  const dbUrl = await pg.createDatabase('reliability');
+  const db: TestDatabase = { url: dbUrl, name: 'reliability', drop: () => pg.destroy() };
   await runMigrations(db.url);
+  const spoolDir = path.join(pg.root, 'spool');
   const double = await startModelDouble({ flavour: 'vllm', latency: { ttftMs: NORMAL_TTFT_MS, perTokenMs: 0 } });
   const proxyGroupId = `reliability-proxy-${randomUUID().slice(0, 8)}`;
   const common = {
@@ -53,14 +68,20 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
     KAFKA_BROKERS: kafka.bootstrapServers.join(','),
     LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? 'warn',
     DB_POOL_SIZE: '5',
+    AUDIT_SPOOL_DIR: spoolDir,
+    // A caller waits at most this for its audit commit; past it the event is in the spool (durable) and it goes on.
+    AUDIT_MAX_WAIT_MS: '500',
     // cds-hooks takes only calls carrying the gateway's token (traffic.ts mints it) from a registered client.
     INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
-    EHR_CLIENTS_FILE: clientsFile([{ id: 'reliability-ehr', issuer: 'https://reliability.test' }]),
+    EHR_CLIENTS_FILE: clientsFile([{ ...EHR_CLIENT }]),
   };
   let proxies = 0;
   let replicas = 0;
+  let gateways = 0;
   const stack: ReliabilityStack = {
+    pg,
     db,
+    spoolDir,
     kafka,
     double,
     proxyGroupId,
@@ -93,22 +114,44 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
       });
       return stack.proxy;
     },
-    async startCdsHooks() {
+    async startCdsHooks(env = {}) {
       replicas += 1;
       const app = await AppProcess.start({
         dist,
         app: 'cds-hooks',
         logFile: path.join(ARTIFACTS, 'logs', `cds-hooks-${replicas}.log`),
-        env: { ...common, HOOK_DEADLINE_MS: String(BUDGET_MS), RESULT_POLL_MS: '200' },
+        env: { ...common, HOOK_DEADLINE_MS: String(BUDGET_MS), RESULT_POLL_MS: '200', OUTBOX_RELAY_MS: '500', ...env },
       });
       stack.cds.push(app);
       return app;
+    },
+    async startGateway(cds, key, port) {
+      gateways += 1;
+      // The gateway's registry with the client's key (cds-hooks' own file only names the client).
+      const clients = clientsFile([
+        {
+          ...EHR_CLIENT,
+          tenant: 'reliability',
+          jwks: { keys: [{ ...key.publicJwk }] },
+          allowedJku: [],
+          services: ['*'],
+          fhirBaseUrls: [],
+          rateLimit: { perSecond: 1000, burst: 1000 },
+        },
+      ]);
+      return AppProcess.start({
+        dist,
+        app: 'gateway',
+        logFile: path.join(ARTIFACTS, 'logs', `gateway-${gateways}.log`),
+        ...(port !== undefined ? { port } : {}),
+        env: { ...common, EHR_CLIENTS_FILE: clients, CDS_HOOKS_URL: cds.url, PUBLIC_BASE_URL },
+      });
     },
     async stop() {
       await Promise.all([...stack.cds.map((c) => c.stop(5_000)), stack.proxy?.stop(5_000)]);
       await double.close();
       await kafka.stop();
-      await db.drop();
+      await pg.destroy();
     },
   };
   try {

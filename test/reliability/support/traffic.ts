@@ -1,13 +1,14 @@
 /**
- * Steady hook traffic straight at cds-hooks (the gateway is not the subject of these scenarios; each call carries
- * the per-call token the gateway would mint, naming the client). Each call carries a unique lab value, its
+ * Steady hook traffic straight at cds-hooks (each call carries the per-call token the gateway would mint, naming
+ * the client), or through the gateway with the EHR client's signed JWT (scenario 10). Each call carries a unique lab value, its
  * marker, so its de-identified prompt is unique and a card can be traced back to the prompt it was built from.
  */
 import { randomUUID } from 'node:crypto';
+import { signToken, type TestKey } from '../../support/ehr-tokens';
 import { gatewayHeaders } from '../../support/internal-call';
 import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
 import { prefetchFromSynthea } from '../../support/synthea';
-import { BUDGET_MS } from './stack';
+import { BUDGET_MS, EHR_CLIENT, PUBLIC_BASE_URL } from './stack';
 
 const DIRK = 'Dirk_Kuhlman_1e503533-b8c2-42cb-a6d5-bbd7d70d07ad.json';
 const SERVICE = 'meditron-patient-view';
@@ -65,6 +66,8 @@ export async function callHook(
   marker = newMarker(),
   hookInstance = randomUUID(),
   requestId = randomUUID(),
+  /** Through the gateway, signing as the EHR client with this key. */
+  ehrKey?: TestKey,
 ): Promise<HookCall> {
   const call: HookCall = {
     marker,
@@ -81,11 +84,19 @@ export async function callHook(
       method: 'POST',
       headers: {
         'x-request-id': call.requestId,
-        ...(await gatewayHeaders(TEST_INTERNAL_TOKEN_SECRET, {
-          clientId: CLIENT_ID,
-          path: `/cds-services/${SERVICE}`,
-          requestId: call.requestId,
-        })),
+        ...(ehrKey
+          ? {
+              authorization: `Bearer ${await signToken(ehrKey, {
+                issuer: EHR_CLIENT.issuer,
+                audience: `${PUBLIC_BASE_URL}/cds-services/${SERVICE}`,
+              })}`,
+              'content-type': 'application/json',
+            }
+          : await gatewayHeaders(TEST_INTERNAL_TOKEN_SECRET, {
+              clientId: CLIENT_ID,
+              path: `/cds-services/${SERVICE}`,
+              requestId: call.requestId,
+            })),
       },
       body: JSON.stringify(hookBody(marker, hookInstance)),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
@@ -108,6 +119,8 @@ export interface TrafficPlan {
   target(i: number): string | undefined;
   /** Fault actions, each started `atMs` after the first call; run alongside the traffic and awaited. */
   readonly events?: ReadonlyArray<{ readonly atMs: number; run(): Promise<void> }>;
+  /** Through the gateway, as the EHR client signing with this key. */
+  readonly ehrKey?: TestKey;
 }
 
 /** Drives the plan; resolves when every call has its answer (or error) and every event is done. */
@@ -121,7 +134,7 @@ export async function driveTraffic(plan: TrafficPlan): Promise<HookCall[]> {
   for (let i = 0; i < plan.count; i++) {
     await sleep(started + i * plan.intervalMs - Date.now());
     const target = plan.target(i);
-    if (target) calls.push(callHook(target));
+    if (target) calls.push(callHook(target, newMarker(), randomUUID(), randomUUID(), plan.ehrKey));
   }
   const [answered] = await Promise.all([Promise.all(calls), Promise.all(events)]);
   return answered;

@@ -8,7 +8,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuditWriter } from '@app/audit';
+import { AuditException, AuditWriter } from '@app/audit';
 import { errorKind, REQUEST_ID_HEADER, requestIdFrom } from '@app/observability';
 import { internalCallerOf } from '../auth/internal-caller';
 import { HookRefusalException } from './hook-refusal.exception';
@@ -86,6 +86,17 @@ export class OperationOutcomeFilter implements ExceptionFilter {
         .status(status)
         .type('application/fhir+json')
         .json(operationOutcome([{ code: codeFor[status] ?? 'processing', diagnostics }]));
+      return;
+    }
+    if (exception instanceof AuditException) {
+      // The audit trail cannot take the call's event (queue or spool at its bound, or shutting down): the call is
+      // refused as a whole, never answered unaudited. The EHR may retry after a moment.
+      this.logger.warn(`hook refused: ${exception.code}`);
+      res
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .setHeader('Retry-After', '1')
+        .type('application/fhir+json')
+        .json(operationOutcome([{ code: 'transient', diagnostics: 'audit trail busy, retry shortly' }]));
       return;
     }
     // The message line of a stack can quote data (a driver error naming a value): keep the frames only.

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
+import {
+  DataAccessModule,
+  HookInvocationRepository,
+  InferenceOutboxRepository,
+  InferenceRepository,
+} from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { promptsModule } from '../library-modules';
 import { ModelLimitsModule } from '../model-limits/model-limits.module';
@@ -8,9 +13,10 @@ import { ResultsModule } from '../results/results.module';
 import { CardAnswerService } from './card-answer.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
+import { InferenceOutboxRelay } from './inference-outbox.relay';
 import { InferenceStarter } from './inference-starter.service';
 
-/** `POST /cds-services/{id}`: a hook call from prefetch to cards. */
+/** `POST /cds-services/{id}`: a hook call from prefetch to cards; the outbox relay behind it. */
 @Module({
   imports: [
     DiscoveryModule,
@@ -18,9 +24,9 @@ import { InferenceStarter } from './inference-starter.service';
     ResultsModule,
     ModelLimitsModule,
     promptsModule,
-    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository]),
+    DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository, InferenceOutboxRepository]),
   ],
   controllers: [HooksController],
-  providers: [InferenceStarter, CardAnswerService, HookHandler],
+  providers: [InferenceStarter, InferenceOutboxRelay, CardAnswerService, HookHandler],
 })
 export class HooksModule {}

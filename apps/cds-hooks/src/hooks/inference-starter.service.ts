@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
-import { InferenceRepository } from '@app/database';
+import { InferenceOutboxRepository } from '@app/database';
 import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } from '@app/messaging';
 import { outgoingTraceparent } from '@app/observability';
 import type { BuiltPrompt } from '@app/prompts';
@@ -11,9 +11,13 @@ import { InferenceReuse } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
 import type { HookCall, StartedInference } from './hook-call';
 
+/** How long after the hook's budget the outbox relay takes over a message the inline publish has not delivered. */
+const RELAY_GRACE_MS = 1_000;
+
 /**
  * Starts getting the result for a prompt: a fresh stored one for the same prompt (no model run), one already
- * running, or a new inference, recorded and then published. `result()` waits at most until the call's budget.
+ * running, or a new inference, recorded with its message (outbox) and then published; what the inline publish
+ * cannot deliver, the outbox relay does. `result()` waits at most until the call's budget.
  */
 @Injectable()
 export class InferenceStarter {
@@ -22,7 +26,7 @@ export class InferenceStarter {
   constructor(
     private readonly reuse: InferenceReuse,
     private readonly results: ResultWaiter,
-    private readonly inferences: InferenceRepository,
+    private readonly outbox: InferenceOutboxRepository,
     private readonly client: InferenceClient,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
@@ -44,7 +48,16 @@ export class InferenceStarter {
       };
     const requestId = randomUUID();
     const deadline = new Date(Date.now() + this.config.INFERENCE_DEADLINE_MS);
-    await this.inferences.queued(
+    const outbound: OutboundInference = {
+      request: this.inferenceRequest(requestId, call, prompt, deadline, priority),
+      headers: {
+        correlationId: requestId,
+        deadlineMs: deadline.getTime(),
+        schema: INFERENCE_REQUEST_SCHEMA,
+        traceparent: outgoingTraceparent(call.meta.traceparent),
+      },
+    };
+    const queued = await this.outbox.queue(
       {
         requestId,
         hookInvocationId: call.invocationId,
@@ -56,29 +69,31 @@ export class InferenceStarter {
         contextManifest: { ...prompt.manifest },
         createdAt: new Date(),
       },
+      { ...outbound },
+      new Date(call.answerBy + RELAY_GRACE_MS),
+      // An identical call that got here first (on any replica) is joined, not repeated.
+      this.config.RESULT_FRESH_MS > 0 ? new Date(call.receivedAt.getTime() - this.config.RESULT_FRESH_MS) : null,
       call.answerBy,
     );
-    const outbound: OutboundInference = {
-      request: this.inferenceRequest(requestId, call, prompt, deadline, priority),
-      headers: {
-        correlationId: requestId,
-        deadlineMs: deadline.getTime(),
-        schema: INFERENCE_REQUEST_SCHEMA,
-        traceparent: outgoingTraceparent(call.meta.traceparent),
-      },
-    };
+    if (!queued.created) {
+      const joined = queued.requestId;
+      return { requestId: joined, reused: 'pending', result: () => this.results.wait(joined, call.answerBy) };
+    }
     // An event, never a request-reply: the result comes back through Postgres and the result signal.
     const published = lastValueFrom(this.client.emit(INFERENCE_REQUEST_PATTERN, outbound), { defaultValue: undefined })
-      .then(() => undefined)
-      .catch(async (e: unknown) => {
-        // Marked failed, so calls with the same prompt do not wait on it.
-        this.logger.error(`publishing inference request ${requestId} failed: ${e instanceof Error ? e.name : 'error'}`);
-        await this.inferences.unpublished(requestId);
+      .then(() => {
+        // Off the hook's path: a row left behind is only published again, which the proxy ignores.
+        this.outbox.remove(requestId).catch(() => undefined);
+      })
+      .catch((e: unknown) => {
+        // Still in the outbox: the relay publishes it once a broker is back (or records it expired).
+        this.logger.warn(`publishing inference request ${requestId} failed, left to the outbox relay: ${describe(e)}`);
         throw e;
       });
     // The producer retries while a broker is away; the EHR is not kept past its budget for that. A request
-    // published late still runs, and its result serves the next call with the same context.
-    if (!(await settledBy(published, call.answerBy))) {
+    // published late (inline or by the relay) still runs, and its result serves the next call with the same context.
+    const delivered = await settledBy(published, call.answerBy).catch(() => false);
+    if (!delivered) {
       published.catch(() => undefined);
       return { requestId, reused: 'none', result: async () => undefined };
     }
@@ -125,4 +140,8 @@ async function settledBy(work: Promise<void>, byMs: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.name : 'error';
 }

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import type { AuditRecord } from '@app/audit';
+import { auditEventId, type AuditRecord } from '@app/audit';
 import { backoffMs } from '@app/timing';
 import type { InferenceRecord } from './inference-record';
 
@@ -33,6 +33,8 @@ const RETRY_MAX_MS = 2_000;
 
 export function auditEventFor(r: InferenceRecord): AuditRecord {
   return {
+    // One per request: a redelivery after a crash re-runs the request but records the same event.
+    eventId: auditEventId('inference.completed', r.requestId),
     action: 'inference.completed',
     outcome: r.outcome === 'ok' ? 'success' : 'failure',
     service: 'inference-proxy',

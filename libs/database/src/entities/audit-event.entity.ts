@@ -50,6 +50,10 @@ export class AuditEventEntity {
   @Column({ type: 'jsonb' })
   detail!: AuditDetail;
 
+  /** Made by the writer: a replayed or retried event is stored once (issue 18). Not part of the hash. */
+  @Column({ name: 'event_id', type: 'uuid', nullable: true })
+  eventId!: string | null;
+
   @Column({ name: 'prev_hash', type: 'char', length: 64, insert: false, update: false })
   prevHash!: string;
 

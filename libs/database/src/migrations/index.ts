@@ -7,6 +7,7 @@ import { AuditPartitions1764400200000 } from './1764400200000-audit-partitions';
 import { PromptManifest1764350000000 } from './1764350000000-prompt-manifest';
 import { ModelPoolLimits1764400300000 } from './1764400300000-model-pool-limits';
 import { RuntimeRoles1764450000000 } from './1764450000000-runtime-roles';
+import { DurableAuditAndOutbox1764470100000 } from './1764470100000-durable-audit-and-outbox';
 import { CardSuggestions1764480000000 } from './1764480000000-card-suggestions';
 
 /** Every migration, in order. Add new ones at the end. */
@@ -20,5 +21,6 @@ export const allMigrations = [
   AuditPartitions1764400200000,
   ModelPoolLimits1764400300000,
   RuntimeRoles1764450000000,
+  DurableAuditAndOutbox1764470100000,
   CardSuggestions1764480000000,
 ];

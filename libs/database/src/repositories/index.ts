@@ -6,3 +6,4 @@ export * from './model-pool-limits.repository';
 export * from './audit-chain.repository';
 export * from './audit-event.repository';
 export * from './card-provenance.repository';
+export * from './inference-outbox.repository';

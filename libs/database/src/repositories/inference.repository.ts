@@ -28,26 +28,13 @@ function statusUpdateSql(rows: number): string {
            WHERE r.request_id = v.id`;
 }
 
-/** `inference_requests` and `inference_results`: written by cds-hooks (requests) and the proxy (results). */
+/**
+ * `inference_requests` and `inference_results`: requests are written by cds-hooks through the outbox
+ * (InferenceOutboxRepository), results by the proxy (and by the outbox relay for a request that expired unpublished).
+ */
 @Injectable()
 export class InferenceRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** A new request, queued; retried on a cut connection until `untilMs`. */
-  async queued(row: NewInferenceRequest, untilMs: number): Promise<void> {
-    await retryTransient(
-      () => this.dataSource.getRepository(InferenceRequestEntity).insert({ ...row, status: 'queued' }),
-      untilMs,
-    );
-  }
-
-  /** A request that could not be published fails, so calls with the same prompt do not wait on it (best effort). */
-  async unpublished(requestId: string): Promise<void> {
-    await this.dataSource
-      .getRepository(InferenceRequestEntity)
-      .update({ requestId, status: 'queued' }, { status: 'failed' })
-      .catch(() => undefined);
-  }
 
   /**
    * The newest live or completed requests for the same prompt since `since`. A read is safe to run again, so a
