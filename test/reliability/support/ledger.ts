@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditChainVerifier } from '@app/audit';
-import { createDataSource } from '@app/database';
+import { AuditChainRepository, createDataSource } from '@app/database';
 import { promptDigest, type ModelDouble } from '@app/model-double';
 import { queryRows } from '../../support/postgres';
 import type { HookCall } from './traffic';
@@ -111,7 +111,7 @@ async function chainValid(dbUrl: string): Promise<boolean> {
   const ds = createDataSource({ url: dbUrl, poolSize: 1 });
   await ds.initialize();
   try {
-    return (await new AuditChainVerifier(ds).verify()).valid;
+    return (await new AuditChainVerifier(new AuditChainRepository(ds)).verify()).valid;
   } finally {
     await ds.destroy();
   }
