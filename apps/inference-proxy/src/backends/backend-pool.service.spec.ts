@@ -131,14 +131,18 @@ describe('BackendPool over model doubles', () => {
     expect(a.stats().faulted).toBe(1);
   });
 
-  it('fails cleanly before the deadline when every backend is down', async () => {
+  it('fails cleanly by the deadline when every backend is down', async () => {
     const pool = await pair();
     a.injectFault({ kind: 'unavailable' });
     b.injectFault({ kind: 'unavailable' });
     const end = deadline(2_000);
     const err = await pool.complete(inferenceRequest(), end).catch((e: unknown) => e);
-    expect(Date.now()).toBeLessThan(end);
+    // Each backend tried once, then the pool waits for one to come back until the deadline and gives up (not a
+    // wall-clock assertion: a timer on a loaded machine fires late; the jest timeout guards against a hang).
     expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).attempts).toBe(2);
+    expect(a.stats().received).toBe(1);
+    expect(b.stats().received).toBe(1);
     // vLLM's 503 reads as overload (it sheds load with 503 when its queue is full).
     expect(['overloaded', 'unavailable']).toContain((err as BackendError).code);
     // Both cooled down: the next request is refused without a call.
