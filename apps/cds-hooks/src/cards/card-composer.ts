@@ -16,6 +16,8 @@ export interface AnswerDetail {
   readonly removedMarkup?: Removals;
   readonly shadow?: boolean;
   readonly shadowCards?: number;
+  /** In shadow mode, what the clinician would have seen: indicator and summary of each card withheld. */
+  readonly shadowPreview?: Array<{ indicator: string; summary: string }>;
   /** The one repair attempt after invalid output, and what the first answer was. */
   readonly repair?: string;
   readonly firstOutput?: string;
@@ -48,6 +50,9 @@ export function composeCards(
     ...(grounded.downgraded ? { downgradedCritical: grounded.downgraded } : {}),
     ...(Object.keys(removed).length ? { removedMarkup: removed } : {}),
   };
-  if (service.mode === 'shadow') return { cards: [], detail: { ...detail, shadow: true, shadowCards: cards.length } };
+  if (service.mode === 'shadow') {
+    const shadowPreview = cards.map((c) => ({ indicator: c.indicator, summary: c.summary }));
+    return { cards: [], detail: { ...detail, shadow: true, shadowCards: cards.length, shadowPreview } };
+  }
   return { cards, detail };
 }

@@ -94,7 +94,7 @@ export class HookHandler {
       invocationId: call.invocationId,
       inferenceRequestId: requestId,
       serviceId: service.id,
-      cardUuids: cards.map((c) => c.uuid),
+      cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
       detail: { ...detail },
     });
     await this.auditHook('hook.answered', call, patientRef, {

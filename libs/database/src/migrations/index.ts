@@ -6,6 +6,7 @@ import { AuditHashChain1764400100000 } from './1764400100000-audit-hash-chain';
 import { AuditPartitions1764400200000 } from './1764400200000-audit-partitions';
 import { PromptManifest1764350000000 } from './1764350000000-prompt-manifest';
 import { ModelPoolLimits1764400300000 } from './1764400300000-model-pool-limits';
+import { GovernanceDashboard1764490000000 } from './1764490000000-governance-dashboard';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -17,4 +18,5 @@ export const allMigrations = [
   AuditHashChain1764400100000,
   AuditPartitions1764400200000,
   ModelPoolLimits1764400300000,
+  GovernanceDashboard1764490000000,
 ];
