@@ -2,9 +2,26 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The governance dashboard and card explanations (issue 16): each card keeps its indicator and its content as the EHR
- * received it (older rows stay null), and the period scans the dashboard makes are served by indexes that hold the
- * columns they aggregate, so a 90-day view is an index-only scan rather than a heap walk.
+ * received it (older rows stay null); each hook call's answer is classified once, in generated columns computed from
+ * the answer detail cds-hooks already writes; and the period scans the dashboard makes are served by indexes that hold
+ * the columns they aggregate, so a 90-day view is an index-only scan rather than a walk over the jsonb of every row.
  */
+/** One outcome per answered call; a failed repair counts as invalid, a successful one as repaired. */
+const ANSWER_OUTCOME = `CASE
+  WHEN answer_detail IS NULL THEN NULL
+  WHEN answer_detail->>'result' = 'expired' THEN 'expired'
+  WHEN answer_detail->>'result' = 'error' THEN 'backend_error'
+  WHEN answer_detail->>'result' = 'pending' THEN 'pending'
+  WHEN answer_detail->>'output' IN ('not_json', 'schema_mismatch') THEN 'invalid'
+  WHEN answer_detail->>'repair' = 'succeeded' THEN 'repaired'
+  WHEN answer_detail->>'output' = 'valid' THEN 'valid'
+  ELSE 'other' END`;
+
+/** Findings the grounding check dropped for one reason (see @app/prompts groundFindings). */
+function droppedFor(reason: string): string {
+  return `coalesce(jsonb_array_length(jsonb_path_query_array(answer_detail, '$.dropped[*] ? (@.reason == "${reason}")')), 0)`;
+}
+
 export class GovernanceDashboard1764490000000 implements MigrationInterface {
   name = 'GovernanceDashboard1764490000000';
 
@@ -13,9 +30,20 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX ix_cds_cards_created_at ON cds_cards (created_at) INCLUDE (service_id, indicator)`,
     );
+    await q.query(`
+      ALTER TABLE hook_invocations
+        ADD COLUMN answer_outcome text GENERATED ALWAYS AS (${ANSWER_OUTCOME}) STORED,
+        ADD COLUMN dropped_uncited integer GENERATED ALWAYS AS (${droppedFor('no_citation')}) STORED,
+        ADD COLUMN dropped_unknown_ref integer GENERATED ALWAYS AS (${droppedFor('unknown_reference')}) STORED,
+        ADD COLUMN critical_lowered integer
+          GENERATED ALWAYS AS (coalesce((answer_detail->>'downgradedCritical')::integer, 0)) STORED,
+        ADD COLUMN shadow_cards integer
+          GENERATED ALWAYS AS (CASE WHEN answer_detail->>'shadow' = 'true'
+            THEN coalesce((answer_detail->>'shadowCards')::integer, 0) END) STORED`);
     await q.query(
       `CREATE INDEX ix_hook_invocations_dashboard ON hook_invocations (received_at)
-         INCLUDE (service_id, client_id, status, answered_at, inference_request_id)`,
+         INCLUDE (service_id, client_id, status, answered_at, inference_request_id, answer_outcome, dropped_uncited,
+                  dropped_unknown_ref, critical_lowered, shadow_cards)`,
     );
     await q.query(`CREATE INDEX ix_feedback_outcome_at ON feedback (outcome_at) INCLUDE (service_id, outcome)`);
     await q.query(
@@ -27,6 +55,9 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
     await q.query(`DROP INDEX ix_inference_results_dashboard`);
     await q.query(`DROP INDEX ix_feedback_outcome_at`);
     await q.query(`DROP INDEX ix_hook_invocations_dashboard`);
+    await q.query(`
+      ALTER TABLE hook_invocations DROP COLUMN shadow_cards, DROP COLUMN critical_lowered,
+        DROP COLUMN dropped_unknown_ref, DROP COLUMN dropped_uncited, DROP COLUMN answer_outcome`);
     await q.query(`DROP INDEX ix_cds_cards_created_at`);
     await q.query(`ALTER TABLE cds_cards DROP COLUMN content, DROP COLUMN indicator`);
   }
