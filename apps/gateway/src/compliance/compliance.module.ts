@@ -8,6 +8,10 @@ import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
 import { ConsoleController } from './console/console.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { GovernanceDashboard } from './dashboard/dashboard.service';
+import { CardExplainer } from './explain/card-explainer.service';
+import { CardExplanationController } from './explain/card-explanation.controller';
 import { FhirAuditEventController } from './fhir/fhir-audit-event.controller';
 import { CardProvenanceController } from './provenance/card-provenance.controller';
 import { CardProvenanceReader } from './provenance/card-provenance.service';
@@ -29,6 +33,8 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     CardProvenanceController,
     AuditChainController,
     ConsoleController,
+    DashboardController,
+    CardExplanationController,
   ],
   providers: [
     // Its own variables, validated at boot beside GATEWAY_* (see compliance.config.ts).
@@ -37,6 +43,8 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     ComplianceAudit,
     CardProvenanceReader,
     SharedChainVerifier,
+    GovernanceDashboard,
+    CardExplainer,
     {
       provide: ChainHeadPublisher,
       // On the gateway's registry, so the head gauges are scraped from its metrics port.
