@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type Provider from 'oidc-provider' with { 'resolution-mode': 'import' };
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider' with { 'resolution-mode': 'import' };
 import type { DevIdpUser } from './dev-idp-users';
-import { loginPage } from './login-page';
+import { loginPage, logoutPage } from './login-page';
 
 export interface DevIdpOptions {
   readonly port: number;
@@ -106,7 +106,13 @@ async function configuration(opts: DevIdpOptions, users: Map<string, DevIdpUser>
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = logoutPage(form);
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => opts.audience,

@@ -20,6 +20,18 @@ ${error}
 </form></body></html>`;
 }
 
+/** The sign-out confirmation: `form` is the provider's own hidden form (with its CSRF value), submitted by the buttons. */
+export function logoutPage(form: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out: Meditron development identity provider</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto">
+<h1 style="font-size:1.3rem">Sign out of the development identity provider?</h1>
+${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>
+</body></html>`;
+}
+
 function escape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
