@@ -130,10 +130,8 @@ describe('compliance and governance console (headless Chromium, OIDC sign-in)', 
     expect(await kpi('overridden')).toBe('1');
     expect(await kpi('invalid answers')).toBe(String(invalid[0]!.n));
     expect(invalid[0]!.n).toBe(1);
-    const cardRows = await page.locator('#panel-cards tbody tr').evaluateAll((rows) =>
-      rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent)),
-    );
-    expect(cardRows).toEqual(byIndicator.map((r) => [r.indicator, String(r.n)]));
+    const cardCells = await page.locator('#panel-cards tbody td').allTextContents();
+    expect(cardCells).toEqual(byIndicator.flatMap((r) => [r.indicator, String(r.n)]));
     expect(await page.locator('#panel-override-reasons').textContent()).toContain('Not relevant to this patient');
     expect(await page.locator('#panel-answers').textContent()).toContain('critical lowered to warning');
     expect(await page.locator('#panel-cards canvas').count()).toBe(1);
