@@ -9,7 +9,9 @@ import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
 import { ConsoleController } from './console/console.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { loadDashboardConfig } from './dashboard/dashboard.config';
 import { GovernanceDashboard } from './dashboard/dashboard.service';
+import { GovernanceRollup } from './dashboard/governance-rollup.service';
 import { CardExplainer } from './explain/card-explainer.service';
 import { CardExplanationController } from './explain/card-explanation.controller';
 import { FhirAuditEventController } from './fhir/fhir-audit-event.controller';
@@ -45,6 +47,11 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     SharedChainVerifier,
     GovernanceDashboard,
     CardExplainer,
+    {
+      provide: GovernanceRollup,
+      useFactory: (ds: DataSource) => new GovernanceRollup(ds, loadDashboardConfig(process.env).DASHBOARD_ROLLUP_MS),
+      inject: [DataSource],
+    },
     {
       provide: ChainHeadPublisher,
       // On the gateway's registry, so the head gauges are scraped from its metrics port.

@@ -4,7 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The governance dashboard and card explanations (issue 16): each card keeps its indicator and its content as the EHR
  * received it (older rows stay null); each hook call's answer is classified once, in generated columns computed from
  * the answer detail cds-hooks already writes; and the period scans the dashboard makes are served by indexes that hold
- * the columns they aggregate, so a 90-day view is an index-only scan rather than a walk over the jsonb of every row.
+ * the columns they aggregate; and closed hours are rolled up into `governance_hourly`, so a 90-day view reads a few
+ * thousand rows instead of a million.
  */
 /** One outcome per answered call; a failed repair counts as invalid, a successful one as repaired. */
 const ANSWER_OUTCOME = `CASE
@@ -45,7 +46,23 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
          INCLUDE (service_id, client_id, status, answered_at, inference_request_id, answer_outcome, dropped_uncited,
                   dropped_unknown_ref, critical_lowered, shadow_cards)`,
     );
-    await q.query(`CREATE INDEX ix_feedback_outcome_at ON feedback (outcome_at) INCLUDE (service_id, outcome)`);
+    await q.query(`CREATE INDEX ix_feedback_received_at ON feedback (received_at)`);
+    // Hourly figures per service, rolled up by the gateway once an hour has closed (see compliance/dashboard).
+    await q.query(`
+      CREATE TABLE governance_hourly (
+        hour timestamptz NOT NULL,
+        service_id text NOT NULL,
+        metric text NOT NULL,
+        label text NOT NULL,
+        n bigint NOT NULL,
+        CONSTRAINT pk_governance_hourly PRIMARY KEY (hour, service_id, metric, label)
+      )`);
+    await q.query(`
+      CREATE TABLE governance_rollup_state (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        rolled_through timestamptz
+      )`);
+    await q.query(`INSERT INTO governance_rollup_state (rolled_through) VALUES (NULL)`);
     await q.query(
       `CREATE INDEX ix_inference_results_dashboard ON inference_results (completed_at) INCLUDE (latency_ms, outcome, served_from)`,
     );
@@ -53,7 +70,9 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX ix_inference_results_dashboard`);
-    await q.query(`DROP INDEX ix_feedback_outcome_at`);
+    await q.query(`DROP TABLE governance_rollup_state`);
+    await q.query(`DROP TABLE governance_hourly`);
+    await q.query(`DROP INDEX ix_feedback_received_at`);
     await q.query(`DROP INDEX ix_hook_invocations_dashboard`);
     await q.query(`
       ALTER TABLE hook_invocations DROP COLUMN shadow_cards, DROP COLUMN critical_lowered,

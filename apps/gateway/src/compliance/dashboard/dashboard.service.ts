@@ -2,16 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DashboardPanel, DashboardQuery } from './dashboard.query';
 import {
-  CARDS_SQL,
-  CLIENTS_SQL,
-  FEEDBACK_SQL,
-  HOOK_TOTALS_SQL,
-  MODEL_RUNS_SQL,
-  OVERRIDE_REASONS_SQL,
+  DASHBOARD_FACTS_SQL,
+  DASHBOARD_VOLUME_SQL,
+  SHADOW_BY_SERVICE_SQL,
   SHADOW_SAMPLES_SQL,
-  SHADOW_SQL,
-  VOLUME_SQL,
 } from './dashboard.sql';
+import { floorHour } from './governance-rollup.service';
+import { Facts } from './facts';
 
 export type Cell = string | number | null;
 
@@ -44,41 +41,42 @@ export class GovernanceDashboard {
   constructor(private readonly ds: DataSource) {}
 
   async read(q: DashboardQuery): Promise<Dashboard> {
-    const p = [q.from, q.to, q.service];
+    const [rollupFrom, rollupTo] = await this.rolledUpSpan(q);
+    const p = [q.from, q.to, q.service, rollupFrom, rollupTo];
     const bucket = q.to.getTime() - q.from.getTime() <= 3 * 86_400_000 ? 'hour' : 'day';
-    const [totals, volume, clients, shadow, samples, cards, feedback, reasons, runs] = await Promise.all([
-      this.one(HOOK_TOTALS_SQL, p),
-      this.ds.query<Row[]>(VOLUME_SQL, [...p, bucket]),
-      this.ds.query<Row[]>(CLIENTS_SQL, p),
-      this.ds.query<Row[]>(SHADOW_SQL, p),
-      this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, p),
-      this.ds.query<Row[]>(CARDS_SQL, p),
-      this.ds.query<Row[]>(FEEDBACK_SQL, p),
-      this.ds.query<Row[]>(OVERRIDE_REASONS_SQL, p),
-      this.one(MODEL_RUNS_SQL, p),
+    const [factRows, volume, shadow, samples] = await Promise.all([
+      this.ds.query<Row[]>(DASHBOARD_FACTS_SQL, p),
+      this.ds.query<Row[]>(DASHBOARD_VOLUME_SQL, [...p, bucket]),
+      this.ds.query<Row[]>(SHADOW_BY_SERVICE_SQL, p),
+      this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, q.service ? [q.from, q.to, q.service] : [q.from, q.to, null]),
     ]);
-    const withInference = num(totals['with_inference']);
-    const reused = withInference - num(totals['distinct_inferences']);
+    const f = new Facts(factRows.map((r) => ({ metric: String(r['metric']), label: String(r['label']), n: num(r['n']) })));
+    const withInference = f.get('with_inference');
+    const reused = Math.max(0, withInference - f.get('distinct_inferences'));
+    const clients = f
+      .labels('client')
+      .sort((a, b) => f.get('client', b) - f.get('client', a) || a.localeCompare(b))
+      .slice(0, 100);
     return {
       period: { from: q.from.toISOString(), to: q.to.toISOString(), service: q.service },
       panels: {
-        cards: table('Cards shown, by indicator', 'bar', ['indicator', 'cards'], cards, ['indicator', 'cards']),
-        feedback: table('Feedback outcomes', 'bar', ['outcome', 'cards'], feedback, ['outcome', 'n']),
-        'override-reasons': table('Override reasons', 'bar', ['reason', 'overrides'], reasons, ['reason', 'n']),
+        cards: f.table('Cards shown, by indicator', 'card', ['indicator', 'cards']),
+        feedback: f.table('Feedback outcomes', 'feedback', ['outcome', 'cards']),
+        'override-reasons': f.table('Override reasons', 'override', ['reason', 'overrides'], true),
         answers: {
           title: 'Answers by outcome',
           chart: 'bar',
           columns: ['outcome', 'count', 'unit'],
           rows: [
-            ['valid', num(totals['valid']), 'calls'],
-            ['repaired', num(totals['repaired']), 'calls'],
-            ['invalid', num(totals['invalid']), 'calls'],
-            ['expired', num(totals['expired']), 'calls'],
-            ['backend error', num(totals['backend_error']), 'calls'],
-            ['no answer in time', num(totals['pending']), 'calls'],
-            ['finding dropped: no evidence cited', num(totals['dropped_uncited']), 'findings'],
-            ['finding dropped: evidence not in prompt', num(totals['dropped_unknown_ref']), 'findings'],
-            ['critical lowered to warning', num(totals['critical_lowered']), 'findings'],
+            ['valid', f.get('outcome', 'valid'), 'calls'],
+            ['repaired', f.get('outcome', 'repaired'), 'calls'],
+            ['invalid', f.get('outcome', 'invalid'), 'calls'],
+            ['expired', f.get('outcome', 'expired'), 'calls'],
+            ['backend error', f.get('outcome', 'backend_error'), 'calls'],
+            ['no answer in time', f.get('outcome', 'pending'), 'calls'],
+            ['finding dropped: no evidence cited', f.get('findings', 'dropped_uncited'), 'findings'],
+            ['finding dropped: evidence not in prompt', f.get('findings', 'dropped_unknown_ref'), 'findings'],
+            ['critical lowered to warning', f.get('findings', 'critical_lowered'), 'findings'],
           ],
         },
         latency: {
@@ -86,8 +84,8 @@ export class GovernanceDashboard {
           chart: 'bar',
           columns: ['measure', 'p50_ms', 'p95_ms', 'p99_ms', 'count'],
           rows: [
-            ['hook answer', ...percentiles(totals['latency']), num(totals['calls'])],
-            ['model run', ...percentiles(runs['latency']), num(runs['runs'])],
+            ['hook answer', ...f.percentiles('hook_ms'), f.get('calls')],
+            ['model run', ...f.percentiles('run_ms'), f.get('runs')],
           ],
         },
         reuse: {
@@ -96,27 +94,26 @@ export class GovernanceDashboard {
           columns: ['measure', 'value'],
           rows: [
             ['hook calls answered from a model run', withInference],
-            ['model runs behind them', num(totals['distinct_inferences'])],
+            ['model runs behind them', f.get('distinct_inferences')],
             ['calls answered by a run started for an earlier call', reused],
             ['reuse rate (%)', withInference === 0 ? 0 : round1((100 * reused) / withInference)],
-            ['model runs served by a backend', num(runs['from_backend'])],
-            ['model runs served from the result cache', num(runs['from_cache'])],
-            ['model runs coalesced with an identical one', num(runs['coalesced'])],
+            ['model runs served by a backend', f.get('served', 'backend')],
+            ['model runs served from the result cache', f.get('served', 'cache')],
+            ['model runs coalesced with an identical one', f.get('served', 'coalesced')],
           ],
         },
-        shadow: table(
-          'Shadow-mode services: cards they would have shown',
-          'bar',
-          ['service', 'calls', 'would_have_shown'],
-          shadow,
-          ['service', 'calls', 'would_have_shown'],
-        ),
-        clients: table('Volume per EHR client', 'bar', ['client', 'calls', 'with_cards', 'failed'], clients, [
-          'client',
-          'calls',
-          'with_cards',
-          'failed',
-        ]),
+        shadow: {
+          title: 'Shadow-mode services: cards they would have shown',
+          chart: 'bar',
+          columns: ['service', 'calls', 'would_have_shown'],
+          rows: shadow.map((r) => [String(r['service']), num(r['calls']), num(r['would_have_shown'])]),
+        },
+        clients: {
+          title: 'Volume per EHR client',
+          chart: 'bar',
+          columns: ['client', 'calls', 'with_cards', 'failed'],
+          rows: clients.map((c) => [c, f.get('client', c), f.get('client_cards', c), f.get('client_failed', c)]),
+        },
         volume: {
           title: `Hook calls per ${bucket} (UTC)`,
           chart: 'line',
@@ -132,25 +129,17 @@ export class GovernanceDashboard {
     };
   }
 
-  private async one(sql: string, params: unknown[]): Promise<Row> {
-    const rows = await this.ds.query<Row[]>(sql, params);
-    return rows[0] ?? {};
+  /** The whole hours of the period already rolled up; [from, from) when none (everything is computed live). */
+  private async rolledUpSpan(q: DashboardQuery): Promise<[Date, Date]> {
+    const rows = await this.ds.query<Array<{ rolled_through: Date | null }>>(
+      `SELECT rolled_through FROM governance_rollup_state WHERE singleton`,
+    );
+    const through = rows[0]?.rolled_through;
+    if (!through) return [q.from, q.from];
+    const first = floorHour(q.from).getTime() === q.from.getTime() ? q.from : new Date(floorHour(q.from).getTime() + 3_600_000);
+    const last = new Date(Math.min(floorHour(q.to).getTime(), through.getTime()));
+    return last > first ? [first, last] : [q.from, q.from];
   }
-}
-
-function table(
-  title: string,
-  chart: DashboardTable['chart'],
-  columns: string[],
-  rows: Row[],
-  keys: string[],
-): DashboardTable {
-  return { title, chart, columns, rows: rows.map((r) => keys.map((k) => cell(r[k]))) };
-}
-
-function cell(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'number' ? v : String(v);
 }
 
 function num(v: unknown): number {
@@ -159,11 +148,6 @@ function num(v: unknown): number {
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-function percentiles(v: unknown): [Cell, Cell, Cell] {
-  const a = Array.isArray(v) ? v.map((x) => (x === null ? null : round1(Number(x)))) : [];
-  return [a[0] ?? null, a[1] ?? null, a[2] ?? null];
 }
 
 function iso(v: unknown): string {

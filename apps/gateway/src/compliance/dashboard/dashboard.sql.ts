@@ -1,79 +1,96 @@
 /**
- * The dashboard's aggregates, one statement per table scan. `$1` from, `$2` to, `$3` service or null. Each is served
- * by an index whose INCLUDE columns hold what it aggregates (migration 1764490000000), so a period is read from the
- * index alone; latency percentiles are `percentile_cont` in SQL.
+ * The dashboard's figures as facts: (hour, service, metric, label, n), from the raw tables for any time range. The
+ * rollup writes them for closed hours into `governance_hourly`; the dashboard reads the rollup for the whole hours of
+ * its period and computes the rest (the open hour, partial hours at the edges) live with the same statements.
+ * `from` and `to` are parameter numbers. Latencies are counted in 5%-wide logarithmic buckets: bucket b holds
+ * [1.05^b, 1.05^(b+1)) ms.
  */
-export const PERIOD = `received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR service_id = $3)`;
+export function factsSql(from: number, to: number): string {
+  const bucket = (ms: string) => `floor(ln(greatest(${ms}, 1)) / ln(1.05))::int::text`;
+  const hookMs = `extract(epoch FROM h.answered_at - h.received_at) * 1000`;
+  return `
+SELECT date_trunc('hour', h.received_at, 'UTC') AS hour, h.service_id, v.metric, v.label, sum(v.n)::bigint AS n
+  FROM hook_invocations h
+ CROSS JOIN LATERAL (VALUES
+   ('calls', '', 1),
+   ('status', h.status, 1),
+   ('outcome', h.answer_outcome, 1),
+   ('findings', 'dropped_uncited', h.dropped_uncited),
+   ('findings', 'dropped_unknown_ref', h.dropped_unknown_ref),
+   ('findings', 'critical_lowered', h.critical_lowered),
+   ('client', coalesce(h.client_id, '(unknown)'), 1),
+   ('client_cards', coalesce(h.client_id, '(unknown)'), (h.status = 'answered')::int),
+   ('client_failed', coalesce(h.client_id, '(unknown)'), (h.status IN ('failed', 'refused'))::int),
+   ('shadow_calls', '', (h.shadow_cards IS NOT NULL)::int),
+   ('shadow_cards', '', coalesce(h.shadow_cards, 0)),
+   ('with_inference', '', (h.inference_request_id IS NOT NULL)::int),
+   ('hook_ms', CASE WHEN h.answered_at IS NOT NULL THEN ${bucket(hookMs)} END, 1)
+ ) AS v(metric, label, n)
+ WHERE h.received_at >= $${from} AND h.received_at < $${to} AND v.label IS NOT NULL AND v.n <> 0
+ GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT date_trunc('hour', received_at, 'UTC'), service_id, 'distinct_inferences', '', count(DISTINCT inference_request_id)
+  FROM hook_invocations WHERE received_at >= $${from} AND received_at < $${to} GROUP BY 1, 2
+UNION ALL
+SELECT date_trunc('hour', created_at, 'UTC'), service_id, 'card', coalesce(indicator, 'unrecorded'), count(*)
+  FROM cds_cards WHERE created_at >= $${from} AND created_at < $${to} GROUP BY 1, 2, 4
+UNION ALL
+SELECT date_trunc('hour', f.received_at, 'UTC'), f.service_id, v.metric, v.label, count(*)
+  FROM feedback f
+ CROSS JOIN LATERAL (VALUES
+   ('feedback', f.outcome),
+   ('override', CASE WHEN f.outcome = 'overridden' THEN coalesce(f.override_reason->'reason'->>'display',
+      f.override_reason->'reason'->>'code', '(no reason given)') END)
+ ) AS v(metric, label)
+ WHERE f.received_at >= $${from} AND f.received_at < $${to} AND v.label IS NOT NULL
+ GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT date_trunc('hour', x.completed_at, 'UTC'), coalesce(h.service_id, '(none)'), v.metric, v.label, count(*)
+  FROM inference_results x
+  LEFT JOIN inference_requests r ON r.request_id = x.request_id
+  LEFT JOIN hook_invocations h ON h.id = r.hook_invocation_id
+ CROSS JOIN LATERAL (VALUES
+   ('runs', ''),
+   ('run_outcome', x.outcome),
+   ('served', coalesce(x.served_from, 'backend')),
+   ('run_ms', ${bucket('x.latency_ms')})
+ ) AS v(metric, label)
+ WHERE x.completed_at >= $${from} AND x.completed_at < $${to}
+ GROUP BY 1, 2, 3, 4`;
+}
 
-export const HOOK_TOTALS_SQL = `
-SELECT count(*)::int AS calls,
-       count(*) FILTER (WHERE status = 'answered')::int AS with_cards,
-       count(*) FILTER (WHERE status = 'answered_empty')::int AS without_cards,
-       count(*) FILTER (WHERE status = 'failed')::int AS failed,
-       count(*) FILTER (WHERE status = 'refused')::int AS refused,
-       count(*) FILTER (WHERE status = 'received')::int AS unanswered,
-       count(*) FILTER (WHERE answer_outcome = 'valid')::int AS valid,
-       count(*) FILTER (WHERE answer_outcome = 'repaired')::int AS repaired,
-       count(*) FILTER (WHERE answer_outcome = 'invalid')::int AS invalid,
-       count(*) FILTER (WHERE answer_outcome = 'expired')::int AS expired,
-       count(*) FILTER (WHERE answer_outcome = 'backend_error')::int AS backend_error,
-       count(*) FILTER (WHERE answer_outcome = 'pending')::int AS pending,
-       coalesce(sum(dropped_uncited), 0)::int AS dropped_uncited,
-       coalesce(sum(dropped_unknown_ref), 0)::int AS dropped_unknown_ref,
-       coalesce(sum(critical_lowered), 0)::int AS critical_lowered,
-       count(inference_request_id)::int AS with_inference,
-       count(DISTINCT inference_request_id)::int AS distinct_inferences,
-       percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (
-         ORDER BY extract(epoch FROM answered_at - received_at) * 1000) AS latency
-  FROM hook_invocations WHERE ${PERIOD}`;
+/**
+ * All facts of a period for one service or all: the rollup for [$4, $5) (whole, rolled-up hours), live for the rest.
+ * `$1` from, `$2` to, `$3` service or null, `$4`/`$5` the rolled-up span (empty when $4 = $5).
+ */
+const PERIOD_FACTS = `
+  SELECT hour, service_id, metric, label, n FROM governance_hourly WHERE hour >= $4 AND hour < $5
+  UNION ALL SELECT * FROM (${factsSql(1, 4)}) AS before_rollup
+  UNION ALL SELECT * FROM (${factsSql(5, 2)}) AS after_rollup`;
 
-export const VOLUME_SQL = `
-SELECT date_trunc($4, received_at, 'UTC') AS bucket, count(*)::int AS calls,
-       count(*) FILTER (WHERE status = 'answered')::int AS with_cards
-  FROM hook_invocations WHERE ${PERIOD} GROUP BY 1 ORDER BY 1`;
+export const DASHBOARD_FACTS_SQL = `
+WITH f AS (${PERIOD_FACTS})
+SELECT metric, label, sum(n)::bigint AS n FROM f WHERE ($3::text IS NULL OR service_id = $3) GROUP BY 1, 2`;
 
-export const CLIENTS_SQL = `
-SELECT coalesce(client_id, '(unknown)') AS client, count(*)::int AS calls,
-       count(*) FILTER (WHERE status = 'answered')::int AS with_cards,
-       count(*) FILTER (WHERE status IN ('failed', 'refused'))::int AS failed
-  FROM hook_invocations WHERE ${PERIOD} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100`;
+/** Hook calls and calls answered with cards per `$6` ('hour' or 'day'). */
+export const DASHBOARD_VOLUME_SQL = `
+WITH f AS (${PERIOD_FACTS})
+SELECT date_trunc($6, hour, 'UTC') AS bucket,
+       sum(n) FILTER (WHERE metric = 'calls')::bigint AS calls,
+       sum(n) FILTER (WHERE metric = 'status' AND label = 'answered')::bigint AS with_cards
+  FROM f WHERE ($3::text IS NULL OR service_id = $3) AND metric IN ('calls', 'status')
+ GROUP BY 1 ORDER BY 1`;
 
-export const SHADOW_SQL = `
-SELECT service_id AS service, count(*)::int AS calls, coalesce(sum(shadow_cards), 0)::int AS would_have_shown
-  FROM hook_invocations WHERE ${PERIOD} AND shadow_cards IS NOT NULL GROUP BY 1 ORDER BY 1`;
+export const SHADOW_BY_SERVICE_SQL = `
+WITH f AS (${PERIOD_FACTS})
+SELECT service_id AS service, sum(n) FILTER (WHERE metric = 'shadow_calls')::bigint AS calls,
+       sum(n) FILTER (WHERE metric = 'shadow_cards')::bigint AS would_have_shown
+  FROM f WHERE ($3::text IS NULL OR service_id = $3) AND metric IN ('shadow_calls', 'shadow_cards')
+ GROUP BY 1 HAVING sum(n) FILTER (WHERE metric = 'shadow_calls') > 0 ORDER BY 1`;
 
 /** The latest withheld cards of shadow-mode services: indicator and summary only (no patient). */
 export const SHADOW_SAMPLES_SQL = `
 SELECT service_id AS service, received_at, answer_detail->'shadowPreview' AS preview
-  FROM hook_invocations WHERE ${PERIOD} AND shadow_cards > 0 ORDER BY received_at DESC LIMIT 10`;
-
-export const CARDS_SQL = `
-SELECT coalesce(indicator, 'unrecorded') AS indicator, count(*)::int AS cards
-  FROM cds_cards WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR service_id = $3)
- GROUP BY 1 ORDER BY 1`;
-
-export const FEEDBACK_SQL = `
-SELECT outcome, count(*)::int AS n
-  FROM feedback WHERE outcome_at >= $1 AND outcome_at < $2 AND ($3::text IS NULL OR service_id = $3)
- GROUP BY 1 ORDER BY 1`;
-
-export const OVERRIDE_REASONS_SQL = `
-SELECT coalesce(override_reason->'reason'->>'display', override_reason->'reason'->>'code', '(no reason given)') AS reason,
-       count(*)::int AS n
-  FROM feedback
- WHERE outcome_at >= $1 AND outcome_at < $2 AND ($3::text IS NULL OR service_id = $3) AND outcome = 'overridden'
- GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`;
-
-/** Model runs in the period: by service only through the hook call that started them. */
-export const MODEL_RUNS_SQL = `
-SELECT count(*)::int AS runs,
-       count(*) FILTER (WHERE x.outcome IN ('ok', 'success'))::int AS ok,
-       count(*) FILTER (WHERE x.served_from = 'backend')::int AS from_backend,
-       count(*) FILTER (WHERE x.served_from = 'cache')::int AS from_cache,
-       count(*) FILTER (WHERE x.served_from = 'coalesced')::int AS coalesced,
-       percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY x.latency_ms) AS latency
-  FROM inference_results x
- WHERE x.completed_at >= $1 AND x.completed_at < $2
-   AND ($3::text IS NULL OR EXISTS (
-         SELECT 1 FROM inference_requests r JOIN hook_invocations h ON h.id = r.hook_invocation_id
-          WHERE r.request_id = x.request_id AND h.service_id = $3))`;
+  FROM hook_invocations
+ WHERE received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR service_id = $3) AND shadow_cards > 0
+ ORDER BY received_at DESC LIMIT 10`;
