@@ -53,7 +53,10 @@ describe('compliance and governance console (headless Chromium, OIDC sign-in)', 
     base = stack.publicBaseUrl;
     const double = stack.modelDouble!;
     const traffic: Array<[string, string[]]> = [
-      [DIRK, [JSON.stringify({ findings: [{ summary: 'Review anticoagulation', indicator: 'warning', evidence: ['P1'] }] })]],
+      [
+        DIRK,
+        [JSON.stringify({ findings: [{ summary: 'Review anticoagulation', indicator: 'warning', evidence: ['P1'] }] })],
+      ],
       [
         BARNEY,
         [
@@ -123,7 +126,10 @@ describe('compliance and governance console (headless Chromium, OIDC sign-in)', 
       `SELECT count(*)::int AS n FROM hook_invocations WHERE answer_detail->>'output' IN ('not_json', 'schema_mismatch')`,
     );
     const kpi = async (label: string) =>
-      page.locator('.kpi', { has: page.getByText(label, { exact: true }) }).locator('.kpi-value').textContent();
+      page
+        .locator('.kpi', { has: page.getByText(label, { exact: true }) })
+        .locator('.kpi-value')
+        .textContent();
     expect(await kpi('hook calls')).toBe(String(calls[0]!.n));
     expect(await kpi('cards shown')).toBe(String(byIndicator.reduce((a, r) => a + r.n, 0)));
     expect(await kpi('accepted')).toBe('1');
@@ -152,7 +158,11 @@ describe('compliance and governance console (headless Chromium, OIDC sign-in)', 
     await page.getByLabel('Action(s)').fill('hook.answered');
     await page.getByLabel('Action(s)').press('Enter');
     await page.getByText(/events found/).waitFor();
-    await page.locator('#results tbody tr').last().getByRole('button', { name: /Open event/ }).click();
+    await page
+      .locator('#results tbody tr')
+      .last()
+      .getByRole('button', { name: /Open event/ })
+      .click();
     await page.getByRole('link', { name: `Explain card ${cardUuid}` }).click();
     await page.locator('#explanation:not([hidden])').waitFor();
     const text = (await page.locator('#explanation').textContent()) ?? '';

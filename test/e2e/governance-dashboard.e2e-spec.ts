@@ -15,10 +15,9 @@ describe('governance dashboard API', () => {
   const to = new Date(now.getTime() - 20 * 60_000);
 
   const dashboard = async (query = ''): Promise<Dashboard> => {
-    const res = await fetch(
-      `${h.url}/compliance/dashboard?from=${from.toISOString()}&to=${to.toISOString()}${query}`,
-      { headers: { authorization: `Bearer ${token}` } },
-    );
+    const res = await fetch(`${h.url}/compliance/dashboard?from=${from.toISOString()}&to=${to.toISOString()}${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     return (await res.json()) as Dashboard;
   };
@@ -93,12 +92,17 @@ describe('governance dashboard API', () => {
     );
     expect(shadow).toEqual([['svc-a', shadowDb[0]!.calls, 2 * shadowDb[0]!.calls]]);
 
-    const csv = await fetch(`${h.url}/compliance/dashboard/answers.csv?from=${from.toISOString()}&to=${to.toISOString()}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const csv = await fetch(
+      `${h.url}/compliance/dashboard/answers.csv?from=${from.toISOString()}&to=${to.toISOString()}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect((await csv.text()).split('\r\n')[0]).toBe('outcome,count,unit');
-    const bad = await fetch(`${h.url}/compliance/dashboard?from=yesterday`, { headers: { authorization: `Bearer ${token}` } });
+    const bad = await fetch(`${h.url}/compliance/dashboard?from=yesterday`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(bad.status).toBe(400);
   });
 });

@@ -59,7 +59,7 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
       });
       return;
     }
-    provider.callback()(req, res);
+    void provider.callback()(req, res);
   });
   return {
     issuer,
@@ -74,7 +74,12 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
 
 async function configuration(opts: DevIdpOptions, users: Map<string, DevIdpUser>): Promise<Configuration> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signing = { ...(await exportJWK(privateKey)), kid: `dev-idp-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
+  const signing = {
+    ...(await exportJWK(privateKey)),
+    kid: `dev-idp-${randomBytes(4).toString('hex')}`,
+    alg: 'RS256',
+    use: 'sig',
+  };
   const ttl = opts.accessTokenTtlS ?? 600;
   return {
     clients: [
@@ -126,7 +131,14 @@ async function configuration(opts: DevIdpOptions, users: Map<string, DevIdpUser>
         }),
       },
     },
-    ttl: { AccessToken: ttl, Session: 8 * 3600, Grant: 8 * 3600, Interaction: 600, IdToken: ttl, RefreshToken: 8 * 3600 },
+    ttl: {
+      AccessToken: ttl,
+      Session: 8 * 3600,
+      Grant: 8 * 3600,
+      Interaction: 600,
+      IdToken: ttl,
+      RefreshToken: 8 * 3600,
+    },
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // One first-party client: consent is implied, as an organisation's IdP configures it for its own apps.
@@ -167,7 +179,12 @@ async function interaction(
   if (!user || !samePassword(user.password, form.get('password') ?? '')) {
     return html(res, 401, loginPage({ action, clientId, username, error: 'Unknown user or wrong password.' }));
   }
-  await provider.interactionFinished(req, res, { login: { accountId: user.username } }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.username } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 function samePassword(expected: string, given: string): boolean {
@@ -189,4 +206,3 @@ async function readBody(req: IncomingMessage): Promise<string> {
   }
   return body;
 }
-

@@ -44,11 +44,14 @@ async function main(): Promise<void> {
 }
 
 function consoleLines(stack: Awaited<ReturnType<typeof startLocalStack>>): string[] {
-  if (!stack.devIdp) return [`Compliance console: ${stack.publicBaseUrl}/console (sign-in through STAFF_OIDC_ISSUER)`, ''];
+  if (!stack.devIdp)
+    return [`Compliance console: ${stack.publicBaseUrl}/console (sign-in through STAFF_OIDC_ISSUER)`, ''];
   return [
     `Compliance console: ${stack.publicBaseUrl}/console`,
     `  signs in at the development identity provider ${stack.devIdp.idp.issuer} (set STAFF_OIDC_ISSUER for a real one):`,
-    ...stack.devIdp.users.map((u) => `    ${u.username.padEnd(11)} password ${u.password}   roles: ${u.roles.join(', ') || '(none)'}`),
+    ...stack.devIdp.users.map(
+      (u) => `    ${u.username.padEnd(11)} password ${u.password}   roles: ${u.roles.join(', ') || '(none)'}`,
+    ),
     '',
   ];
 }

@@ -54,7 +54,9 @@ class AppLoggerModule {}
 export function loggerModule(service: string, level: string): DynamicModule {
   const redact = { paths: REDACT_PATHS, censor: '[redacted]' };
   const out = destination();
-  const logger: Pino = out ? pino({ level, base: { service }, redact }, out) : pino({ level, base: { service }, redact });
+  const logger: Pino = out
+    ? pino({ level, base: { service }, redact }, out)
+    : pino({ level, base: { service }, redact });
   return {
     module: AppLoggerModule,
     global: true,

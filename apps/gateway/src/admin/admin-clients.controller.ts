@@ -1,4 +1,15 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Put, Req, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Put,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuditWriter } from '@app/audit';
@@ -34,7 +45,9 @@ export class AdminClientsController {
 
   @Put('clients/:id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Register an EHR client, or replace the one with this id (JSON body: the client definition)' })
+  @ApiOperation({
+    summary: 'Register an EHR client, or replace the one with this id (JSON body: the client definition)',
+  })
   @ApiOkResponse({ type: EhrClientSummaryDto })
   @ApiResponse({ status: 400, description: 'not a valid client definition, or private key material in its keys' })
   async put(@Req() req: Request, @Param('id') id: string): Promise<EhrClientSummary> {

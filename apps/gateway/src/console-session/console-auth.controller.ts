@@ -120,7 +120,10 @@ export class ConsoleAuthController {
     }
     this.sessions.store.remove(s.id);
     await this.record(req, 'console.signed_out', s.subject);
-    res.setHeader('set-cookie', cookie(SESSION_COOKIE, '', { path: '/', sameSite: 'Strict', secure: this.opts.secureCookies, maxAgeS: 0 }));
+    res.setHeader(
+      'set-cookie',
+      cookie(SESSION_COOKIE, '', { path: '/', sameSite: 'Strict', secure: this.opts.secureCookies, maxAgeS: 0 }),
+    );
     return { logoutUrl: await this.sessions.oidc.logoutUrl(s.idToken) };
   }
 

@@ -14,7 +14,11 @@ export const consoleSessionEnv = {
   /** RFC 8707 `resource` sent with the authorization and token requests (oidc-provider, ADFS); usually unset. */
   CONSOLE_OIDC_RESOURCE: z.string().min(1).optional(),
   /** Longest a console session lasts, whatever the refresh tokens allow. */
-  CONSOLE_SESSION_MAX_S: z.coerce.number().int().positive().default(8 * 3600),
+  CONSOLE_SESSION_MAX_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * 3600),
   /** Most console sessions held at once (in memory, per replica). */
   CONSOLE_SESSION_MAX_COUNT: z.coerce.number().int().positive().default(1000),
 };

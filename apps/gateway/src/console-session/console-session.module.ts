@@ -22,7 +22,8 @@ export class ConsoleSessionModule implements NestModule {
         { provide: CONSOLE_SESSION_OPTIONS, useValue: opts },
         {
           provide: ConsoleSessions,
-          useFactory: () => new ConsoleSessions(new ConsoleSessionStore(opts.maxSessions), new StaffOidcClient(opts.oidc)),
+          useFactory: () =>
+            new ConsoleSessions(new ConsoleSessionStore(opts.maxSessions), new StaffOidcClient(opts.oidc)),
         },
         ConsoleSessionMiddleware,
       ],

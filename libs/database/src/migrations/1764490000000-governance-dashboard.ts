@@ -28,9 +28,7 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE cds_cards ADD COLUMN indicator text, ADD COLUMN content jsonb`);
-    await q.query(
-      `CREATE INDEX ix_cds_cards_created_at ON cds_cards (created_at) INCLUDE (service_id, indicator)`,
-    );
+    await q.query(`CREATE INDEX ix_cds_cards_created_at ON cds_cards (created_at) INCLUDE (service_id, indicator)`);
     await q.query(`
       ALTER TABLE hook_invocations
         ADD COLUMN answer_outcome text GENERATED ALWAYS AS (${ANSWER_OUTCOME}) STORED,

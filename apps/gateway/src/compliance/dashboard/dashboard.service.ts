@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DashboardPanel, DashboardQuery } from './dashboard.query';
-import {
-  DASHBOARD_FACTS_SQL,
-  DASHBOARD_VOLUME_SQL,
-  SHADOW_BY_SERVICE_SQL,
-  SHADOW_SAMPLES_SQL,
-} from './dashboard.sql';
+import { DASHBOARD_FACTS_SQL, DASHBOARD_VOLUME_SQL, SHADOW_BY_SERVICE_SQL, SHADOW_SAMPLES_SQL } from './dashboard.sql';
 import { floorHour } from './governance-rollup.service';
 import { Facts } from './facts';
 
@@ -50,7 +45,9 @@ export class GovernanceDashboard {
       this.ds.query<Row[]>(SHADOW_BY_SERVICE_SQL, p),
       this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, q.service ? [q.from, q.to, q.service] : [q.from, q.to, null]),
     ]);
-    const f = new Facts(factRows.map((r) => ({ metric: String(r['metric']), label: String(r['label']), n: num(r['n']) })));
+    const f = new Facts(
+      factRows.map((r) => ({ metric: String(r['metric']), label: String(r['label']), n: num(r['n']) })),
+    );
     const withInference = f.get('with_inference');
     const reused = Math.max(0, withInference - f.get('distinct_inferences'));
     const clients = f
@@ -136,7 +133,8 @@ export class GovernanceDashboard {
     );
     const through = rows[0]?.rolled_through;
     if (!through) return [q.from, q.from];
-    const first = floorHour(q.from).getTime() === q.from.getTime() ? q.from : new Date(floorHour(q.from).getTime() + 3_600_000);
+    const first =
+      floorHour(q.from).getTime() === q.from.getTime() ? q.from : new Date(floorHour(q.from).getTime() + 3_600_000);
     const last = new Date(Math.min(floorHour(q.to).getTime(), through.getTime()));
     return last > first ? [first, last] : [q.from, q.from];
   }

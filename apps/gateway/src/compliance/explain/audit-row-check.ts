@@ -36,7 +36,10 @@ const SELECT = `
                   (SELECT a.hash FROM audit_chain_anchor a WHERE a.singleton)) AS "before"
     FROM audit_events e WHERE e.id = ANY($1::bigint[])`;
 
-export async function checkAuditRows(ds: DataSource, ids: ReadonlyArray<string>): Promise<Map<string, AuditRowChainStatus>> {
+export async function checkAuditRows(
+  ds: DataSource,
+  ids: ReadonlyArray<string>,
+): Promise<Map<string, AuditRowChainStatus>> {
   const out = new Map<string, AuditRowChainStatus>();
   if (ids.length === 0) return out;
   const rows: Row[] = await ds.query(SELECT, [ids]);
