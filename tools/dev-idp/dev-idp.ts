@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider' with { 'resolution-mode': 'import' };
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider' with { 'resolution-mode': 'import' };
 import type { DevIdpUser } from './dev-idp-users';
 import { loginPage, logoutPage } from './login-page';
+import { memoryAdapter } from './memory-adapter';
 
 export interface DevIdpOptions {
   readonly port: number;
@@ -82,6 +83,7 @@ async function configuration(opts: DevIdpOptions, users: Map<string, DevIdpUser>
   };
   const ttl = opts.accessTokenTtlS ?? 600;
   return {
+    adapter: memoryAdapter(),
     clients: [
       {
         client_id: opts.client.id,
