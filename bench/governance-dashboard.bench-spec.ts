@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DASHBOARD_FACTS_SQL } from '../apps/gateway/src/compliance/dashboard/dashboard.sql';
+import { dashboardSql } from '../apps/gateway/src/compliance/dashboard/dashboard.sql';
+import { factSegments } from '../apps/gateway/src/compliance/dashboard/fact-segments';
 import { floorHour, GovernanceRollup } from '../apps/gateway/src/compliance/dashboard/governance-rollup.service';
 import { startComplianceHarness, type ComplianceHarness } from '../test/support/compliance-harness';
 import { artifactsDir } from '../test/support/headless-chromium';
@@ -159,10 +160,12 @@ describe(`governance dashboard benchmark (${ROWS} hook calls over 90 days)`, () 
           Record<string, string>
         >
       ).map((r) => Object.values(r)[0]);
-    const first = new Date(floorHour(from).getTime() + 3_600_000);
-    const rolled: Array<{ t: Date }> = await h.dataSource.query(
-      `SELECT rolled_through AS t FROM governance_rollup_state`,
+    const state: Array<{ h: Date; d: Date }> = await h.dataSource.query(
+      `SELECT rolled_through AS h, days_through AS d FROM governance_rollup_state`,
     );
-    results['planFacts'] = await plan(DASHBOARD_FACTS_SQL, [from, to, null, first, rolled[0]!.t]);
+    const segments = factSegments(from, to, state[0]!.h, state[0]!.d);
+    results['segments'] = segments.map((s) => `${s.source} ${s.from.toISOString()} .. ${s.to.toISOString()}`);
+    const { sql, params } = dashboardSql(segments);
+    results['planDashboard'] = await plan(sql, [null, 'day', ...params]);
   }, 600_000);
 });

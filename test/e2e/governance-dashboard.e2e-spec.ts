@@ -14,8 +14,12 @@ describe('governance dashboard API', () => {
   const from = new Date(now.getTime() - 50 * HOUR - 17 * 60_000);
   const to = new Date(now.getTime() - 20 * 60_000);
 
-  const dashboard = async (query = ''): Promise<Dashboard> => {
-    const res = await fetch(`${h.url}/compliance/dashboard?from=${from.toISOString()}&to=${to.toISOString()}${query}`, {
+  // Over three days: charted by the day, whole days read from the daily rollup.
+  const longFrom = new Date(now.getTime() - 4 * 24 * HOUR - 17 * 60_000);
+
+  const dashboard = async (query = '', since = from): Promise<Dashboard> => {
+    const period = `from=${since.toISOString()}&to=${to.toISOString()}`;
+    const res = await fetch(`${h.url}/compliance/dashboard?${period}${query}`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(200);
@@ -47,23 +51,30 @@ describe('governance dashboard API', () => {
   });
   afterAll(() => h?.stop());
 
-  it('gives the same figures from the hourly rollup as computed live, and reads the rollup once rolled', async () => {
+  it('gives the same figures from the rollups as computed live, and reads the rollups once rolled', async () => {
     const live = await dashboard();
+    const liveLong = await dashboard('', longFrom);
     expect(live.panels.clients.rows.reduce((a, r) => a + Number(r[1]), 0)).toBeGreaterThan(1000);
     const rolledHours = await new GovernanceRollup(h.dataSource, 60_000).run();
     expect(rolledHours).toBeGreaterThanOrEqual(50);
-    const rolled = await dashboard();
-    expect(rolled).toEqual(live);
+    expect(await dashboard()).toEqual(live);
+    expect(await dashboard('', longFrom)).toEqual(liveLong);
     expect(await dashboard('&service=svc-b')).not.toEqual(live);
 
-    // A count planted in a rolled-up hour shows: the period's whole hours come from the rollup.
-    const hour = new Date(Math.floor((now.getTime() - 10 * HOUR) / HOUR) * HOUR);
+    // Counts planted in the rollups show: whole days of a long period come from the daily rollup, whole hours from the
+    // hourly one (the hour before `to` is never in a whole day of the period).
+    const day = new Date(Math.ceil(longFrom.getTime() / (24 * HOUR)) * 24 * HOUR);
+    const hour = new Date(Math.floor(to.getTime() / HOUR) * HOUR - HOUR);
     await h.dataSource.query(
-      `INSERT INTO governance_hourly (hour, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 1000)`,
+      `INSERT INTO governance_daily (day, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 1000)`,
+      [day],
+    );
+    await h.dataSource.query(
+      `INSERT INTO governance_hourly (hour, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 7)`,
       [hour],
     );
-    const planted = await dashboard();
-    expect(planted.panels.cards.rows).toContainEqual(['warning', 1000]);
+    expect((await dashboard()).panels.cards.rows).toContainEqual(['warning', 7]);
+    expect((await dashboard('', longFrom)).panels.cards.rows).toContainEqual(['warning', 1007]);
   });
 
   it('matches the database: counts exactly, latency percentiles within the 5% buckets', async () => {

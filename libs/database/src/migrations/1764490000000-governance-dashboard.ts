@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The governance dashboard and card explanations (issue 16): each card keeps its indicator and its content as the EHR
  * received it (older rows stay null); each hook call's answer is classified once, in generated columns computed from
  * the answer detail cds-hooks already writes; and the period scans the dashboard makes are served by indexes that hold
- * the columns they aggregate; and closed hours are rolled up into `governance_hourly`, so a 90-day view reads a few
- * thousand rows instead of a million.
+ * the columns they aggregate; and closed hours are rolled up into `governance_hourly` and closed days into
+ * `governance_daily`, so a 90-day view reads the days, the hours at its edges, and at most two partial hours live.
  */
 /** One outcome per answered call; a failed repair counts as invalid, a successful one as repaired. */
 const ANSWER_OUTCOME = `CASE
@@ -55,10 +55,21 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
         n bigint NOT NULL,
         CONSTRAINT pk_governance_hourly PRIMARY KEY (hour, service_id, metric, label)
       )`);
+    // The same per day, summed from the hours once a day has been rolled up: a 90-day view reads these.
+    await q.query(`
+      CREATE TABLE governance_daily (
+        day timestamptz NOT NULL,
+        service_id text NOT NULL,
+        metric text NOT NULL,
+        label text NOT NULL,
+        n bigint NOT NULL,
+        CONSTRAINT pk_governance_daily PRIMARY KEY (day, service_id, metric, label)
+      )`);
     await q.query(`
       CREATE TABLE governance_rollup_state (
         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-        rolled_through timestamptz
+        rolled_through timestamptz,
+        days_through timestamptz
       )`);
     await q.query(`INSERT INTO governance_rollup_state (rolled_through) VALUES (NULL)`);
     await q.query(
@@ -69,6 +80,7 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX ix_inference_results_dashboard`);
     await q.query(`DROP TABLE governance_rollup_state`);
+    await q.query(`DROP TABLE governance_daily`);
     await q.query(`DROP TABLE governance_hourly`);
     await q.query(`DROP INDEX ix_feedback_received_at`);
     await q.query(`DROP INDEX ix_hook_invocations_dashboard`);

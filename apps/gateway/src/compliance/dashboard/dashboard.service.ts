@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DashboardPanel, DashboardQuery } from './dashboard.query';
-import { DASHBOARD_FACTS_SQL, DASHBOARD_VOLUME_SQL, SHADOW_BY_SERVICE_SQL, SHADOW_SAMPLES_SQL } from './dashboard.sql';
-import { floorHour } from './governance-rollup.service';
+import { dashboardSql, SHADOW_SAMPLES_SQL } from './dashboard.sql';
+import { factSegments } from './fact-segments';
 import { Facts } from './facts';
 
 export type Cell = string | number | null;
@@ -36,18 +36,37 @@ export class GovernanceDashboard {
   constructor(private readonly ds: DataSource) {}
 
   async read(q: DashboardQuery): Promise<Dashboard> {
-    const [rollupFrom, rollupTo] = await this.rolledUpSpan(q);
-    const p = [q.from, q.to, q.service, rollupFrom, rollupTo];
-    const bucket = q.to.getTime() - q.from.getTime() <= 3 * 86_400_000 ? 'hour' : 'day';
-    const [factRows, volume, shadow, samples] = await Promise.all([
-      this.ds.query<Row[]>(DASHBOARD_FACTS_SQL, p),
-      this.ds.query<Row[]>(DASHBOARD_VOLUME_SQL, [...p, bucket]),
-      this.ds.query<Row[]>(SHADOW_BY_SERVICE_SQL, p),
-      this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, q.service ? [q.from, q.to, q.service] : [q.from, q.to, null]),
-    ]);
-    const f = new Facts(
-      factRows.map((r) => ({ metric: String(r['metric']), label: String(r['label']), n: num(r['n']) })),
+    const state = await this.ds.query<Array<{ rolled_through: Date | null; days_through: Date | null }>>(
+      `SELECT rolled_through, days_through FROM governance_rollup_state WHERE singleton`,
     );
+    const bucket = q.to.getTime() - q.from.getTime() <= 3 * 86_400_000 ? 'hour' : 'day';
+    // Charted by the hour, the period cannot take whole days from the daily rollup.
+    const days = bucket === 'day' ? state[0]?.days_through : null;
+    const { sql, params } = dashboardSql(factSegments(q.from, q.to, state[0]?.rolled_through, days));
+    const [rows, samples] = await Promise.all([
+      this.ds.query<Row[]>(sql, [q.service, bucket, ...params]),
+      this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, [q.from, q.to, q.service]),
+    ]);
+    const of = (kind: string) => rows.filter((r) => r['kind'] === kind);
+    const f = new Facts(
+      of('fact').map((r) => ({ metric: String(r['metric']), label: String(r['label']), n: num(r['n']) })),
+    );
+    const volume = new Map<string, { calls: number; withCards: number }>();
+    for (const r of of('volume')) {
+      const key = iso(r['bucket']);
+      const v = volume.get(key) ?? { calls: 0, withCards: 0 };
+      if (r['metric'] === 'calls') v.calls += num(r['n']);
+      else v.withCards += num(r['n']);
+      volume.set(key, v);
+    }
+    const shadow = new Map<string, { calls: number; cards: number }>();
+    for (const r of of('shadow')) {
+      const key = String(r['label']);
+      const v = shadow.get(key) ?? { calls: 0, cards: 0 };
+      if (r['metric'] === 'shadow_calls') v.calls += num(r['n']);
+      else v.cards += num(r['n']);
+      shadow.set(key, v);
+    }
     const withInference = f.get('with_inference');
     const reused = Math.max(0, withInference - f.get('distinct_inferences'));
     const clients = f
@@ -103,7 +122,10 @@ export class GovernanceDashboard {
           title: 'Shadow-mode services: cards they would have shown',
           chart: 'bar',
           columns: ['service', 'calls', 'would_have_shown'],
-          rows: shadow.map((r) => [String(r['service']), num(r['calls']), num(r['would_have_shown'])]),
+          rows: [...shadow]
+            .filter(([, v]) => v.calls > 0)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([service, v]) => [service, v.calls, v.cards]),
         },
         clients: {
           title: 'Volume per EHR client',
@@ -115,7 +137,7 @@ export class GovernanceDashboard {
           title: `Hook calls per ${bucket} (UTC)`,
           chart: 'line',
           columns: ['period_start', 'calls', 'with_cards'],
-          rows: volume.map((r) => [iso(r['bucket']), num(r['calls']), num(r['with_cards'])]),
+          rows: [...volume].sort(([a], [b]) => a.localeCompare(b)).map(([t, v]) => [t, v.calls, v.withCards]),
         },
       },
       shadowSamples: samples.map((r) => ({
@@ -124,19 +146,6 @@ export class GovernanceDashboard {
         cards: previews(r['preview']),
       })),
     };
-  }
-
-  /** The whole hours of the period already rolled up; [from, from) when none (everything is computed live). */
-  private async rolledUpSpan(q: DashboardQuery): Promise<[Date, Date]> {
-    const rows = await this.ds.query<Array<{ rolled_through: Date | null }>>(
-      `SELECT rolled_through FROM governance_rollup_state WHERE singleton`,
-    );
-    const through = rows[0]?.rolled_through;
-    if (!through) return [q.from, q.from];
-    const first =
-      floorHour(q.from).getTime() === q.from.getTime() ? q.from : new Date(floorHour(q.from).getTime() + 3_600_000);
-    const last = new Date(Math.min(floorHour(q.to).getTime(), through.getTime()));
-    return last > first ? [first, last] : [q.from, q.from];
   }
 }
 

@@ -59,34 +59,44 @@ SELECT date_trunc('hour', x.completed_at, 'UTC'), coalesce(h.service_id, '(none)
  GROUP BY 1, 2, 3, 4`;
 }
 
+/** One stretch of a period and where its facts come from. */
+export interface FactSegment {
+  readonly source: 'daily' | 'hourly' | 'live';
+  readonly from: Date;
+  readonly to: Date;
+}
+
 /**
- * All facts of a period for one service or all: the rollup for [$4, $5) (whole, rolled-up hours), live for the rest.
- * `$1` from, `$2` to, `$3` service or null, `$4`/`$5` the rolled-up span (empty when $4 = $5).
+ * One statement for all the facts of a period, `$1` the service or null, then two parameters per segment: every panel
+ * is summed from the one materialised set of facts (by metric and label; calls per `$2` bucket; shadow per service).
  */
-const PERIOD_FACTS = `
-  SELECT hour, service_id, metric, label, n FROM governance_hourly WHERE hour >= $4 AND hour < $5
-  UNION ALL SELECT * FROM (${factsSql(1, 4)}) AS before_rollup
-  UNION ALL SELECT * FROM (${factsSql(5, 2)}) AS after_rollup`;
-
-export const DASHBOARD_FACTS_SQL = `
-WITH f AS (${PERIOD_FACTS})
-SELECT metric, label, sum(n)::bigint AS n FROM f WHERE ($3::text IS NULL OR service_id = $3) GROUP BY 1, 2`;
-
-/** Hook calls and calls answered with cards per `$6` ('hour' or 'day'). */
-export const DASHBOARD_VOLUME_SQL = `
-WITH f AS (${PERIOD_FACTS})
-SELECT date_trunc($6, hour, 'UTC') AS bucket,
-       sum(n) FILTER (WHERE metric = 'calls')::bigint AS calls,
-       sum(n) FILTER (WHERE metric = 'status' AND label = 'answered')::bigint AS with_cards
-  FROM f WHERE ($3::text IS NULL OR service_id = $3) AND metric IN ('calls', 'status')
- GROUP BY 1 ORDER BY 1`;
-
-export const SHADOW_BY_SERVICE_SQL = `
-WITH f AS (${PERIOD_FACTS})
-SELECT service_id AS service, sum(n) FILTER (WHERE metric = 'shadow_calls')::bigint AS calls,
-       sum(n) FILTER (WHERE metric = 'shadow_cards')::bigint AS would_have_shown
-  FROM f WHERE ($3::text IS NULL OR service_id = $3) AND metric IN ('shadow_calls', 'shadow_cards')
- GROUP BY 1 HAVING sum(n) FILTER (WHERE metric = 'shadow_calls') > 0 ORDER BY 1`;
+export function dashboardSql(segments: ReadonlyArray<FactSegment>): { sql: string; params: Date[] } {
+  const params: Date[] = [];
+  const parts = segments.map((s) => {
+    params.push(s.from, s.to);
+    const a = params.length + 1;
+    const b = params.length + 2;
+    if (s.source === 'daily') {
+      return `SELECT day AS hour, service_id, metric, label, n FROM governance_daily WHERE day >= $${a} AND day < $${b}`;
+    }
+    if (s.source === 'hourly') {
+      return `SELECT hour, service_id, metric, label, n FROM governance_hourly WHERE hour >= $${a} AND hour < $${b}`;
+    }
+    return `SELECT * FROM (${factsSql(a, b)}) AS live`;
+  });
+  const sql = `
+WITH f AS MATERIALIZED (
+  SELECT * FROM (${parts.join('\n  UNION ALL ')}) AS p WHERE ($1::text IS NULL OR service_id = $1)
+)
+SELECT 'fact' AS kind, metric, label, NULL::timestamptz AS bucket, sum(n)::bigint AS n FROM f GROUP BY 2, 3
+UNION ALL
+SELECT 'volume', metric, label, date_trunc($2, hour, 'UTC'), sum(n)::bigint FROM f
+ WHERE metric = 'calls' OR (metric = 'status' AND label = 'answered') GROUP BY 2, 3, 4
+UNION ALL
+SELECT 'shadow', metric, service_id, NULL, sum(n)::bigint FROM f
+ WHERE metric IN ('shadow_calls', 'shadow_cards') GROUP BY 2, 3`;
+  return { sql, params };
+}
 
 /** The latest withheld cards of shadow-mode services: indicator and summary only (no patient). */
 export const SHADOW_SAMPLES_SQL = `

@@ -4,6 +4,7 @@ import { PeriodicTask } from '@app/timing';
 import { factsSql } from './dashboard.sql';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 /** An hour is rolled up once it closed this long ago: every hook call received in it has been answered by then. */
 const SETTLE_MS = 10 * 60_000;
 /** Hours per transaction while catching up (a fresh rollup over months of history). */
@@ -11,6 +12,11 @@ const CHUNK_HOURS = 24;
 
 export function floorHour(d: Date): Date {
   return new Date(Math.floor(d.getTime() / HOUR_MS) * HOUR_MS);
+}
+
+/** Midnight UTC at or before `d`. */
+export function floorDay(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
 }
 
 /**
@@ -45,8 +51,37 @@ export class GovernanceRollup implements OnModuleInit, OnModuleDestroy {
       if (hours === 0) break;
       rolled += hours;
     }
+    await this.days();
     if (rolled > 0) this.logger.log(`rolled up ${rolled} hours of governance figures`);
     return rolled;
+  }
+
+  /** Sums every whole day the hourly rollup covers (and the daily one does not yet) into `governance_daily`. */
+  private days(): Promise<void> {
+    return this.ds.transaction(async (tx) => {
+      const locked: Array<{ ok: boolean }> = await tx.query(
+        `SELECT pg_try_advisory_xact_lock(hashtext('governance_rollup')) AS ok`,
+      );
+      if (!locked[0]?.ok) return;
+      const state: Array<{ rolled_through: Date | null; days_through: Date | null; first: Date | null }> =
+        await tx.query(
+          `SELECT rolled_through, days_through, (SELECT min(hour) FROM governance_hourly) AS first
+             FROM governance_rollup_state WHERE singleton FOR UPDATE`,
+        );
+      const s = state[0];
+      if (!s?.rolled_through || !s.first) return;
+      const start = s.days_through ?? floorDay(s.first);
+      const end = floorDay(s.rolled_through);
+      if (end <= start) return;
+      await tx.query(`DELETE FROM governance_daily WHERE day >= $1 AND day < $2`, [start, end]);
+      await tx.query(
+        `INSERT INTO governance_daily (day, service_id, metric, label, n)
+         SELECT date_trunc('day', hour, 'UTC'), service_id, metric, label, sum(n) FROM governance_hourly
+          WHERE hour >= $1 AND hour < $2 GROUP BY 1, 2, 3, 4`,
+        [start, end],
+      );
+      await tx.query(`UPDATE governance_rollup_state SET days_through = $1 WHERE singleton`, [end]);
+    });
   }
 
   private chunk(target: Date): Promise<number> {
