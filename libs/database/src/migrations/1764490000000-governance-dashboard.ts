@@ -44,6 +44,11 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
          INCLUDE (service_id, client_id, status, answered_at, inference_request_id, answer_outcome, dropped_uncited,
                   dropped_unknown_ref, critical_lowered, shadow_cards)`,
     );
+    // The latest cards shadow-mode services withheld: a small index over the shadow answers only.
+    await q.query(
+      `CREATE INDEX ix_hook_invocations_shadow ON hook_invocations (received_at) INCLUDE (service_id)
+         WHERE shadow_cards > 0`,
+    );
     await q.query(`CREATE INDEX ix_feedback_received_at ON feedback (received_at)`);
     // Hourly figures per service, rolled up by the gateway once an hour has closed (see compliance/dashboard).
     await q.query(`
@@ -83,6 +88,7 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
     await q.query(`DROP TABLE governance_daily`);
     await q.query(`DROP TABLE governance_hourly`);
     await q.query(`DROP INDEX ix_feedback_received_at`);
+    await q.query(`DROP INDEX ix_hook_invocations_shadow`);
     await q.query(`DROP INDEX ix_hook_invocations_dashboard`);
     await q.query(`
       ALTER TABLE hook_invocations DROP COLUMN shadow_cards, DROP COLUMN critical_lowered,
