@@ -49,6 +49,10 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
       `CREATE INDEX ix_hook_invocations_shadow ON hook_invocations (received_at) INCLUDE (service_id)
          WHERE shadow_cards > 0`,
     );
+    await q.query(
+      `CREATE INDEX ix_hook_invocations_shadow_service ON hook_invocations (service_id, received_at)
+         WHERE shadow_cards > 0`,
+    );
     await q.query(`CREATE INDEX ix_feedback_received_at ON feedback (received_at)`);
     // Hourly figures per service, rolled up by the gateway once an hour has closed (see compliance/dashboard).
     await q.query(`
@@ -88,6 +92,7 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
     await q.query(`DROP TABLE governance_daily`);
     await q.query(`DROP TABLE governance_hourly`);
     await q.query(`DROP INDEX ix_feedback_received_at`);
+    await q.query(`DROP INDEX ix_hook_invocations_shadow_service`);
     await q.query(`DROP INDEX ix_hook_invocations_shadow`);
     await q.query(`DROP INDEX ix_hook_invocations_dashboard`);
     await q.query(`
