@@ -1,12 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * The governance dashboard and card explanations (issue 16): each card keeps its indicator and its content as the EHR
- * received it (older rows stay null); each hook call's answer is classified once, in generated columns computed from
- * the answer detail cds-hooks already writes; and the period scans the dashboard makes are served by indexes that hold
- * the columns they aggregate; and closed hours are rolled up into `governance_hourly` and closed days into
- * `governance_daily`, so a 90-day view reads the days, the hours at its edges, and at most two partial hours live.
- */
 /** One outcome per answered call; a failed repair counts as invalid, a successful one as repaired. */
 const ANSWER_OUTCOME = `CASE
   WHEN answer_detail IS NULL THEN NULL
@@ -23,6 +16,14 @@ function droppedFor(reason: string): string {
   return `coalesce(jsonb_array_length(jsonb_path_query_array(answer_detail, '$.dropped[*] ? (@.reason == "${reason}")')), 0)`;
 }
 
+/**
+ * The governance dashboard and card explanations (issue 16): each card keeps its indicator and its content as the EHR
+ * received it (older rows stay null); each hook call's answer is classified once, in generated columns computed from
+ * the answer detail cds-hooks already writes; and closed hours are rolled up into `governance_hourly` and closed days into
+ * `governance_daily`, so a 90-day view reads the days, the hours at its edges, and at most two partial hours live.
+ * No covering index on `hook_invocations`: one holding `status` would make every answer's UPDATE a non-HOT update on
+ * the hook path, and the rollup reads one hour at a time.
+ */
 export class GovernanceDashboard1764490000000 implements MigrationInterface {
   name = 'GovernanceDashboard1764490000000';
 
@@ -39,11 +40,6 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
         ADD COLUMN shadow_cards integer
           GENERATED ALWAYS AS (CASE WHEN answer_detail->>'shadow' = 'true'
             THEN coalesce((answer_detail->>'shadowCards')::integer, 0) END) STORED`);
-    await q.query(
-      `CREATE INDEX ix_hook_invocations_dashboard ON hook_invocations (received_at)
-         INCLUDE (service_id, client_id, status, answered_at, inference_request_id, answer_outcome, dropped_uncited,
-                  dropped_unknown_ref, critical_lowered, shadow_cards)`,
-    );
     // The latest cards shadow-mode services withheld: a small index over the shadow answers only.
     await q.query(
       `CREATE INDEX ix_hook_invocations_shadow ON hook_invocations (received_at) INCLUDE (service_id)
@@ -81,20 +77,15 @@ export class GovernanceDashboard1764490000000 implements MigrationInterface {
         days_through timestamptz
       )`);
     await q.query(`INSERT INTO governance_rollup_state (rolled_through) VALUES (NULL)`);
-    await q.query(
-      `CREATE INDEX ix_inference_results_dashboard ON inference_results (completed_at) INCLUDE (latency_ms, outcome, served_from)`,
-    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX ix_inference_results_dashboard`);
     await q.query(`DROP TABLE governance_rollup_state`);
     await q.query(`DROP TABLE governance_daily`);
     await q.query(`DROP TABLE governance_hourly`);
     await q.query(`DROP INDEX ix_feedback_received_at`);
     await q.query(`DROP INDEX ix_hook_invocations_shadow_service`);
     await q.query(`DROP INDEX ix_hook_invocations_shadow`);
-    await q.query(`DROP INDEX ix_hook_invocations_dashboard`);
     await q.query(`
       ALTER TABLE hook_invocations DROP COLUMN shadow_cards, DROP COLUMN critical_lowered,
         DROP COLUMN dropped_unknown_ref, DROP COLUMN dropped_uncited, DROP COLUMN answer_outcome`);
