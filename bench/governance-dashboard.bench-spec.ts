@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dashboardSql, SHADOW_SAMPLES_SQL } from '../apps/gateway/src/compliance/dashboard/dashboard.sql';
+import { dashboardSql, shadowSamplesSql } from '../apps/gateway/src/compliance/dashboard/dashboard.sql';
 import { factSegments } from '../apps/gateway/src/compliance/dashboard/fact-segments';
 import { floorHour, GovernanceRollup } from '../apps/gateway/src/compliance/dashboard/governance-rollup.service';
 import { startComplianceHarness, type ComplianceHarness } from '../test/support/compliance-harness';
@@ -168,6 +168,6 @@ describe(`governance dashboard benchmark (${ROWS} hook calls over 90 days)`, () 
     const { sql, params } = dashboardSql(segments);
     results['planDashboard'] = await plan(sql, [null, 'day', ...params]);
     results['planDashboardService'] = await plan(sql, ['meditron-patient-view', 'day', ...params]);
-    results['planShadowSamplesService'] = await plan(SHADOW_SAMPLES_SQL, [from, to, 'meditron-patient-view']);
+    results['planShadowSamplesService'] = await plan(shadowSamplesSql(true), [from, to, 'meditron-patient-view']);
   }, 600_000);
 });

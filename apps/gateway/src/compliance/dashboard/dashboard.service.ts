@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DashboardPanel, DashboardQuery } from './dashboard.query';
-import { dashboardSql, SHADOW_SAMPLES_SQL } from './dashboard.sql';
+import { dashboardSql, shadowSamplesSql } from './dashboard.sql';
 import { factSegments } from './fact-segments';
 import { Facts } from './facts';
 
@@ -45,7 +45,10 @@ export class GovernanceDashboard {
     const { sql, params } = dashboardSql(factSegments(q.from, q.to, state[0]?.rolled_through, days));
     const [rows, samples] = await Promise.all([
       this.ds.query<Row[]>(sql, [q.service, bucket, ...params]),
-      this.ds.query<Row[]>(SHADOW_SAMPLES_SQL, [q.from, q.to, q.service]),
+      this.ds.query<Row[]>(
+        shadowSamplesSql(q.service !== null),
+        q.service !== null ? [q.from, q.to, q.service] : [q.from, q.to],
+      ),
     ]);
     const of = (kind: string) => rows.filter((r) => r['kind'] === kind);
     const f = new Facts(

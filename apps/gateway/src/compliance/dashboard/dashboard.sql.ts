@@ -98,9 +98,14 @@ SELECT 'shadow', metric, service_id, NULL, sum(n)::bigint FROM f
   return { sql, params };
 }
 
-/** The latest withheld cards of shadow-mode services: indicator and summary only (no patient). */
-export const SHADOW_SAMPLES_SQL = `
+/**
+ * The latest withheld cards of shadow-mode services: indicator and summary only (no patient). Two statements so each
+ * uses its own partial index (all services by time; one service by service and time). `$3` the service, when given.
+ */
+export function shadowSamplesSql(oneService: boolean): string {
+  return `
 SELECT service_id AS service, received_at, answer_detail->'shadowPreview' AS preview
   FROM hook_invocations
- WHERE received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR service_id = $3) AND shadow_cards > 0
+ WHERE received_at >= $1 AND received_at < $2 AND shadow_cards > 0${oneService ? ' AND service_id = $3' : ''}
  ORDER BY received_at DESC LIMIT 10`;
+}
