@@ -31,7 +31,8 @@ export class GovernanceRollup implements OnModuleInit, OnModuleDestroy {
     private readonly ds: DataSource,
     intervalMs: number,
   ) {
-    this.task = new PeriodicTask(intervalMs, () => this.run().then(() => undefined), { immediate: true });
+    // Not at boot: embedded PGlite (npm start) trips over one more connection opening while the apps start.
+    this.task = new PeriodicTask(intervalMs, () => this.run().then(() => undefined), { immediate: false });
   }
 
   onModuleInit(): void {
