@@ -77,6 +77,10 @@ describe('gateway: staff APIs, docs and browser-facing headers', () => {
             services: ['meditron-patient-view'],
             fhirBaseUrls: ['https://fhir.ehr-a.example.test/R4'],
             keySource: 'inline-jwks',
+            jwksUrl: null,
+            kids: [expect.stringMatching(/^es384-/)],
+            allowedJku: [],
+            rateLimit: null,
           },
         ],
       });
@@ -155,6 +159,7 @@ describe('gateway: staff APIs, docs and browser-facing headers', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/admin/clients',
+        '/admin/clients/{id}',
         '/cds-services',
         '/cds-services/{id}',
         '/cds-services/{id}/feedback',
@@ -164,6 +169,7 @@ describe('gateway: staff APIs, docs and browser-facing headers', () => {
     );
     expect(doc.paths['/cds-services/{id}']!['post']!.security).toEqual([{ 'cds-client-jwt': [] }]);
     expect(doc.paths['/admin/clients']!['get']!.security).toEqual([{ 'staff-oidc': [] }]);
+    expect(doc.paths['/admin/clients/{id}']!['put']!.security).toEqual([{ 'staff-oidc': [] }]);
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['cds-client-jwt', 'staff-oidc']);
     const ui = await fetch(`${gw.url}/docs`);
     expect(ui.status).toBe(200);

@@ -12,6 +12,7 @@ export function testStackEnv(overrides: Record<string, string> = {}): Record<str
     INFERENCE_PROXY_PORT: '0',
     INTERNAL_TOKEN_SECRET: TEST_INTERNAL_TOKEN_SECRET,
     METRICS_PORT: '0',
+    DEV_IDP_PORT: '0',
     ...overrides,
   };
 }

@@ -11,6 +11,8 @@ import type { BackendTarget, Env } from '@app/config';
 import { createDataSource, runMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@app/database';
 import { InProcessBus } from '@app/messaging';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
+import { ensureDevIdpUsers, type DevIdpUser } from '../dev-idp/dev-idp-users';
+import { startLocalDevIdp, type LocalDevIdp } from './dev-idp-setup';
 import { appDatabaseUrls, ensureCheckpointKey } from './database-roles';
 import { ensureInternalTokenSecret } from './internal-token-secret';
 import { defaultDevClientDir, devClientRegistration, ensureDevEhrClient, type DevEhrClient } from './dev-ehr-client';
@@ -25,6 +27,8 @@ export interface LocalStackOptions {
   readonly host?: string;
   /** Where the development EHR client's key pair lives (default `.local/dev-ehr-client`, or DEV_EHR_CLIENT_DIR). */
   readonly devClientDir?: string;
+  /** The development identity provider's users (default: `compliance` and `admin`, passwords kept beside the dev client). */
+  readonly devIdpUsers?: ReadonlyArray<DevIdpUser>;
 }
 
 export interface LocalStack {
@@ -40,6 +44,8 @@ export interface LocalStack {
   readonly internalTokenSecret: string;
   /** The registered development EHR client (`local-dev-ehr`) and its signing key. */
   readonly devEhrClient: DevEhrClient;
+  /** The development OIDC provider the console signs in against; absent when STAFF_OIDC_ISSUER names a real one. */
+  readonly devIdp: LocalDevIdp | undefined;
   readonly modelDouble: ModelDouble | undefined;
   readonly mode: {
     readonly database: 'embedded' | 'external';
@@ -131,12 +137,26 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     // The JWT audience must name the port the gateway really listens on, so a random port is chosen up front.
     const gatewayPort = env.GATEWAY_PORT === '0' ? String(await freePort(host)) : env.GATEWAY_PORT;
+    const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`;
+    // Staff sign in to the console against a development identity provider unless a real one is configured.
+    let devIdp: LocalDevIdp | undefined;
+    if (!env.STAFF_OIDC_ISSUER) {
+      devIdp = await startLocalDevIdp({
+        env,
+        host,
+        publicBaseUrl,
+        users: opts.devIdpUsers ?? ensureDevIdpUsers(join(dirname(devClientDir), 'dev-idp-users.json')),
+      });
+      const started = devIdp;
+      cleanups.push(() => started.idp.close());
+    }
     const gatewayConfig = loadGatewayConfig({
       ...metricsPortOf(env, 'gateway'),
       ...pool,
       ...(gatewayPort ? { GATEWAY_PORT: gatewayPort } : {}),
-      PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort ?? '8080'}`,
+      PUBLIC_BASE_URL: publicBaseUrl,
       CDS_HOOKS_URL: env.CDS_HOOKS_URL ?? cds.url,
+      ...devIdp?.gatewayEnv,
     });
     const devEhrClient = await ensureDevEhrClient(devClientDir, gatewayConfig.PUBLIC_BASE_URL);
     // Registered before the gateway starts, so its first registry load already knows the client.
@@ -157,6 +177,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       publicBaseUrl: gatewayConfig.PUBLIC_BASE_URL,
       internalTokenSecret: gatewayConfig.INTERNAL_TOKEN_SECRET,
       devEhrClient,
+      devIdp,
       modelDouble,
       mode: {
         database: embedded ? 'embedded' : 'external',

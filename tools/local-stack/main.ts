@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     '',
     `API description: ${stack.gatewayUrl}/docs`,
     '',
+    ...consoleLines(stack),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const stop = async () => {
@@ -43,6 +44,19 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+function consoleLines(stack: Awaited<ReturnType<typeof startLocalStack>>): string[] {
+  if (!stack.devIdp)
+    return [`Compliance console: ${stack.publicBaseUrl}/console (sign-in through STAFF_OIDC_ISSUER)`, ''];
+  return [
+    `Compliance console: ${stack.publicBaseUrl}/console`,
+    `  signs in at the development identity provider ${stack.devIdp.idp.issuer} (set STAFF_OIDC_ISSUER for a real one):`,
+    ...stack.devIdp.users.map(
+      (u) => `    ${u.username.padEnd(11)} password ${u.password}   roles: ${u.roles.join(', ') || '(none)'}`,
+    ),
+    '',
+  ];
 }
 
 main().catch((e: unknown) => {

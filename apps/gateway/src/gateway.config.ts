@@ -16,6 +16,7 @@ import {
   postgresUrl,
   type Env,
 } from '@app/config';
+import { consoleSessionEnv } from './console-session/console-session.config';
 
 const algorithmList = (fallback: string) =>
   z
@@ -103,6 +104,7 @@ export const gatewayEnv = z
     STAFF_TOKEN_MAX_LIFETIME_S: positiveInt(3600),
     /** Accepted staff token `typ` values (RFC 9068 `at+jwt`; Keycloak and Entra send `JWT`). */
     STAFF_TOKEN_TYPES: commaList.default(['at+jwt', 'JWT']).refine((l) => l.length > 0, 'list at least one typ'),
+    ...consoleSessionEnv,
     LOG_LEVEL: logLevel,
   })
   .superRefine((cfg, ctx) => {
@@ -112,6 +114,13 @@ export const gatewayEnv = z
         code: 'custom',
         path: ['STAFF_OIDC_ISSUER'],
         message: 'set STAFF_OIDC_ISSUER, STAFF_OIDC_JWKS_URL and STAFF_OIDC_AUDIENCE together',
+      });
+    }
+    if (cfg.CONSOLE_OIDC_CLIENT_ID && !cfg.STAFF_OIDC_ISSUER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONSOLE_OIDC_CLIENT_ID'],
+        message: 'console sign-in needs the staff identity provider: set STAFF_OIDC_ISSUER, _JWKS_URL and _AUDIENCE',
       });
     }
   });

@@ -9,6 +9,8 @@ import { loggerModule, MetricsServerModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
 import { EdgeAuthModule } from './auth/edge-auth.module';
 import { ComplianceModule } from './compliance/compliance.module';
+import { consoleSessionOptions } from './console-session/console-session.options';
+import { ConsoleSessionModule } from './console-session/console-session.module';
 import { EdgeExceptionFilter } from './edge/edge-exception.filter';
 import { EdgeLimitsModule } from './edge/edge-limits.module';
 import { EdgeMetricsModule } from './edge/edge-metrics.module';
@@ -74,6 +76,7 @@ export class GatewayModule {
         ForwardingModule,
         AdminModule,
         ComplianceModule,
+        ConsoleSessionModule.forRoot(consoleSessionOptions(c)),
       ],
       // The one error shape of the edge, and the one place refusals are audited.
       providers: [{ provide: APP_FILTER, useClass: EdgeExceptionFilter }],

@@ -71,7 +71,8 @@ export class ClientRegistryCache implements OnModuleInit, OnModuleDestroy {
     return find(this.current());
   }
 
-  private reload(): Promise<void> {
+  /** Reloads now (after an admin change), sharing a reload already under way; a failure keeps the last registry. */
+  reload(): Promise<void> {
     this.loading ??= this.load()
       .then((r) => this.store(r))
       .catch((e: unknown) => {

@@ -17,6 +17,13 @@ export interface EhrClientSummary {
   readonly services: ReadonlyArray<string>;
   readonly fhirBaseUrls: ReadonlyArray<string>;
   readonly keySource: 'jwks-url' | 'inline-jwks' | 'jku-only' | 'none';
+  /** Where its keys are published, when by URL. */
+  readonly jwksUrl: string | null;
+  /** The `kid`s of its inline keys (public key ids only). */
+  readonly kids: ReadonlyArray<string>;
+  readonly allowedJku: ReadonlyArray<string>;
+  /** Its own rate limit; null when the gateway's default applies. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null;
 }
 
 export function summariseClient(c: EhrClient): EhrClientSummary {
@@ -27,5 +34,9 @@ export function summariseClient(c: EhrClient): EhrClientSummary {
     services: c.services,
     fhirBaseUrls: c.fhirBaseUrls,
     keySource: c.jwksUrl ? 'jwks-url' : c.jwks ? 'inline-jwks' : c.allowedJku.length > 0 ? 'jku-only' : 'none',
+    jwksUrl: c.jwksUrl ?? null,
+    kids: (c.jwks?.keys ?? []).flatMap((k) => (typeof k['kid'] === 'string' ? [k['kid']] : [])),
+    allowedJku: c.allowedJku,
+    rateLimit: c.rateLimit ?? null,
   };
 }

@@ -1,6 +1,9 @@
 import { ModuleRef } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { storage, Store } from 'nestjs-pino/storage';
+import type { Logger as Pino } from 'pino';
+import { APP_PINO } from './logger.module';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyHttpServerLimits, DEFAULT_HTTP_SERVER_LIMITS, type HttpServerLimits } from './http-server-limits';
 import { MetricsServer } from './metrics-server';
@@ -20,6 +23,18 @@ export interface RunningApp {
  */
 export function useAppLogger(app: INestApplication): void {
   app.useLogger(app.get(PinoLogger));
+  // What the app starts from here on (lifecycle hooks, timers, consumers, the server's connections) logs through its
+  // own logger, not the process-wide one nestjs-pino falls back to (the first app's, in the single-process stack).
+  const own = appPino(app);
+  if (own) storage.enterWith(new Store(own));
+}
+
+function appPino(app: INestApplication): Pino | undefined {
+  try {
+    return app.get(ModuleRef).get<Pino>(APP_PINO, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ListenOptions {

@@ -27,6 +27,8 @@ export interface AnswerDetail {
   readonly droppedActions?: SuggestionDrop[];
   readonly shadow?: boolean;
   readonly shadowCards?: number;
+  /** In shadow mode, what the clinician would have seen: indicator and summary of each card withheld. */
+  readonly shadowPreview?: Array<{ indicator: string; summary: string }>;
   /** The one repair attempt after invalid output, and what the first answer was. */
   readonly repair?: string;
   readonly firstOutput?: string;
@@ -115,7 +117,13 @@ export function composeCards(
     ...(suggestions.length ? { suggestions: suggestions.length } : {}),
     ...(droppedActions.length ? { droppedActions } : {}),
   };
-  if (service.mode === 'shadow')
-    return { cards: [], detail: { ...detail, shadow: true, shadowCards: cards.length }, suggestions: [] };
+  if (service.mode === 'shadow') {
+    const shadowPreview = cards.map((c) => ({ indicator: c.indicator, summary: c.summary }));
+    return {
+      cards: [],
+      detail: { ...detail, shadow: true, shadowCards: cards.length, shadowPreview },
+      suggestions: [],
+    };
+  }
   return { cards, detail, suggestions };
 }

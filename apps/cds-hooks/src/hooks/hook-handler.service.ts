@@ -120,7 +120,7 @@ export class HookHandler {
       invocationId: call.invocationId,
       inferenceRequestId: requestId,
       serviceId: service.id,
-      cardUuids: cards.map((c) => c.uuid),
+      cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
       suggestions,
       detail: { ...detail },
     });

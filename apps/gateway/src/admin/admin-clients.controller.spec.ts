@@ -8,6 +8,7 @@ import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
 import { RefusalAggregator } from '../edge/refusal-aggregator';
 import type { RefusalNotice } from '../edge/refusal-windows';
 import { AdminClientsController } from './admin-clients.controller';
+import { AdminClientWriter } from './admin-client.writer';
 import { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
 import { GatewayMetrics } from '../edge/gateway-metrics';
@@ -49,7 +50,19 @@ describe('AdminClientsController over HTTP', () => {
             },
           },
         },
-        { provide: ClientRegistryCache, useValue: { current: () => new ClientRegistry([client]) } },
+        {
+          provide: ClientRegistryCache,
+          useValue: { current: () => new ClientRegistry([client]), reload: async () => undefined },
+        },
+        {
+          // Its own parsing is covered by the admin console's browser suite against a real database.
+          provide: AdminClientWriter,
+          useValue: {
+            parse: async () => ({ ok: false, reason: 'invalid_client' }),
+            upsert: async () => undefined,
+            remove: async (id: string) => id === 'ehr-a',
+          },
+        },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
         { provide: RefusalAggregator, useValue: { record: async (e: RefusalNotice) => void refusals.push(e) } },
         StaffAuthGuard,
@@ -83,6 +96,8 @@ describe('AdminClientsController over HTTP', () => {
           tenant: 'tenant-a',
           services: ['meditron-patient-view'],
           fhirBaseUrls: ['https://fhir.ehr-a.example.test/r4'],
+          kids: ['k1'],
+          rateLimit: null,
         }),
       ],
     });
@@ -98,5 +113,21 @@ describe('AdminClientsController over HTTP', () => {
     expect((await list('auditor-token')).status).toBe(403);
     expect(audited).toEqual([]);
     expect(refusals.map((r) => r.reason)).toEqual(['missing_token', 'bad_signature', 'missing_role']);
+  });
+
+  it('refuses an invalid client definition with a reason code, audited as a refusal; removes and audits', async () => {
+    const auth = { authorization: 'Bearer admin-token', 'content-type': 'application/json' };
+    const bad = await fetch(`${base}/admin/clients/ehr-b`, { method: 'PUT', headers: auth, body: '{"issuer":1}' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('invalid_client');
+    expect(refusals.map((r) => [r.reason, r.actor])).toEqual([['invalid_client', 'alice']]);
+    expect((await fetch(`${base}/admin/clients/ehr-a`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await fetch(`${base}/admin/clients/nope`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    expect(audited.map((a) => [a.action, a.detail])).toEqual([
+      ['admin.clients.removed', { client: 'ehr-a', found: true }],
+      ['admin.clients.removed', { client: 'nope', found: false }],
+    ]);
+    const compliance = { authorization: 'Bearer auditor-token' };
+    expect((await fetch(`${base}/admin/clients/ehr-a`, { method: 'DELETE', headers: compliance })).status).toBe(403);
   });
 });

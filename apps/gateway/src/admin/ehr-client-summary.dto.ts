@@ -12,6 +12,11 @@ export class EhrClientSummaryDto implements EhrClientSummary {
   readonly fhirBaseUrls!: ReadonlyArray<string>;
   @ApiProperty({ enum: ['jwks-url', 'inline-jwks', 'jku-only', 'none'] })
   readonly keySource!: EhrClientSummary['keySource'];
+  @ApiProperty({ type: String, nullable: true }) readonly jwksUrl!: string | null;
+  @ApiProperty({ type: [String], description: 'kids of its inline public keys' }) readonly kids!: ReadonlyArray<string>;
+  @ApiProperty({ type: [String] }) readonly allowedJku!: ReadonlyArray<string>;
+  @ApiProperty({ nullable: true, description: '{ perSecond, burst }; null: the gateway default' })
+  readonly rateLimit!: EhrClientSummary['rateLimit'];
 }
 
 export class EhrClientListDto {

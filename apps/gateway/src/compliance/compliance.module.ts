@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
 import { AuditChainRepository, AuditEventRepository, CardProvenanceRepository, DataAccessModule } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
@@ -11,6 +12,12 @@ import { SharedChainVerifier } from './chain/shared-chain-verifier.service';
 import { ComplianceAudit } from './compliance-audit';
 import { loadComplianceConfig, type ComplianceConfig } from './compliance.config';
 import { ConsoleController } from './console/console.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { loadDashboardConfig } from './dashboard/dashboard.config';
+import { GovernanceDashboard } from './dashboard/dashboard.service';
+import { GovernanceRollup } from './dashboard/governance-rollup.service';
+import { CardExplainer } from './explain/card-explainer.service';
+import { CardExplanationController } from './explain/card-explanation.controller';
 import { FhirAuditEventController } from './fhir/fhir-audit-event.controller';
 import { CardProvenanceController } from './provenance/card-provenance.controller';
 import { CardProvenanceReader } from './provenance/card-provenance.service';
@@ -34,6 +41,8 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     CardProvenanceController,
     AuditChainController,
     ConsoleController,
+    DashboardController,
+    CardExplanationController,
   ],
   providers: [
     // Its own variables, validated at boot beside GATEWAY_* (see compliance.config.ts).
@@ -59,6 +68,13 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
       useFactory: (verifier: SharedChainVerifier, c: ComplianceConfig) =>
         new ChainVerificationSchedule(verifier, c.AUDIT_CHAIN_VERIFY_MS),
       inject: [SharedChainVerifier, COMPLIANCE_CONFIG],
+    },
+    GovernanceDashboard,
+    CardExplainer,
+    {
+      provide: GovernanceRollup,
+      useFactory: (ds: DataSource) => new GovernanceRollup(ds, loadDashboardConfig(process.env).DASHBOARD_ROLLUP_MS),
+      inject: [DataSource],
     },
     {
       provide: ChainHeadPublisher,

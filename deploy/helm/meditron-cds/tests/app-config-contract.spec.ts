@@ -42,6 +42,7 @@ const secretStandIns: Readonly<Record<string, string>> = {
   STAFF_OIDC_ISSUER: 'https://idp.hospital.example/realms/staff',
   STAFF_OIDC_JWKS_URL: 'https://idp.hospital.example/realms/staff/certs',
   STAFF_OIDC_AUDIENCE: 'meditron-compliance',
+  CONSOLE_OIDC_CLIENT_SECRET: 'console-client-secret',
   INTERNAL_TOKEN_SECRET: 'q0Zs7XU4ZzLr0V8dJm3hW2bQ1nP5cY6tA9eK4fH7gJ8',
 };
 

@@ -9,6 +9,7 @@ import { ModelPoolLimits1764400300000 } from './1764400300000-model-pool-limits'
 import { RuntimeRoles1764450000000 } from './1764450000000-runtime-roles';
 import { DurableAuditAndOutbox1764470100000 } from './1764470100000-durable-audit-and-outbox';
 import { CardSuggestions1764480000000 } from './1764480000000-card-suggestions';
+import { GovernanceDashboard1764490000000 } from './1764490000000-governance-dashboard';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -23,4 +24,5 @@ export const allMigrations = [
   RuntimeRoles1764450000000,
   DurableAuditAndOutbox1764470100000,
   CardSuggestions1764480000000,
+  GovernanceDashboard1764490000000,
 ];

@@ -15,10 +15,18 @@ export interface HookAnswer {
   readonly invocationId: string;
   readonly inferenceRequestId: string;
   readonly serviceId: string;
-  readonly cardUuids: ReadonlyArray<string>;
+  /** The cards as the EHR received them (content kept for the compliance explanation). */
+  readonly cards: ReadonlyArray<StoredCard>;
   /** The suggestions those cards carry (kind and configured code only). */
   readonly suggestions?: ReadonlyArray<{ uuid: string; cardUuid: string; kind: string; code: string | null }>;
   readonly detail: JsonDetail;
+}
+
+/** A returned card: its uuid, indicator, and the card JSON as sent. */
+export interface StoredCard {
+  readonly uuid: string;
+  readonly indicator: string;
+  readonly content: JsonDetail;
 }
 
 /** How long storing an answer may ride out a cut connection once the cards are composed. */
@@ -50,11 +58,13 @@ export class HookInvocationRepository {
     await retryTransient(
       () =>
         this.dataSource.transaction(async (tx) => {
-          if (a.cardUuids.length > 0) {
+          if (a.cards.length > 0) {
             const createdAt = new Date();
             await tx.getRepository(CdsCardEntity).insert(
-              a.cardUuids.map((uuid) => ({
-                uuid,
+              a.cards.map((c) => ({
+                uuid: c.uuid,
+                indicator: c.indicator,
+                content: { ...c.content },
                 hookInvocationId: a.invocationId,
                 inferenceRequestId: a.inferenceRequestId,
                 serviceId: a.serviceId,
@@ -70,9 +80,9 @@ export class HookInvocationRepository {
           await tx.getRepository(HookInvocationEntity).update(
             { id: a.invocationId },
             {
-              status: a.cardUuids.length > 0 ? 'answered' : 'answered_empty',
+              status: a.cards.length > 0 ? 'answered' : 'answered_empty',
               inferenceRequestId: a.inferenceRequestId,
-              cardsReturned: a.cardUuids.length,
+              cardsReturned: a.cards.length,
               answerDetail: { ...a.detail },
               answeredAt: new Date(),
             },

@@ -34,6 +34,8 @@ export interface PromptManifest {
   readonly profile: ModelProfile['id'];
   /** Handle -> FHIR resource reference, to ground the model's citations. */
   readonly references: Record<string, string>;
+  /** Handle -> the de-identified fact line the model was shown, so a card's citations can be explained later. */
+  readonly facts: Record<string, string>;
   readonly included: Partial<Record<SectionId, number>>;
   /** Lines left out for length (section caps and the token budget), per section, as the prompt says. */
   readonly omitted: Partial<Record<SectionId, number>>;
@@ -198,10 +200,14 @@ export async function buildPrompt(
   }
 
   const references: Record<string, string> = {};
+  const factText: Record<string, string> = {};
   const included: Partial<Record<SectionId, number>> = {};
   for (const [section, facts] of kept) {
     if (facts.length) included[section] = facts.length;
-    for (const f of facts) if (f.ref) references[f.handle] = f.ref;
+    for (const f of facts) {
+      if (f.ref) references[f.handle] = f.ref;
+      factText[f.handle] = f.text;
+    }
   }
   const exact = rendered.prompt ?? JSON.stringify(rendered.messages);
   return {
@@ -215,6 +221,7 @@ export async function buildPrompt(
     manifest: {
       profile: profile.id,
       references,
+      facts: factText,
       included,
       omitted,
       sections: Object.fromEntries(template.sections.map((s) => [s, summary.states[s]])),
