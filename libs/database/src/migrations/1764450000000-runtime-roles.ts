@@ -4,7 +4,8 @@ import { RUNTIME_ROLES } from '../roles/runtime-roles';
 /** Operational tables each app reads and writes (the audit tables are granted apart, below). */
 const OPERATIONAL: Record<keyof typeof RUNTIME_ROLES, { write: string[]; read: string[] }> = {
   gateway: {
-    write: ['jwt_replay'],
+    // ehr_clients: the admin API registers, changes and removes EHR clients (audited).
+    write: ['jwt_replay', 'ehr_clients'],
     read: ['hook_invocations', 'cds_cards', 'feedback', 'inference_requests', 'inference_results', 'model_pool_limits'],
   },
   cdsHooks: {
