@@ -1,3 +1,4 @@
+import { GovernanceRollupRepository } from '@app/database';
 import { GovernanceRollup } from '../../apps/gateway/src/compliance/dashboard/governance-rollup.service';
 import type { Dashboard } from '../../apps/gateway/src/compliance/dashboard/dashboard.service';
 import { startComplianceHarness, type ComplianceHarness } from '../support/compliance-harness';
@@ -55,7 +56,7 @@ describe('governance dashboard API', () => {
     const live = await dashboard();
     const liveLong = await dashboard('', longFrom);
     expect(live.panels.clients.rows.reduce((a, r) => a + Number(r[1]), 0)).toBeGreaterThan(1000);
-    const rolledHours = await new GovernanceRollup(h.dataSource, 60_000).run();
+    const rolledHours = await new GovernanceRollup(new GovernanceRollupRepository(h.dataSource), 60_000).run();
     expect(rolledHours).toBeGreaterThanOrEqual(48);
     expect(await dashboard()).toEqual(live);
     expect(await dashboard('', longFrom)).toEqual(liveLong);
