@@ -30,7 +30,7 @@ describe('governance dashboard API', () => {
   beforeAll(async () => {
     h = await startComplianceHarness();
     token = await h.staffToken('dash', ['compliance']);
-    await h.dataSource.query(
+    await h.cdsHooksDataSource.query(
       `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, client_id, status, cards_returned,
          received_at, answered_at, inference_request_id, answer_detail)
        SELECT gen_random_uuid(), gen_random_uuid(), 'patient-view', CASE WHEN g % 4 = 0 THEN 'svc-b' ELSE 'svc-a' END,
@@ -44,7 +44,7 @@ describe('governance dashboard API', () => {
                          ELSE '{"result":"ok","output":"valid"}' END::jsonb
          FROM generate_series(1, 3000) g`,
     );
-    await h.dataSource.query(
+    await h.cdsHooksDataSource.query(
       `INSERT INTO cds_cards (uuid, hook_invocation_id, service_id, created_at, indicator)
        SELECT gen_random_uuid(), id, service_id, answered_at, CASE WHEN request_id LIKE '%7' THEN 'critical' ELSE 'info' END
          FROM hook_invocations WHERE status = 'answered'`,
