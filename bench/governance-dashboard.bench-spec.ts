@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dashboardSql, shadowSamplesSql } from '../apps/gateway/src/compliance/dashboard/dashboard.sql';
+import { floorHour, GovernanceRollupRepository } from '@app/database';
 import { factSegments } from '../apps/gateway/src/compliance/dashboard/fact-segments';
-import { floorHour, GovernanceRollup } from '../apps/gateway/src/compliance/dashboard/governance-rollup.service';
+import { GovernanceRollup } from '../apps/gateway/src/compliance/dashboard/governance-rollup.service';
+import { dashboardSql, shadowSamplesSql } from '../libs/database/src/repositories/governance-facts.sql';
 import { startComplianceHarness, type ComplianceHarness } from '../test/support/compliance-harness';
 import { artifactsDir } from '../test/support/headless-chromium';
 
@@ -104,7 +105,7 @@ describe(`governance dashboard benchmark (${ROWS} hook calls over 90 days)`, () 
     await ds.query(`UPDATE governance_rollup_state SET rolled_through = NULL`);
     await ds.query(`DELETE FROM governance_hourly`);
     const t3 = Date.now();
-    const rollup = new GovernanceRollup(ds, 60_000);
+    const rollup = new GovernanceRollup(new GovernanceRollupRepository(ds), 60_000);
     const target = floorHour(new Date(Date.now() - 10 * 60_000));
     let hours = 0;
     // The gateway's own rollup task may hold the lock for a while: go on until the watermark reaches the target.

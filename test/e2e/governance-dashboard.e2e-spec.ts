@@ -1,3 +1,4 @@
+import { GovernanceRollupRepository } from '@app/database';
 import { GovernanceRollup } from '../../apps/gateway/src/compliance/dashboard/governance-rollup.service';
 import type { Dashboard } from '../../apps/gateway/src/compliance/dashboard/dashboard.service';
 import { startComplianceHarness, type ComplianceHarness } from '../support/compliance-harness';
@@ -29,7 +30,6 @@ describe('governance dashboard API', () => {
   beforeAll(async () => {
     h = await startComplianceHarness();
     token = await h.staffToken('dash', ['compliance']);
-    // Written as cds-hooks writes them (its own login); the gateway's login only reads them.
     await h.cdsHooksDataSource.query(
       `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, client_id, status, cards_returned,
          received_at, answered_at, inference_request_id, answer_detail)
@@ -56,7 +56,7 @@ describe('governance dashboard API', () => {
     const live = await dashboard();
     const liveLong = await dashboard('', longFrom);
     expect(live.panels.clients.rows.reduce((a, r) => a + Number(r[1]), 0)).toBeGreaterThan(1000);
-    const rolledHours = await new GovernanceRollup(h.dataSource, 60_000).run();
+    const rolledHours = await new GovernanceRollup(new GovernanceRollupRepository(h.dataSource), 60_000).run();
     expect(rolledHours).toBeGreaterThanOrEqual(48);
     expect(await dashboard()).toEqual(live);
     expect(await dashboard('', longFrom)).toEqual(liveLong);

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
 import { ClientTableStore, ehrClientSchema, type EhrClient } from '@app/clients';
 import { BodyRefusal, JsonBodyReader } from '../forwarding/json-body.reader';
 
@@ -14,14 +13,10 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 /** Reads and checks a client definition from an admin's request, and writes it to the `ehr_clients` table. */
 @Injectable()
 export class AdminClientWriter {
-  private readonly store: ClientTableStore;
-
   constructor(
-    ds: DataSource,
+    private readonly store: ClientTableStore,
     private readonly body: JsonBodyReader,
-  ) {
-    this.store = new ClientTableStore(ds);
-  }
+  ) {}
 
   async parse(req: Request, id: string): Promise<ParsedClient> {
     let raw: Record<string, unknown>;

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ClientTableStore } from '@app/clients';
 import { EdgeAuthModule } from '../auth/edge-auth.module';
 import { JsonBodyReader } from '../forwarding/json-body.reader';
 import { AdminClientWriter } from './admin-client.writer';
@@ -8,6 +10,11 @@ import { AdminClientsController } from './admin-clients.controller';
 @Module({
   imports: [EdgeAuthModule],
   controllers: [AdminClientsController],
-  providers: [JsonBodyReader, AdminClientWriter],
+  providers: [
+    JsonBodyReader,
+    AdminClientWriter,
+    // The `ehr_clients` table's own store (libs/clients owns its SQL), over the app's one DataSource.
+    { provide: ClientTableStore, useFactory: (ds: DataSource) => new ClientTableStore(ds), inject: [DataSource] },
+  ],
 })
 export class AdminModule {}

@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { ChainHeadPublisher } from '@app/audit';
-import { AuditChainRepository, AuditEventRepository, CardProvenanceRepository, DataAccessModule } from '@app/database';
+import {
+  AuditChainRepository,
+  AuditEventRepository,
+  CardFeedbackRepository,
+  CardProvenanceRepository,
+  DataAccessModule,
+  GovernanceDashboardRepository,
+  GovernanceRollupRepository,
+} from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 import { AuditChainController } from './chain/audit-chain.controller';
 import { ChainVerificationMetrics } from './chain/chain-verification-metrics';
@@ -34,7 +41,16 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
  * global AuthModule and AuditModule, so the process keeps one staff verifier and one audit queue.
  */
 @Module({
-  imports: [DataAccessModule.forFeature([AuditEventRepository, CardProvenanceRepository, AuditChainRepository])],
+  imports: [
+    DataAccessModule.forFeature([
+      AuditEventRepository,
+      CardProvenanceRepository,
+      AuditChainRepository,
+      CardFeedbackRepository,
+      GovernanceDashboardRepository,
+      GovernanceRollupRepository,
+    ]),
+  ],
   controllers: [
     AuditEventsController,
     FhirAuditEventController,
@@ -73,8 +89,9 @@ const COMPLIANCE_CONFIG = Symbol('COMPLIANCE_CONFIG');
     CardExplainer,
     {
       provide: GovernanceRollup,
-      useFactory: (ds: DataSource) => new GovernanceRollup(ds, loadDashboardConfig(process.env).DASHBOARD_ROLLUP_MS),
-      inject: [DataSource],
+      useFactory: (repo: GovernanceRollupRepository) =>
+        new GovernanceRollup(repo, loadDashboardConfig(process.env).DASHBOARD_ROLLUP_MS),
+      inject: [GovernanceRollupRepository],
     },
     {
       provide: ChainHeadPublisher,

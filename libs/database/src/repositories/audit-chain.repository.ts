@@ -34,6 +34,11 @@ export interface AuditChainRow {
   readonly hash: string;
 }
 
+/** A chain row with the hash of the row before it by id (or the purge anchor's; null at the start of the chain). */
+export interface AuditChainRowInPlace extends AuditChainRow {
+  readonly before: string | null;
+}
+
 /** A signed statement "the chain head was (headId, headHash) at signedAt", as stored and as sent to a sink. */
 export interface AuditCheckpoint {
   readonly keyId: string;
@@ -76,6 +81,15 @@ const SQL = {
            client_id AS "clientId", tenant AS "tenant", patient_ref AS "patientRef", request_id AS "requestId",
            hook_instance::text AS "hookInstance", detail::text AS "detail", prev_hash AS "prevHash", hash AS "hash"
     FROM audit_events WHERE audit_events.id > $1 AND audit_events.id <= $2 ORDER BY audit_events.id LIMIT $3`,
+  /** Given rows, each with the hash of its predecessor (the card explanation's per-row chain check). */
+  rowsInPlace: `
+    SELECT e.id::text AS "id", ((extract(epoch FROM e.recorded_at) * 1000000)::bigint)::text AS "recordedAtUs",
+           e.action AS "action", e.outcome AS "outcome", e.service AS "service", e.actor AS "actor",
+           e.client_id AS "clientId", e.tenant AS "tenant", e.patient_ref AS "patientRef", e.request_id AS "requestId",
+           e.hook_instance::text AS "hookInstance", e.detail::text AS "detail", e.prev_hash AS "prevHash", e.hash AS "hash",
+           coalesce((SELECT p.hash FROM audit_events p WHERE p.id < e.id ORDER BY p.id DESC LIMIT 1),
+                    (SELECT a.hash FROM audit_chain_anchor a WHERE a.singleton)) AS "before"
+      FROM audit_events e WHERE e.id = ANY($1::bigint[])`,
   hashesOf: `SELECT id::text AS id, hash FROM audit_events WHERE id = ANY($1::bigint[])`,
   insertCheckpoint: `
     INSERT INTO audit_chain_checkpoints (key_id, head_id, head_hash, signed_at, signature)
@@ -113,6 +127,12 @@ export class AuditChainRepository {
   /** Rows with afterId < id <= upToId, oldest first, at most `limit`. */
   rowsAfter(afterId: string, upToId: string, limit: number): Promise<AuditChainRow[]> {
     return this.ds.query(SQL.rows, [afterId, upToId, limit]);
+  }
+
+  /** These rows (those that still exist), each with the hash of the row before it in the chain. */
+  async rowsInPlace(ids: ReadonlyArray<string>): Promise<AuditChainRowInPlace[]> {
+    if (ids.length === 0) return [];
+    return this.ds.query(SQL.rowsInPlace, [ids]);
   }
 
   /** The stored hash of each id that still exists. */

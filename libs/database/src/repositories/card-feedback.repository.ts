@@ -12,6 +12,14 @@ export interface SuggestionAcceptance {
   readonly accepted: number;
 }
 
+/** One feedback report on a card, as stored (the override reason as the EHR sent it). */
+export interface CardFeedbackEntry {
+  readonly outcome: string;
+  readonly outcomeAt: Date | string;
+  readonly overrideReason: unknown;
+  readonly clientId: string | null;
+}
+
 /** Cards we returned (`cds_cards`), their suggestions (`cds_card_suggestions`) and the feedback EHRs send on them (`feedback`). */
 @Injectable()
 export class CardFeedbackRepository {
@@ -43,6 +51,15 @@ export class CardFeedbackRepository {
       out.set(r.card_uuid, set);
     }
     return out;
+  }
+
+  /** Every feedback report on one card, oldest outcome first (the compliance card explanation). */
+  feedbackOn(cardUuid: string): Promise<CardFeedbackEntry[]> {
+    return this.dataSource.query(
+      `SELECT outcome, outcome_at AS "outcomeAt", override_reason AS "overrideReason", client_id AS "clientId"
+         FROM feedback WHERE card_uuid = $1 ORDER BY outcome_at`,
+      [cardUuid],
+    );
   }
 
   /**

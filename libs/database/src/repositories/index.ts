@@ -7,3 +7,5 @@ export * from './audit-chain.repository';
 export * from './audit-event.repository';
 export * from './card-provenance.repository';
 export * from './inference-outbox.repository';
+export * from './governance-dashboard.repository';
+export * from './governance-rollup.repository';

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { GovernanceDashboardRepository } from '@app/database';
 import type { DashboardPanel, DashboardQuery } from './dashboard.query';
-import { dashboardSql, shadowSamplesSql } from './dashboard.sql';
 import { factSegments } from './fact-segments';
 import { Facts } from './facts';
 
@@ -28,27 +27,20 @@ export interface Dashboard {
   readonly shadowSamples: ReadonlyArray<ShadowSample>;
 }
 
-type Row = Record<string, unknown>;
-
 /** Governance figures for a period, all aggregated in SQL over the hook, card, feedback and inference tables. */
 @Injectable()
 export class GovernanceDashboard {
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly repo: GovernanceDashboardRepository) {}
 
   async read(q: DashboardQuery): Promise<Dashboard> {
-    const state = await this.ds.query<Array<{ rolled_through: Date | null; days_through: Date | null }>>(
-      `SELECT rolled_through, days_through FROM governance_rollup_state WHERE singleton`,
-    );
+    const state = await this.repo.rollupState();
     const bucket = q.to.getTime() - q.from.getTime() <= 3 * 86_400_000 ? 'hour' : 'day';
     // Charted by the hour, the period cannot take whole days from the daily rollup.
-    const days = bucket === 'day' ? state[0]?.days_through : null;
-    const { sql, params } = dashboardSql(factSegments(q.from, q.to, state[0]?.rolled_through, days));
+    const days = bucket === 'day' ? state.daysThrough : null;
+    const segments = factSegments(q.from, q.to, state.hoursThrough, days);
     const [rows, samples] = await Promise.all([
-      this.ds.query<Row[]>(sql, [q.service, bucket, ...params]),
-      this.ds.query<Row[]>(
-        shadowSamplesSql(q.service !== null),
-        q.service !== null ? [q.from, q.to, q.service] : [q.from, q.to],
-      ),
+      this.repo.facts(segments, q.service, bucket),
+      this.repo.shadowSamples(q.from, q.to, q.service),
     ]);
     const of = (kind: string) => rows.filter((r) => r['kind'] === kind);
     const f = new Facts(

@@ -1,4 +1,4 @@
-import type { FactSegment } from './dashboard.sql';
+import type { FactSegment } from '@app/database';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

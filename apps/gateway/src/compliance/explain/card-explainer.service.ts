@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { AuditChainRepository, CardFeedbackRepository } from '@app/database';
 import { parseFindings } from '@app/prompts';
 import { CardProvenanceReader } from '../provenance/card-provenance.service';
 import { checkAuditRows } from './audit-row-check';
@@ -12,7 +12,8 @@ type Json = Record<string, unknown>;
 export class CardExplainer {
   constructor(
     private readonly provenance: CardProvenanceReader,
-    private readonly ds: DataSource,
+    private readonly feedbackRows: CardFeedbackRepository,
+    private readonly chainRows: AuditChainRepository,
   ) {}
 
   async explain(cardUuid: string): Promise<CardExplanation | null> {
@@ -24,16 +25,11 @@ export class CardExplainer {
     const result = p.inferenceResult ?? {};
     const manifest = obj(request['contextManifest']);
     const answer = obj(call['answerDetail']);
-    const [feedback, chain] = await Promise.all([
-      this.ds.query<Json[]>(
-        `SELECT outcome, outcome_at, override_reason, client_id FROM feedback WHERE card_uuid = $1 ORDER BY outcome_at`,
-        [cardUuid],
-      ),
-      checkAuditRows(
-        this.ds,
-        p.auditEvents.map((e) => e.id),
-      ),
+    const [feedback, auditRows] = await Promise.all([
+      this.feedbackRows.feedbackOn(cardUuid),
+      this.chainRows.rowsInPlace(p.auditEvents.map((e) => e.id)),
     ]);
+    const chain = checkAuditRows(auditRows);
     const asSent = card['content'] ?? null;
     return {
       card: {
@@ -76,10 +72,10 @@ export class CardExplainer {
       rawOutput: str(result['outputText']),
       answer: p.dropped,
       feedback: feedback.map((f) => ({
-        outcome: String(f['outcome']),
-        outcomeAt: f['outcome_at'] instanceof Date ? f['outcome_at'].toISOString() : String(f['outcome_at']),
-        overrideReason: f['override_reason'] ?? null,
-        clientId: str(f['client_id']),
+        outcome: String(f.outcome),
+        outcomeAt: f.outcomeAt instanceof Date ? f.outcomeAt.toISOString() : String(f.outcomeAt),
+        overrideReason: f.overrideReason ?? null,
+        clientId: str(f.clientId),
       })),
       auditEvents: p.auditEvents.map((e) => ({ ...e, chain: chain.get(e.id) ?? 'unknown' })),
     };

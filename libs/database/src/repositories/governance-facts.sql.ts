@@ -1,4 +1,6 @@
 /**
+ * Named SQL of the governance dashboard and its rollup (GovernanceDashboardRepository, GovernanceRollupRepository).
+ *
  * The dashboard's figures as facts: (hour, service, metric, label, n), from the raw tables for any time range. The
  * rollup writes them for closed hours into `governance_hourly`; the dashboard reads the rollup for the whole hours of
  * its period and computes the rest (the open hour, partial hours at the edges) live with the same statements.
