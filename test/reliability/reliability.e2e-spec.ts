@@ -84,6 +84,20 @@ describe('reliability under faults', () => {
     expectNothingAcceptedLost(c);
     expect(c.answeredInBudget).toBe(c.accepted);
     expect(c.resultsNotOk).toBe(0);
+    // Issue 14: each app process on its own runtime login, none of them the owner or a superuser.
+    const login = (url: string) => new URL(url).username;
+    expect(c.appLogins).toEqual([
+      { application: 'meditron-cds-hooks', login: login(stack.appUrls.cdsHooks), superuser: false, owner: false },
+      // cds-hooks' LISTEN connection for results, on the same login.
+      { application: 'meditron-cds-results', login: login(stack.appUrls.cdsHooks), superuser: false, owner: false },
+      { application: 'meditron-gateway', login: login(stack.appUrls.gateway), superuser: false, owner: false },
+      {
+        application: 'meditron-inference-proxy',
+        login: login(stack.appUrls.inferenceProxy),
+        superuser: false,
+        owner: false,
+      },
+    ]);
   });
   scenario('the audit queue is driven full', auditQueueFull, (c) => {
     expectNothingAcceptedLost(c);
