@@ -84,6 +84,22 @@ describe('reliability under faults', () => {
     expectNothingAcceptedLost(c);
     expect(c.answeredInBudget).toBe(c.accepted);
     expect(c.resultsNotOk).toBe(0);
+    // Issue 14: each app process on its own runtime login, none of them the owner or a superuser; no other
+    // connection (cds-hooks' LISTEN connection for results is on its login, when it is up at that moment).
+    const login = (url: string) => new URL(url).username;
+    const expected: Record<string, string> = {
+      'meditron-cds-hooks': login(stack.appUrls.cdsHooks),
+      'meditron-cds-results': login(stack.appUrls.cdsHooks),
+      'meditron-gateway': login(stack.appUrls.gateway),
+      'meditron-inference-proxy': login(stack.appUrls.inferenceProxy),
+    };
+    const seen = c.appLogins ?? [];
+    expect(seen).toEqual(
+      seen.map((l) => ({ application: l.application, login: expected[l.application], superuser: false, owner: false })),
+    );
+    expect(seen.map((l) => l.application)).toEqual(
+      expect.arrayContaining(['meditron-cds-hooks', 'meditron-gateway', 'meditron-inference-proxy']),
+    );
   });
   scenario('the audit queue is driven full', auditQueueFull, (c) => {
     expectNothingAcceptedLost(c);

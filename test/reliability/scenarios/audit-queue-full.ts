@@ -1,7 +1,8 @@
 import { Client } from 'pg';
+import { queryRows } from '../../support/postgres';
 import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
-import { callHook } from '../support/traffic';
+import { callHook, until } from '../support/traffic';
 
 const QUEUE_MAX = 24;
 const BURST = 16;
@@ -25,6 +26,22 @@ export async function auditQueueFull(stack: ReliabilityStack): Promise<ScenarioC
     const calls = await Promise.all(Array.from({ length: BURST }, () => callHook(replica.url)));
     await blocker.query('ROLLBACK');
     const refused = calls.filter((c) => c.status === 503).length;
+    // The tally reads the audit rows once; give the released queue (and the spool) time to drain first. If they
+    // never arrive, the tally counts them lost.
+    const answered = calls.filter((c) => c.status === 200).map((c) => c.requestId);
+    await until(
+      'audit events of the answered calls',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(
+          stack.db.url,
+          `SELECT count(DISTINCT request_id)::text AS n FROM audit_events
+            WHERE action = 'hook.answered' AND request_id = ANY($1::text[])`,
+          [answered],
+        );
+        return Number(row?.n ?? 0) >= answered.length ? true : undefined;
+      },
+      30_000,
+    ).catch(() => undefined);
     return await tally({
       scenario: '11 audit queue full',
       dbUrl: stack.db.url,

@@ -1,5 +1,6 @@
 import { AppProcess } from '../../support/app-process';
 import { makeTestKey } from '../../support/ehr-tokens';
+import { appLogins } from '../support/app-logins';
 import { markDouble, tally, type ScenarioCounts } from '../support/ledger';
 import type { ReliabilityStack } from '../support/stack';
 import { driveTraffic } from '../support/traffic';
@@ -36,7 +37,9 @@ export async function gatewayRestart(stack: ReliabilityStack): Promise<ScenarioC
         },
       ],
     });
-    return await tally({
+    // All three apps are busy right now, so their pools hold connections: which logins are they?
+    const logins = await appLogins(stack.db.url);
+    const counts = await tally({
       scenario: '10 gateway restart (traffic through it)',
       dbUrl: stack.db.url,
       double: stack.double,
@@ -45,6 +48,7 @@ export async function gatewayRestart(stack: ReliabilityStack): Promise<ScenarioC
       startedAt,
       notes: [`gateway killed (${exit}) at 2 s and listening again ${gapMs} ms later`],
     });
+    return { ...counts, appLogins: logins };
   } finally {
     await gateway.stop(5_000);
   }

@@ -9,6 +9,7 @@ import { AuditChainVerifier } from '@app/audit';
 import { AuditChainRepository, createDataSource } from '@app/database';
 import { promptDigest, type ModelDouble } from '@app/model-double';
 import { queryRows } from '../../support/postgres';
+import type { AppLogin } from './app-logins';
 import type { HookCall } from './traffic';
 import { ARTIFACTS, BUDGET_MS } from './stack';
 import { until } from './traffic';
@@ -55,6 +56,8 @@ export interface ScenarioCounts {
   promptsNeedingRun: number;
   promptsNeverRun: number;
   notes: string[];
+  /** The logins the app processes were connected as mid-traffic (issue 14), where a scenario looked. */
+  appLogins?: AppLogin[];
 }
 
 /** Where the double's counters stood when the scenario started. */

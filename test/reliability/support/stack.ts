@@ -15,6 +15,7 @@ import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '../../s
 import { clientsFile } from '../../support/internal-call';
 import type { TestKey } from '../../support/ehr-tokens';
 import type { TestDatabase } from '../../support/postgres';
+import { runtimeUrls, type RuntimeUrls } from '../../support/runtime-roles';
 import { TEST_INTERNAL_TOKEN_SECRET } from '../../support/stack-env';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 
@@ -31,7 +32,10 @@ export const PUBLIC_BASE_URL = 'https://cds.reliability.test';
 
 export interface ReliabilityStack {
   readonly pg: OwnPostgres;
+  /** The owner's URL: migrations and the suite's own ledger queries. */
   readonly db: TestDatabase;
+  /** Each app's runtime login on `db` (members of the migrations' group roles, never the owner), as the chart runs them. */
+  readonly appUrls: RuntimeUrls;
   /** Where the apps spool audit events (AUDIT_SPOOL_DIR). */
   readonly spoolDir: string;
   readonly kafka: MockKafka;
@@ -60,11 +64,12 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
   const dbUrl = await pg.createDatabase('reliability');
   const db: TestDatabase = { url: dbUrl, name: 'reliability', drop: () => pg.destroy() };
   await runMigrations(db.url);
+  // Logins are cluster-wide roles, so this server needs its own (issue 14); every app process signs in as one.
+  const appUrls = await runtimeUrls(db.url);
   const spoolDir = path.join(pg.root, 'spool');
   const double = await startModelDouble({ flavour: 'vllm', latency: { ttftMs: NORMAL_TTFT_MS, perTokenMs: 0 } });
   const proxyGroupId = `reliability-proxy-${randomUUID().slice(0, 8)}`;
   const common = {
-    DATABASE_URL: db.url,
     KAFKA_BROKERS: kafka.bootstrapServers.join(','),
     LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? 'warn',
     DB_POOL_SIZE: '5',
@@ -81,6 +86,7 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
   const stack: ReliabilityStack = {
     pg,
     db,
+    appUrls,
     spoolDir,
     kafka,
     double,
@@ -96,6 +102,7 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
         ...(port !== undefined ? { port } : {}),
         env: {
           ...common,
+          DATABASE_URL: appUrls.inferenceProxy,
           KAFKA_GROUP_ID: proxyGroupId,
           KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
           KAFKA_SESSION_TIMEOUT_MS: String(fastKafkaConsumerConfig.sessionTimeout),
@@ -120,7 +127,14 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
         dist,
         app: 'cds-hooks',
         logFile: path.join(ARTIFACTS, 'logs', `cds-hooks-${replicas}.log`),
-        env: { ...common, HOOK_DEADLINE_MS: String(BUDGET_MS), RESULT_POLL_MS: '200', OUTBOX_RELAY_MS: '500', ...env },
+        env: {
+          ...common,
+          DATABASE_URL: appUrls.cdsHooks,
+          HOOK_DEADLINE_MS: String(BUDGET_MS),
+          RESULT_POLL_MS: '200',
+          OUTBOX_RELAY_MS: '500',
+          ...env,
+        },
       });
       stack.cds.push(app);
       return app;
@@ -144,7 +158,13 @@ export async function startReliabilityStack(): Promise<ReliabilityStack> {
         app: 'gateway',
         logFile: path.join(ARTIFACTS, 'logs', `gateway-${gateways}.log`),
         ...(port !== undefined ? { port } : {}),
-        env: { ...common, EHR_CLIENTS_FILE: clients, CDS_HOOKS_URL: cds.url, PUBLIC_BASE_URL },
+        env: {
+          ...common,
+          DATABASE_URL: appUrls.gateway,
+          EHR_CLIENTS_FILE: clients,
+          CDS_HOOKS_URL: cds.url,
+          PUBLIC_BASE_URL,
+        },
       });
     },
     async stop() {
