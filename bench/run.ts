@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's latency, throughput and memory on this machine, in one bounded run.
  * Writes bench/results.json, bench/results.md and bench/latency-vs-load.png. Every part is fenced: a part that
  * fails records its error and the run goes on. `npm run bench -- --soak` adds a ten-minute soak (not by default);
- * `--quick` shortens every step (for trying the harness).
+ * `--quick` shortens every step (for trying the harness); `--only=part,part` runs only the named parts.
  */
 import 'reflect-metadata';
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -37,6 +37,14 @@ import type { LoadJob, LoadResult, SutReady } from './lib/types';
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const SOAK = args.has('--soak');
+/** `--only=a,b`: run only these parts (by name), e.g. a before/after pair of one part. */
+const ONLY = new Set(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--only='))
+    .flatMap((a) => a.slice('--only='.length).split(','))
+    .filter(Boolean),
+);
 const STEP_S = QUICK ? 4 : 10;
 const REALISTIC = { ttftMs: 300, perTokenMs: 10, tokens: 150 };
 const ZERO = { ttftMs: 0, perTokenMs: 0 };
@@ -157,6 +165,7 @@ async function collectMeta(): Promise<void> {
 }
 
 async function part(name: string, budgetMs: number, body: (p: PartRecord) => Promise<void>): Promise<void> {
+  if (ONLY.size > 0 && !ONLY.has(name)) return;
   const p: PartRecord = { name, ok: true, durationS: 0, notes: [], steps: [], extra: {} };
   results.parts.push(p);
   const started = Date.now();
