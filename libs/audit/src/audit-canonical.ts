@@ -1,25 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { AuditChainRow } from '@app/database';
 
 /** The genesis link: what the first row of a never-purged chain points back to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** One row as the chain hashes it, every value in its text form (see the hash-chain migration). */
-export interface CanonicalAuditRow {
-  readonly id: string;
-  /** UTC epoch microseconds. */
-  readonly recordedAtUs: string;
-  readonly action: string;
-  readonly outcome: string;
-  readonly service: string;
-  readonly actor: string | null;
-  readonly clientId: string | null;
-  readonly tenant: string | null;
-  readonly patientRef: string | null;
-  readonly requestId: string | null;
-  readonly hookInstance: string | null;
-  /** jsonb's own text form. */
-  readonly detail: string;
-}
+/**
+ * One row as the chain hashes it, every value in its text form (see the hash-chain migration): the repository's
+ * row without its links (`recordedAtUs` is UTC epoch microseconds; `detail` is jsonb's own text form).
+ */
+export type CanonicalAuditRow = Omit<AuditChainRow, 'prevHash' | 'hash'>;
 
 function field(v: string | null): string {
   return v === null ? '~' : `${Buffer.byteLength(v, 'utf8')}:${v}`;
