@@ -5,6 +5,7 @@ import type { ModelDouble } from '@app/model-double';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
 import { clientsFile, gatewayHeaders } from '../support/internal-call';
+import { generationRequests } from '../support/model-requests';
 import { testStackEnv } from '../support/stack-env';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { prefetchFromSynthea, specExample } from '../support/synthea';
@@ -30,7 +31,7 @@ type Json = Record<string, unknown>;
  * `/v1/models` health probes, which land at any time and made these counts flaky on a loaded machine.
  */
 function generations(double: ModelDouble): number {
-  return double.requests().filter((r) => r.method === 'POST' && /\/(completions|generate)$/.test(r.path)).length;
+  return generationRequests(double).length;
 }
 
 /**
@@ -109,9 +110,9 @@ describe('cds-hooks conformance', () => {
   });
 
   it('puts the draft orders first in the order-sign prompt', async () => {
-    const before = stack.modelDouble!.requests().length;
+    const before = generations(stack.modelDouble!);
     await call('/cds-services/meditron-order-sign', hookRequest('order-sign', CHRISTIN));
-    const sent = (stack.modelDouble!.requests()[before]!.body as { prompt: string }).prompt;
+    const sent = (generationRequests(stack.modelDouble!)[before]!.body as { prompt: string }).prompt;
     // The real case is the last user turn (a synthetic worked example comes first).
     const prompt = sent.slice(sent.lastIndexOf('### User: '));
     expect(prompt).toMatch(/Draft orders[^\n]*\n {2}D1: /);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../../tools/local-stack/local-stack';
 import { cdsResponseProblems } from '../support/cds-conformance';
 import { stackToken } from '../support/ehr-tokens';
+import { lastPrompt } from '../support/model-requests';
 import { queryRows } from '../support/postgres';
 import { prefetchFromSynthea } from '../support/synthea';
 
@@ -185,7 +186,7 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
     expect(first.status).toBe(200);
     expect(cdsResponseProblems(first.json)).toEqual([]);
     expect((first.json.cards as unknown[]).length).toBe(1);
-    const repairPrompt = (double.requests().at(-1)!.body as { prompt: string }).prompt;
+    const repairPrompt = lastPrompt(double);
     expect(repairPrompt).toContain('Your previous answer could not be used');
 
     double.injectFault({ kind: 'malformed', count: 2 });
