@@ -1,32 +1,80 @@
 import { importEsm } from '@app/fhir';
 import type { TokenizerFamily } from '../profiles/model-profiles';
+import { CachedTokenCounter } from './cached-token-counter';
+import { llama2Pieces, llama2SplitHolds, llama3Pieces, type Llama2Tables } from './token-pieces';
 
 export interface TokenCounter {
   count(text: string): number;
 }
 
-interface Encoder {
-  encode(text: string, ...options: unknown[]): number[];
+interface Llama2Encoder extends Llama2Tables {
+  encode(text: string, addBos: boolean, addPrecedingSpace: boolean): number[];
 }
 
-const loaded = new Map<TokenizerFamily, Promise<TokenCounter>>();
+interface Llama3Encoder {
+  encode(text: string, options: { bos: boolean; eos: boolean }): number[];
+}
+
+/**
+ * Pieces (mostly words with their leading spaces, and handles) whose counts are remembered per process and
+ * tokenizer family. A prompt has 1-3 thousand distinct pieces, mostly shared between prompts (template,
+ * worked example, clinical vocabulary); 20,000 keeps a busy service's working set while holding at most
+ * 20,000 x 64 characters (a few MB with the map's own overhead). Longer pieces are rare and not remembered.
+ */
+export const TOKEN_PIECE_CACHE_ENTRIES = 20_000;
+export const TOKEN_PIECE_MAX_CHARS = 64;
+
+const loaded = new Map<string, Promise<TokenCounter>>();
+
+function once(key: string, make: () => Promise<TokenCounter>): Promise<TokenCounter> {
+  let counter = loaded.get(key);
+  if (!counter) {
+    counter = make();
+    counter.catch(() => loaded.delete(key));
+    loaded.set(key, counter);
+  }
+  return counter;
+}
+
+/** The family's tokenizer counting a whole text (the reference the fast counter is proven against). */
+function referenceCount(family: TokenizerFamily): Promise<(text: string) => number> {
+  if (family === 'llama2')
+    return importEsm<{ default: Llama2Encoder }>('llama-tokenizer-js').then(
+      ({ default: encoder }) =>
+        (text: string) =>
+          encoder.encode(text, false, false).length,
+    );
+  return importEsm<{ default: Llama3Encoder }>('llama3-tokenizer-js').then(
+    ({ default: encoder }) =>
+      (text: string) =>
+        encoder.encode(text, { bos: false, eos: false }).length,
+  );
+}
 
 /**
  * The model family's real tokenizer (Llama 2's SentencePiece vocabulary for Meditron-70B, Llama 3's BPE for
- * Llama-3-Meditron), loaded once per process. Both packages are ESM-only.
+ * Llama-3-Meditron), loaded once per process (both packages are ESM-only), counting exactly as it does on
+ * the whole text, by pieces cached by content. The Llama 2 split rule is checked on the loaded vocabulary;
+ * if it did not hold (another vocabulary), whole texts are counted.
  */
 export function tokenCounter(family: TokenizerFamily): Promise<TokenCounter> {
-  let counter = loaded.get(family);
-  if (!counter) {
-    const pkg = family === 'llama2' ? 'llama-tokenizer-js' : 'llama3-tokenizer-js';
-    counter = importEsm<{ default: Encoder }>(pkg).then(({ default: encoder }) => ({
-      count: (text: string) =>
-        family === 'llama2'
-          ? encoder.encode(text, false, false).length
-          : encoder.encode(text, { bos: false, eos: false }).length,
-    }));
-    counter.catch(() => loaded.delete(family));
-    loaded.set(family, counter);
-  }
-  return counter;
+  return once(family, async () => {
+    const countPiece = await referenceCount(family);
+    let pieces = llama3Pieces;
+    if (family === 'llama2') {
+      const { default: tables } = await importEsm<{ default: Llama2Encoder }>('llama-tokenizer-js');
+      pieces = llama2SplitHolds(tables) ? llama2Pieces : (text: string) => (text ? [text] : []);
+    }
+    return new CachedTokenCounter({
+      pieces,
+      countPiece,
+      maxEntries: TOKEN_PIECE_CACHE_ENTRIES,
+      maxPieceChars: TOKEN_PIECE_MAX_CHARS,
+    });
+  });
+}
+
+/** The family's tokenizer on the whole text, uncached: what `tokenCounter` must always agree with. */
+export function referenceTokenCounter(family: TokenizerFamily): Promise<TokenCounter> {
+  return once(`${family}:reference`, async () => ({ count: await referenceCount(family) }));
 }
