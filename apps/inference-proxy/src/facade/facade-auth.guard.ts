@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
-import { callerId, digest } from './facade-caller';
+import { callerIdOf, digest } from './facade-caller';
 
 export { callerId } from './facade-caller';
 
@@ -36,7 +36,8 @@ export class FacadeAuthGuard implements CanActivate {
     if (!key) throw new UnauthorizedException();
     const given = digest(key);
     if (!this.keys.some((k) => timingSafeEqual(k, given))) throw new UnauthorizedException();
-    req.facadeCaller = callerId(key);
+    // The key is hashed once per request: the caller id is that same digest's prefix (see callerId).
+    req.facadeCaller = callerIdOf(given);
     return true;
   }
 }

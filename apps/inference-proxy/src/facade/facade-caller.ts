@@ -4,5 +4,10 @@ export const digest = (s: string): Buffer => createHash('sha256').update(s).dige
 
 /** The caller's key, as the audit trail and FACADE_KEY_POLICIES name it: a short hash, never the key itself. */
 export function callerId(key: string): string {
-  return `key:${digest(key).toString('hex').slice(0, 12)}`;
+  return callerIdOf(digest(key));
+}
+
+/** `callerId` from the key's digest, when it is already at hand. */
+export function callerIdOf(keyDigest: Buffer): string {
+  return `key:${keyDigest.toString('hex', 0, 6)}`;
 }

@@ -28,6 +28,12 @@ function openAiError(res: Response, status: number, message: string, param: stri
 
 const ms = (n: number): string => n.toFixed(2);
 
+/** The backend's content type with `charset=utf-8` (JSON is UTF-8; what Express's send() set before). */
+function utf8ContentType(type: string | null): string {
+  if (type === null) return 'application/json; charset=utf-8';
+  return `${type.replace(/;\s*charset=[^;]*/i, '')}; charset=utf-8`;
+}
+
 /**
  * Relays one OpenAI-compatible generation request over the pool, streamed or not, byte for byte. The
  * prompt is never logged; the audit event names the caller's key hash, the backend and the status.
@@ -70,22 +76,25 @@ export class FacadeRelay {
       return;
     }
     if (!stream) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await fwd.response.text();
+        bytes = Buffer.from(await fwd.response.arrayBuffer());
       } catch {
         fwd.done(false);
         return openAiError(res, 503, 'the backend dropped the connection');
       }
       const backendMs = performance.now() - fwd.sentAt;
       fwd.done(fwd.response.ok);
-      this.governance.settle(caller, admission, fwd.response.ok ? reportedUsage(text) : 0);
+      this.governance.settle(caller, admission, fwd.response.ok ? reportedUsage(bytes.toString('utf8')) : 0);
       const overhead = performance.now() - arrived - backendMs;
-      res
-        .status(fwd.response.status)
-        .setHeader('content-type', fwd.response.headers.get('content-type') ?? 'application/json')
-        .setHeader(OVERHEAD_HEADER, ms(overhead))
-        .send(text);
+      // The backend's bytes as they came, with plain node writes: Express's send() would decode and re-encode
+      // them, and hash them for an ETag no POST answer is ever revalidated with.
+      res.writeHead(fwd.response.status, {
+        'content-type': utf8ContentType(fwd.response.headers.get('content-type')),
+        'content-length': bytes.length,
+        [OVERHEAD_HEADER]: ms(overhead),
+      });
+      res.end(bytes);
       this.record(req, {
         path,
         stream,

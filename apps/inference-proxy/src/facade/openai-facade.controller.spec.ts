@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
 import { BackendPool } from '../backends/backend-pool.service';
 import { INFERENCE_PROXY_CONFIG, loadInferenceProxyConfig } from '../inference-proxy.config';
-import type { FacadeRequest } from './facade-auth.guard';
+import { callerId, type FacadeRequest } from './facade-auth.guard';
 import { FacadeRelay } from './facade-relay.service';
 import { OpenAiFacadeController } from './openai-facade.controller';
 
@@ -71,7 +71,9 @@ describe('OpenAiFacadeController over HTTP', () => {
     expect(relayed.map((r) => r.path)).toEqual(['/completions', '/chat/completions']);
     expect(relayed.map((r) => r.body)).toEqual([body, body]);
     const [one, two] = relayed.map((r) => r.caller);
-    expect(one).toEqual(expect.any(String));
+    // The key is hashed once per request: the id must still be the one FACADE_KEY_POLICIES and the audit name.
+    expect([one, two]).toEqual([callerId('key-one'), callerId('key-two')]);
+    expect(one).toMatch(/^key:[0-9a-f]{12}$/);
     expect(one).not.toBe(two);
     // The caller id names the key without being it.
     expect(JSON.stringify(relayed)).not.toContain('key-one');
