@@ -3,11 +3,13 @@
  * tree's (`FACADE_BASELINE=<checkout with node_modules>`), in the same run: one model double (0 ms), one system
  * under test per tree (single-process stack, each on its own fresh Postgres database), and closed-loop autocannon
  * on `/v1/chat/completions` at c=16 and c=64, alternating the targets round by round (direct to the double,
- * before, after). Prints p50/p99 per target and concurrency, pooled over the rounds, and the overhead over
- * direct. `FACADE_AB_ROUNDS` (default 4) and `FACADE_AB_STEP_S` (default 5) size it; `FACADE_AB_PROF=<dir>`
+ * before, after). Prints p50/p99 per target and concurrency (median over the rounds), the overhead over
+ * direct, and the CPU each target's process spent per request (robust where latency is not, on a shared machine).
+ * `FACADE_AB_ROUNDS` (default 4) and `FACADE_AB_STEP_S` (default 5) size it; `FACADE_AB_PROF=<dir>`
  * writes a CPU profile of each SUT there.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
@@ -56,6 +58,12 @@ function sutEnv(
   };
 }
 
+/** User + system CPU of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function main(): Promise<void> {
   const trees: Array<[string, string]> = [
     ...(BASELINE ? ([['before', BASELINE]] as Array<[string, string]>) : []),
@@ -68,8 +76,8 @@ async function main(): Promise<void> {
     const double = forkTs('double.ts', { ...process.env });
     children.push(double);
     const d = await waitReady<{ type: string; url: string; baseUrl: string }>(double, 30_000, 'model double');
-    const targets: Array<{ name: string; origin: string; headers: Record<string, string> }> = [
-      { name: 'direct', origin: d.url, headers: {} },
+    const targets: Array<{ name: string; origin: string; headers: Record<string, string>; pid: number }> = [
+      { name: 'direct', origin: d.url, headers: {}, pid: double.pid! },
     ];
     for (const [tag, dir] of trees) {
       const db = await createTestDatabase(`facade_ab_${tag}`);
@@ -84,9 +92,16 @@ async function main(): Promise<void> {
       });
       children.push(child);
       const ready = await waitReady<SutReady>(child, 180_000, `${tag} system under test`);
-      targets.push({ name: tag, origin: ready.inferenceProxyUrl, headers: { authorization: `Bearer ${KEY}` } });
+      targets.push({
+        name: tag,
+        origin: ready.inferenceProxyUrl,
+        headers: { authorization: `Bearer ${KEY}` },
+        pid: child.pid!,
+      });
     }
     const results = new Map<string, LoadResult[]>();
+    /** CPU ms the target's process spent during its steps: robust where latency is not, on a shared machine. */
+    const cpu = new Map<string, number>();
     const run = (t: (typeof targets)[number], connections: number, durationS: number) =>
       load.run({
         name: `${t.name} c=${connections}`,
@@ -106,8 +121,10 @@ async function main(): Promise<void> {
       for (const connections of [16, 64])
         for (let k = 0; k < targets.length; k++) {
           const t = targets[(r + k) % targets.length]!;
+          const cpuBefore = cpuMsOf(t.pid);
           const res = await run(t, connections, STEP_S);
           const key = `${t.name} c=${connections}`;
+          cpu.set(key, (cpu.get(key) ?? 0) + cpuMsOf(t.pid) - cpuBefore);
           results.set(key, [...(results.get(key) ?? []), res]);
           process.stderr.write(
             `round ${r + 1} ${key}: ${res.throughputRps} req/s p50 ${res.latencyMs.p50} p99 ${res.latencyMs.p99} errors ${res.errors}\n`,
@@ -115,7 +132,7 @@ async function main(): Promise<void> {
         }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
     process.stdout.write(
-      `\n| target | c | rounds | req/s (median) | p50 ms (median of rounds) | p99 ms (median of rounds) | overhead p50 / p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`,
+      `\n| target | c | rounds | req/s (median) | p50 ms (median of rounds) | p99 ms (median of rounds) | overhead p50 / p99 ms | CPU µs per request | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
     );
     for (const connections of [16, 64]) {
       const direct = results.get(`direct c=${connections}`)!;
@@ -128,8 +145,10 @@ async function main(): Promise<void> {
         const over = t.name === 'direct' ? '-' : `${round(p50 - dp50)} / ${round(p99 - dp99)}`;
         const errors = rs.reduce((s, x) => s + x.errors, 0);
         const rps = median(rs.map((x) => x.throughputRps));
+        const completed = rs.reduce((sum, x) => sum + x.completed, 0);
+        const cpuUs = Math.round((1000 * cpu.get(`${t.name} c=${connections}`)!) / Math.max(1, completed));
         process.stdout.write(
-          `| ${t.name} | ${connections} | ${rs.length} | ${rps} | ${p50} | ${p99} | ${over} | ${errors} |\n`,
+          `| ${t.name} | ${connections} | ${rs.length} | ${rps} | ${p50} | ${p99} | ${over} | ${cpuUs} | ${errors} |\n`,
         );
       }
     }
