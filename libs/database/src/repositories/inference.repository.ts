@@ -23,10 +23,7 @@ const REQUEST_PROGRESS_SQL = `
 
 /** Named SQL: every request's new status in one statement, whatever the batch size. */
 function statusUpdateSql(rows: number, offset: number): string {
-  const tuples = Array.from(
-    { length: rows },
-    (_, i) => `($${offset + 2 * i + 1}::uuid, $${offset + 2 * i + 2}::text)`,
-  );
+  const tuples = Array.from({ length: rows }, (_, i) => `($${offset + 2 * i + 1}::uuid, $${offset + 2 * i + 2}::text)`);
   return `UPDATE inference_requests r SET status = v.status FROM (VALUES ${tuples.join(', ')}) AS v(id, status)
            WHERE r.request_id = v.id`;
 }
