@@ -31,10 +31,13 @@ export interface StoredCard {
 /** How long storing an answer may ride out a cut connection once the cards are composed. */
 const ANSWER_WRITE_MS = 2000;
 
-/** Named SQL: the call's row ($1-$8); `INVOCATION_CTE` puts it ahead of another statement (one round trip). */
+/**
+ * Named SQL: the call's row ($1-$8), also run as a CTE ahead of another statement (one round trip). The id is new
+ * per call, so a conflict is only this call's own write retried after a commit whose answer was lost.
+ */
 const INVOCATION_INSERT = `INSERT INTO hook_invocations
     (id, hook_instance, hook, service_id, request_id, client_id, patient_ref, received_at, status)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received')`;
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received') ON CONFLICT (id) DO NOTHING`;
 
 /**
  * Named SQL: the cards, their suggestions and the call's outcome in one statement (so one round trip and atomic

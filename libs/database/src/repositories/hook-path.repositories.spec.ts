@@ -96,6 +96,9 @@ describe('hook path repositories on Postgres', () => {
       [first.id],
     );
     expect(row).toEqual({ status: 'received', patient_ref: 'Patient/p1' });
+    // A retry after a commit whose answer was lost stores nothing twice and does not fail.
+    await expect(invocations.receivedWithCandidates(first, lookup(hash), until())).resolves.toEqual([]);
+    await expect(invocations.received(first, until())).resolves.toBeUndefined();
 
     const failed = request(first.id, hash);
     await outbox.queue(failed, { m: 1 }, new Date(), null, until());
