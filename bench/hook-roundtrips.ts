@@ -5,8 +5,9 @@
  *
  * Every `pg` Client.query is one round trip (the extended protocol pipelines parse/bind/execute), so the script
  * wraps it and records, per app (application_name), the statements of a call: from the request until the call has
- * answered and its audit batch and its result write are flushed. Periodic tasks that are not the call's are listed
- * apart. Then `--calls` calls one after another (c=1) and `--calls` more at c=8 give p50/p99 latency.
+ * answered and its audit batch and its result write are flushed. Periodic tasks that are not the call's are left
+ * out. Then `--calls` new-context calls one after another (c=1), as many at c=8, and as many repeats of one
+ * context (served from its stored result) give p50/p99 latency.
  *
  *   node --require ./bench/register.js bench/hook-roundtrips.ts [--calls=200] [--json=out.json] [--list]
  *
@@ -100,13 +101,16 @@ async function main(): Promise<void> {
     modelDoublePort: 0,
   });
   const signer = new InternalTokenSigner(secret);
+  // A repeat is the same patient-view context every time: served from the first call's stored result.
   const bodies = {
     'patient-view': hookBodies('patient-view', true, 17),
     'order-sign': hookBodies('order-sign', true, 71),
+    'patient-view repeat': hookBodies('patient-view', false, 0),
   };
+  type Kind = keyof typeof bodies;
   let n = 0;
-  async function call(hook: 'patient-view' | 'order-sign'): Promise<number> {
-    const service = hook === 'patient-view' ? 'meditron-patient-view' : 'meditron-order-sign';
+  async function call(hook: Kind): Promise<number> {
+    const service = hook === 'order-sign' ? 'meditron-order-sign' : 'meditron-patient-view';
     const path = `/cds-services/${service}`;
     const token = await signer.sign({
       clientId: 'local-dev-ehr',
@@ -131,10 +135,11 @@ async function main(): Promise<void> {
   try {
     // Warm-up: first-call costs (R4 definitions, pool context read, prepared paths) are not the steady state.
     for (let i = 0; i < 20; i++) await call(i % 2 ? 'order-sign' : 'patient-view');
+    await call('patient-view repeat');
     await settle();
 
     const counts: Record<string, { total: number; byApp: Record<string, number>; statements: string[] }> = {};
-    for (const hook of ['patient-view', 'order-sign'] as const) {
+    for (const hook of ['patient-view', 'order-sign', 'patient-view repeat'] as const) {
       // Three calls each, the median kept: a periodic task may land in one window.
       const runs: Statement[][] = [];
       for (let i = 0; i < 3; i++) {
@@ -156,7 +161,12 @@ async function main(): Promise<void> {
     }
 
     const latency: Record<string, { n: number; p50: number; p99: number; perS: number }> = {};
-    for (const conc of [1, 8]) {
+    const series: Array<[string, number, (i: number) => Kind]> = [
+      ['fresh c=1', 1, (i) => (i % 2 ? 'order-sign' : 'patient-view')],
+      ['fresh c=8', 8, (i) => (i % 2 ? 'order-sign' : 'patient-view')],
+      ['repeat c=1', 1, () => 'patient-view repeat'],
+    ];
+    for (const [name, conc, kind] of series) {
       const times: number[] = [];
       const started = performance.now();
       let next = 0;
@@ -164,19 +174,19 @@ async function main(): Promise<void> {
         Array.from({ length: conc }, async () => {
           while (next < calls) {
             const i = next++;
-            times.push(await call(i % 2 ? 'order-sign' : 'patient-view'));
+            times.push(await call(kind(i)));
           }
         }),
       );
       const wall = (performance.now() - started) / 1000;
       times.sort((a, b) => a - b);
-      latency[`c=${conc}`] = {
+      latency[name] = {
         n: times.length,
         p50: +pct(times, 50).toFixed(2),
         p99: +pct(times, 99).toFixed(2),
         perS: +(times.length / wall).toFixed(1),
       };
-      say(`c=${conc}: ${JSON.stringify(latency[`c=${conc}`])}`);
+      say(`${name}: ${JSON.stringify(latency[name])}`);
       await settle();
     }
     const out = arg('json', '');
