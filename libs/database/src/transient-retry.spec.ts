@@ -1,4 +1,4 @@
-import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isTransientDbError, retryTransient } from '@app/database';
 
 function pgError(code: string, message = 'x'): Error {
@@ -55,6 +55,8 @@ describe('retryTransient', () => {
     // TypeORM's own error when the connection died under a transaction (seen in the fault suite's scenario 3).
     const released = new QueryRunnerAlreadyReleasedError();
     expect(isTransientDbError(released)).toBe(true);
+    // The same from `EntityManager.query` in a transaction (seen in scenario 8, a Postgres restart).
+    expect(isTransientDbError(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
     expect(isTransientDbError('nope')).toBe(false);
   });
 });

@@ -18,8 +18,9 @@ const TRANSIENT_CODES = new Set([
 
 export function isTransientDbError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  // TypeORM released the query runner when its connection died, before the statement (or COMMIT) was sent.
-  if (e.name === 'QueryRunnerAlreadyReleasedError') return true;
+  // TypeORM released the query runner when its connection died, before the statement (or COMMIT) was sent: by the
+  // runner itself, or by `EntityManager.query` inside a transaction (the Provider variant).
+  if (e.name === 'QueryRunnerAlreadyReleasedError' || e.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   const code = (e as { code?: unknown }).code ?? (e as { driverError?: { code?: unknown } }).driverError?.code;
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
   return /Connection terminated|terminating connection|connection (is )?closed|Client has encountered a connection error/i.test(

@@ -17,8 +17,13 @@ import { CdsHooksMetricsModule } from '../metrics/cds-hooks-metrics.module';
 import { PoolContextService } from '../model-limits/pool-context.service';
 import { PrefetchService } from '../prefetch/prefetch.service';
 import { CardAnswerService } from './card-answer.service';
+import { DeliveredOutbox } from './delivered-outbox.service';
 import { HookHandler } from './hook-handler.service';
+import { HookPreparation } from './hook-preparation.service';
+import { HookPrewarmer } from './hook-prewarmer.service';
+import { HookRecorder } from './hook-recorder.service';
 import { HooksModule } from './hooks.module';
+import { InferenceStarter } from './inference-starter.service';
 
 /** What the root module provides globally (database, audit, registry, transport), as inert stand-ins. */
 @Global()
@@ -66,7 +71,19 @@ describe('HooksModule wiring', () => {
   afterAll(() => moduleRef?.close());
 
   it('resolves the hook handler and the services it is composed of', () => {
-    for (const s of [HookHandler, CardAnswerService, PrefetchService, PrefetchResolver, Summarizer, PromptBuilder])
+    for (const s of [
+      HookHandler,
+      HookPreparation,
+      HookRecorder,
+      HookPrewarmer,
+      InferenceStarter,
+      DeliveredOutbox,
+      CardAnswerService,
+      PrefetchService,
+      PrefetchResolver,
+      Summarizer,
+      PromptBuilder,
+    ])
       expect(moduleRef.get(s, { strict: false })).toBeInstanceOf(s);
   });
 

@@ -11,7 +11,11 @@ import { ModelLimitsModule } from '../model-limits/model-limits.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
 import { CardAnswerService } from './card-answer.service';
+import { DeliveredOutbox } from './delivered-outbox.service';
 import { HookHandler } from './hook-handler.service';
+import { HookPreparation } from './hook-preparation.service';
+import { HookPrewarmer } from './hook-prewarmer.service';
+import { HookRecorder } from './hook-recorder.service';
 import { HooksController } from './hooks.controller';
 import { InferenceOutboxRelay } from './inference-outbox.relay';
 import { InferenceStarter } from './inference-starter.service';
@@ -27,6 +31,15 @@ import { InferenceStarter } from './inference-starter.service';
     DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository, InferenceOutboxRepository]),
   ],
   controllers: [HooksController],
-  providers: [InferenceStarter, InferenceOutboxRelay, CardAnswerService, HookHandler],
+  providers: [
+    InferenceStarter,
+    DeliveredOutbox,
+    InferenceOutboxRelay,
+    CardAnswerService,
+    HookPreparation,
+    HookRecorder,
+    HookPrewarmer,
+    HookHandler,
+  ],
 })
 export class HooksModule {}

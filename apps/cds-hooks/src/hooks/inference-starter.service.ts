@@ -2,14 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { hookPriority, INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
-import { InferenceOutboxRepository } from '@app/database';
+import { InferenceOutboxRepository, type NewHookInvocation } from '@app/database';
 import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } from '@app/messaging';
 import { outgoingTraceparent } from '@app/observability';
 import type { BuiltPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import { InferenceReuse } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
+import { DeliveredOutbox } from './delivered-outbox.service';
 import type { HookCall, StartedInference } from './hook-call';
+
+export interface StartOptions {
+  /** Queue priority (default: the call's hook's). */
+  readonly priority?: number;
+  /** The call's own row, stored with the first database round trip (before anything is sent). */
+  readonly invocation?: NewHookInvocation;
+}
 
 /** How long after the hook's budget the outbox relay takes over a message the inline publish has not delivered. */
 const RELAY_GRACE_MS = 1_000;
@@ -27,17 +35,20 @@ export class InferenceStarter {
     private readonly reuse: InferenceReuse,
     private readonly results: ResultWaiter,
     private readonly outbox: InferenceOutboxRepository,
+    private readonly delivered: DeliveredOutbox,
     private readonly client: InferenceClient,
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
-  async start(
-    call: HookCall,
-    prompt: BuiltPrompt,
-    priority = hookPriority[call.service.hook],
-  ): Promise<StartedInference> {
+  async start(call: HookCall, prompt: BuiltPrompt, opts: StartOptions = {}): Promise<StartedInference> {
     const model = this.config.INFERENCE_MODEL;
-    const reusable = await this.reuse.find(model, prompt.hash, prompt.templateVersion, call.receivedAt, call.answerBy);
+    const priority = opts.priority ?? hookPriority[call.service.hook];
+    const reusable = await this.reuse.find(
+      { model, promptHash: prompt.hash, templateVersion: prompt.templateVersion },
+      call.receivedAt,
+      call.answerBy,
+      opts.invocation,
+    );
     if (reusable.kind === 'result')
       return { requestId: reusable.requestId, reused: 'result', result: async () => reusable.result };
     if (reusable.kind === 'pending')
@@ -81,10 +92,7 @@ export class InferenceStarter {
     }
     // An event, never a request-reply: the result comes back through Postgres and the result signal.
     const published = lastValueFrom(this.client.emit(INFERENCE_REQUEST_PATTERN, outbound), { defaultValue: undefined })
-      .then(() => {
-        // Off the hook's path: a row left behind is only published again, which the proxy ignores.
-        this.outbox.remove(requestId).catch(() => undefined);
-      })
+      .then(() => this.delivered.delivered(requestId))
       .catch((e: unknown) => {
         // Still in the outbox: the relay publishes it once a broker is back (or records it expired).
         this.logger.warn(`publishing inference request ${requestId} failed, left to the outbox relay: ${describe(e)}`);
@@ -97,7 +105,11 @@ export class InferenceStarter {
       published.catch(() => undefined);
       return { requestId, reused: 'none', result: async () => undefined };
     }
-    return { requestId, reused: 'none', result: () => this.results.wait(requestId, call.answerBy) };
+    return {
+      requestId,
+      reused: 'none',
+      result: () => this.results.wait(requestId, call.answerBy, { published: true }),
+    };
   }
 
   private inferenceRequest(

@@ -4,6 +4,9 @@ import { RESULT_SIGNAL, type ResultSignal } from '@app/messaging';
 import { PeriodicTask } from '@app/timing';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 
+/** Signals remembered for requests nobody waits for yet (a result can beat its waiter); the poll covers the rest. */
+const RECENT_SIGNALS = 4096;
+
 interface Waiter {
   resolve(result: InferenceResultEntity | undefined): void;
   timer: NodeJS.Timeout;
@@ -13,6 +16,7 @@ interface Waiter {
  * Waits for inference results by request id. Results live in Postgres, so whichever replica waits
  * reads them there: a signal wakes it early, a poll catches any signal that was lost. Several calls may
  * wait for the same request (a repeat of a call whose inference is still running), each with its own deadline.
+ * Signals that arrive together are read together (one query for all of them).
  */
 @Injectable()
 export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
@@ -20,6 +24,10 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private unsubscribe: (() => void) | undefined;
   private poller: PeriodicTask | undefined;
+  /** Ids signalled while no call waited for them (insertion order: the oldest go first). */
+  private readonly signalled = new Set<string>();
+  /** Signalled ids to read on the next turn of the event loop. */
+  private readonly due = new Set<string>();
 
   constructor(
     private readonly inferences: InferenceRepository,
@@ -28,9 +36,7 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.signal.subscribe((id) => {
-      if (this.waiters.has(id)) void this.check([id]);
-    });
+    this.unsubscribe = this.signal.subscribe((id) => this.signalledFor(id));
     this.poller = new PeriodicTask(
       this.config.RESULT_POLL_MS,
       () => (this.waiters.size > 0 ? this.check([...this.waiters.keys()]) : undefined),
@@ -49,10 +55,19 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.waiters.clear();
+    this.signalled.clear();
+    this.due.clear();
   }
 
-  /** Resolves with the stored result, or undefined when the deadline passes first. */
-  wait(requestId: string, deadlineMs: number): Promise<InferenceResultEntity | undefined> {
+  /**
+   * Resolves with the stored result, or undefined when the deadline passes first. `published`: the caller itself
+   * just published the request, so its result cannot be stored unless a signal for it already came (no read now).
+   */
+  wait(
+    requestId: string,
+    deadlineMs: number,
+    opts: { published?: boolean } = {},
+  ): Promise<InferenceResultEntity | undefined> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         resolve,
@@ -61,8 +76,24 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
       const set = this.waiters.get(requestId) ?? new Set<Waiter>();
       set.add(waiter);
       this.waiters.set(requestId, set);
-      void this.check([requestId]);
+      if (!opts.published || this.signalled.delete(requestId)) void this.check([requestId]);
     });
+  }
+
+  private signalledFor(id: string): void {
+    if (!this.waiters.has(id)) {
+      this.signalled.add(id);
+      if (this.signalled.size > RECENT_SIGNALS) this.signalled.delete(this.signalled.values().next().value!);
+      return;
+    }
+    if (this.due.size === 0) setImmediate(() => this.checkDue());
+    this.due.add(id);
+  }
+
+  private checkDue(): void {
+    const ids = [...this.due].filter((id) => this.waiters.has(id));
+    this.due.clear();
+    if (ids.length > 0) void this.check(ids);
   }
 
   private async check(ids: string[]): Promise<void> {

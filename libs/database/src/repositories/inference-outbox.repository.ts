@@ -28,6 +28,10 @@ const LIVE_FOR_PROMPT_SQL = `
      AND created_at > $4
    ORDER BY created_at DESC LIMIT 1`;
 
+/** Named SQL: the request's message, behind the request row's INSERT in one statement (parameters from `$n + 1`). */
+const OUTBOX_INSERT_SQL = (n: number): string =>
+  `INSERT INTO inference_outbox (request_id, message, next_attempt_at) VALUES ($${n + 1}, $${n + 2}, $${n + 3})`;
+
 /** Named SQL: takes up to $1 due rows for $2 ms (SKIP LOCKED: replicas never take the same row at once). */
 const CLAIM_DUE_SQL = `
   UPDATE inference_outbox o
@@ -50,7 +54,8 @@ export class InferenceOutboxRepository {
   /**
    * Stores a new request and its message, unless (with `joinSince`) a request for the same prompt is still
    * running: identical concurrent calls, on any replica, serialise on an advisory lock per prompt and share one
-   * request row and one model run. Retried on a cut connection until `untilMs`.
+   * request row and one model run. The request row and its message go in one statement. Retried on a cut
+   * connection until `untilMs`.
    */
   queue(
     row: NewInferenceRequest,
@@ -75,8 +80,16 @@ export class InferenceOutboxRepository {
             const found = live[0];
             if (found) return { created: false, requestId: found.request_id, deadlineAt: new Date(found.deadline_at) };
           }
-          await tx.getRepository(InferenceRequestEntity).insert({ ...row, status: 'queued' });
-          await tx.query(`INSERT INTO inference_outbox (request_id, message, next_attempt_at) VALUES ($1, $2, $3)`, [
+          const [requestSql, requestParams] = tx
+            .createQueryBuilder()
+            .insert()
+            .into(InferenceRequestEntity)
+            .values({ ...row, status: 'queued' })
+            .updateEntity(false)
+            .getQueryAndParameters();
+          const n = requestParams.length;
+          await tx.query(`WITH request AS (${requestSql}) ${OUTBOX_INSERT_SQL(n)}`, [
+            ...requestParams,
             row.requestId,
             JSON.stringify(message),
             firstRelayAt,
@@ -89,7 +102,13 @@ export class InferenceOutboxRepository {
 
   /** A broker took the message, or the request was recorded expired. */
   async remove(requestId: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM inference_outbox WHERE request_id = $1`, [requestId]);
+    await this.removeAll([requestId]);
+  }
+
+  /** Several delivered messages in one round trip. */
+  async removeAll(requestIds: ReadonlyArray<string>): Promise<void> {
+    if (requestIds.length === 0) return;
+    await this.dataSource.query(`DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`, [[...requestIds]]);
   }
 
   /** Rows due for (re)publishing, leased for `leaseMs` so a relay that dies mid-way only delays them. */

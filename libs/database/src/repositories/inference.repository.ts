@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, MoreThan } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { InferenceRequestEntity, type InferenceRequestStatus } from '../entities/inference-request.entity';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
 import { retryTransient } from '../transient-retry';
@@ -22,10 +22,75 @@ const REQUEST_PROGRESS_SQL = `
    WHERE req.request_id = $1`;
 
 /** Named SQL: every request's new status in one statement, whatever the batch size. */
-function statusUpdateSql(rows: number): string {
-  const tuples = Array.from({ length: rows }, (_, i) => `($${2 * i + 1}::uuid, $${2 * i + 2}::text)`);
+function statusUpdateSql(rows: number, offset: number): string {
+  const tuples = Array.from({ length: rows }, (_, i) => `($${offset + 2 * i + 1}::uuid, $${offset + 2 * i + 2}::text)`);
   return `UPDATE inference_requests r SET status = v.status FROM (VALUES ${tuples.join(', ')}) AS v(id, status)
            WHERE r.request_id = v.id`;
+}
+
+/** A prompt whose recent requests may serve a call: same model, template and hash, created after `since`. */
+export interface ReuseLookup {
+  readonly model: string;
+  readonly promptHash: string;
+  readonly templateVersion: string;
+  readonly since: Date;
+  readonly take: number;
+}
+
+/** A recent request for the same prompt, with its result when it completed with a good one (`ok`). */
+export interface ReuseCandidate {
+  readonly requestId: string;
+  readonly status: InferenceRequestStatus;
+  readonly deadlineAt: Date;
+  readonly result: InferenceResultEntity | null;
+}
+
+/**
+ * Named SQL: the newest live or completed requests for a prompt, each with its good result if it has one, in one
+ * round trip (parameters from `$offset + 1`: model, prompt hash, template version, since, how many).
+ */
+export function REUSE_CANDIDATES_SQL(offset: number): string {
+  const p = (i: number): string => `$${offset + i}`;
+  return `SELECT r.request_id, r.status, r.deadline_at, res.request_id AS result_request_id, res.outcome,
+       res.backend, res.output_text, res.error_code, res.tokens_in, res.tokens_out, res.latency_ms, res.completed_at,
+       res.hook_instance, res.model AS result_model, res.template_version AS result_template_version,
+       res.prompt_hash AS result_prompt_hash, res.attempts, res.served_from
+  FROM inference_requests r
+  LEFT JOIN inference_results res ON res.request_id = r.request_id AND r.status = 'completed' AND res.outcome = 'ok'
+ WHERE r.model = ${p(1)} AND r.prompt_hash = ${p(2)} AND r.template_version = ${p(3)}
+   AND r.status IN ('queued', 'running', 'completed') AND r.created_at > ${p(4)}
+ ORDER BY r.created_at DESC LIMIT ${p(5)}`;
+}
+
+/** A row of `REUSE_CANDIDATES_SQL` as a candidate. */
+export function reuseCandidateOf(row: Record<string, unknown>): ReuseCandidate {
+  const requestId = String(row.request_id);
+  const result: InferenceResultEntity | null =
+    row.result_request_id === null || row.result_request_id === undefined
+      ? null
+      : {
+          requestId,
+          outcome: row.outcome as InferenceResultEntity['outcome'],
+          backend: row.backend as string | null,
+          outputText: row.output_text as string | null,
+          errorCode: row.error_code as string | null,
+          tokensIn: row.tokens_in as number | null,
+          tokensOut: row.tokens_out as number | null,
+          latencyMs: row.latency_ms as number,
+          completedAt: new Date(row.completed_at as Date),
+          hookInstance: row.hook_instance as string | null,
+          model: row.result_model as string | null,
+          templateVersion: row.result_template_version as string | null,
+          promptHash: row.result_prompt_hash as string | null,
+          attempts: row.attempts as number | null,
+          servedFrom: row.served_from as string | null,
+        };
+  return {
+    requestId,
+    status: row.status as InferenceRequestStatus,
+    deadlineAt: new Date(row.deadline_at as Date),
+    result,
+  };
 }
 
 /**
@@ -36,37 +101,20 @@ function statusUpdateSql(rows: number): string {
 export class InferenceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /**
-   * The newest live or completed requests for the same prompt since `since`. A read is safe to run again, so a
-   * cut connection is retried until `untilMs` like a write: a hook call must not fail on a reconnect.
-   */
-  recentForPrompt(
-    model: string,
-    promptHash: string,
-    templateVersion: string,
-    since: Date,
-    take: number,
-    untilMs: number,
-  ): Promise<InferenceRequestEntity[]> {
-    return retryTransient(
+  /** The recent requests that might serve a prompt (see `REUSE_CANDIDATES_SQL`); retried until `untilMs`. */
+  async reuseCandidates(lookup: ReuseLookup, untilMs: number): Promise<ReuseCandidate[]> {
+    const rows: Array<Record<string, unknown>> = await retryTransient(
       () =>
-        this.dataSource.getRepository(InferenceRequestEntity).find({
-          where: {
-            model,
-            promptHash,
-            templateVersion,
-            status: In(['queued', 'running', 'completed']),
-            createdAt: MoreThan(since),
-          },
-          order: { createdAt: 'DESC' },
-          take,
-        }),
+        this.dataSource.query(REUSE_CANDIDATES_SQL(0), [
+          lookup.model,
+          lookup.promptHash,
+          lookup.templateVersion,
+          lookup.since,
+          lookup.take,
+        ]),
       untilMs,
     );
-  }
-
-  resultOf(requestId: string, untilMs: number): Promise<InferenceResultEntity | null> {
-    return retryTransient(() => this.dataSource.getRepository(InferenceResultEntity).findOneBy({ requestId }), untilMs);
+    return rows.map(reuseCandidateOf);
   }
 
   resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
@@ -81,22 +129,24 @@ export class InferenceRepository {
   }
 
   /**
-   * A batch of results and their request statuses in one transaction: one multi-row INSERT and one UPDATE,
-   * whatever the batch size. A row already stored (a redelivery) is left as it was. The caller retries.
+   * A batch of results and their request statuses in one statement (a multi-row INSERT and an UPDATE, whatever the
+   * batch size: one round trip, atomic without a transaction). A row already stored (a redelivery) is left as it
+   * was. The caller retries.
    */
   async storeResults(batch: ReadonlyArray<StoredResult>): Promise<void> {
     if (batch.length === 0) return;
+    const [insertSql, insertParams] = this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(InferenceResultEntity)
+      .values(batch.map(({ status: _status, ...row }) => row))
+      .orIgnore()
+      .updateEntity(false)
+      .getQueryAndParameters();
     const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
-    await this.dataSource.transaction(async (tx) => {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(InferenceResultEntity)
-        .values(batch.map(({ status: _status, ...row }) => row))
-        .orIgnore()
-        .updateEntity(false)
-        .execute();
-      await tx.query(statusUpdateSql(batch.length), statusParams);
-    });
+    await this.dataSource.query(`WITH stored AS (${insertSql}) ${statusUpdateSql(batch.length, insertParams.length)}`, [
+      ...insertParams,
+      ...statusParams,
+    ]);
   }
 }

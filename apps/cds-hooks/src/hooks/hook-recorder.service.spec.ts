@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { AuditRecord, AuditWriter } from '@app/audit';
+import { createDataSource, HookInvocationRepository, runMigrations } from '@app/database';
+import type { BuiltPrompt } from '@app/prompts';
+import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
+import type { Card } from '../cards/card';
+import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
+import type { CardAnswer } from './card-answer.service';
+import type { PreparedHook } from './hook-preparation.service';
+import { HookRecorder } from './hook-recorder.service';
+
+/** A call's record: its row (real Postgres), its answer and its two audit events (the writer's input). */
+describe('HookRecorder', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let recorder: HookRecorder;
+  const audited: AuditRecord[] = [];
+  const service = ServiceCatalog.fromFile(DEFAULT_CATALOG_FILE).find('meditron-patient-view')!;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('hook_recorder');
+    await runMigrations(db.url);
+    ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+    const audit = { record: async (e: AuditRecord) => void audited.push(e) } as unknown as AuditWriter;
+    recorder = new HookRecorder(new HookInvocationRepository(ds), audit);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  function prepared(): PreparedHook {
+    const receivedAt = new Date();
+    return {
+      call: {
+        invocationId: randomUUID(),
+        service,
+        hook: { hookInstance: randomUUID(), hook: 'patient-view', context: {} },
+        meta: { requestId: 'req-7', traceparent: undefined, clientId: 'ehr-1' },
+        receivedAt,
+        answerBy: receivedAt.getTime() + 3900,
+      },
+      patientRef: 'Patient/p9',
+      prompt: {
+        hash: 'f'.repeat(64),
+        templateVersion: 't9',
+        manifest: { promptTokens: 321, omitted: { conditions: 2, observations: 1 } },
+      } as unknown as BuiltPrompt,
+    } as PreparedHook;
+  }
+
+  it('stores the call, audits it invoked and answered, and keeps its cards with the answer', async () => {
+    const p = prepared();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, client_id, patient_ref, received_at, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received')`,
+      Object.values(recorder.invocationOf(p)),
+    );
+    await recorder.invoked(p, { requestId: randomUUID(), reused: 'none', result: async () => undefined });
+    const card = { uuid: randomUUID(), indicator: 'info', summary: 'Consider an eGFR' } as unknown as Card;
+    const answer: CardAnswer = {
+      requestId: randomUUID(),
+      result: undefined,
+      cards: [card],
+      detail: { result: 'pending', output: 'valid' },
+      suggestions: [],
+    };
+    // The answering inference is on record (cards name it).
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority, status, deadline_at, created_at)
+       VALUES ($1, $2, 'm', 't9', $3, 1, 'queued', now(), now())`,
+      [answer.requestId, p.call.invocationId, 'f'.repeat(64)],
+    );
+    await recorder.answered(p, answer);
+
+    const rows = await queryRows(db.url, `SELECT status, patient_ref, client_id FROM hook_invocations WHERE id = $1`, [
+      p.call.invocationId,
+    ]);
+    expect(rows).toEqual([{ status: 'answered', patient_ref: 'Patient/p9', client_id: 'ehr-1' }]);
+    expect(audited.map((e) => e.action)).toEqual(['hook.invoked', 'hook.answered']);
+    expect(audited[0]).toMatchObject({
+      outcome: 'success',
+      service: 'cds-hooks',
+      clientId: 'ehr-1',
+      patientRef: 'Patient/p9',
+      requestId: 'req-7',
+      hookInstance: p.call.hook.hookInstance,
+      detail: { serviceId: service.id, reused: 'none', promptTokens: 321, factsLeftOut: 3, templateVersion: 't9' },
+    });
+    expect(audited[1]).toMatchObject({
+      detail: { inferenceRequestId: answer.requestId, resultOutcome: 'pending', cards: 1, cardIds: card.uuid },
+    });
+  });
+});
