@@ -5,14 +5,16 @@
  * a distinct prompt per call) goes through the gateway with real client JWTs, open loop at a fixed rate.
  *
  *   npx node --require ./bench/register.js bench/memory-probe.ts [--rate=50] [--minutes=3] [--warmup-s=30]
- *                                                                [--snapshots]
+ *                                                                [--snapshots] [--node-options="..."]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
  * with --heapsnapshot-signal=SIGUSR2. It reports, per app: RSS (from /proc), heapUsed, external and arrayBuffers
  * at the start and end of the measured window, the peak RSS, and each one's least-squares slope in MB/min. With
  * --snapshots it writes a heap snapshot of every app after the warm-up and at the end, and prints the constructors
- * whose self size grew most between them (--compare does the same for any two snapshot files).
+ * whose self size grew most between them (--compare does the same for any two snapshot files). Writing a snapshot
+ * takes native memory the process keeps (RSS jumps by ~100-200 MB): judge RSS on a run without --snapshots.
+ * --node-options adds V8/Node flags to every app (e.g. a heap cap, to compare with the default heap sizing).
  * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
  */
 import 'reflect-metadata';
@@ -45,6 +47,10 @@ interface Options {
   readonly warmupS: number;
   readonly snapshots: boolean;
   readonly compare: readonly [string, string] | undefined;
+  /** Extra environment for every app (`--app-env=K=V,K2=V2`), e.g. to compare allocator settings. */
+  readonly appEnv: Record<string, string>;
+  /** Extra Node options for every app (`--node-options="--max-old-space-size=128"`), after the probe's own. */
+  readonly nodeOptions: string;
 }
 
 function options(argv: readonly string[]): Options {
@@ -64,6 +70,13 @@ function options(argv: readonly string[]): Options {
     warmupS: num('warmup-s', 30),
     snapshots: arg('snapshots') !== undefined,
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
+    nodeOptions: arg('node-options') ?? '',
+    appEnv: Object.fromEntries(
+      (arg('app-env') ?? '')
+        .split(',')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
   };
 }
 
@@ -280,9 +293,11 @@ async function run(o: Options): Promise<void> {
       KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
       INTERNAL_TOKEN_SECRET: randomSecret,
       AUDIT_SPOOL_DIR: join(outDir, 'spool'),
-      NODE_OPTIONS: `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir}`,
+      NODE_OPTIONS:
+        `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir} ${o.nodeOptions}`.trim(),
       MEMORY_PROBE_DIR: outDir,
       MEMORY_PROBE_APP: app,
+      ...o.appEnv,
     });
     const cdsClients = clientsFile([{ ...CLIENT }]);
     const gatewayClients = clientsFile([
