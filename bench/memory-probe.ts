@@ -285,6 +285,8 @@ async function run(o: Options): Promise<void> {
     const common = (app: AppName): Record<string, string> => ({
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      // Small pools: the machine's Postgres is shared (max_connections 100) with tests and other runs.
+      DB_POOL_SIZE: '5',
       KAFKA_BROKERS: kafka!.bootstrapServers.join(','),
       KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
       // Longer than the tests' 4 s: on a loaded machine a consumer that misses heartbeats is evicted and the
@@ -385,11 +387,11 @@ async function run(o: Options): Promise<void> {
     writeFileSync(join(outDir, 'result.json'), JSON.stringify({ options: o, idle, load, apps: summary }, null, 2));
     log(`load: ${JSON.stringify(load)}`);
     log(
-      'app              rss start->end (peak, hwm)   heapUsed start->end   external   arrayBuffers   slopes MB/min (rss heap ext ab)',
+      'app  rss start->end (peak, hwm) | heapUsed | heapTotal | external | arrayBuffers (start->end, MB) | slopes MB/min: rss heapUsed external arrayBuffers',
     );
     for (const s of summary) {
       log(
-        `${s.app.padEnd(16)} ${s.start.rssMb}->${s.end.rssMb} (${s.peakRssMb}, ${s.hwmMb})   ${s.start.heapUsedMb}->${s.end.heapUsedMb}   ${s.start.heapTotalMb}->${s.end.heapTotalMb}   ${s.start.externalMb}->${s.end.externalMb}   ${s.start.arrayBuffersMb}->${s.end.arrayBuffersMb}   ${s.slopes.rss} ${s.slopes.heapUsed} ${s.slopes.external} ${s.slopes.arrayBuffers}`,
+        `${s.app.padEnd(16)} ${s.start.rssMb}->${s.end.rssMb} (${s.peakRssMb}, ${s.hwmMb}) | ${s.start.heapUsedMb}->${s.end.heapUsedMb} | ${s.start.heapTotalMb}->${s.end.heapTotalMb} | ${s.start.externalMb}->${s.end.externalMb} | ${s.start.arrayBuffersMb}->${s.end.arrayBuffersMb} | ${s.slopes.rss} ${s.slopes.heapUsed} ${s.slopes.external} ${s.slopes.arrayBuffers}`,
       );
     }
     if (o.snapshots) {
