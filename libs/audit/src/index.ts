@@ -9,6 +9,7 @@ export * from './audit-checkpoint.verifier';
 export * from './audit-chain-head.publisher';
 export * from './audit-chain.verifier';
 export * from './audit.module';
+export * from './audit-writer.metrics';
 export * from './durable-spool';
 export * from './audit-event-id';
 export { batchInsert, type QueuedAuditRow } from './audit-batch-insert';

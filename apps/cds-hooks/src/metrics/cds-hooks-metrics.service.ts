@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { AuditWriter } from '@app/audit';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PrefetchFetchAudit } from '@app/fhir';
 import { METRICS_REGISTRY } from '@app/observability';
 
@@ -19,7 +18,7 @@ export class CdsHooksMetrics {
   private readonly latency: Histogram<'service' | 'outcome'>;
   private readonly fallbackCalls: Counter<'interaction' | 'outcome'>;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, audit: AuditWriter) {
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
     this.calls = new Counter({
       name: 'meditron_cds_hook_calls_total',
@@ -39,22 +38,6 @@ export class CdsHooksMetrics {
       help: 'FHIR calls made to fill prefetch gaps, by interaction (read, search-type) and outcome (success or a fetch error code).',
       labelNames: ['interaction', 'outcome'],
       registers,
-    });
-    new Gauge({
-      name: 'meditron_audit_queue_depth',
-      help: 'Audit events accepted and not yet written to Postgres.',
-      registers,
-      collect() {
-        this.set(audit.queued);
-      },
-    });
-    new Gauge({
-      name: 'meditron_audit_queue_capacity',
-      help: 'Audit events that may be queued (AUDIT_QUEUE_MAX); beyond it new events are refused (AUDIT_QUEUE_FULL).',
-      registers,
-      collect() {
-        this.set(audit.capacity);
-      },
     });
   }
 

@@ -1,0 +1,478 @@
+/**
+ * Memory of each app as deployed: the gateway, cds-hooks and the inference proxy each in its own OS process
+ * (started from the build, as `npm run start:<app>` and the Helm chart start them), on the machine's Postgres,
+ * over librdkafka's mock cluster, with the model double at 0 ms in this process. Hook traffic (patient-view,
+ * a distinct prompt per call) goes through the gateway with real client JWTs, open loop at a fixed rate.
+ *
+ *   npx node --require ./bench/register.js bench/memory-probe.ts [--rate=50] [--minutes=3] [--warmup-s=30]
+ *                                                                [--snapshots] [--node-options="..."]
+ *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
+ *
+ * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
+ * with --heapsnapshot-signal=SIGUSR2. It reports, per app: RSS (from /proc), heapUsed, external and arrayBuffers
+ * at the start and end of the measured window, the peak RSS, and each one's least-squares slope in MB/min. With
+ * --snapshots it writes a heap snapshot of every app after the warm-up and at the end, and prints the constructors
+ * whose self size grew most between them (--compare does the same for any two snapshot files). Writing a snapshot
+ * takes native memory the process keeps (RSS jumps by ~100-200 MB): judge RSS on a run without --snapshots.
+ * --node-options adds V8/Node flags to every app (e.g. a heap cap, to compare with the default heap sizing).
+ * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importJWK, SignJWT } from 'jose';
+import { Topics } from '@app/contracts';
+import { runMigrations } from '@app/database';
+import { startModelDouble, type ModelDouble } from '@app/model-double';
+import { ensureAppsBuilt } from '@app/testing/app-build';
+import { AppProcess, type AppName } from '@app/testing/app-process';
+import { makeTestKey, type TestKey } from '@app/testing/ehr-tokens';
+import { clientsFile } from '@app/testing/internal-call';
+import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '@app/testing/kafka-broker/mock-kafka';
+import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
+import { runtimeUrls } from '@app/testing/runtime-roles';
+import { hookBodies } from './lib/payloads';
+import { rssOf } from './lib/procs';
+
+const APPS: readonly AppName[] = ['gateway', 'cds-hooks', 'inference-proxy'];
+const CLIENT = { id: 'memory-probe-ehr', issuer: 'https://memory-probe.test' } as const;
+const PUBLIC_BASE_URL = 'https://cds.memory-probe.test';
+const SERVICE_PATH = '/cds-services/meditron-patient-view';
+const MB = 1024 * 1024;
+
+interface Options {
+  readonly rate: number;
+  readonly minutes: number;
+  readonly warmupS: number;
+  readonly snapshots: boolean;
+  readonly compare: readonly [string, string] | undefined;
+  /** Extra environment for every app (`--app-env=K=V,K2=V2`), e.g. to compare allocator settings. */
+  readonly appEnv: Record<string, string>;
+  /** Extra Node options for every app (`--node-options="--max-old-space-size=128"`), after the probe's own. */
+  readonly nodeOptions: string;
+}
+
+function options(argv: readonly string[]): Options {
+  const arg = (name: string): string | undefined =>
+    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ??
+    (argv.includes(`--${name}`) ? '' : undefined);
+  const num = (name: string, def: number): number => {
+    const v = arg(name);
+    const n = v === undefined ? def : Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const compare = arg('compare')?.split(',');
+  return {
+    rate: num('rate', 50),
+    minutes: num('minutes', 3),
+    warmupS: num('warmup-s', 30),
+    snapshots: arg('snapshots') !== undefined,
+    compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
+    nodeOptions: arg('node-options') ?? '',
+    appEnv: Object.fromEntries(
+      (arg('app-env') ?? '')
+        .split(',')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
+  };
+}
+
+/** One sample of one app: RSS from /proc, the rest from the agent's last line. */
+interface Sample {
+  readonly t: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
+  readonly arrayBuffersMb: number;
+}
+
+interface AgentLine {
+  t: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+function agentLines(dir: string, app: AppName): AgentLine[] {
+  try {
+    return readFileSync(join(dir, `${app}.jsonl`), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as AgentLine);
+  } catch {
+    return [];
+  }
+}
+
+/** Least-squares slope of y over t (ms), in units per minute. */
+function slopePerMin(points: ReadonlyArray<{ t: number; y: number }>): number {
+  if (points.length < 2) return 0;
+  const n = points.length;
+  const mt = points.reduce((s, p) => s + p.t, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.t - mt) * (p.y - my);
+    den += (p.t - mt) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60_000;
+}
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Open-loop hook traffic through the gateway: `rate` calls per second, each with a fresh JWT and hookInstance. */
+class HookTraffic {
+  private timer: NodeJS.Timeout | undefined;
+  private sent = 0;
+  private readonly statuses = new Map<string, number>();
+  private latencies: number[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly gatewayUrl: string,
+    private readonly key: TestKey,
+    private readonly rate: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const signingKey = await importJWK(this.key.privateJwk, this.key.alg);
+    const body = hookBodies('patient-view', true, 17);
+    const t0 = Date.now();
+    const tick = (): void => {
+      const due = Math.floor(((Date.now() - t0) / 1000) * this.rate);
+      while (this.sent < due) {
+        const i = this.sent++;
+        const p = this.call(signingKey, body(i)).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+    };
+    this.timer = setInterval(tick, 5);
+  }
+
+  private async call(signingKey: Awaited<ReturnType<typeof importJWK>>, body: string): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: 'JWT' })
+      .setIssuer(CLIENT.issuer)
+      .setAudience(`${PUBLIC_BASE_URL}${SERVICE_PATH}`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .setJti(randomBytes(16).toString('hex'))
+      .sign(signingKey);
+    const started = performance.now();
+    let status: string;
+    try {
+      const res = await fetch(`${this.gatewayUrl}${SERVICE_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      await res.arrayBuffer();
+      status = String(res.status);
+    } catch (e) {
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+      status = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.name) : 'error';
+    }
+    this.latencies.push(performance.now() - started);
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+  }
+
+  /** Counts and latency percentiles since the last call (then resets the latencies). */
+  window(): { sent: number; statuses: Record<string, number>; p50Ms: number; p99Ms: number } {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    this.latencies = [];
+    const q = (p: number): number => r1(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
+    return { sent: this.sent, statuses: Object.fromEntries(this.statuses), p50Ms: q(0.5), p99Ms: q(0.99) };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+// ---- heap snapshot comparison ----
+
+interface HeapSnapshotFile {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size and count per `type:name` (for objects the name is the constructor). */
+function byConstructor(file: string): Map<string, { count: number; bytes: number }> {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotFile;
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const iType = fields.indexOf('type');
+  const iName = fields.indexOf('name');
+  const iSize = fields.indexOf('self_size');
+  const out = new Map<string, { count: number; bytes: number }>();
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + iType]!] ?? '?';
+    const rawName =
+      type === 'string' || type === 'concatenated string' || type === 'sliced string'
+        ? ''
+        : snap.strings[snap.nodes[i + iName]!];
+    const name = (rawName ?? '').slice(0, 60);
+    const key = `${type}:${name}`;
+    const e = out.get(key) ?? { count: 0, bytes: 0 };
+    e.count += 1;
+    e.bytes += snap.nodes[i + iSize]!;
+    out.set(key, e);
+  }
+  return out;
+}
+
+function compareSnapshots(a: string, b: string, top = 25): string[] {
+  const before = byConstructor(a);
+  const after = byConstructor(b);
+  const rows = [...after].map(([k, v]) => {
+    const w = before.get(k) ?? { count: 0, bytes: 0 };
+    return { k, dCount: v.count - w.count, dBytes: v.bytes - w.bytes, bytes: v.bytes };
+  });
+  rows.sort((x, y) => y.dBytes - x.dBytes);
+  const total = (m: Map<string, { bytes: number }>): number => [...m.values()].reduce((s, v) => s + v.bytes, 0);
+  return [
+    `heap ${r1(total(before) / MB)} MB -> ${r1(total(after) / MB)} MB (self sizes)`,
+    ...rows
+      .slice(0, top)
+      .map(
+        (r) => `  ${r.dBytes >= 0 ? '+' : ''}${r1(r.dBytes / 1024)} KB  ${r.dCount >= 0 ? '+' : ''}${r.dCount}  ${r.k}`,
+      ),
+  ];
+}
+
+// ---- the run ----
+
+async function run(o: Options): Promise<void> {
+  const outDir = join(process.cwd(), '.local', 'memory-probe', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(outDir, { recursive: true });
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  log(`memory probe: ${o.rate} hooks/s, warm-up ${o.warmupS} s, measured ${o.minutes} min; output ${outDir}`);
+  const dist = await ensureAppsBuilt();
+  let kafka: MockKafka | undefined;
+  let db: TestDatabase | undefined;
+  let double: ModelDouble | undefined;
+  let traffic: HookTraffic | undefined;
+  const procs = new Map<AppName, AppProcess>();
+  try {
+    kafka = await startMockKafka({
+      brokers: 1,
+      topics: [
+        { name: Topics.inferenceRequests, partitions: 3 },
+        { name: Topics.inferenceRequestsDeadLetter, partitions: 1 },
+      ],
+    });
+    db = await createTestDatabase('bench_memory');
+    await runMigrations(db.url);
+    const urls = await runtimeUrls(db.url);
+    double = await startModelDouble({ port: 0, flavour: 'vllm' });
+    const key = await makeTestKey('ES384');
+    const randomSecret = randomBytes(32).toString('base64url');
+    const common = (app: AppName): Record<string, string> => ({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      // Small pools: the machine's Postgres is shared (max_connections 100) with tests and other runs.
+      DB_POOL_SIZE: '5',
+      KAFKA_BROKERS: kafka!.bootstrapServers.join(','),
+      KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
+      // Longer than the tests' 4 s: on a loaded machine a consumer that misses heartbeats is evicted and the
+      // pipeline stalls on rebalances, which measures the mock's group handling rather than memory.
+      KAFKA_SESSION_TIMEOUT_MS: '15000',
+      KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
+      INTERNAL_TOKEN_SECRET: randomSecret,
+      AUDIT_SPOOL_DIR: join(outDir, 'spool'),
+      NODE_OPTIONS:
+        `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir} ${o.nodeOptions}`.trim(),
+      MEMORY_PROBE_DIR: outDir,
+      MEMORY_PROBE_APP: app,
+      ...o.appEnv,
+    });
+    const cdsClients = clientsFile([{ ...CLIENT }]);
+    const gatewayClients = clientsFile([
+      {
+        ...CLIENT,
+        tenant: 'memory-probe',
+        jwks: { keys: [{ ...key.publicJwk }] },
+        allowedJku: [],
+        services: ['*'],
+        fhirBaseUrls: [],
+        rateLimit: { perSecond: 10_000, burst: 10_000 },
+      },
+    ]);
+    const logFile = (app: AppName): string => join(outDir, `${app}.log`);
+    procs.set(
+      'inference-proxy',
+      await AppProcess.start({
+        dist,
+        app: 'inference-proxy',
+        logFile: logFile('inference-proxy'),
+        env: {
+          ...common('inference-proxy'),
+          DATABASE_URL: urls.inferenceProxy,
+          INFERENCE_BACKENDS: `vllm=${double.baseUrl}`,
+        },
+      }),
+    );
+    const cds = await AppProcess.start({
+      dist,
+      app: 'cds-hooks',
+      logFile: logFile('cds-hooks'),
+      env: { ...common('cds-hooks'), DATABASE_URL: urls.cdsHooks, EHR_CLIENTS_FILE: cdsClients },
+    });
+    procs.set('cds-hooks', cds);
+    const gateway = await AppProcess.start({
+      dist,
+      app: 'gateway',
+      logFile: logFile('gateway'),
+      env: {
+        ...common('gateway'),
+        DATABASE_URL: urls.gateway,
+        EHR_CLIENTS_FILE: gatewayClients,
+        CDS_HOOKS_URL: cds.url,
+        PUBLIC_BASE_URL,
+        // One load generator is one source: the per-source edge limits would refuse it (as in bench/run.ts).
+        EDGE_RATE_LIMIT_PER_SECOND: '100000',
+        EDGE_RATE_LIMIT_BURST: '100000',
+        EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
+      },
+    });
+    procs.set('gateway', gateway);
+
+    const idle = Object.fromEntries(APPS.map((a) => [a, rssOf(procs.get(a)!.pid)?.rssMb ?? NaN]));
+    log(`idle RSS (MB): ${JSON.stringify(idle)}`);
+
+    traffic = new HookTraffic(gateway.url, key, o.rate);
+    await traffic.start();
+    await sleep(o.warmupS * 1000);
+    log(`warm-up done: ${JSON.stringify(traffic.window())}`);
+    if (o.snapshots) await snapshotAll(procs, outDir, 'start');
+    const windowStart = Date.now();
+    const rss: Record<string, Array<{ t: number; y: number }>> = Object.fromEntries(APPS.map((a) => [a, []]));
+    const end = windowStart + o.minutes * 60_000;
+    let interrupted = false;
+    const interrupt = (): void => {
+      interrupted = true;
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    while (Date.now() < end && !interrupted) {
+      await sleep(Math.max(0, Math.min(10_000, end - Date.now())));
+      const now = Date.now();
+      const row: Record<string, number> = {};
+      for (const a of APPS) {
+        const r = rssOf(procs.get(a)!.pid)?.rssMb ?? NaN;
+        rss[a]!.push({ t: now, y: r });
+        row[a] = r;
+      }
+      log(`${Math.round((now - windowStart) / 1000)} s RSS ${JSON.stringify(row)} ${JSON.stringify(traffic.window())}`);
+    }
+    if (o.snapshots) await snapshotAll(procs, outDir, 'end');
+    await traffic.stop();
+    const summary = APPS.map((a) => summarizeApp(a, outDir, windowStart, rss[a]!, rssOf(procs.get(a)!.pid)?.hwmMb));
+    const load = traffic.window();
+    writeFileSync(join(outDir, 'result.json'), JSON.stringify({ options: o, idle, load, apps: summary }, null, 2));
+    log(`load: ${JSON.stringify(load)}`);
+    log(
+      'app  rss start->end (peak, hwm) | heapUsed | heapTotal | external | arrayBuffers (start->end, MB) | slopes MB/min: rss heapUsed external arrayBuffers',
+    );
+    for (const s of summary) {
+      log(
+        `${s.app.padEnd(16)} ${s.start.rssMb}->${s.end.rssMb} (${s.peakRssMb}, ${s.hwmMb}) | ${s.start.heapUsedMb}->${s.end.heapUsedMb} | ${s.start.heapTotalMb}->${s.end.heapTotalMb} | ${s.start.externalMb}->${s.end.externalMb} | ${s.start.arrayBuffersMb}->${s.end.arrayBuffersMb} | ${s.slopes.rss} ${s.slopes.heapUsed} ${s.slopes.external} ${s.slopes.arrayBuffers}`,
+      );
+    }
+    if (o.snapshots) {
+      for (const a of APPS) {
+        const files = readdirSync(outDir).filter((f) => f.startsWith(`${a}-`) && f.endsWith('.heapsnapshot'));
+        if (files.length === 2)
+          log([`${a}:`, ...compareSnapshots(join(outDir, files[0]!), join(outDir, files[1]!))].join('\n'));
+      }
+    }
+  } finally {
+    await traffic?.stop();
+    await Promise.all([...procs.values()].map((p) => p.stop(10_000)));
+    await double?.close();
+    await kafka?.stop();
+    await db?.drop().catch(() => undefined);
+  }
+}
+
+/** SIGUSR2 (--heapsnapshot-signal) to each app in turn; waits for its file (renamed to <app>-<label>). */
+async function snapshotAll(procs: ReadonlyMap<AppName, AppProcess>, dir: string, label: string): Promise<void> {
+  const { renameSync, statSync } = await import('node:fs');
+  for (const [app, proc] of procs) {
+    const before = new Set(readdirSync(dir));
+    process.kill(proc.pid, 'SIGUSR2');
+    let file: string | undefined;
+    for (let i = 0; i < 600 && !file; i++) {
+      await sleep(500);
+      const fresh = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+      // Written in one go; done when its size stops changing.
+      if (fresh) {
+        const s1 = statSync(join(dir, fresh)).size;
+        await sleep(1000);
+        if (statSync(join(dir, fresh)).size === s1 && s1 > 0) file = fresh;
+      }
+    }
+    if (file) renameSync(join(dir, file), join(dir, `${app}-${label}.heapsnapshot`));
+  }
+}
+
+function summarizeApp(
+  app: AppName,
+  dir: string,
+  from: number,
+  rss: ReadonlyArray<{ t: number; y: number }>,
+  hwmMb: number | undefined,
+) {
+  const lines = agentLines(dir, app).filter((l) => l.t >= from);
+  const first = lines[0];
+  const last = lines[lines.length - 1];
+  const mb = (l: AgentLine | undefined): Omit<Sample, 't'> => ({
+    rssMb: r1((l?.rss ?? NaN) / MB),
+    heapUsedMb: r1((l?.heapUsed ?? NaN) / MB),
+    heapTotalMb: r1((l?.heapTotal ?? NaN) / MB),
+    externalMb: r1((l?.external ?? NaN) / MB),
+    arrayBuffersMb: r1((l?.arrayBuffers ?? NaN) / MB),
+  });
+  const slope = (f: (l: AgentLine) => number): number => r1(slopePerMin(lines.map((l) => ({ t: l.t, y: f(l) / MB }))));
+  return {
+    app,
+    start: mb(first),
+    end: mb(last),
+    peakRssMb: Math.max(...rss.map((p) => p.y)),
+    hwmMb: hwmMb ?? NaN,
+    slopes: {
+      rss: r1(slopePerMin(rss)),
+      heapUsed: slope((l) => l.heapUsed),
+      external: slope((l) => l.external),
+      arrayBuffers: slope((l) => l.arrayBuffers),
+    },
+  };
+}
+
+const opts = options(process.argv.slice(2));
+if (opts.compare) {
+  process.stdout.write(`${compareSnapshots(opts.compare[0], opts.compare[1], 40).join('\n')}\n`);
+} else {
+  run(opts).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
