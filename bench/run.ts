@@ -7,6 +7,7 @@
  * re-renders the report from results.json. The parts are in bench/parts/.
  */
 import 'reflect-metadata';
+import { removeBuilds } from './lib/build';
 import { collectMeta } from './lib/meta';
 import { BASELINE, log, REPORT_ONLY } from './lib/options';
 import { writeReport } from './lib/report';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     }
   }
   await load.stop();
+  removeBuilds();
   results.totalS = Math.round((Date.now() - t0) / 1000);
   await render();
   log(`done in ${results.totalS} s: bench/results.md, bench/results.json, bench/latency-vs-load.png`);

@@ -35,11 +35,16 @@ function freePort(): Promise<number> {
 }
 
 async function startApp(name: string, env: Record<string, string | undefined>, url: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    ['--require', join(ROOT, 'bench', 'register.js'), join(ROOT, 'apps', name, 'src', 'main.ts')],
-    { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  // Compiled (BENCH_DIST_DIR, as the image runs them), else the TypeScript through the swc hook.
+  const dist = process.env.BENCH_DIST_DIR;
+  const args = dist
+    ? [join(dist, 'apps', name, 'src', 'main.js')]
+    : ['--require', join(ROOT, 'bench', 'register.js'), join(ROOT, 'apps', name, 'src', 'main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   apps.push({ name, child });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -72,8 +72,8 @@ export async function collectMeta(): Promise<void> {
     gitCommit: gitInfo(),
     options: { quick: QUICK, soak: SOAK, stepS: STEP_S, auditRows: AUDIT_ROWS, baseline: BASELINE ?? null },
     method: [
-      'Single-process mode: tools/local-stack (gateway, cds-hooks, inference-proxy in ONE Node process; its RSS and CPU are the three apps together).',
-      'Deployed mode: the three apps as separate processes from their own entry points (apps/*/src/main.ts), configured as the Helm chart configures them, over Kafka (the librdkafka mock cluster), each on its own Postgres login; RSS and CPU per app. The in-process bus is an object in one process: it cannot span processes, so deployed mode is Kafka only.',
+      'Single-process mode: tools/local-stack (gateway, cds-hooks, inference-proxy in ONE Node process; its RSS and CPU are the three apps together). It runs the TypeScript through the benchmark swc require hook, whose compiler adds ~35 MB to that RSS.',
+      'Deployed mode: the three apps as separate processes from their own entry points, compiled as the image runs them (node dist/apps/<app>/src/main.js, built by tsc + tsc-alias into a temporary directory), configured as the Helm chart configures them, over Kafka (the librdkafka mock cluster), each on its own Postgres login; RSS and CPU per app. The in-process bus is an object in one process: it cannot span processes, so deployed mode is Kafka only.',
       'Model double: its own process (libs/model-double), backend of the proxy via INFERENCE_BACKENDS.',
       'Load: a separate Node process. Hook steps are open-loop (fixed arrival schedule, latency from the scheduled start);',
       'throughput and facade comparisons are closed-loop autocannon at a fixed connection count.',

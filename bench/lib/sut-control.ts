@@ -3,7 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACADE_KEY, sleep } from './options';
-import { forkTs, waitReady } from './procs';
+import { compiledTree } from './build';
+import { forkTs, REPO_DIR, waitReady } from './procs';
+import { errorText } from './stats';
 import type { SutReady } from './types';
 
 export interface Sut {
@@ -55,11 +57,24 @@ export async function startSut(env: Record<string, string | undefined>, execArgv
   return { kind: 'single', child, ready, pids: { sut: child.pid } };
 }
 
-/** The three apps as separate processes (bench/sut-deployed.ts); env needs DATABASE_URL and KAFKA_BROKERS. */
-export async function startDeployed(env: Record<string, string | undefined>): Promise<Sut> {
-  const child = forkTs('sut-deployed.ts', env, sutRoot ? { root: sutRoot } : {});
+/**
+ * The three apps as separate processes (bench/sut-deployed.ts), from the tree compiled as the image is (falls back
+ * to the swc hook, and says so, when it does not compile); env needs DATABASE_URL and KAFKA_BROKERS.
+ */
+export async function startDeployed(env: Record<string, string | undefined>): Promise<Sut & { how: string }> {
+  let how: string;
+  const dist = await compiledTree(sutRoot ?? REPO_DIR).catch((e: unknown) => {
+    how = `the apps' TypeScript through the swc require hook (~35 MB RSS more per process): the build failed: ${errorText(e).slice(0, 300)}`;
+    return undefined;
+  });
+  how ??= 'compiled JavaScript (tsc + tsc-alias, as `npm run build` and the image): node dist/apps/<app>/src/main.js';
+  const child = forkTs(
+    'sut-deployed.ts',
+    { ...env, ...(dist ? { BENCH_DIST_DIR: dist } : {}) },
+    sutRoot ? { root: sutRoot } : {},
+  );
   const ready = await waitReady<SutReady>(child, 240_000, 'deployed system under test');
-  return { kind: 'deployed', child, ready, pids: { ...ready.pids } };
+  return { kind: 'deployed', child, ready, pids: { ...ready.pids }, how };
 }
 
 /** Every app's metrics, summed by metric name over labels and apps (each app has its own registry). */

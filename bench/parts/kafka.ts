@@ -43,7 +43,12 @@ export async function withKafkaSut(
       KAFKA_SESSION_TIMEOUT_MS: String(fastKafkaConsumerConfig.sessionTimeout),
       KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
     });
-    sut = mode === 'single' ? await startSut(env) : await startDeployed(env);
+    if (mode === 'single') sut = await startSut(env);
+    else {
+      const deployed = await startDeployed(env);
+      sut = deployed;
+      p.notes.push(`apps run as ${deployed.how}`);
+    }
     p.notes.push(
       `${mode === 'single' ? 'one process' : 'three processes (gateway, cds-hooks, inference-proxy; each its own Postgres login, ports and metrics listener)'}; ` +
         `transport: ${sut.ready.mode.transport} (librdkafka mock cluster, 1 broker, 3 partitions; KAFKA_MAX_WAIT_MS=${fastKafkaConsumerConfig.maxWaitTimeInMs}: the mock answers an idle fetch only after the full wait)`,
