@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FACADE_KEY, sleep } from './options';
+import { FACADE_KEY, QUICK, sleep } from './options';
 import { compiledTree } from './build';
 import { forkTs, REPO_DIR, waitReady } from './procs';
 import { errorText } from './stats';
@@ -45,6 +45,9 @@ export function sutEnv(extra: Record<string, string>): Record<string, string | u
     INFERENCE_QUEUE_CAPACITY: '10000',
     BACKEND_MAX_OUTSTANDING: '1024',
     FACADE_API_KEYS: FACADE_KEY,
+    // The facade's per-key quota (default 60 requests / 200k tokens a minute) would be what the comparison measures.
+    FACADE_REQUESTS_PER_WINDOW: '1000000',
+    FACADE_TOKENS_PER_WINDOW: '1000000000',
     BENCH_DEV_CLIENT_DIR: join(tmpdir(), `meditron-bench-dev-client-${process.pid}`),
     ...extra,
   };
@@ -118,7 +121,7 @@ export async function waitIdle(
 ): Promise<{ waitedMs: number; idle: boolean; busy?: string }> {
   const start = Date.now();
   const minMs = opts.minMs ?? 1000;
-  const maxMs = opts.maxMs ?? 60_000;
+  const maxMs = opts.maxMs ?? (QUICK ? 20_000 : 60_000);
   if (!sut.ready.metricsUrls) {
     await sleep(Math.max(minMs, 5000));
     return { waitedMs: Date.now() - start, idle: false, busy: 'no metrics listeners: fixed 5 s cool-down only' };

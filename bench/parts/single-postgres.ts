@@ -77,20 +77,29 @@ export async function singleProcessPostgres(p: PartRecord, opts: { facade?: bool
     // every queue/in-flight gauge reads 0, then prime the cache with one quiet request, then measure.
     const settled = await waitIdle(sut, { minMs: 3000, maxMs: 120_000 });
     p.notes.push(
-      `cache hit: cool-down ${Math.round(settled.waitedMs / 100) / 10} s until ${settled.idle ? 'every queue, in-flight and backlog gauge read 0' : `the 120 s limit (still busy: ${settled.busy})`}, then one priming request, then the steps`,
+      `cache hit: cool-down ${Math.round(settled.waitedMs / 100) / 10} s until ${settled.idle ? 'every queue, in-flight and backlog gauge read 0' : `the 120 s limit (still busy: ${settled.busy})`}, then a priming request (repeated until one is answered with cards), then the steps`,
     );
-    await enqueueAnswers(double, 5);
-    await load.run(
-      hookJob(sut, {
-        name: 'prime',
-        hook: 'patient-view',
-        vary: false,
-        seed: 0,
-        rate: 1,
-        connections: 1,
-        durationS: 1,
-      }),
-    );
+    // The cache must hold the answer before the step: prime until one request came back with cards.
+    let primed = false;
+    for (let attempt = 1; attempt <= 3 && !primed; attempt++) {
+      await enqueueAnswers(double, 2);
+      const r = await load.run(
+        hookJob(sut, {
+          name: 'prime',
+          hook: 'patient-view',
+          vary: false,
+          seed: 0,
+          rate: 1,
+          connections: 1,
+          durationS: 1,
+        }),
+      );
+      primed = r.errors === 0 && r.emptyCards === 0;
+      p.notes.push(
+        `cache hit: priming request ${attempt}: ${primed ? 'answered with cards' : `no cards (errors ${r.errors}, empty ${r.emptyCards}, ${r.latencyMs.max} ms)`}`,
+      );
+      if (!primed) await waitIdle(sut);
+    }
     for (const rate of QUICK ? [50] : [50, 200]) {
       await hookStep(p, sut, double, {
         series: CACHE_HIT,
