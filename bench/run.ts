@@ -7,15 +7,15 @@
  * re-renders the report from results.json. The parts are in bench/parts/.
  */
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { removeBuilds } from './lib/build';
 import { collectMeta } from './lib/meta';
-import { BASELINE, log, REPORT_ONLY } from './lib/options';
+import { BASELINE, log, ONLY, REPORT_ONLY } from './lib/options';
 import { writeReport } from './lib/report';
 import { render, reloadResults } from './lib/render';
 import { part, results, saveResults } from './lib/results';
 import { errorText } from './lib/stats';
 import { load } from './lib/steps';
-import { join } from 'node:path';
 import { BENCH_DIR } from './lib/procs';
 import { runBaseline } from './parts/baseline';
 import { PARTS } from './parts/index';
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     await runBaseline(BASELINE);
   } else {
     for (const def of PARTS) {
-      if (def.optIn) continue;
+      // The soak runs with --soak, or when --only names it.
+      if (def.optIn && !ONLY.has(def.name)) continue;
       await part(def.name, def.budgetMs, def.run);
     }
   }
