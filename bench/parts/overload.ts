@@ -58,7 +58,8 @@ export async function overload(p: PartRecord): Promise<void> {
     const sustained = sustainableRate();
     const rate = sustained.rps * 2;
     const shedBefore = await shedCount(sut);
-    const connections = Math.min(4000, Math.ceil(rate * (HOOK_BUDGET_MS / 1000 + 1)));
+    // At most the apps' HTTP_MAX_CONNECTIONS (2048): beyond the sockets the generator queues, and the wait counts.
+    const connections = Math.min(2000, Math.ceil(rate * (HOOK_BUDGET_MS / 1000 + 1)));
     const { result: step, peaks } = await gaugePeaks(
       sut,
       hookStep(p, sut, double, {
