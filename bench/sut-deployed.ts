@@ -37,9 +37,13 @@ function freePort(): Promise<number> {
 async function startApp(name: string, env: Record<string, string | undefined>, url: string): Promise<void> {
   // Compiled (BENCH_DIST_DIR, as the image runs them), else the TypeScript through the swc hook.
   const dist = process.env.BENCH_DIST_DIR;
+  // BENCH_HEAP_DIR (the soak): SIGUSR2 writes a heap snapshot of the app there.
+  const heap = process.env.BENCH_HEAP_DIR
+    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${join(process.env.BENCH_HEAP_DIR, name)}`]
+    : [];
   const args = dist
-    ? [join(dist, 'apps', name, 'src', 'main.js')]
-    : ['--require', join(ROOT, 'bench', 'register.js'), join(ROOT, 'apps', name, 'src', 'main.ts')];
+    ? [...heap, join(dist, 'apps', name, 'src', 'main.js')]
+    : [...heap, '--require', join(ROOT, 'bench', 'register.js'), join(ROOT, 'apps', name, 'src', 'main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,

@@ -179,7 +179,14 @@ export function partSection(p: PartRecord): string {
     );
   }
   const mem = p.extra.memory as
-    { mode: string; minutes: number; flagMbPerMin: number; perApp: Record<string, SoakTrend> } | undefined;
+    | {
+        mode: string;
+        minutes: number;
+        flagMbPerMin: number;
+        perApp: Record<string, SoakTrend>;
+        heapSnapshots?: Record<'start' | 'end', Record<string, { file: string; mb: number }>>;
+      }
+    | undefined;
   if (mem?.perApp) {
     out.push(
       `#### Memory over the soak (${mem.mode}, ${mem.minutes} min; RSS every 5 s; slope by least squares after the first minute; flagged above ${mem.flagMbPerMin} MB/min)`,
@@ -197,6 +204,18 @@ export function partSection(p: PartRecord): string {
       ),
       '',
     );
+    const h = mem.heapSnapshots;
+    if (h) {
+      out.push(
+        'Heap snapshots (after the warm-up / at the end; compare them in Chrome DevTools, Memory, Comparison):',
+        '',
+        ...Object.keys(h.end).map(
+          (app) =>
+            `- ${app}: ${f(h.start[app]?.mb)} MB \`${h.start[app]?.file ?? '–'}\` → ${f(h.end[app]?.mb)} MB \`${h.end[app]?.file ?? '–'}\``,
+        ),
+        '',
+      );
+    }
   }
   const o = p.extra.overload as Record<string, unknown> | undefined;
   if (o) out.push('#### Overload and recovery', '', '```json', JSON.stringify(o, null, 2), '```', '');

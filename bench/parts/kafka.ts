@@ -20,6 +20,7 @@ export async function withKafkaSut(
   p: PartRecord,
   mode: 'single' | 'deployed',
   body: (sut: Sut, double: Double) => Promise<void>,
+  extraEnv: Record<string, string> = {},
 ): Promise<void> {
   let db: TestDatabase | undefined;
   let double: Double | undefined;
@@ -42,6 +43,7 @@ export async function withKafkaSut(
       KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
       KAFKA_SESSION_TIMEOUT_MS: String(fastKafkaConsumerConfig.sessionTimeout),
       KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
+      ...extraEnv,
     });
     if (mode === 'single') sut = await startSut(env);
     else {

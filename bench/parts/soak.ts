@@ -2,10 +2,14 @@
  * `--soak`: ten minutes (BENCH_SOAK_MINUTES) at 50 hooks/s, model 0 ms, in one-minute open-loop steps, as deployed
  * (three processes over Kafka; BENCH_SOAK_MODE=single for the one process on Postgres). RSS of each app every 5 s;
  * the least-squares slope per app in MB/min (after the first minute's warm-up), growth flagged above 1 MB/min.
+ * Deployed, a heap snapshot of each app after the warm-up and at the end is kept when an app grows.
  */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
 import { startDouble, type Double } from '../lib/double-control';
-import { log } from '../lib/options';
+import { log, sleep } from '../lib/options';
 import { rssOf, stopChild } from '../lib/procs';
 import type { PartRecord } from '../lib/results';
 import { round } from '../lib/stats';
@@ -24,8 +28,35 @@ export interface SoakTrend {
   growing: boolean;
 }
 
-async function soakOn(p: PartRecord, sut: Sut, double: Double): Promise<void> {
+/**
+ * Heap snapshots of every deployed app (SIGUSR2, `--heapsnapshot-signal`): waits until each app has written one
+ * more file and its size has settled. Returns file and MB per app.
+ */
+async function heapSnapshots(sut: Sut, dir: string): Promise<Record<string, { file: string; mb: number }>> {
+  const out: Record<string, { file: string; mb: number }> = {};
+  for (const [app, pid] of Object.entries(sut.pids)) {
+    const appDir = join(dir, app);
+    const before = new Set(readdirSync(appDir));
+    if (pid) process.kill(pid, 'SIGUSR2');
+    let last = -1;
+    for (let i = 0; i < 240; i++) {
+      await sleep(500);
+      const file = readdirSync(appDir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+      if (!file) continue;
+      const size = statSync(join(appDir, file)).size;
+      if (size > 0 && size === last) {
+        out[app] = { file: join(appDir, file), mb: round(size / 1048576) };
+        break;
+      }
+      last = size;
+    }
+  }
+  return out;
+}
+
+async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
   await warmUp(sut);
+  const heapStart = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
   const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
   const s0 = Date.now();
   const sample = (): void => {
@@ -74,13 +105,27 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double): Promise<void> {
       growing: perS * 60 > FLAG_MB_PER_MIN,
     };
   }
-  p.extra.memory = { mode: sut.kind, minutes, flagMbPerMin: FLAG_MB_PER_MIN, perApp: trend, samples };
+  const heapEnd = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
+  const grows = Object.values(trend).some((t) => t.growing);
+  // Kept only when something grows (they are large): compare them in Chrome DevTools (Memory, Comparison).
+  const heap = grows && heapStart && heapEnd ? { start: heapStart, end: heapEnd } : undefined;
+  if (heapDir && !heap) rmSync(heapDir, { recursive: true, force: true });
+  p.extra.memory = {
+    mode: sut.kind,
+    minutes,
+    flagMbPerMin: FLAG_MB_PER_MIN,
+    perApp: trend,
+    ...(heap ? { heapSnapshots: heap } : {}),
+    samples,
+  };
   log(`  soak trend: ${JSON.stringify(trend)}`);
 }
 
 export async function soak(p: PartRecord): Promise<void> {
   if (process.env.BENCH_SOAK_MODE !== 'single') {
-    await withKafkaSut(p, 'deployed', (sut, double) => soakOn(p, sut, double));
+    const heapDir = mkdtempSync(join(tmpdir(), 'meditron-bench-heap-'));
+    for (const app of ['gateway', 'cds-hooks', 'inference-proxy']) mkdirSync(join(heapDir, app));
+    await withKafkaSut(p, 'deployed', (sut, double) => soakOn(p, sut, double, heapDir), { BENCH_HEAP_DIR: heapDir });
     return;
   }
   let db: TestDatabase | undefined;
