@@ -20,8 +20,8 @@ export interface PartDef {
 const min = 60_000;
 
 export const PARTS: readonly PartDef[] = [
-  { name: 'hooks-single-process-postgres', budgetMs: (QUICK ? 5 : 11) * min, run: (p) => singleProcessPostgres(p) },
-  { name: 'hooks-deployed-kafka', budgetMs: (QUICK ? 4 : 9) * min, run: (p) => kafkaMode(p, 'deployed') },
+  { name: 'hooks-single-process-postgres', budgetMs: (QUICK ? 5 : 14) * min, run: (p) => singleProcessPostgres(p) },
+  { name: 'hooks-deployed-kafka', budgetMs: (QUICK ? 4 : 12) * min, run: (p) => kafkaMode(p, 'deployed') },
   { name: 'overload', budgetMs: (QUICK ? 3 : 5) * min, run: overload },
   { name: 'cpu-profile', budgetMs: 2 * min, run: cpuProfile },
   { name: 'hooks-single-process-pglite', budgetMs: 3 * min, run: pglite },
