@@ -7,6 +7,7 @@
  * re-renders the report from results.json. The parts are in bench/parts/.
  */
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeBuilds } from './lib/build';
 import { collectMeta } from './lib/meta';
@@ -16,6 +17,7 @@ import { render, reloadResults } from './lib/render';
 import { part, results, saveResults } from './lib/results';
 import { errorText } from './lib/stats';
 import { load } from './lib/steps';
+import { DEV_CLIENT_DIR } from './lib/sut-control';
 import { BENCH_DIR } from './lib/procs';
 import { runBaseline } from './parts/baseline';
 import { PARTS } from './parts/index';
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
   }
   await load.stop();
   removeBuilds();
+  rmSync(DEV_CLIENT_DIR, { recursive: true, force: true });
   results.totalS = Math.round((Date.now() - t0) / 1000);
   await render();
   log(`done in ${results.totalS} s: bench/results.md, bench/results.json, bench/latency-vs-load.png`);

@@ -22,6 +22,9 @@ export function setSutRoot(root: string | undefined): void {
   sutRoot = root;
 }
 
+/** The dev EHR client's key pair of this run (removed at its end). */
+export const DEV_CLIENT_DIR = join(tmpdir(), `meditron-bench-dev-client-${process.pid}`);
+
 export function sutEnv(extra: Record<string, string>): Record<string, string | undefined> {
   return {
     ...process.env,
@@ -48,7 +51,7 @@ export function sutEnv(extra: Record<string, string>): Record<string, string | u
     // The facade's per-key quota (default 60 requests / 200k tokens a minute) would be what the comparison measures.
     FACADE_REQUESTS_PER_WINDOW: '1000000',
     FACADE_TOKENS_PER_WINDOW: '1000000000',
-    BENCH_DEV_CLIENT_DIR: join(tmpdir(), `meditron-bench-dev-client-${process.pid}`),
+    BENCH_DEV_CLIENT_DIR: DEV_CLIENT_DIR,
     ...extra,
   };
 }
