@@ -93,6 +93,9 @@ export async function scrapeMetrics(sut: Sut): Promise<Map<string, number>> {
       () => '',
     );
     for (const line of text.split('\n')) {
+      // A labelled metric has no sample before its first observation, only its TYPE line: it reads 0 then.
+      const declared = /^# TYPE (meditron_\w+) /.exec(line);
+      if (declared) out.set(declared[1]!, out.get(declared[1]!) ?? 0);
       if (!line.startsWith('meditron_')) continue;
       const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
       if (!m) continue;
@@ -112,6 +115,8 @@ export const IDLE_GAUGES = [
   'meditron_proxy_result_write_backlog',
   'meditron_proxy_consumer_lag',
   'meditron_audit_queue_depth',
+  // cds-hooks' admitted hook calls (with load shedding, issue 17), when the tree has it.
+  'meditron_hooks_in_flight',
 ] as const;
 
 /**
