@@ -23,6 +23,7 @@ interface Tally {
   transportErrors: number;
   emptyCards: number;
   bytes: number;
+  withinBudget: number;
   firstError?: string;
 }
 
@@ -35,6 +36,7 @@ const newTally = (): Tally => ({
   transportErrors: 0,
   emptyCards: 0,
   bytes: 0,
+  withinBudget: 0,
 });
 
 async function mintTokens(job: LoadJob, count: number): Promise<string[]> {
@@ -116,6 +118,7 @@ function finish(
     mintMs: round(mintMs),
     ...(t.firstError ? { firstError: t.firstError } : {}),
     ...(lateStarts !== undefined ? { lateStarts } : {}),
+    ...(job.budgetMs !== undefined ? { withinBudget: t.withinBudget } : {}),
   };
 }
 
@@ -154,6 +157,7 @@ async function runOpen(job: LoadJob): Promise<LoadResult> {
         if (status.startsWith('2')) {
           if (t.firstDone === 0) t.firstDone = now;
           t.lastDone = now;
+          if (job.budgetMs !== undefined && now - due <= job.budgetMs) t.withinBudget++;
         }
         t.bytes += text.length;
         if (job.inspectCards && status === '200' && /"cards"\s*:\s*\[\s*\]/.test(text)) t.emptyCards++;

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     publicBaseUrl: stack.publicBaseUrl,
     databaseUrl: stack.databaseUrl,
     mode: stack.mode,
+    // Absent in trees older than the per-app metrics listeners (a baseline run of an older ref).
+    ...(stack.metricsUrls ? { metricsUrls: { ...stack.metricsUrls } } : {}),
     key: { kid: dev.kid, alg: dev.alg, privateJwk: dev.privateJwk, issuer: dev.issuer },
   } satisfies SutMessage);
   let stopping = false;

@@ -9,11 +9,13 @@ export interface Series {
   readonly color: string;
   /** [offered load, p50, p99] */
   readonly points: ReadonlyArray<readonly [number, number, number]>;
+  /** The series' knee (highest sustained offered rate): a dotted vertical line in its colour. */
+  readonly knee?: number;
 }
 
-const W = 960;
+const W = 1060;
 const H = 600;
-const M = { l: 80, r: 260, t: 50, b: 60 };
+const M = { l: 80, r: 360, t: 50, b: 60 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -61,6 +63,11 @@ export function latencySvg(title: string, series: readonly Series[]): string {
   );
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+    if (s.knee) {
+      out.push(
+        `<line x1="${px(s.knee)}" y1="${M.t}" x2="${px(s.knee)}" y2="${H - M.b}" stroke="${s.color}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+      );
+    }
     for (const [idx, dash] of [
       [1, ''],
       [2, ' stroke-dasharray="6 4"'],
@@ -82,6 +89,10 @@ export function latencySvg(title: string, series: readonly Series[]): string {
     `<line x1="${W - M.r + 15}" y1="${ly + 20}" x2="${W - M.r + 45}" y2="${ly + 20}" stroke="#333" stroke-width="2" stroke-dasharray="6 4"/>`,
   );
   out.push(`<text x="${W - M.r + 52}" y="${ly + 24}" font-size="12">p99</text>`);
+  out.push(
+    `<line x1="${W - M.r + 15}" y1="${ly + 40}" x2="${W - M.r + 45}" y2="${ly + 40}" stroke="#333" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+  );
+  out.push(`<text x="${W - M.r + 52}" y="${ly + 44}" font-size="12">knee (sustained)</text>`);
   out.push('</svg>');
   return out.join('\n');
 }

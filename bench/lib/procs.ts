@@ -1,22 +1,26 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadJob, LoadResult, WorkerReply } from './types';
 
+export { rssOf, sampleRss } from './usage';
+
 export const BENCH_DIR = join(__dirname, '..');
 export const REPO_DIR = join(BENCH_DIR, '..');
-const REGISTER = join(BENCH_DIR, 'register.js');
 
-/** Forks a TypeScript entry under bench/ with the swc hook; output goes to `logFile` descriptors. */
+/**
+ * Forks a TypeScript entry under bench/ with the swc hook. `root` is the repository whose bench/ entry and code
+ * run (default: this tree; a baseline run passes its temporary worktree of another git ref).
+ */
 export function forkTs(
   entry: string,
   env: Record<string, string | undefined>,
-  opts: { execArgv?: string[]; stdio?: 'ignore' | 'inherit' } = {},
+  opts: { execArgv?: string[]; stdio?: 'ignore' | 'inherit'; root?: string } = {},
 ): ChildProcess {
-  return fork(join(BENCH_DIR, entry), [], {
-    cwd: REPO_DIR,
+  const root = opts.root ?? REPO_DIR;
+  return fork(join(root, 'bench', entry), [], {
+    cwd: root,
     env: env as NodeJS.ProcessEnv,
-    execArgv: ['--require', REGISTER, ...(opts.execArgv ?? [])],
+    execArgv: ['--require', join(root, 'bench', 'register.js'), ...(opts.execArgv ?? [])],
     stdio: [opts.stdio ?? 'ignore', opts.stdio ?? 'ignore', 'pipe', 'ipc'],
   });
 }
@@ -62,53 +66,6 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 20_00
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
-}
-
-/** Current and peak resident set size of a process, in MB, from /proc. */
-export function rssOf(pid: number | undefined): { rssMb: number; hwmMb: number } | null {
-  if (!pid) return null;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN');
-    return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, hwmMb: Math.round(kb('VmHWM') / 102.4) / 10 };
-  } catch {
-    return null;
-  }
-}
-
-/** Samples RSS of some processes every `everyMs`; `stop` returns the peaks seen (and the kernel's high-water mark). */
-export function sampleRss(
-  pids: Record<string, number | undefined>,
-  everyMs = 500,
-): {
-  stop(): Record<string, { peakRssMb: number; hwmMb: number }>;
-  series: Array<{ t: number; rss: Record<string, number> }>;
-} {
-  const peaks: Record<string, { peakRssMb: number; hwmMb: number }> = {};
-  const series: Array<{ t: number; rss: Record<string, number> }> = [];
-  const t0 = Date.now();
-  const tick = (): void => {
-    const rss: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(pids)) {
-      const r = rssOf(pid);
-      if (!r) continue;
-      rss[name] = r.rssMb;
-      const p = (peaks[name] ??= { peakRssMb: 0, hwmMb: 0 });
-      p.peakRssMb = Math.max(p.peakRssMb, r.rssMb);
-      p.hwmMb = Math.max(p.hwmMb, r.hwmMb);
-    }
-    series.push({ t: Date.now() - t0, rss });
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  return {
-    series,
-    stop() {
-      clearInterval(timer);
-      tick();
-      return peaks;
-    },
-  };
 }
 
 /** The load generator child process. */
@@ -174,14 +131,19 @@ export class LoadGenerator {
   }
 }
 
-/** Starts a plain command (Portkey's gateway); resolves once `probe` answers. */
+/** Starts a plain command (Portkey's gateway, an app's main.ts); resolves once `probe` answers. */
 export async function spawnService(
   cmd: string,
   args: string[],
   probe: () => Promise<boolean>,
   timeoutMs: number,
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { cwd: REPO_DIR, stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd ?? REPO_DIR,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: (opts.env ?? process.env) as NodeJS.ProcessEnv,
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-2000);

@@ -55,6 +55,8 @@ export interface LoadJob {
   readonly timeoutMs: number;
   /** Reads the response body to count empty-card answers (`{"cards":[]}`) and bytes. */
   readonly inspectCards?: boolean;
+  /** Counts 2xx answers that came back within this many ms (a hook's answer budget). */
+  readonly budgetMs?: number;
 }
 
 export interface LoadResult {
@@ -79,6 +81,8 @@ export interface LoadResult {
   readonly firstError?: string;
   /** Only for the open mode: requests sent late because the generator itself could not keep up. */
   readonly lateStarts?: number;
+  /** 2xx answers within the job's budgetMs (when it set one). */
+  readonly withinBudget?: number;
   /** Every completed request's latency sorted (kept only when asked, for the plot). */
   readonly latencies?: readonly number[];
 }
@@ -98,6 +102,10 @@ export interface SutReady {
   readonly databaseUrl: string;
   readonly mode: { readonly database: string; readonly transport: string; readonly model: string };
   readonly key: EhrSigningKey;
+  /** Each app's metrics listener (`GET /metrics`), by app. */
+  readonly metricsUrls?: Readonly<Record<string, string>>;
+  /** Deployed mode: each app's process id, by app (single-process mode: the SUT child itself). */
+  readonly pids?: Readonly<Record<string, number>>;
 }
 export interface SutFailed {
   readonly type: 'failed';

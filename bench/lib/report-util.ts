@@ -1,0 +1,40 @@
+/** Formatting helpers of the Markdown report. */
+import type { StepRecord } from './results';
+
+export const f = (v: number | null | undefined, d = 1): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d).replace(/\.0+$/, '');
+
+export function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+export function verdict(value: number | undefined, limit: number, unit: string, lowerIsBetter = true): string {
+  if (value === undefined || !Number.isFinite(value)) return 'not measured';
+  const ok = lowerIsBetter ? value <= limit : value >= limit;
+  if (ok) return 'met';
+  const by = lowerIsBetter ? value - limit : limit - value;
+  return `MISSED by ${f(by)} ${unit} (${f((by / limit) * 100, 0)} %)`;
+}
+
+const SHORT: Record<string, string> = { gateway: 'gw', 'cds-hooks': 'cds', 'inference-proxy': 'proxy' };
+
+/** The SUT's processes in a step: `sut 310 MB 95 %` or `gw 120 MB 30 % · cds … · proxy …`. */
+export function procUsage(s: StepRecord): string {
+  return Object.entries(s.rssMb)
+    .filter(([k]) => k !== 'double' && k !== 'load')
+    .map(([k, u]) => `${SHORT[k] ?? k} ${f(u.peakRssMb, 0)} MB${u.cpuPct !== undefined ? ` ${f(u.cpuPct, 0)} %` : ''}`)
+    .join(' · ');
+}
+
+/** Peak RSS of the SUT's processes in a step, by process. */
+export function sutPeaks(s: StepRecord): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(s.rssMb)
+      .filter(([k]) => k !== 'double' && k !== 'load')
+      .map(([k, u]) => [k, u.peakRssMb]),
+  );
+}

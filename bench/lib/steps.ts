@@ -1,0 +1,192 @@
+/** Hook load steps through the gateway: one step, a rising ladder, the warm-up, the sustained criterion. */
+import { doubleStats, enqueueAnswers, type Double } from './double-control';
+import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
+import { LoadGenerator, sampleRss } from './procs';
+import type { PartRecord, StepRecord } from './results';
+import { round } from './stats';
+import { waitIdle, type Sut } from './sut-control';
+import type { LoadJob, LoadResult } from './types';
+
+export const load = new LoadGenerator();
+
+export interface HookJobOptions {
+  name: string;
+  hook: 'patient-view' | 'order-sign';
+  vary: boolean;
+  seed: number;
+  rate?: number;
+  connections: number;
+  durationS?: number;
+  mode?: 'open' | 'closed';
+  budgetMs?: number;
+}
+
+export function hookJob(sut: Sut, o: HookJobOptions): LoadJob {
+  const service = o.hook === 'patient-view' ? 'meditron-patient-view' : 'meditron-order-sign';
+  const path = `/cds-services/${service}`;
+  return {
+    name: o.name,
+    origin: sut.ready.gatewayUrl,
+    paths: [path],
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    },
+    auth: { kind: 'ehr', key: sut.ready.key, audience: `${sut.ready.publicBaseUrl}${path}` },
+    body: { kind: 'hook', hook: o.hook, vary: o.vary, seed: o.seed },
+    mode: o.mode ?? 'open',
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
+    connections: o.connections,
+    durationS: o.durationS ?? STEP_S,
+    timeoutMs: 15_000,
+    inspectCards: true,
+    ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
+  };
+}
+
+let seedCounter = 1;
+export const nextSeed = (): number => seedCounter++;
+
+/** Issue 17's sustained criterion for an open-loop step: 0 errors, ≥ 95 % achieved, p99 ≤ 100 ms over the model. */
+export function isSustained(r: LoadResult, modelMs: number): boolean {
+  return (
+    r.mode === 'open' &&
+    r.offeredRps !== null &&
+    r.errors === 0 &&
+    r.emptyCards === 0 &&
+    r.throughputRps >= SUSTAINED.minAchieved * r.offeredRps &&
+    r.latencyMs.p99 - modelMs <= SUSTAINED.maxP99Ms
+  );
+}
+
+/** The knee of a series: its highest offered rate that met the sustained criterion (0 when none). */
+export function knee(steps: readonly StepRecord[], series: string): number {
+  return Math.max(0, ...steps.filter((s) => s.series === series && s.sustained).map((s) => s.offeredRps ?? 0));
+}
+
+export interface HookStepOptions {
+  series: string;
+  hook: 'patient-view' | 'order-sign';
+  rate?: number;
+  connections: number;
+  profile: 'zero' | 'realistic';
+  modelMs: number;
+  vary?: boolean;
+  mode?: 'open' | 'closed';
+  durationS?: number;
+  budgetMs?: number;
+  /** Skip the wait for idle before the step (the recovery step right after an overload). */
+  noSettle?: boolean;
+}
+
+/** One load step; first waits until the previous step's backlog has drained (unless noSettle). */
+export async function hookStep(
+  p: PartRecord,
+  sut: Sut,
+  double: Double | undefined,
+  o: HookStepOptions,
+): Promise<StepRecord> {
+  const vary = o.vary ?? true;
+  const name = `${o.series} ${o.hook} ${o.mode === 'closed' ? `c=${o.connections}` : `${o.rate}/s`}`;
+  if (double && o.profile === 'realistic' && vary) {
+    await enqueueAnswers(double, Math.ceil((o.rate ?? 50) * (o.durationS ?? STEP_S) * 1.2) + 20);
+  }
+  const settle = o.noSettle ? undefined : await waitIdle(sut);
+  if (settle && !settle.idle) log(`  not idle after ${settle.waitedMs} ms: ${settle.busy ?? ''}`);
+  const before = double ? await doubleStats(double) : null;
+  const sampler = sampleRss({ ...sut.pids, double: double?.child.pid, load: load.pid });
+  const r = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
+  const rss = sampler.stop();
+  const after = double ? await doubleStats(double) : null;
+  const over = (v: number): number => round(Math.max(0, v - o.modelMs));
+  const offered = o.rate ?? null;
+  const step: StepRecord = {
+    ...r,
+    series: o.series,
+    hook: o.hook,
+    modelProfile: o.profile,
+    modelMs: round(o.modelMs),
+    overheadMs: { p50: over(r.latencyMs.p50), p95: over(r.latencyMs.p95), p99: over(r.latencyMs.p99) },
+    rssMb: rss,
+    modelCalls: before && after ? after.received - before.received : null,
+    saturated:
+      r.errors > 0 ||
+      r.emptyCards > 0 ||
+      (offered !== null && r.throughputRps < offered * 0.9) ||
+      r.latencyMs.p99 > o.modelMs + 2000,
+    sustained: isSustained(r, o.modelMs),
+    ...(settle ? { settle } : {}),
+  };
+  p.steps.push(step);
+  const procs = Object.entries(rss)
+    .filter(([k]) => k !== 'double' && k !== 'load')
+    .map(([k, u]) => `${k} ${u.peakRssMb} MB ${u.cpuPct ?? '?'} %`)
+    .join(', ');
+  log(
+    `  ${name}: ${r.throughputRps} req/s, p50 ${r.latencyMs.p50} p95 ${r.latencyMs.p95} p99 ${r.latencyMs.p99} ms, ` +
+      `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}`,
+  );
+  return step;
+}
+
+/** Rising offered load until the system saturates; notes the knee (highest sustained step). */
+export async function ramp(
+  p: PartRecord,
+  sut: Sut,
+  double: Double,
+  series: string,
+  profile: 'zero' | 'realistic',
+  modelMs: number,
+  rates: number[],
+): Promise<void> {
+  for (const rate of rates) {
+    const expectS = (modelMs + 200) / 1000;
+    const connections = Math.min(1000, Math.max(16, Math.ceil(rate * expectS * 3)));
+    const s = await hookStep(p, sut, double, { series, hook: 'patient-view', rate, connections, profile, modelMs });
+    if (s.saturated) {
+      p.notes.push(
+        `${series}: stopped rising at ${rate}/s (errors ${s.errors}, empty cards ${s.emptyCards}, ` +
+          `achieved ${s.throughputRps}/s, p99 ${s.latencyMs.p99} ms)`,
+      );
+      break;
+    }
+  }
+  p.notes.push(
+    `${series}: knee (highest step with 0 errors, ≥ 95 % achieved, p99 ≤ model + 100 ms) ${knee(p.steps, series)} hooks/s`,
+  );
+}
+
+/** Until a first answer with cards (Kafka: the consumer joins its group after boot), then 3 s at 20/s. */
+export async function warmUp(sut: Sut, hook: 'patient-view' | 'order-sign' = 'patient-view'): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const r = await load.run(
+      hookJob(sut, {
+        name: 'warm-up',
+        hook,
+        vary: true,
+        seed: 900 + nextSeed(),
+        rate: 5,
+        connections: 8,
+        durationS: 1,
+      }),
+    );
+    if (r.errors === 0 && r.emptyCards === 0) break;
+    await sleep(1000);
+  }
+  await load.run(
+    hookJob(sut, {
+      name: 'warm-up',
+      hook,
+      vary: true,
+      seed: 900 + nextSeed(),
+      rate: 20,
+      connections: 16,
+      durationS: 3,
+    }),
+  );
+}
+
+/** The realistic profile's nominal time per generation (300 ms + 150 × 10 ms). */
+export const NOMINAL_REALISTIC_MS = REALISTIC.ttftMs + REALISTIC.tokens * REALISTIC.perTokenMs;

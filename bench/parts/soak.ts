@@ -1,0 +1,144 @@
+/**
+ * `--soak`: ten minutes (BENCH_SOAK_MINUTES) at 50 hooks/s, model 0 ms, in one-minute open-loop steps, as deployed
+ * (three processes over Kafka; BENCH_SOAK_MODE=single for the one process on Postgres). RSS of each app every 5 s;
+ * the least-squares slope per app in MB/min (after the first minute's warm-up), growth flagged above 1 MB/min.
+ * Deployed, a heap snapshot of each app after the warm-up and at the end is kept when an app grows.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
+import { startDouble, type Double } from '../lib/double-control';
+import { log, sleep } from '../lib/options';
+import { rssOf, stopChild } from '../lib/procs';
+import type { PartRecord } from '../lib/results';
+import { round } from '../lib/stats';
+import { hookStep, warmUp } from '../lib/steps';
+import { startSut, sutEnv, type Sut } from '../lib/sut-control';
+import { slope } from '../lib/usage';
+import { withKafkaSut } from './kafka';
+
+const FLAG_MB_PER_MIN = Number(process.env.BENCH_SOAK_FLAG_MB_PER_MIN ?? 1);
+
+export interface SoakTrend {
+  first: number;
+  last: number;
+  max: number;
+  slopeMbPerMin: number;
+  growing: boolean;
+}
+
+/**
+ * Heap snapshots of every deployed app (SIGUSR2, `--heapsnapshot-signal`): waits until each app has written one
+ * more file and its size has settled. Returns file and MB per app.
+ */
+async function heapSnapshots(sut: Sut, dir: string): Promise<Record<string, { file: string; mb: number }>> {
+  const out: Record<string, { file: string; mb: number }> = {};
+  for (const [app, pid] of Object.entries(sut.pids)) {
+    const appDir = join(dir, app);
+    const before = new Set(readdirSync(appDir));
+    if (pid) process.kill(pid, 'SIGUSR2');
+    let last = -1;
+    for (let i = 0; i < 240; i++) {
+      await sleep(500);
+      const file = readdirSync(appDir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+      if (!file) continue;
+      const size = statSync(join(appDir, file)).size;
+      if (size > 0 && size === last) {
+        out[app] = { file: join(appDir, file), mb: round(size / 1048576) };
+        break;
+      }
+      last = size;
+    }
+  }
+  return out;
+}
+
+async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
+  await warmUp(sut);
+  const heapStart = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
+  const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
+  const s0 = Date.now();
+  const sample = (): void => {
+    const rssMb: Record<string, number> = {};
+    for (const [app, pid] of Object.entries(sut.pids)) {
+      const r = rssOf(pid);
+      if (r) rssMb[app] = r.rssMb;
+    }
+    samples.push({ s: Math.round((Date.now() - s0) / 1000), rssMb });
+  };
+  sample();
+  const timer = setInterval(sample, 5000);
+  const minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
+  try {
+    for (let m = 0; m < minutes; m++) {
+      await hookStep(p, sut, double, {
+        series: `soak 50/s ${sut.kind}`,
+        hook: 'patient-view',
+        rate: 50,
+        connections: 32,
+        profile: 'zero',
+        modelMs: 0,
+        durationS: 60,
+      });
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  const trend: Record<string, SoakTrend> = {};
+  for (const app of Object.keys(sut.pids)) {
+    const all = samples.filter((x) => x.rssMb[app] !== undefined);
+    // The first minute is warm-up (JIT, pools, caches filling): the slope is taken after it when there is enough.
+    const after = all.filter((x) => x.s >= 60);
+    const pts = after.length >= 6 ? after : all;
+    const ys = all.map((x) => x.rssMb[app]!);
+    const perS = slope(
+      pts.map((x) => x.s),
+      pts.map((x) => x.rssMb[app]!),
+    );
+    trend[app] = {
+      first: ys[0] ?? 0,
+      last: ys.at(-1) ?? 0,
+      max: Math.max(0, ...ys),
+      slopeMbPerMin: round(perS * 60),
+      growing: perS * 60 > FLAG_MB_PER_MIN,
+    };
+  }
+  const heapEnd = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
+  const grows = Object.values(trend).some((t) => t.growing);
+  // Kept only when something grows (they are large): compare them in Chrome DevTools (Memory, Comparison).
+  const heap = grows && heapStart && heapEnd ? { start: heapStart, end: heapEnd } : undefined;
+  if (heapDir && !heap) rmSync(heapDir, { recursive: true, force: true });
+  p.extra.memory = {
+    mode: sut.kind,
+    minutes,
+    flagMbPerMin: FLAG_MB_PER_MIN,
+    perApp: trend,
+    ...(heap ? { heapSnapshots: heap } : {}),
+    samples,
+  };
+  log(`  soak trend: ${JSON.stringify(trend)}`);
+}
+
+export async function soak(p: PartRecord): Promise<void> {
+  if (process.env.BENCH_SOAK_MODE !== 'single') {
+    const heapDir = mkdtempSync(join(tmpdir(), 'meditron-bench-heap-'));
+    for (const app of ['gateway', 'cds-hooks', 'inference-proxy']) mkdirSync(join(heapDir, app));
+    await withKafkaSut(p, 'deployed', (sut, double) => soakOn(p, sut, double, heapDir), { BENCH_HEAP_DIR: heapDir });
+    return;
+  }
+  let db: TestDatabase | undefined;
+  let double: Double | undefined;
+  let sut: Sut | undefined;
+  try {
+    db = await createTestDatabase('bench_soak');
+    double = await startDouble();
+    sut = await startSut(sutEnv({ DATABASE_URL: db.url, INFERENCE_BACKENDS: `vllm=${double.baseUrl}` }));
+    await soakOn(p, sut, double);
+  } finally {
+    await stopChild(sut?.child);
+    await stopChild(double?.child);
+    await db?.drop().catch(() => undefined);
+  }
+}
