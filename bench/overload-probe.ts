@@ -153,14 +153,16 @@ async function burst(ready: SutReady, rate: number, seconds: number, seed: numbe
   };
 }
 
-async function shedCount(): Promise<number | null> {
-  // cds-hooks takes METRICS_PORT + 1 in the single-process stack.
+/** meditron_hooks_shed_total by reason (cds-hooks takes METRICS_PORT + 1 in the single-process stack). */
+async function shedCounts(): Promise<Record<string, number>> {
   const text = await fetch(`http://127.0.0.1:${METRICS_PORT + 1}/metrics`)
     .then((r) => r.text())
     .catch(() => '');
-  const lines = text.split('\n').filter((l) => l.startsWith('meditron_hooks_shed_total{'));
-  if (lines.length === 0) return text.includes('meditron_hooks_shed_total') ? 0 : null;
-  return lines.reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^meditron_hooks_shed_total\{[^}]*reason="([^"]+)"[^}]*\} (\S+)$/gm)) {
+    out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
 
 const WATCHED = [
@@ -224,13 +226,14 @@ async function main(): Promise<void> {
     log(`warm-up: ${JSON.stringify(warm.status)}, cards ${warm.withCards}`);
     await new Promise((r) => setTimeout(r, 3000));
     await enqueue(d.url, Math.ceil(RATE * SECONDS * 1.2) + 20);
-    const before = (await shedCount()) ?? 0;
+    const before = await shedCounts();
     const samples: string[][] = [];
     const sampler = setInterval(() => void sample().then((x) => samples.push(x)), 2500);
     const b = await burst(ready, RATE, SECONDS, 2);
     clearInterval(sampler);
     if (process.env.PROBE_SAMPLES) for (const x of samples) log(x.join(' | '));
-    const shed = ((await shedCount()) ?? 0) - before;
+    const afterCounts = await shedCounts();
+    const shed = Object.fromEntries(Object.entries(afterCounts).map(([k, v]) => [k, v - (before[k] ?? 0)] as const));
     // Recovery: the load drops; once the backlog has drained, calls get cards again.
     await new Promise((r) => setTimeout(r, 5000));
     const after = await burst(ready, 2, 5, 3);

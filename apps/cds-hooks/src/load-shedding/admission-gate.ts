@@ -28,6 +28,7 @@ export interface DelaySource {
  */
 export class AdmissionGate {
   private inFlightNow = 0;
+  private readonly idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -36,6 +37,20 @@ export class AdmissionGate {
 
   get inFlight(): number {
     return this.inFlightNow;
+  }
+
+  /**
+   * Resolves once no admitted call is being worked on, or after `timeoutMs`: on shutdown, calls answered at their
+   * deadline are still storing their answer and must finish before the writers close.
+   */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.inFlightNow === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => this.idleWaiters.push(r)),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   enter(): Admission {
@@ -53,6 +68,7 @@ export class AdmissionGate {
         if (released) return;
         released = true;
         this.inFlightNow -= 1;
+        if (this.inFlightNow === 0) for (const w of this.idleWaiters.splice(0)) w();
       },
     };
   }
