@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { httpServerLimits, listen, type RunningApp } from '@app/observability';
 import { CdsHooksModule, type CdsHooksOptions } from './cds-hooks.module';
 import { trackRequests } from './http-drain';
+import { AdmissionControl } from './load-shedding/admission-control.service';
 
 /** On close, how long calls already being served may take beyond the hook deadline (their answer is stored). */
 const DRAIN_MARGIN_MS = 5_000;
@@ -24,7 +25,10 @@ export async function startCdsHooks(rt: CdsHooksOptions, host = '0.0.0.0'): Prom
     ...running,
     // Answer what is being served before the writers and result waiters shut down.
     close: async () => {
-      await requests.drain(rt.config.HOOK_DEADLINE_MS + DRAIN_MARGIN_MS);
+      const until = Date.now() + rt.config.HOOK_DEADLINE_MS + DRAIN_MARGIN_MS;
+      await requests.drain(until - Date.now());
+      // Calls answered at their deadline (no cards) are still storing their answer in the background.
+      await app.get(AdmissionControl, { strict: false }).idle(Math.max(0, until - Date.now()));
       await running.close();
     },
   };

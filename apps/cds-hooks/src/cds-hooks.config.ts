@@ -30,6 +30,16 @@ export const cdsHooksEnv = z
     MODEL_PROFILE: z.enum(['meditron-70b', 'llama-3-meditron']).optional(),
     /** Default response budget of a service (a service's `budgetMs` overrides it): past it the hook answers with no cards. */
     HOOK_DEADLINE_MS: positiveMs(4000),
+    /**
+     * Hook calls this replica works on at once; a call over it is answered `{"cards": []}` at once and counted in
+     * meditron_hooks_shed_total (reason in_flight_limit). A call counts until its work is done. 0 = no limit.
+     */
+    HOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(100_000).default(128),
+    /**
+     * Mean event-loop delay (ms, over 0.5 s) above which new hook calls are shed (reason event_loop_delay): the
+     * replica is too busy to answer within budget. 0 = off.
+     */
+    HOOK_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     /** How long an inference may run in the background after its hook answered; its result serves the next call. */
     INFERENCE_DEADLINE_MS: positiveMs(120_000),
     /** How often the outbox relay publishes requests the hook path could not (a broker outage), or expires them. */

@@ -60,7 +60,10 @@ export const gatewayEnv = z
     CDS_HOOKS_URL: httpUrl.default('http://127.0.0.1:8081'),
     /** Key of the per-call token cds-hooks requires (the same Secret mounted in both apps). */
     INTERNAL_TOKEN_SECRET: internalTokenSecret,
-    /** Longest wait for cds-hooks; above HOOK_DEADLINE_MS so cds-hooks answers first. */
+    /**
+     * Longest wait for cds-hooks; keep it above the largest service budget (HOOK_DEADLINE_MS, `budgetMs`). It is
+     * sent along (x-meditron-upstream-timeout-ms) and cds-hooks answers no cards 250 ms before it runs out.
+     */
     UPSTREAM_TIMEOUT_MS: positiveMs(8000),
     BODY_LIMIT: bodyLimit,
     JSON_MAX_DEPTH: positiveInt(64),

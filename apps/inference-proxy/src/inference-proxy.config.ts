@@ -36,7 +36,10 @@ export const inferenceProxyEnv = z
     INFERENCE_MODEL: z.string().min(1).default('meditron-70b'),
     /** Inferences run at once by this replica. */
     INFERENCE_CONCURRENCY: int(1, 256, 4),
-    /** Requests held waiting for a slot (by priority) before the consumer pauses its partitions. */
+    /**
+     * Requests held waiting for a slot (by priority) before the consumer pauses its partitions; beyond it (the
+     * in-process bus cannot pause) a request is recorded expired (`queue_full`) at once.
+     */
     INFERENCE_QUEUE_CAPACITY: int(0, 10_000, 16),
     /**
      * Most requests one engine is given at once by this replica; all engines at this bound = saturated. Keep

@@ -4,3 +4,4 @@ export * from './inference-request.v1';
 export * from './inference-result';
 export * from './dead-letter.v1';
 export * from './service-id';
+export * from './upstream-timeout';

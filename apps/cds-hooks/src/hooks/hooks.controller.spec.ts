@@ -17,6 +17,10 @@ import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
 import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics.service';
+import { CDS_HOOKS_CONFIG, loadCdsHooksConfig } from '../cds-hooks.config';
+import { AdmissionControl } from '../load-shedding/admission-control.service';
+import { LoadSheddingInterceptor } from '../load-shedding/load-shedding.interceptor';
+import { ShedRecorder } from '../load-shedding/shed-recorder.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
 
@@ -51,6 +55,10 @@ describe('HooksController and FeedbackController over HTTP', () => {
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
         { provide: METRICS_REGISTRY, useValue: new Registry() },
         CdsHooksMetrics,
+        { provide: CDS_HOOKS_CONFIG, useValue: loadCdsHooksConfig({ INTERNAL_TOKEN_SECRET: SECRET }) },
+        AdmissionControl,
+        ShedRecorder,
+        LoadSheddingInterceptor,
         { provide: APP_FILTER, useClass: OperationOutcomeFilter },
       ],
     }).compile();

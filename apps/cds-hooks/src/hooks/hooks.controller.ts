@@ -5,6 +5,7 @@ import { InternalCaller } from '../auth/internal-caller';
 import type { CdsResponse } from '../cards/card';
 import { KnownServiceGuard, RefusalAudit } from '../discovery/known-service.guard';
 import { ZodBodyPipe } from '../errors/zod-body.pipe';
+import { LoadSheddingInterceptor } from '../load-shedding/load-shedding.interceptor';
 import { HookMetricsInterceptor } from '../metrics/hook-metrics.interceptor';
 import { HookHandler } from './hook-handler.service';
 import { hookRequestSchema, type HookRequest } from './hook-request.schema';
@@ -12,7 +13,7 @@ import { hookRequestSchema, type HookRequest } from './hook-request.schema';
 /** `POST /cds-services/{id}` (CDS Hooks 2.0 §HTTP Request). Refusals are audited by OperationOutcomeFilter. */
 @Controller('cds-services')
 @UseGuards(InternalAuthGuard, KnownServiceGuard)
-@UseInterceptors(HookMetricsInterceptor)
+@UseInterceptors(HookMetricsInterceptor, LoadSheddingInterceptor)
 @RefusalAudit('hook.refused')
 export class HooksController {
   constructor(private readonly handler: HookHandler) {}

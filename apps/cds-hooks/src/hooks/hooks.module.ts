@@ -7,6 +7,7 @@ import {
 } from '@app/database';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { promptsModule } from '../library-modules';
+import { LoadSheddingModule } from '../load-shedding/load-shedding.module';
 import { ModelLimitsModule } from '../model-limits/model-limits.module';
 import { PrefetchModule } from '../prefetch/prefetch.module';
 import { ResultsModule } from '../results/results.module';
@@ -27,6 +28,7 @@ import { InferenceStarter } from './inference-starter.service';
     PrefetchModule,
     ResultsModule,
     ModelLimitsModule,
+    LoadSheddingModule,
     promptsModule,
     DataAccessModule.forFeature([HookInvocationRepository, InferenceRepository, InferenceOutboxRepository]),
   ],

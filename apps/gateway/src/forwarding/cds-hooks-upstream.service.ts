@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
+import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { failSpan, inSpan, outgoingTraceparent, SpanKind } from '@app/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
@@ -68,6 +69,8 @@ export class CdsHooksUpstream {
           accept: 'application/json',
           'x-request-id': headers.requestId,
           traceparent: headers.traceparent,
+          // cds-hooks answers (no cards, if need be) before this runs out, whatever its service budgets say.
+          [UPSTREAM_TIMEOUT_HEADER]: String(this.config.UPSTREAM_TIMEOUT_MS),
           // Built here from the verified caller only; nothing from the incoming request is copied.
           [INTERNAL_TOKEN_HEADER]: token,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),

@@ -88,11 +88,13 @@ export class InferenceRunner {
       { attributes: { 'meditron.priority': request.priority } },
       async (span) => {
         const granted = await this.slots.acquire(request.priority, headers.deadlineMs);
-        span.setAttribute('meditron.slot', granted ? 'granted' : 'deadline_passed');
+        span.setAttribute('meditron.slot', typeof granted === 'string' ? granted : 'granted');
         return granted;
       },
     );
-    if (!slot) return this.finish(request, received, expired('deadline_passed_in_queue'));
+    if (slot === 'deadline_passed') return this.finish(request, received, expired('deadline_passed_in_queue'));
+    // The queue was full (INFERENCE_QUEUE_CAPACITY): recorded expired, so it is never reused; a new call asks again.
+    if (slot === 'queue_full') return this.finish(request, received, expired('queue_full'));
     let outcome: Outcome;
     try {
       outcome = await this.infer(request, headers.deadlineMs);

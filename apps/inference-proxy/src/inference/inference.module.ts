@@ -56,7 +56,8 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   providers: [
     {
       provide: PrioritySlots,
-      useFactory: (c: InferenceProxyConfig) => new PrioritySlots(c.INFERENCE_CONCURRENCY),
+      // Bounded in every transport: Kafka also pauses at the bound, the in-process bus delivers without one.
+      useFactory: (c: InferenceProxyConfig) => new PrioritySlots(c.INFERENCE_CONCURRENCY, c.INFERENCE_QUEUE_CAPACITY),
       inject: [INFERENCE_PROXY_CONFIG],
     },
     {
