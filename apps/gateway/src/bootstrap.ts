@@ -7,7 +7,7 @@ import { applyEdgeSecurity } from './edge/security';
 import { GatewayModule, type GatewayOptions } from './gateway.module';
 
 export async function startGateway(rt: GatewayOptions, host = '0.0.0.0'): Promise<RunningApp> {
-  // No global body parser: bodies are read only after the caller is authenticated (forwarding/json-body.reader.ts).
+  // No global body parser: bodies are read only after the caller is authenticated (forwarding/json-body-reader.service.ts).
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(rt), {
     bufferLogs: true,
     bodyParser: false,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { ClientTableStore, ehrClientSchema, type EhrClient } from '@app/clients';
-import { BodyRefusal, JsonBodyReader } from '../forwarding/json-body.reader';
+import { BodyRefusal, JsonBodyReader } from '../forwarding/json-body-reader.service';
 
 export type ParsedClient =
   | { readonly ok: true; readonly client: EhrClient }

@@ -11,7 +11,7 @@ import { AdminClientsController } from './admin-clients.controller';
 import { AdminClientWriter } from './admin-client.writer';
 import { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
-import { GatewayMetrics } from '../edge/gateway-metrics';
+import { GatewayMetrics } from '../edge/gateway-metrics.service';
 
 const client = ehrClientSchema.parse({
   id: 'ehr-a',

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClientTableStore } from '@app/clients';
 import { EdgeAuthModule } from '../auth/edge-auth.module';
-import { JsonBodyReader } from '../forwarding/json-body.reader';
+import { JsonBodyReader } from '../forwarding/json-body-reader.service';
 import { AdminClientWriter } from './admin-client.writer';
 import { AdminClientsController } from './admin-clients.controller';
 

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { GatewayConfig } from '../gateway.config';
 import { sourceKey } from './client-source';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 import { RefusalAggregator } from './refusal-aggregator';
 
 export interface ConnectionLimitOptions {

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { RefusedException } from '@app/auth';
 import { errorKind, REQUEST_ID_HEADER } from '@app/observability';
 import { sourceKey } from './client-source';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 import { RefusalAggregator } from './refusal-aggregator';
 
 const TEXT: Readonly<Record<number, string>> = {

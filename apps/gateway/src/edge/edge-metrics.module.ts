@@ -1,5 +1,5 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 
 /** Request counts and durations on every route, and the refusal counter the edge exception filter feeds. */

@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 
 /**
  * Times every request and counts it once it finishes (or the caller goes away). The route label is read at the end,

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { AuditException, AuditExceptionCode, type AuditRecord, type AuditWriter } from '@app/audit';
 import { loadGatewayConfig } from '../gateway.config';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 import { RefusalAggregator } from './refusal-aggregator';
 import type { RefusalNotice } from './refusal-windows';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { AuditException, AuditExceptionCode, AuditWriter, type AuditRecord } from '@app/audit';
 import { PeriodicTask } from '@app/timing';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway-metrics.service';
 import { RefusalWindows, truncatePath, type RefusalNotice, type RefusalWindow } from './refusal-windows';
 
 export const REFUSAL_CLOCK = Symbol('REFUSAL_CLOCK');

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { RefusedException } from '@app/auth';
 import { PeriodicTask } from '@app/timing';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { TokenBuckets } from '../rate-limit/token-bucket';
+import { TokenBuckets } from '../rate-limit/token-buckets';
 import { sourceKey } from './client-source';
 
 /** Idle sources' buckets are dropped this often. */

@@ -12,13 +12,13 @@ import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { EdgeExceptionFilter } from '../edge/edge-exception.filter';
 import { RefusalAggregator } from '../edge/refusal-aggregator';
 import type { RefusalNotice } from '../edge/refusal-windows';
-import { GatewayMetrics } from '../edge/gateway-metrics';
+import { GatewayMetrics } from '../edge/gateway-metrics.service';
 import { GATEWAY_CONFIG, loadGatewayConfig } from '../gateway.config';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
 import { CdsHooksUpstream } from './cds-hooks-upstream.service';
 import { CdsServicesController } from './cds-services.controller';
 import { GatewayUrls } from './gateway-urls.service';
-import { JsonBodyReader } from './json-body.reader';
+import { JsonBodyReader } from './json-body-reader.service';
 
 const client = ehrClientSchema.parse({
   id: 'ehr-a',

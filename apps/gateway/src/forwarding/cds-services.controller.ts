@@ -9,7 +9,7 @@ import { EhrAuthGuard } from '../auth/ehr-auth.guard';
 import { CDS_CLIENT_JWT } from '../docs/openapi';
 import { ClientRateLimitGuard } from '../rate-limit/client-rate-limit.guard';
 import { CdsHooksUpstream, type UpstreamReply } from './cds-hooks-upstream.service';
-import { BodyRefusal, JsonBodyReader } from './json-body.reader';
+import { BodyRefusal, JsonBodyReader } from './json-body-reader.service';
 
 // The catalog's own pattern: an id no catalog could hold (e.g. `..`) is a 404 here and never forwarded.
 const SERVICE_ID = SERVICE_ID_PATTERN;

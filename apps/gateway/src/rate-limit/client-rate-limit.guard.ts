@@ -11,7 +11,7 @@ import { RefusedException } from '@app/auth';
 import { PeriodicTask } from '@app/timing';
 import { callerOf } from '../auth/caller';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { TokenBuckets } from './token-bucket';
+import { TokenBuckets } from './token-buckets';
 
 /** Idle clients' buckets are dropped this often. */
 const SWEEP_MS = 60_000;

@@ -12,7 +12,7 @@ import type { AuditEventView } from './audit-event.view';
 import { AuditEventsController } from './audit-events.controller';
 import { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
-import { GatewayMetrics } from '../../edge/gateway-metrics';
+import { GatewayMetrics } from '../../edge/gateway-metrics.service';
 
 const event: AuditEventView = {
   id: '42',

@@ -1,4 +1,4 @@
-import { TokenBuckets } from './token-bucket';
+import { TokenBuckets } from './token-buckets';
 
 describe('TokenBuckets', () => {
   it('allows a burst, refuses with Retry-After, refills over time, per key', () => {
