@@ -50,7 +50,10 @@ export class FrontendMessageFramer {
       if (this.buffer.length < 5) break;
       const length = 1 + this.buffer.readInt32BE(1);
       if (this.buffer.length < length) break;
-      messages.push({ type: String.fromCharCode(this.buffer[0]!), bytes: Buffer.from(this.buffer.subarray(0, length)) });
+      messages.push({
+        type: String.fromCharCode(this.buffer[0]!),
+        bytes: Buffer.from(this.buffer.subarray(0, length)),
+      });
       this.buffer = this.buffer.subarray(length);
     }
     return { messages, encryptionRequests, cancel };

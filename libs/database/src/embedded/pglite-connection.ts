@@ -151,7 +151,9 @@ export class PgliteConnection {
         // Wait for a batch still running in PGlite, then end what it left open.
         await this.db.runExclusive(async () => undefined);
         if (this.lastType !== 'S' && this.lastType !== 'Q') {
-          await this.db.runExclusive(() => this.db.execProtocolRawStream(new Uint8Array(SYNC), { onRawData: () => {} }));
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(new Uint8Array(SYNC), { onRawData: () => {} }),
+          );
         }
         if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
       }
