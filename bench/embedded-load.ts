@@ -93,6 +93,7 @@ async function main(): Promise<void> {
       INFERENCE_PROXY_PORT: '0',
       METRICS_PORT: '0',
       BIND_HOST: '127.0.0.1',
+      DEV_IDP_PORT: '0',
       // As in bench/run.ts: the per-client and per-source limits would be the first thing measured.
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
