@@ -69,16 +69,17 @@ export class PgliteConnection {
     this.draining = true;
     try {
       while (this.pending.length > 0 && !this.closed) {
-        await this.lock.acquire(this);
-        this.clearHoldTimer();
-        const batch = this.takeBatch();
-        if (batch.length === 0) {
-          // Terminate: the client is leaving.
+        if (this.pending[0]!.type === 'X') {
+          // Terminate: the client is leaving (close() ends whatever it left open).
           this.socket.end();
           await this.close();
           return;
         }
-        await this.run(batch);
+        await this.lock.acquire(this);
+        // Closed while waiting for its turn: close() has let the session go.
+        if (this.closed) return;
+        this.clearHoldTimer();
+        await this.run(this.takeBatch());
         // Closed meanwhile: close() cleans the session up and lets it go.
         if (this.closed) return;
         const clean = ['S', 'Q', 'startup'].includes(this.lastType ?? '') && !this.db.isInTransaction();
@@ -96,17 +97,12 @@ export class PgliteConnection {
   }
 
   /**
-   * The pending messages up to a Terminate (dropped: the connection then closes). The startup packet always runs
-   * on its own: PGlite reads nothing after it in the same call.
+   * The pending messages up to a Terminate (left for drain to handle). The startup packet always runs on its own:
+   * PGlite reads nothing after it in the same call.
    */
   private takeBatch(): FrontendMessage[] {
-    const first = this.pending[0]!;
-    if (first.type === 'startup') return this.pending.splice(0, 1);
-    const end = this.pending.findIndex((m) => m.type === 'X' || m.type === 'startup');
-    if (end === 0) {
-      this.pending = [];
-      return [];
-    }
+    if (this.pending[0]!.type === 'startup') return this.pending.splice(0, 1);
+    const end = this.pending.findIndex((m) => m.type === 'X');
     return end === -1 ? this.pending.splice(0) : this.pending.splice(0, end);
   }
 
