@@ -108,8 +108,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
 
     const bus = proxyConfig.KAFKA_BROKERS ? undefined : new InProcessBus();
-    // Embedded Postgres multiplexes one connection: keep pools small there.
-    const pool = embedded ? { DB_POOL_SIZE: '4' } : {};
+    // Embedded PGlite runs one unit of work at a time and queues the rest (its wire server waits without a
+    // limit; a pool wait gives up after its connect timeout): pools large enough that calls queue there, not in
+    // the pools. DB_POOL_SIZE still wins when set.
+    const pool = embedded ? { DB_POOL_SIZE: env.DB_POOL_SIZE ?? EMBEDDED_POOL_SIZE } : {};
 
     // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
     const proxy = await startInferenceProxy(
@@ -213,6 +215,9 @@ function freePort(host: string): Promise<number> {
     });
   });
 }
+
+/** Connections per app on embedded PGlite (see startLocalStack). */
+const EMBEDDED_POOL_SIZE = '16';
 
 const METRICS_PORT_OFFSET = { gateway: 0, 'cds-hooks': 1, 'inference-proxy': 2 } as const;
 
