@@ -160,5 +160,25 @@ describe('cds-hooks load shedding, against the running stack', () => {
     expect(seriesValue(after, 'meditron_hooks_shed_total', { service: SERVICE, reason: 'deadline' })).toBe(
       shedBefore + 1,
     );
+
+    // The handler goes on and its cards come in later: on record as withheld, never as shown to the EHR.
+    type Row = { status: string; cards_returned: number; answer_detail: Record<string, unknown> | null };
+    let row: Row | undefined;
+    for (let i = 0; i < 150 && !row?.status.startsWith('answered'); i += 1) {
+      [row] = await queryRows<Row>(
+        db.url,
+        `SELECT status, cards_returned, answer_detail FROM hook_invocations WHERE hook_instance = $1`,
+        [body.hookInstance],
+      );
+      if (!row?.status.startsWith('answered')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toMatchObject({ status: 'answered_empty', cards_returned: 0 });
+    expect(row!.answer_detail!.withheldAtDeadline).toBeGreaterThan(0);
+    const [cards] = await queryRows<{ n: string }>(
+      db.url,
+      `SELECT count(*)::text AS n FROM cds_cards c JOIN hook_invocations h ON h.id = c.hook_invocation_id WHERE h.hook_instance = $1`,
+      [body.hookInstance],
+    );
+    expect(cards!.n).toBe('0');
   });
 });

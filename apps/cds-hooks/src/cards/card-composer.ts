@@ -32,6 +32,8 @@ export interface AnswerDetail {
   /** The one repair attempt after invalid output, and what the first answer was. */
   readonly repair?: string;
   readonly firstOutput?: string;
+  /** Cards ready only after the deadline had answered the EHR with none: counted, never on record as shown. */
+  readonly withheldAtDeadline?: number;
 }
 
 /** A suggestion on record: which card carries it, its kind and configured code (for feedback and governance). */

@@ -1,6 +1,7 @@
 import type { InferenceResultEntity } from '@app/database';
 import type { Reusable } from '../results/inference-reuse.service';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
+import type { HookDelivery } from '../load-shedding/hook-delivery';
 import type { HookRequest } from './hook-request.schema';
 
 /** Request-scoped facts of a hook call, from the transport. */
@@ -8,6 +9,8 @@ export interface HookCallMeta {
   readonly requestId: string;
   readonly traceparent: string | undefined;
   readonly clientId: string | undefined;
+  /** Who answers the EHR (absent where no load-shedding interceptor runs: the handler always does). */
+  readonly delivery?: HookDelivery;
 }
 
 /** One hook call on its way to cards: what was asked, for which service, and by when it must be answered. */

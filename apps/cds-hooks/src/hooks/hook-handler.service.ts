@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { inSpan } from '@app/observability';
 import type { CdsResponse } from '../cards/card';
-import { CardAnswerService } from './card-answer.service';
+import { CardAnswerService, type CardAnswer } from './card-answer.service';
 import type { HookCallMeta } from './hook-call';
 import { HookPreparation } from './hook-preparation.service';
 import { HookPrewarmer } from './hook-prewarmer.service';
@@ -47,7 +47,22 @@ export class HookHandler {
     await this.prewarmer.prewarm(prepared);
     await this.recorder.invoked(prepared, first);
     const answer = await hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered));
+    // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
+    if (meta.delivery && !meta.delivery.claim('handler')) {
+      await this.recorder.answered(prepared, withheldAtDeadline(answer));
+      return { cards: [] };
+    }
     await this.recorder.answered(prepared, answer);
     return { cards: answer.cards };
   }
+}
+
+/** An answer that came after the deadline answered `{"cards": []}`: on record as shown nothing, the cards counted. */
+function withheldAtDeadline(answer: CardAnswer): CardAnswer {
+  return {
+    ...answer,
+    cards: [],
+    suggestions: [],
+    detail: { ...answer.detail, withheldAtDeadline: answer.cards.length },
+  };
 }

@@ -19,6 +19,7 @@ import { FeedbackService } from '../feedback/feedback.service';
 import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics.service';
 import { CDS_HOOKS_CONFIG, loadCdsHooksConfig } from '../cds-hooks.config';
 import { AdmissionControl } from '../load-shedding/admission-control.service';
+import { HookDelivery } from '../load-shedding/hook-delivery';
 import { LoadSheddingInterceptor } from '../load-shedding/load-shedding.interceptor';
 import { ShedRecorder } from '../load-shedding/shed-recorder.service';
 import { HookHandler } from './hook-handler.service';
@@ -117,6 +118,8 @@ describe('HooksController and FeedbackController over HTTP', () => {
       requestId: 'req-00000001',
       traceparent: undefined,
       clientId: 'ehr-1',
+      // The load-shedding interceptor's claim on who answers the EHR travels with the call.
+      delivery: expect.any(HookDelivery),
     });
     expect(audited).toEqual([]);
   });

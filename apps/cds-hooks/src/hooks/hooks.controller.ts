@@ -5,6 +5,7 @@ import { InternalCaller } from '../auth/internal-caller';
 import type { CdsResponse } from '../cards/card';
 import { KnownServiceGuard, RefusalAudit } from '../discovery/known-service.guard';
 import { ZodBodyPipe } from '../errors/zod-body.pipe';
+import { Delivery, type HookDelivery } from '../load-shedding/hook-delivery';
 import { LoadSheddingInterceptor } from '../load-shedding/load-shedding.interceptor';
 import { HookMetricsInterceptor } from '../metrics/hook-metrics.interceptor';
 import { HookHandler } from './hook-handler.service';
@@ -25,8 +26,10 @@ export class HooksController {
     @Body(new ZodBodyPipe(hookRequestSchema, 'hook.refused')) hook: HookRequest,
     @Headers('traceparent') traceparent: string | undefined,
     @InternalCaller() caller: InternalCall,
+    @Delivery() delivery: HookDelivery | undefined,
   ): Promise<CdsResponse> {
     // Who called and which request this is come from the gateway's verified token only.
-    return this.handler.handle(id, hook, { requestId: caller.requestId, traceparent, clientId: caller.clientId });
+    const meta = { requestId: caller.requestId, traceparent, clientId: caller.clientId, delivery };
+    return this.handler.handle(id, hook, meta);
   }
 }

@@ -10,8 +10,12 @@ export function hookDeadline(
   budgetMs: number,
   upstreamTimeout: string | string[] | undefined,
 ): number {
-  const budget = arrivalMs + budgetMs;
+  return Math.min(arrivalMs + budgetMs, upstreamLimit(arrivalMs, upstreamTimeout) ?? Infinity);
+}
+
+/** The last moment to answer before the gateway gives up (epoch ms); undefined without a usable header. */
+export function upstreamLimit(arrivalMs: number, upstreamTimeout: string | string[] | undefined): number | undefined {
   const raw = Array.isArray(upstreamTimeout) ? upstreamTimeout[0] : upstreamTimeout;
-  if (raw === undefined || !/^\d{1,7}$/.test(raw)) return budget;
-  return Math.min(budget, arrivalMs + Math.max(0, Number(raw) - UPSTREAM_MARGIN_MS));
+  if (raw === undefined || !/^\d{1,7}$/.test(raw)) return undefined;
+  return arrivalMs + Math.max(0, Number(raw) - UPSTREAM_MARGIN_MS);
 }

@@ -3,10 +3,13 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { firstValueFrom, from, type Observable } from 'rxjs';
 import type { AuditRecord, AuditWriter } from '@app/audit';
+import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { loadCdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
 import { AdmissionControl } from './admission-control.service';
+import { UPSTREAM_MARGIN_MS } from './hook-deadline';
+import { deliveryOf } from './hook-delivery';
 import { LoadSheddingInterceptor } from './load-shedding.interceptor';
 import { ShedRecorder } from './shed-recorder.service';
 
@@ -28,10 +31,10 @@ describe('LoadSheddingInterceptor', () => {
     ServiceCatalog.fromFile(DEFAULT_CATALOG_FILE),
     config,
   );
-  const ctx = (hookInstance: unknown): ExecutionContext =>
-    ({
-      switchToHttp: () => ({ getRequest: () => ({ params: { id: SERVICE }, headers: {}, body: { hookInstance } }) }),
-    }) as unknown as ExecutionContext;
+  const ctx = (hookInstance: unknown, headers: Record<string, string> = {}): ExecutionContext => {
+    const req = { params: { id: SERVICE }, headers, body: { hookInstance } };
+    return { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+  };
   const handler = (work: Promise<CdsResponse>): CallHandler<CdsResponse> => ({ handle: () => from(work) });
   const run = (o: Observable<CdsResponse>): Promise<CdsResponse> => firstValueFrom(o);
 
@@ -69,5 +72,41 @@ describe('LoadSheddingInterceptor', () => {
     await expect(run(interceptor.intercept(ctx(randomUUID()), handler(Promise.reject(refused))))).rejects.toBe(refused);
     expect(admission.inFlight).toBe(0);
     expect(audited).toEqual([]);
+  });
+
+  it('waits past the budget for a handler that claimed the answer first, up to the gateway’s own limit', async () => {
+    const cards = { cards: [{ uuid: randomUUID() }] } as unknown as CdsResponse;
+    const late = (ms: number): Promise<CdsResponse> => new Promise((r) => setTimeout(() => r(cards), ms));
+    // A handler whose cards are in and being stored (it claimed the answer) is not cut off by the budget alone.
+    const claiming = (context: ExecutionContext, ms: number): CallHandler<CdsResponse> => ({
+      handle: () => {
+        deliveryOf(context.switchToHttp().getRequest<object>())!.claim('handler');
+        return from(late(ms));
+      },
+    });
+    const direct = ctx(randomUUID());
+    await expect(run(interceptor.intercept(direct, claiming(direct, 80)))).resolves.toBe(cards);
+    expect(audited).toEqual([]);
+
+    // With the gateway's limit 60 ms away: no cards at that limit rather than a 504.
+    const limited = ctx(randomUUID(), { [UPSTREAM_TIMEOUT_HEADER]: String(60 + UPSTREAM_MARGIN_MS) });
+    await expect(run(interceptor.intercept(limited, claiming(limited, 300)))).resolves.toEqual({ cards: [] });
+    expect(audited.map((e) => e.detail)).toEqual([{ serviceId: SERVICE, reason: 'shed', cause: 'deadline' }]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(admission.inFlight).toBe(0);
+  });
+
+  it('lets the deadline claim the answer when the handler has not, so the handler records its cards as withheld', async () => {
+    const context = ctx(randomUUID());
+    let finish!: (r: CdsResponse) => void;
+    const slow = new Promise<CdsResponse>((r) => (finish = r));
+    await expect(run(interceptor.intercept(context, handler(slow)))).resolves.toEqual({ cards: [] });
+    const delivery = deliveryOf(context.switchToHttp().getRequest<object>())!;
+    expect(delivery.claim('handler')).toBe(false);
+    expect(delivery.claim('deadline')).toBe(true);
+    finish({ cards: [] });
+    await slow;
+    await new Promise((r) => setImmediate(r));
+    expect(admission.inFlight).toBe(0);
   });
 });

@@ -15,7 +15,8 @@ import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
 import type { CdsResponse } from '../cards/card';
 import { ServiceCatalog } from '../discovery/service-catalog';
 import { AdmissionControl } from './admission-control.service';
-import { hookDeadline } from './hook-deadline';
+import { hookDeadline, upstreamLimit } from './hook-deadline';
+import { openDelivery } from './hook-delivery';
 import { ShedRecorder, type ShedCall } from './shed-recorder.service';
 
 const hookInstanceSchema = z.uuid();
@@ -54,14 +55,23 @@ export class LoadSheddingInterceptor implements NestInterceptor {
       service.budgetMs ?? this.config.HOOK_DEADLINE_MS,
       req.headers[UPSTREAM_TIMEOUT_HEADER],
     );
+    const hardLimit = upstreamLimit(arrival, req.headers[UPSTREAM_TIMEOUT_HEADER]);
+    const delivery = openDelivery(req);
     return new Observable<CdsResponse>((subscriber) => {
       let answered = false;
-      const timer = setTimeout(() => {
+      const answerEmpty = (): void => {
         if (answered) return;
         answered = true;
         this.recorder.record(call, 'deadline');
         subscriber.next(noCards());
         subscriber.complete();
+      };
+      let timer = setTimeout(() => {
+        if (answered) return;
+        if (delivery.claim('deadline')) return answerEmpty();
+        // The handler has its cards and is storing them: wait for it, but not past the gateway's own limit (a
+        // 504 tells the EHR less than no cards; the audit trail then holds both hook.answered and hook.shed).
+        if (hardLimit !== undefined) timer = setTimeout(answerEmpty, Math.max(0, hardLimit - Date.now()));
       }, deadline - Date.now());
       // Never unsubscribed from here: the handler's work runs to its end, and only then is the admission released.
       next.handle().subscribe({
