@@ -14,6 +14,7 @@ import { mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, forkTs, LoadGenerator, REPO_DIR, stopChild, waitReady } from './lib/procs';
+import { benchSutEnv } from './lib/sut-env';
 import { summarizeProfile } from './lib/profile';
 import type { LoadJob, LoadResult, SutReady } from './lib/types';
 
@@ -84,31 +85,17 @@ async function main(): Promise<void> {
   try {
     double = forkTs('double.ts', { ...process.env });
     const d = await waitReady<{ type: string; baseUrl: string }>(double, 30_000, 'model double');
-    sut = startSut({
-      ...process.env,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      NODE_ENV: 'production',
-      GATEWAY_PORT: '0',
-      CDS_HOOKS_PORT: '0',
-      INFERENCE_PROXY_PORT: '0',
-      METRICS_PORT: '0',
-      BIND_HOST: '127.0.0.1',
-      DEV_IDP_PORT: '0',
-      // As in bench/run.ts: the per-client and per-source limits would be the first thing measured.
-      RATE_LIMIT_PER_SECOND: '100000',
-      RATE_LIMIT_BURST: '100000',
-      EDGE_RATE_LIMIT_PER_SECOND: '100000',
-      EDGE_RATE_LIMIT_BURST: '100000',
-      EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
-      INFERENCE_CONCURRENCY: '256',
-      INFERENCE_QUEUE_CAPACITY: '10000',
-      BACKEND_MAX_OUTSTANDING: '1024',
-      INFERENCE_BACKENDS: `vllm=${d.baseUrl}`,
-      DATABASE_URL: undefined,
-      KAFKA_BROKERS: undefined,
-      BENCH_PGLITE_DIR: join(dir, 'pgdata'),
-      BENCH_DEV_CLIENT_DIR: join(dir, 'dev-client'),
-    });
+    sut = startSut(
+      benchSutEnv({
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        DEV_IDP_PORT: '0',
+        INFERENCE_BACKENDS: `vllm=${d.baseUrl}`,
+        DATABASE_URL: undefined,
+        KAFKA_BROKERS: undefined,
+        BENCH_PGLITE_DIR: join(dir, 'pgdata'),
+        BENCH_DEV_CLIENT_DIR: join(dir, 'dev-client'),
+      }),
+    );
     const ready = await waitReady<SutReady>(sut, 180_000, 'system under test');
     if (ready.mode.database !== 'embedded') throw new Error(`expected embedded PGlite, got ${ready.mode.database}`);
     say(`stack up (${JSON.stringify(ready.mode)}); warming up`);

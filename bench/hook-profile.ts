@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../test/support/postgres';
 import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
+import { benchSutEnv } from './lib/sut-env';
 import type { SutReady, LoadJob } from './lib/types';
 
 async function main(): Promise<void> {
@@ -21,28 +22,13 @@ async function main(): Promise<void> {
   const d = await waitReady<{ type: string; url: string; baseUrl: string }>(double, 30_000, 'double');
   const sut = fork(join(tree, 'bench', 'sut.ts'), [], {
     cwd: tree,
-    env: {
-      ...process.env,
+    env: benchSutEnv({
       LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-      GATEWAY_PORT: '0',
-      CDS_HOOKS_PORT: '0',
-      INFERENCE_PROXY_PORT: '0',
-      METRICS_PORT: '0',
       DEV_IDP_PORT: String(21000 + (process.pid % 9000)),
-      BIND_HOST: '127.0.0.1',
-      RATE_LIMIT_PER_SECOND: '100000',
-      RATE_LIMIT_BURST: '100000',
-      EDGE_RATE_LIMIT_PER_SECOND: '100000',
-      EDGE_RATE_LIMIT_BURST: '100000',
-      EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
-      INFERENCE_CONCURRENCY: '256',
-      INFERENCE_QUEUE_CAPACITY: '10000',
-      BACKEND_MAX_OUTSTANDING: '1024',
       DATABASE_URL: db.url,
       INFERENCE_BACKENDS: `vllm=${d.baseUrl}`,
       BENCH_DEV_CLIENT_DIR: join(tmpdir(), `hookprof-${process.pid}`),
-    } as NodeJS.ProcessEnv,
+    }) as NodeJS.ProcessEnv,
     execArgv: ['--require', join(tree, 'bench', 'register.js'), '--cpu-prof', `--cpu-prof-dir=${prof}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

@@ -18,6 +18,7 @@ import { importJWK, SignJWT } from 'jose';
 import { createTestDatabase } from '@app/testing/postgres';
 import { findingsAnswer, hookBodies } from './lib/payloads';
 import { forkTs, stopChild, waitReady } from './lib/procs';
+import { benchSutEnv } from './lib/sut-env';
 import { round, summarize } from './lib/stats';
 import type { EhrSigningKey, SutReady } from './lib/types';
 
@@ -195,29 +196,18 @@ async function main(): Promise<void> {
   const db = await createTestDatabase(`probe_overload_${process.pid}`);
   const double = forkTs('double.ts', { ...process.env });
   const d = await waitReady<{ type: string; url: string; baseUrl: string }>(double, 30_000, 'model double');
-  const sut = forkTs('sut.ts', {
-    ...process.env,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    GATEWAY_PORT: '0',
-    CDS_HOOKS_PORT: '0',
-    INFERENCE_PROXY_PORT: '0',
-    METRICS_PORT: String(METRICS_PORT),
-    BIND_HOST: '127.0.0.1',
-    DEV_IDP_PORT: '0',
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    EDGE_RATE_LIMIT_PER_SECOND: '100000',
-    EDGE_RATE_LIMIT_BURST: '100000',
-    EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
-    INFERENCE_CONCURRENCY: '256',
-    INFERENCE_QUEUE_CAPACITY: '10000',
-    BACKEND_MAX_OUTSTANDING: '1024',
-    BENCH_DEV_CLIENT_DIR: join(tmpdir(), `meditron-probe-dev-client-${process.pid}`),
-    DATABASE_URL: db.url,
-    INFERENCE_BACKENDS: `vllm=${d.baseUrl}`,
-    ...overrides,
-  });
+  const sut = forkTs(
+    'sut.ts',
+    benchSutEnv({
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: String(METRICS_PORT),
+      DEV_IDP_PORT: '0',
+      BENCH_DEV_CLIENT_DIR: join(tmpdir(), `meditron-probe-dev-client-${process.pid}`),
+      DATABASE_URL: db.url,
+      INFERENCE_BACKENDS: `vllm=${d.baseUrl}`,
+      ...overrides,
+    }),
+  );
   try {
     const ready = await waitReady<SutReady>(sut, 120_000, 'system under test');
     await control(d.url, 'latency', { ttftMs: 300, perTokenMs: 10 });

@@ -6,6 +6,7 @@ import { FACADE_KEY, QUICK, sleep } from './options';
 import { compiledTree } from './build';
 import { forkTs, REPO_DIR, waitReady } from './procs';
 import { errorText } from './stats';
+import { benchSutEnv } from './sut-env';
 import type { SutReady } from './types';
 
 export interface Sut {
@@ -26,34 +27,15 @@ export function setSutRoot(root: string | undefined): void {
 export const DEV_CLIENT_DIR = join(tmpdir(), `meditron-bench-dev-client-${process.pid}`);
 
 export function sutEnv(extra: Record<string, string>): Record<string, string | undefined> {
-  return {
-    ...process.env,
+  return benchSutEnv({
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    NODE_ENV: 'production',
-    GATEWAY_PORT: '0',
-    CDS_HOOKS_PORT: '0',
-    INFERENCE_PROXY_PORT: '0',
-    // Each app's metrics listener on a free port (read for the idle check and the shed count).
-    METRICS_PORT: '0',
-    BIND_HOST: '127.0.0.1',
-    // A per-client rate limit (default 20/s) would be the first thing measured: lifted for the benchmark.
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    // Likewise the per-source limit before authentication (default 50/s): every benchmark call comes from 127.0.0.1.
-    EDGE_RATE_LIMIT_PER_SECOND: '100000',
-    EDGE_RATE_LIMIT_BURST: '100000',
-    EDGE_MAX_CONNECTIONS_PER_SOURCE: '100000',
-    // The double has no GPU to protect: let the proxy send it everything (defaults 4 / 16 / 8 protect a real pool).
-    INFERENCE_CONCURRENCY: '256',
-    INFERENCE_QUEUE_CAPACITY: '10000',
-    BACKEND_MAX_OUTSTANDING: '1024',
     FACADE_API_KEYS: FACADE_KEY,
     // The facade's per-key quota (default 60 requests / 200k tokens a minute) would be what the comparison measures.
     FACADE_REQUESTS_PER_WINDOW: '1000000',
     FACADE_TOKENS_PER_WINDOW: '1000000000',
     BENCH_DEV_CLIENT_DIR: DEV_CLIENT_DIR,
     ...extra,
-  };
+  });
 }
 
 /** The three apps in one process (tools/local-stack). */
