@@ -1,41 +1,22 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { importEsm, resolvePrefetch } from '@app/fhir';
+import { importEsm } from '@app/fhir';
 import { FIXTURES_DIR } from '@app/testing/synthea';
-import { answerPrefetch, bundleResources } from '../fidelity/ehr-answer';
+import { variantChart, variantSummary } from '../fidelity/variant-summary';
 import { VARIANTS } from '../fidelity/variants';
 import { MODEL_PROFILES, type TokenizerFamily } from '../profiles/model-profiles';
-import { summarize } from '../summary/summarize';
 import { HOOK_TEMPLATES, type PromptHook } from '../templates/hook-templates';
 import { buildPrompt, MARGIN_TOKENS } from './build-prompt';
 import { CachedTokenCounter } from './cached-token-counter';
 import { referenceTokenCounter, tokenCounter, TOKEN_PIECE_CACHE_ENTRIES, type TokenCounter } from './token-counter';
 import { llama2Pieces, llama2SplitHolds, llama3Pieces, type Llama2Tables } from './token-pieces';
 
-type Json = Record<string, unknown>;
-const NOW = new Date('2021-06-01T00:00:00Z');
-const REPO = join(__dirname, '..', '..', '..', '..');
-const SERVICES = (
-  JSON.parse(readFileSync(join(REPO, 'apps/cds-hooks/config/cds-services.json'), 'utf8')) as {
-    services: Array<{ hook: PromptHook; prefetch: Record<string, string> }>;
-  }
-).services;
-const FILES = readdirSync(FIXTURES_DIR)
+const FIXTURE_FILES = readdirSync(FIXTURES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 const HOOKS = Object.keys(HOOK_TEMPLATES) as PromptHook[];
 const FAMILIES: TokenizerFamily[] = ['llama2', 'llama3'];
 const PROFILES = [MODEL_PROFILES['meditron-70b'], MODEL_PROFILES['llama-3-meditron']];
-const DRAFT: Json = {
-  resourceType: 'MedicationRequest',
-  id: 'draft-1',
-  status: 'draft',
-  medicationCodeableConcept: {
-    coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '197806', display: 'Ibuprofen 600 MG' }],
-  },
-};
-const APPOINTMENT: Json = { resourceType: 'Appointment', id: 'appt-1', status: 'proposed' };
-
 const fast: Partial<Record<TokenizerFamily, TokenCounter>> = {};
 const reference: Partial<Record<TokenizerFamily, TokenCounter>> = {};
 beforeAll(async () => {
@@ -191,32 +172,18 @@ describe('exact token counts by cached pieces', () => {
     expect(TOKEN_PIECE_CACHE_ENTRIES).toBeGreaterThan(0);
   });
 
-  const CASES = FILES.flatMap((f) => VARIANTS.map((v) => [f.split('_').slice(0, 2).join(' '), v.name, f] as const));
+  const CASES = FIXTURE_FILES.flatMap((f) =>
+    VARIANTS.map((v) => [f.split('_').slice(0, 2).join(' '), v.name, f] as const),
+  );
 
   it.each(CASES)(
     '%s / %s: every hook, both profiles, the prompt counts as the tokenizer counts it',
     async (_l, name, file) => {
       const variant = VARIANTS.find((v) => v.name === name)!;
-      const chart = (variant.chart ?? ((r) => r))(
-        bundleResources(JSON.parse(readFileSync(join(FIXTURES_DIR, file), 'utf8')) as Json),
-      );
+      const chart = variantChart(join(FIXTURES_DIR, file), variant);
       let trimmedAny = false;
       for (const hook of HOOKS) {
-        const service = SERVICES.find((s) => s.hook === hook)!;
-        const sent = (variant.prefetch ?? ((p) => p))(answerPrefetch(service.prefetch, chart));
-        const resolved = await resolvePrefetch({
-          templates: service.prefetch,
-          hookContext: { patientId: 'p' },
-          prefetch: sent,
-          fhirServerAllowed: false,
-          timeoutMs: 1000,
-          maxPages: 1,
-        });
-        const hookResources = hook.startsWith('order') ? [DRAFT] : hook === 'appointment-book' ? [APPOINTMENT] : [];
-        const summary = summarize(resolved.data, NOW, hookResources, {
-          templates: service.prefetch,
-          unavailable: resolved.unavailable.map((u) => u.key),
-        });
+        const summary = await variantSummary(chart, variant, hook);
         for (const profile of PROFILES) {
           const built = await buildPrompt(hook, summary, profile);
           const text = built.prompt ?? JSON.stringify(built.messages);

@@ -1,51 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvePrefetch } from '@app/fhir';
+import { buildPrompt, HOOK_TEMPLATES, MODEL_PROFILES, type PromptHook } from '@app/prompts';
 import { FIXTURES_DIR } from '@app/testing/synthea';
-import { buildPrompt, HOOK_TEMPLATES, MODEL_PROFILES, summarize, type PromptHook } from '@app/prompts';
-import { answerPrefetch, bundleResources } from './ehr-answer';
 import { expectFromChart, type ExpectedFact } from './expectations';
+import { SUMMARY_NOW, variantChart, variantSummary } from './variant-summary';
 import { VARIANTS, type Variant } from './variants';
 
-type Json = Record<string, unknown>;
-const NOW = new Date('2021-06-01T00:00:00Z');
-const REPO = join(__dirname, '..', '..', '..', '..');
-const SERVICES = (
-  JSON.parse(readFileSync(join(REPO, 'apps/cds-hooks/config/cds-services.json'), 'utf8')) as {
-    services: Array<{ hook: PromptHook; prefetch: Record<string, string> }>;
-  }
-).services;
-const FILES = readdirSync(FIXTURES_DIR)
+const FIXTURE_FILES = readdirSync(FIXTURES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
+const REPO = join(__dirname, '..', '..', '..', '..');
 const PROFILE = MODEL_PROFILES['meditron-70b'];
-const DRAFT: Json = {
-  resourceType: 'MedicationRequest',
-  id: 'draft-1',
-  status: 'draft',
-  medicationCodeableConcept: {
-    coding: [
-      {
-        system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
-        code: '197806',
-        display: 'Ibuprofen 600 MG Oral Tablet',
-      },
-    ],
-  },
-  dosageInstruction: [
-    {
-      doseAndRate: [{ doseQuantity: { value: 600, unit: 'mg' } }],
-      route: { coding: [{ system: 'http://snomed.info/sct', code: '26643006', display: 'Oral route' }] },
-      timing: { repeat: { frequency: 3, period: 1, periodUnit: 'd' } },
-    },
-  ],
-};
-const APPOINTMENT: Json = {
-  resourceType: 'Appointment',
-  id: 'appt-1',
-  status: 'proposed',
-  serviceType: [{ coding: [{ system: 'http://snomed.info/sct', code: '394579002', display: 'Cardiology' }] }],
-};
 const UNKNOWABLE: Record<string, Set<'P' | 'M' | 'A' | 'L'>> = {
   'allergies key missing': new Set(['A']),
   'labs key failed': new Set(['L']),
@@ -70,25 +35,8 @@ function sectionText(user: string, title: string): string {
 }
 
 async function check(file: string, variant: Variant, hook: PromptHook): Promise<Outcome> {
-  const service = SERVICES.find((s) => s.hook === hook)!;
-  const chart = (variant.chart ?? ((r) => r))(
-    bundleResources(JSON.parse(readFileSync(join(FIXTURES_DIR, file), 'utf8')) as Json),
-  );
-  const sent = (variant.prefetch ?? ((p) => p))(answerPrefetch(service.prefetch, chart));
-  // The real resolver decides what is usable and what is unavailable (no FHIR server to fall back to here).
-  const resolved = await resolvePrefetch({
-    templates: service.prefetch,
-    hookContext: { patientId: 'p' },
-    prefetch: sent,
-    fhirServerAllowed: false,
-    timeoutMs: 1000,
-    maxPages: 1,
-  });
-  const hookResources = hook.startsWith('order') ? [DRAFT] : hook === 'appointment-book' ? [APPOINTMENT] : [];
-  const summary = summarize(resolved.data, NOW, hookResources, {
-    templates: service.prefetch,
-    unavailable: resolved.unavailable.map((u) => u.key),
-  });
+  const chart = variantChart(join(FIXTURES_DIR, file), variant);
+  const summary = await variantSummary(chart, variant, hook);
   const built = await buildPrompt(hook, summary, PROFILE);
   const text = built.prompt!;
   const user = text.slice(text.indexOf('<patient-data>'));
@@ -98,7 +46,7 @@ async function check(file: string, variant: Variant, hook: PromptHook): Promise<
     byRef.set(ref, [...(byRef.get(ref) ?? []), handle]);
   const leftForLength = new Set(built.manifest.leftOut.filter((l) => LEFT_FOR_LENGTH.has(l.reason)).map((l) => l.ref));
   const unknowable = UNKNOWABLE[variant.name] ?? new Set();
-  const expectation = expectFromChart(chart, { now: NOW, panels: HOOK_TEMPLATES[hook].panels, unknowable });
+  const expectation = expectFromChart(chart, { now: SUMMARY_NOW, panels: HOOK_TEMPLATES[hook].panels, unknowable });
   const header = /^Patient: .*$/m.exec(user)?.[0] ?? '';
   const out: Outcome = { expected: 0, present: 0, leftForLength: 0, wronglyAbsent: [], falseStatements: [] };
 
@@ -150,7 +98,7 @@ async function check(file: string, variant: Variant, hook: PromptHook): Promise<
 
 const HOOKS = Object.keys(HOOK_TEMPLATES) as PromptHook[];
 const VARIANT_HOOKS: PromptHook[] = ['patient-view', 'order-sign', 'encounter-discharge'];
-const CASES = FILES.flatMap((f) =>
+const CASES = FIXTURE_FILES.flatMap((f) =>
   VARIANTS.flatMap((v) => (v.name === 'as sent' ? HOOKS : VARIANT_HOOKS).map((h) => [f, v, h] as const)),
 );
 
