@@ -2,6 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trackRequests } from './http-drain';
 
+/** Waits until the server has the request (a fixed pause lost the race on a busy CI machine). */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ready(); i += 1) await new Promise((r) => setTimeout(r, 10));
+  expect(ready()).toBe(true);
+}
+
 describe('trackRequests', () => {
   let server: Server;
   let url: string;
@@ -23,8 +29,7 @@ describe('trackRequests', () => {
   it('answers the requests being served before it resolves, and takes no new connections', async () => {
     const requests = trackRequests(server);
     const slow = fetch(`${url}/?ms=300`).then(async (r) => ({ status: r.status, body: await r.text() }));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(requests.inFlight).toBe(1);
+    await until(() => requests.inFlight === 1);
     const started = Date.now();
     await requests.drain(5_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
@@ -35,7 +40,7 @@ describe('trackRequests', () => {
   it('gives up after the grace period', async () => {
     const requests = trackRequests(server);
     const hung = fetch(`${url}/?ms=3000`).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => requests.inFlight === 1);
     const started = Date.now();
     await requests.drain(200);
     expect(Date.now() - started).toBeLessThan(1_000);
