@@ -23,37 +23,37 @@ describe('sliceBundleEntries', () => {
   };
 
   it.each([
-    ['compact', JSON.stringify(bundle)],
-    ['pretty-printed', JSON.stringify(bundle, null, 2).replace(/": /g, '" : ')],
+    ['compact', Buffer.from(JSON.stringify(bundle))],
+    ['pretty-printed', Buffer.from(JSON.stringify(bundle, null, 2).replace(/": /g, '" : '))],
   ])('cuts out exactly the named entries of a %s bundle', (_, text) => {
     expect(sliceBundleEntries(text, ['urn:b', 'urn:a'])).toEqual([bundle.entry[1], bundle.entry[0]]);
   });
 
   it('fails loudly on an entry that is missing', () => {
-    expect(() => sliceBundleEntries(JSON.stringify(bundle), ['urn:z'])).toThrow('not found');
+    expect(() => sliceBundleEntries(Buffer.from(JSON.stringify(bundle)), ['urn:z'])).toThrow('not found');
   });
 
   it('fails loudly when fullUrl is not the first key of its entry', () => {
-    const text = JSON.stringify({ entry: [{ resource: { id: 'a' }, fullUrl: 'urn:a' }] });
+    const text = Buffer.from(JSON.stringify({ entry: [{ resource: { id: 'a' }, fullUrl: 'urn:a' }] }));
     expect(() => sliceBundleEntries(text, ['urn:a'])).toThrow("not the entry's first key");
   });
 
   it('gives the same definitions as parsing all of R4 profiles-resources.json', () => {
-    const text = readFileSync(join(getDataDir(), 'fhir/r4/profiles-resources.json'), 'utf8');
+    const text = readFileSync(join(getDataDir(), 'fhir/r4/profiles-resources.json'));
     const urls = CHECKED_RESOURCE_TYPES.map((t) => `http://hl7.org/fhir/StructureDefinition/${t}`);
-    const all = (JSON.parse(text) as fhir4.Bundle).entry ?? [];
+    const all = (JSON.parse(text.toString('utf8')) as fhir4.Bundle).entry ?? [];
     expect(sliceBundleEntries(text, urls)).toEqual(urls.map((u) => all.find((e) => e.fullUrl === u)));
   });
 });
 
 describe('required bindings from value sets cut out of R4 valuesets.json', () => {
   /** What was done before: the whole file parsed into maps by canonical url. */
-  function parsedTerminology(text: string): Terminology {
+  function parsedTerminology(text: Buffer): Terminology {
     const flatten = (cs: ReadonlyArray<fhir4.CodeSystemConcept> | undefined, out: Set<string>): Set<string> => {
       for (const c of cs ?? []) flatten(c.concept, out.add(c.code));
       return out;
     };
-    const entries = (JSON.parse(text) as fhir4.Bundle).entry ?? [];
+    const entries = (JSON.parse(text.toString('utf8')) as fhir4.Bundle).entry ?? [];
     const valueSets = new Map<string, fhir4.ValueSet>();
     const systems = new Map<string, Set<string>>();
     for (const { resource: r } of entries as Array<fhir4.BundleEntry<fhir4.ValueSet | fhir4.CodeSystem>>) {
@@ -64,7 +64,7 @@ describe('required bindings from value sets cut out of R4 valuesets.json', () =>
   }
 
   it('finds the same allowed codes as parsing the whole file, for every checked resource', () => {
-    const text = readFileSync(join(getDataDir(), 'fhir/r4/valuesets.json'), 'utf8');
+    const text = readFileSync(join(getDataDir(), 'fhir/r4/valuesets.json'));
     const definitions = checkedResourceDefinitions();
     const sliced = requiredCodesOf(definitions, slicedTerminology(text));
     expect(sliced).toEqual(requiredCodesOf(definitions, parsedTerminology(text)));

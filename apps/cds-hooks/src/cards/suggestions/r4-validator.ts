@@ -43,7 +43,7 @@ export interface Terminology {
  * An entry's fullUrl is its canonical url, or for a code system of the core spec `http://hl7.org/fhir/CodeSystem/<id>`
  * where its url is `http://hl7.org/fhir/<id>`; what is cut out must carry the url asked for.
  */
-export function slicedTerminology(text: string): Terminology {
+export function slicedTerminology(text: Buffer): Terminology {
   const resource = <T extends fhir4.ValueSet | fhir4.CodeSystem>(type: T['resourceType'], url: string) => {
     const core = /^http:\/\/hl7\.org\/fhir\/([^/]+)$/.exec(url);
     for (const fullUrl of [url, ...(core ? [`http://hl7.org/fhir/${type}/${core[1]!}`] : [])]) {
@@ -89,10 +89,10 @@ export function requiredCodesOf(
   return requiredCodes;
 }
 
-/** The checked resources' definitions, cut out of profiles-resources.json (the 35 MB text is dropped on return). */
+/** The checked resources' definitions, cut out of profiles-resources.json (its 35 MB of bytes dropped on return). */
 export function checkedResourceDefinitions(): fhir4.StructureDefinition[] {
   return sliceBundleEntries(
-    readFileSync(join(getDataDir(), 'fhir/r4/profiles-resources.json'), 'utf8'),
+    readFileSync(join(getDataDir(), 'fhir/r4/profiles-resources.json')),
     CHECKED_RESOURCE_TYPES.map((t) => `http://hl7.org/fhir/StructureDefinition/${t}`),
   ).map((e) => e.resource as fhir4.StructureDefinition);
 }
@@ -111,7 +111,7 @@ function load(): Definitions {
     type: 'collection',
     entry: resources.map((resource) => ({ resource })),
   } as IndexedBundle);
-  const terminology = slicedTerminology(readFileSync(join(getDataDir(), 'fhir/r4/valuesets.json'), 'utf8'));
+  const terminology = slicedTerminology(readFileSync(join(getDataDir(), 'fhir/r4/valuesets.json')));
   loaded = { requiredCodes: requiredCodesOf(resources, terminology) };
   return loaded;
 }
