@@ -1,9 +1,11 @@
 /**
  * The system under test as deployed: the three apps as separate processes from their own entry points
  * (apps/<app>/src/main.ts), configured like the Helm chart (each its own ports, its own Postgres login, Kafka
- * between cds-hooks and the proxy). This supervisor does what the chart's migration job and Secrets do (schema,
- * runtime logins, the EHR client's registration, the internal token secret), starts the apps, reports their URLs,
- * process ids and the dev EHR client's key over IPC, and stops them (SIGTERM, as Kubernetes does) on 'stop'.
+ * between cds-hooks and the proxy, and the Node.js runtime the chart renders for it: NODE_OPTIONS with V8's heap
+ * sizes, MALLOC_ARENA_MAX; bench/lib/chart-runtime.ts). This supervisor does what the chart's migration job and
+ * Secrets do (schema, runtime logins, the EHR client's registration, the internal token secret), starts the apps,
+ * reports their URLs, process ids and the dev EHR client's key over IPC, and stops them (SIGTERM, as Kubernetes
+ * does) on 'stop'.
  * Its environment: DATABASE_URL (the owner), KAFKA_BROKERS, INFERENCE_BACKENDS and the benchmark's settings.
  */
 import 'reflect-metadata';
@@ -13,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { ClientTableStore } from '@app/clients';
 import { createDataSource, runMigrations } from '@app/database';
 import { appDatabaseUrls, ensureCheckpointKey } from '../tools/local-stack/database-roles';
+import { chartRuntime } from './lib/chart-runtime';
 import { devClientRegistration, ensureDevEhrClient } from '../tools/local-stack/dev-ehr-client';
 import { ensureInternalTokenSecret } from '../tools/local-stack/internal-token-secret';
 import { errorText } from './lib/stats';
@@ -112,10 +115,18 @@ async function main(): Promise<void> {
     METRICS_HOST: HOST,
   };
   const url = (port: number | undefined): string => `http://${HOST}:${port}`;
+  // What the chart's ConfigMaps set for the process, in place of anything this supervisor inherited.
+  const rendered = await chartRuntime();
+  const runtime = (app: keyof typeof rendered): Record<string, string | undefined> => ({
+    NODE_OPTIONS: undefined,
+    MALLOC_ARENA_MAX: undefined,
+    ...rendered[app],
+  });
   await startApp(
     'inference-proxy',
     {
       ...common,
+      ...runtime('inference-proxy'),
       DATABASE_URL: logins.inferenceProxy,
       INFERENCE_PROXY_PORT: String(proxyPort),
       METRICS_PORT: String(proxyMetrics),
@@ -124,13 +135,20 @@ async function main(): Promise<void> {
   );
   await startApp(
     'cds-hooks',
-    { ...common, DATABASE_URL: logins.cdsHooks, CDS_HOOKS_PORT: String(cdsPort), METRICS_PORT: String(cdsMetrics) },
+    {
+      ...common,
+      ...runtime('cds-hooks'),
+      DATABASE_URL: logins.cdsHooks,
+      CDS_HOOKS_PORT: String(cdsPort),
+      METRICS_PORT: String(cdsMetrics),
+    },
     url(cdsPort),
   );
   await startApp(
     'gateway',
     {
       ...common,
+      ...runtime('gateway'),
       DATABASE_URL: logins.gateway,
       GATEWAY_PORT: String(gwPort),
       METRICS_PORT: String(gwMetrics),

@@ -6,6 +6,7 @@ import { FACADE_KEY, QUICK, sleep } from './options';
 import { compiledTree } from './build';
 import { forkTs, REPO_DIR, waitReady } from './procs';
 import { errorText } from './stats';
+import { chartRuntime, type ChartRuntime } from './chart-runtime';
 import { benchSutEnv } from './sut-env';
 import type { SutReady } from './types';
 
@@ -56,6 +57,8 @@ export async function startDeployed(env: Record<string, string | undefined>): Pr
     return undefined;
   });
   how ??= 'compiled JavaScript (tsc + tsc-alias, as `npm run build` and the image): node dist/apps/<app>/src/main.js';
+  // This tree's supervisor starts each app with the runtime the chart renders (an older ref's may not).
+  if (!sutRoot) how += `; the chart's runtime per app: ${runtimeText(await chartRuntime())}`;
   const child = forkTs(
     'sut-deployed.ts',
     { ...env, ...(dist ? { BENCH_DIST_DIR: dist } : {}) },
@@ -63,6 +66,20 @@ export async function startDeployed(env: Record<string, string | undefined>): Pr
   );
   const ready = await waitReady<SutReady>(child, 240_000, 'deployed system under test');
   return { kind: 'deployed', child, ready, pids: { ...ready.pids }, how };
+}
+
+/** `gateway NODE_OPTIONS="..." MALLOC_ARENA_MAX=2; cds-hooks ...` */
+function runtimeText(runtime: ChartRuntime): string {
+  return Object.entries(runtime)
+    .map(
+      ([app, env]) =>
+        `${app} ${
+          Object.entries(env)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(' ') || '(none)'
+        }`,
+    )
+    .join('; ');
 }
 
 /** Every app's metrics, summed by metric name over labels and apps (each app has its own registry). */

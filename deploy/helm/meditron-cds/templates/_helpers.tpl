@@ -384,3 +384,50 @@ and the kube-dns ClusterIP, which policies never match by pod selector, plus the
   ports:
     - { protocol: TCP, port: {{ .port }} }
 {{- end -}}
+
+{{/* Node.js runtime ------------------------------------------------------------------------------------ */}}
+
+{{/*
+A Kubernetes memory quantity in MiB, rounded down: plain bytes, binary (Ki Mi Gi Ti) or decimal (k M G T) suffixes.
+Usage: include "meditron-cds.memoryMiB" "384Mi"
+*/}}
+{{- define "meditron-cds.memoryMiB" -}}
+{{- $q := toString . -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
+{{- $unit := trimPrefix $number $q -}}
+{{- $bytes := dict "" 1.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 -}}
+{{- if or (not $number) (not (hasKey $bytes $unit)) -}}
+{{- fail (printf "memory quantity %q: expected a number with an optional Ki/Mi/Gi/Ti/k/M/G/T suffix" $q) -}}
+{{- end -}}
+{{- divf (mulf (float64 $number) (get $bytes $unit)) 1048576.0 | floor | int -}}
+{{- end -}}
+
+{{/*
+The Node.js runtime of an app container, as ConfigMap data: NODE_OPTIONS (V8's young generation capped at
+runtime.maxSemiSpaceMb per semi-space; the old generation capped at runtime.maxOldSpacePercent of the container's
+memory limit, so V8 collects harder before the kernel's OOM killer would; then runtime.extraNodeOptions) and
+MALLOC_ARENA_MAX (glibc arenas). The benchmark's deployed mode starts the apps with exactly this
+(bench/lib/chart-runtime.ts renders it). Usage: (list $ $values "cdsHooks")
+*/}}
+{{- define "meditron-cds.nodeRuntimeConfig" -}}
+{{- $values := index . 1 -}}
+{{- $name := index . 2 -}}
+{{- $rt := $values.runtime -}}
+{{- $options := list -}}
+{{- if gt (int $rt.maxSemiSpaceMb) 0 }}{{ $options = append $options (printf "--max-semi-space-size=%d" (int $rt.maxSemiSpaceMb)) }}{{ end -}}
+{{- if gt (int $rt.maxOldSpacePercent) 0 -}}
+{{- $limit := dig "limits" "memory" "" ($values.resources | default dict) -}}
+{{- if not $limit -}}
+{{- fail (printf "%s.runtime.maxOldSpacePercent needs %s.resources.limits.memory (or set it to 0)" $name $name) -}}
+{{- end -}}
+{{- $oldMiB := div (mul (include "meditron-cds.memoryMiB" $limit | int) (int $rt.maxOldSpacePercent)) 100 -}}
+{{- $options = append $options (printf "--max-old-space-size=%d" (int $oldMiB)) -}}
+{{- end -}}
+{{- with $rt.extraNodeOptions }}{{ $options = append $options . }}{{ end -}}
+{{- if $options }}
+NODE_OPTIONS: {{ join " " $options | quote }}
+{{- end }}
+{{- if gt (int $rt.mallocArenaMax) 0 }}
+MALLOC_ARENA_MAX: {{ $rt.mallocArenaMax | int | quote }}
+{{- end }}
+{{- end -}}

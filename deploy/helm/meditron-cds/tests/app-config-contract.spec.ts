@@ -29,6 +29,8 @@ const runtimeVars: Readonly<Record<string, string>> = {
   HTTPS_PROXY: 'Node (NODE_USE_ENV_PROXY)',
   HTTP_PROXY: 'Node (NODE_USE_ENV_PROXY)',
   NO_PROXY: 'Node (NODE_USE_ENV_PROXY)',
+  NODE_OPTIONS: "Node: V8's heap sizes (values runtime.maxSemiSpaceMb, runtime.maxOldSpacePercent)",
+  MALLOC_ARENA_MAX: "glibc's malloc (values runtime.mallocArenaMax)",
 };
 
 /** Settings that are shared by name but differ per app by design. */
