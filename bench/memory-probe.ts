@@ -5,7 +5,8 @@
  * a distinct prompt per call) goes through the gateway with real client JWTs, open loop at a fixed rate.
  *
  *   npx node --require ./bench/register.js bench/memory-probe.ts [--rate=50] [--minutes=3] [--warmup-s=30]
- *                                                                [--snapshots] [--node-options="..."]
+ *                                                                [--snapshots] [--idle-snapshots] [--default-runtime]
+ *                                                                [--node-options="..."] [--app-env=K=V,...]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -14,7 +15,9 @@
  * --snapshots it writes a heap snapshot of every app after the warm-up and at the end, and prints the constructors
  * whose self size grew most between them (--compare does the same for any two snapshot files). Writing a snapshot
  * takes native memory the process keeps (RSS jumps by ~100-200 MB): judge RSS on a run without --snapshots.
- * --node-options adds V8/Node flags to every app (e.g. a heap cap, to compare with the default heap sizing).
+ * Each app gets the Node.js runtime the Helm chart renders for it (NODE_OPTIONS heap sizes, MALLOC_ARENA_MAX:
+ * bench/lib/chart-runtime.ts); --default-runtime leaves V8's and glibc's defaults instead, to compare.
+ * --node-options adds V8/Node flags to every app after the chart's (a later flag wins), --app-env more environment.
  * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
  */
 import 'reflect-metadata';
@@ -33,6 +36,7 @@ import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '@app/te
 import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
 import { runtimeUrls } from '@app/testing/runtime-roles';
 import { hookBodies } from './lib/payloads';
+import { chartRuntime, type ChartRuntime } from './lib/chart-runtime';
 import { rssOf } from './lib/procs';
 
 const APPS: readonly AppName[] = ['gateway', 'cds-hooks', 'inference-proxy'];
@@ -46,10 +50,14 @@ interface Options {
   readonly minutes: number;
   readonly warmupS: number;
   readonly snapshots: boolean;
+  /** A heap snapshot of every app once it is ready, before any traffic (what it loads at start). */
+  readonly idleSnapshots: boolean;
   readonly compare: readonly [string, string] | undefined;
   /** Extra environment for every app (`--app-env=K=V,K2=V2`), e.g. to compare allocator settings. */
   readonly appEnv: Record<string, string>;
-  /** Extra Node options for every app (`--node-options="--max-old-space-size=128"`), after the probe's own. */
+  /** V8's and glibc's defaults instead of the chart's runtime settings (NODE_OPTIONS, MALLOC_ARENA_MAX). */
+  readonly defaultRuntime: boolean;
+  /** Extra Node options for every app (`--node-options="--max-old-space-size=128"`), after the chart's. */
   readonly nodeOptions: string;
 }
 
@@ -69,6 +77,8 @@ function options(argv: readonly string[]): Options {
     minutes: num('minutes', 3),
     warmupS: num('warmup-s', 30),
     snapshots: arg('snapshots') !== undefined,
+    idleSnapshots: arg('idle-snapshots') !== undefined,
+    defaultRuntime: arg('default-runtime') !== undefined,
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
     nodeOptions: arg('node-options') ?? '',
     appEnv: Object.fromEntries(
@@ -97,6 +107,12 @@ interface AgentLine {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8's heap spaces, used and committed MB (new_space, old_space, code_space, large_object_space, ...). */
+  spaces?: Record<string, { used: number; size: number }>;
+  /** CPU ms of the process so far (user + system). */
+  cpuMs?: number;
+  /** Wall ms spent in garbage collection so far (a 'gc' PerformanceObserver): minor, major. */
+  gc?: { ms: number; minorMs: number; majorMs: number; count: number };
 }
 
 function agentLines(dir: string, app: AppName): AgentLine[] {
@@ -281,6 +297,8 @@ async function run(o: Options): Promise<void> {
     const urls = await runtimeUrls(db.url);
     double = await startModelDouble({ port: 0, flavour: 'vllm' });
     const key = await makeTestKey('ES384');
+    const runtime: ChartRuntime | undefined = o.defaultRuntime ? undefined : await chartRuntime();
+    log(`runtime: ${runtime ? `the chart's ${JSON.stringify(runtime)}` : "V8's and glibc's defaults"}`);
     const randomSecret = randomBytes(32).toString('base64url');
     const common = (app: AppName): Record<string, string> => ({
       NODE_ENV: 'production',
@@ -295,8 +313,14 @@ async function run(o: Options): Promise<void> {
       KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
       INTERNAL_TOKEN_SECRET: randomSecret,
       AUDIT_SPOOL_DIR: join(outDir, 'spool'),
-      NODE_OPTIONS:
-        `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir} ${o.nodeOptions}`.trim(),
+      ...(runtime?.[app].MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: runtime[app].MALLOC_ARENA_MAX } : {}),
+      NODE_OPTIONS: [
+        `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir}`,
+        runtime?.[app].NODE_OPTIONS ?? '',
+        o.nodeOptions,
+      ]
+        .filter((x) => x !== '')
+        .join(' '),
       MEMORY_PROBE_DIR: outDir,
       MEMORY_PROBE_APP: app,
       ...o.appEnv,
@@ -354,6 +378,7 @@ async function run(o: Options): Promise<void> {
 
     const idle = Object.fromEntries(APPS.map((a) => [a, rssOf(procs.get(a)!.pid)?.rssMb ?? NaN]));
     log(`idle RSS (MB): ${JSON.stringify(idle)}`);
+    if (o.idleSnapshots) await snapshotAll(procs, outDir, 'idle');
 
     traffic = new HookTraffic(gateway.url, key, o.rate);
     await traffic.start();
@@ -393,6 +418,9 @@ async function run(o: Options): Promise<void> {
       log(
         `${s.app.padEnd(16)} ${s.start.rssMb}->${s.end.rssMb} (${s.peakRssMb}, ${s.hwmMb}) | ${s.start.heapUsedMb}->${s.end.heapUsedMb} | ${s.start.heapTotalMb}->${s.end.heapTotalMb} | ${s.start.externalMb}->${s.end.externalMb} | ${s.start.arrayBuffersMb}->${s.end.arrayBuffersMb} | ${s.slopes.rss} ${s.slopes.heapUsed} ${s.slopes.external} ${s.slopes.arrayBuffers}`,
       );
+      log(
+        `${''.padEnd(16)} gc ${s.gc.gcMs} ms (minor ${s.gc.minorMs}, major ${s.gc.majorMs}) of cpu ${s.gc.cpuMs} ms = ${s.gc.gcPctOfCpu} % | committed MB at end: new ${s.spacesEnd.newMb} old ${s.spacesEnd.oldMb} code ${s.spacesEnd.codeMb} large ${s.spacesEnd.largeMb}`,
+      );
     }
     if (o.snapshots) {
       for (const a of APPS) {
@@ -431,6 +459,23 @@ async function snapshotAll(procs: ReadonlyMap<AppName, AppProcess>, dir: string,
   }
 }
 
+function gcShare(
+  first: AgentLine | undefined,
+  last: AgentLine | undefined,
+): { cpuMs: number; gcMs: number; minorMs: number; majorMs: number; gcPctOfCpu: number } {
+  const d = (f: (l: AgentLine) => number | undefined): number =>
+    (last ? (f(last) ?? NaN) : NaN) - (first ? (f(first) ?? NaN) : NaN);
+  const cpuMs = d((l) => l.cpuMs);
+  const gcMs = d((l) => l.gc?.ms);
+  return {
+    cpuMs,
+    gcMs,
+    minorMs: d((l) => l.gc?.minorMs),
+    majorMs: d((l) => l.gc?.majorMs),
+    gcPctOfCpu: r1((100 * gcMs) / cpuMs),
+  };
+}
+
 function summarizeApp(
   app: AppName,
   dir: string,
@@ -455,6 +500,15 @@ function summarizeApp(
     end: mb(last),
     peakRssMb: Math.max(...rss.map((p) => p.y)),
     hwmMb: hwmMb ?? NaN,
+    /** Over the window: GC wall ms against CPU ms (a GC pause is wall time: on a busy machine it reads high). */
+    gc: gcShare(first, last),
+    /** Committed MB of V8's young and old generations at the end. */
+    spacesEnd: {
+      newMb: last?.spaces?.new_space?.size ?? NaN,
+      oldMb: last?.spaces?.old_space?.size ?? NaN,
+      codeMb: last?.spaces?.code_space?.size ?? NaN,
+      largeMb: last?.spaces?.large_object_space?.size ?? NaN,
+    },
     slopes: {
       rss: r1(slopePerMin(rss)),
       heapUsed: slope((l) => l.heapUsed),

@@ -192,9 +192,10 @@ export function partSection(p: PartRecord): string {
       `#### Memory over the soak (${mem.mode}, ${mem.minutes} min; RSS every 5 s; slope by least squares after the first minute; flagged above ${mem.flagMbPerMin} MB/min)`,
       '',
       table(
-        ['process', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'growth'],
+        ['process', 'before the heap snapshot MB', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'growth'],
         Object.entries(mem.perApp).map(([app, t]) => [
           app,
+          f(t.beforeSnapshot),
           f(t.first),
           f(t.last),
           f(t.max),

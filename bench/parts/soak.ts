@@ -2,7 +2,9 @@
  * `--soak`: ten minutes (BENCH_SOAK_MINUTES) at 50 hooks/s, model 0 ms, in one-minute open-loop steps, as deployed
  * (three processes over Kafka; BENCH_SOAK_MODE=single for the one process on Postgres). RSS of each app every 5 s;
  * the least-squares slope per app in MB/min (after the first minute's warm-up), growth flagged above 1 MB/min.
- * Deployed, a heap snapshot of each app after the warm-up and at the end is kept when an app grows.
+ * Deployed (each app with the chart's runtime settings, bench/lib/chart-runtime.ts), a heap snapshot of each app
+ * after the warm-up and at the end is kept when an app grows. Writing a snapshot leaves native memory in the
+ * process, so RSS just before the first snapshot is recorded beside the trend (the slope is taken after it).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,8 @@ import { withKafkaSut } from './kafka';
 const FLAG_MB_PER_MIN = Number(process.env.BENCH_SOAK_FLAG_MB_PER_MIN ?? 1);
 
 export interface SoakTrend {
+  /** RSS after the warm-up, before the first heap snapshot (deployed), MB. */
+  beforeSnapshot?: number;
   first: number;
   last: number;
   max: number;
@@ -54,18 +58,24 @@ async function heapSnapshots(sut: Sut, dir: string): Promise<Record<string, { fi
   return out;
 }
 
+/** Current RSS of every process of the SUT, MB. */
+function rssNow(sut: Sut): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [app, pid] of Object.entries(sut.pids)) {
+    const r = rssOf(pid);
+    if (r) out[app] = r.rssMb;
+  }
+  return out;
+}
+
 async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
   await warmUp(sut);
+  const beforeSnapshot = heapDir ? rssNow(sut) : undefined;
   const heapStart = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
   const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
   const s0 = Date.now();
   const sample = (): void => {
-    const rssMb: Record<string, number> = {};
-    for (const [app, pid] of Object.entries(sut.pids)) {
-      const r = rssOf(pid);
-      if (r) rssMb[app] = r.rssMb;
-    }
-    samples.push({ s: Math.round((Date.now() - s0) / 1000), rssMb });
+    samples.push({ s: Math.round((Date.now() - s0) / 1000), rssMb: rssNow(sut) });
   };
   sample();
   const timer = setInterval(sample, 5000);
@@ -98,6 +108,7 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string)
       pts.map((x) => x.rssMb[app]!),
     );
     trend[app] = {
+      ...(beforeSnapshot?.[app] !== undefined ? { beforeSnapshot: beforeSnapshot[app] } : {}),
       first: ys[0] ?? 0,
       last: ys.at(-1) ?? 0,
       max: Math.max(0, ...ys),
