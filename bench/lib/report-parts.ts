@@ -184,7 +184,7 @@ export function partSection(p: PartRecord): string {
         minutes: number;
         flagMbPerMin: number;
         perApp: Record<string, SoakTrend>;
-        heapSnapshots?: Record<'start' | 'end', Record<string, { file: string; mb: number }>>;
+        heapSnapshots?: Record<'start' | 'end', Record<string, { file: string; mb: number }>> & { gapMinutes?: number };
       }
     | undefined;
   if (mem?.perApp) {
@@ -192,10 +192,9 @@ export function partSection(p: PartRecord): string {
       `#### Memory over the soak (${mem.mode}, ${mem.minutes} min; RSS every 5 s; slope by least squares after the first minute; flagged above ${mem.flagMbPerMin} MB/min)`,
       '',
       table(
-        ['process', 'before the heap snapshot MB', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'growth'],
+        ['process', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'growth'],
         Object.entries(mem.perApp).map(([app, t]) => [
           app,
-          f(t.beforeSnapshot),
           f(t.first),
           f(t.last),
           f(t.max),
@@ -208,7 +207,7 @@ export function partSection(p: PartRecord): string {
     const h = mem.heapSnapshots;
     if (h) {
       out.push(
-        'Heap snapshots (after the warm-up / at the end; compare them in Chrome DevTools, Memory, Comparison):',
+        `Heap snapshots (taken because an app grew: after the soak / ${h.gapMinutes ?? '?'} min later at 50 hooks/s; compare them in Chrome DevTools, Memory, Comparison):`,
         '',
         ...Object.keys(h.end).map(
           (app) =>

@@ -2,9 +2,9 @@
  * `--soak`: ten minutes (BENCH_SOAK_MINUTES) at 50 hooks/s, model 0 ms, in one-minute open-loop steps, as deployed
  * (three processes over Kafka; BENCH_SOAK_MODE=single for the one process on Postgres). RSS of each app every 5 s;
  * the least-squares slope per app in MB/min (after the first minute's warm-up), growth flagged above 1 MB/min.
- * Deployed (each app with the chart's runtime settings, bench/lib/chart-runtime.ts), a heap snapshot of each app
- * after the warm-up and at the end is kept when an app grows. Writing a snapshot leaves native memory in the
- * process, so RSS just before the first snapshot is recorded beside the trend (the slope is taken after it).
+ * Deployed, each app runs with the chart's runtime settings (bench/lib/chart-runtime.ts). When an app grows, and
+ * only then, each app's heap is snapshotted after the measured window and again BENCH_SOAK_SNAPSHOT_GAP_MINUTES
+ * (2) later under the same load; the two are kept to compare.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +21,12 @@ import { slope } from '../lib/usage';
 import { withKafkaSut } from './kafka';
 
 const FLAG_MB_PER_MIN = Number(process.env.BENCH_SOAK_FLAG_MB_PER_MIN ?? 1);
+/** Minutes at 50 hooks/s between the two heap snapshots taken when an app grows. */
+const SNAPSHOT_GAP_MINUTES = Number(process.env.BENCH_SOAK_SNAPSHOT_GAP_MINUTES ?? 2);
+
+type Snapshots = Record<string, { file: string; mb: number }>;
 
 export interface SoakTrend {
-  /** RSS after the warm-up, before the first heap snapshot (deployed), MB. */
-  beforeSnapshot?: number;
   first: number;
   last: number;
   max: number;
@@ -36,8 +38,8 @@ export interface SoakTrend {
  * Heap snapshots of every deployed app (SIGUSR2, `--heapsnapshot-signal`): waits until each app has written one
  * more file and its size has settled. Returns file and MB per app.
  */
-async function heapSnapshots(sut: Sut, dir: string): Promise<Record<string, { file: string; mb: number }>> {
-  const out: Record<string, { file: string; mb: number }> = {};
+async function heapSnapshots(sut: Sut, dir: string): Promise<Snapshots> {
+  const out: Snapshots = {};
   for (const [app, pid] of Object.entries(sut.pids)) {
     const appDir = join(dir, app);
     const before = new Set(readdirSync(appDir));
@@ -68,10 +70,21 @@ function rssNow(sut: Sut): Record<string, number> {
   return out;
 }
 
+/** One minute of open-loop patient-view calls at 50 hooks/s, model 0 ms. */
+async function minuteAt50(p: PartRecord, sut: Sut, double: Double, series: string): Promise<void> {
+  await hookStep(p, sut, double, {
+    series,
+    hook: 'patient-view',
+    rate: 50,
+    connections: 32,
+    profile: 'zero',
+    modelMs: 0,
+    durationS: 60,
+  });
+}
+
 async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
   await warmUp(sut);
-  const beforeSnapshot = heapDir ? rssNow(sut) : undefined;
-  const heapStart = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
   const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
   const s0 = Date.now();
   const sample = (): void => {
@@ -81,17 +94,7 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string)
   const timer = setInterval(sample, 5000);
   const minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
   try {
-    for (let m = 0; m < minutes; m++) {
-      await hookStep(p, sut, double, {
-        series: `soak 50/s ${sut.kind}`,
-        hook: 'patient-view',
-        rate: 50,
-        connections: 32,
-        profile: 'zero',
-        modelMs: 0,
-        durationS: 60,
-      });
-    }
+    for (let m = 0; m < minutes; m++) await minuteAt50(p, sut, double, `soak 50/s ${sut.kind}`);
   } finally {
     clearInterval(timer);
   }
@@ -108,7 +111,6 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string)
       pts.map((x) => x.rssMb[app]!),
     );
     trend[app] = {
-      ...(beforeSnapshot?.[app] !== undefined ? { beforeSnapshot: beforeSnapshot[app] } : {}),
       first: ys[0] ?? 0,
       last: ys.at(-1) ?? 0,
       max: Math.max(0, ...ys),
@@ -116,10 +118,18 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string)
       growing: perS * 60 > FLAG_MB_PER_MIN,
     };
   }
-  const heapEnd = heapDir ? await heapSnapshots(sut, heapDir) : undefined;
+  log(`  soak trend: ${JSON.stringify(trend)}`);
   const grows = Object.values(trend).some((t) => t.growing);
-  // Kept only when something grows (they are large): compare them in Chrome DevTools (Memory, Comparison).
-  const heap = grows && heapStart && heapEnd ? { start: heapStart, end: heapEnd } : undefined;
+  // Only when something grows, and only after the measured window: writing a snapshot stalls an app for seconds
+  // (a backlog at 50/s) and leaves native memory in it, which would be what the trend measured. Two snapshots
+  // SNAPSHOT_GAP_MINUTES apart under the same load show what grew in between (kept: compare them in Chrome
+  // DevTools, Memory, Comparison).
+  let heap: { start: Snapshots; end: Snapshots; gapMinutes: number } | undefined;
+  if (heapDir && grows) {
+    const start = await heapSnapshots(sut, heapDir);
+    for (let m = 0; m < SNAPSHOT_GAP_MINUTES; m++) await minuteAt50(p, sut, double, `soak 50/s ${sut.kind} (heap)`);
+    heap = { start, end: await heapSnapshots(sut, heapDir), gapMinutes: SNAPSHOT_GAP_MINUTES };
+  }
   if (heapDir && !heap) rmSync(heapDir, { recursive: true, force: true });
   p.extra.memory = {
     mode: sut.kind,
@@ -129,7 +139,6 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string)
     ...(heap ? { heapSnapshots: heap } : {}),
     samples,
   };
-  log(`  soak trend: ${JSON.stringify(trend)}`);
 }
 
 export async function soak(p: PartRecord): Promise<void> {
