@@ -94,4 +94,50 @@ describe('HookRecorder', () => {
       detail: { inferenceRequestId: answer.requestId, resultOutcome: 'pending', cards: 1, cardIds: card.uuid },
     });
   });
+
+  async function storedCall(): Promise<{ p: PreparedHook; answer: CardAnswer }> {
+    const p = prepared();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, client_id, patient_ref, received_at, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received')`,
+      Object.values(recorder.invocationOf(p)),
+    );
+    const answer: CardAnswer = {
+      requestId: randomUUID(),
+      result: undefined,
+      cards: [],
+      detail: { result: 'pending' },
+      suggestions: [],
+    };
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority, status, deadline_at, created_at)
+       VALUES ($1, $2, 'm', 't9', $3, 1, 'queued', now(), now())`,
+      [answer.requestId, p.call.invocationId, 'f'.repeat(64)],
+    );
+    return { p, answer };
+  }
+
+  it("records hook.answered only once the call's hook.invoked event has committed", async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    let commit!: () => void;
+    const invoked = new Promise<void>((r) => (commit = r));
+    const done = recorder.answered(p, answer, invoked);
+    // The answer's row is written meanwhile (no need to wait for the event for that).
+    const status = async (): Promise<unknown> =>
+      (await queryRows(db.url, `SELECT status FROM hook_invocations WHERE id = $1`, [p.call.invocationId]))[0];
+    while (((await status()) as { status: string }).status !== 'answered_empty') await new Promise(setImmediate);
+    expect(audited).toEqual([]);
+    commit();
+    await done;
+    expect(audited.map((e) => e.action)).toEqual(['hook.answered']);
+  });
+
+  it("fails, recording no hook.answered, when the call's hook.invoked event failed", async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    const invoked = Promise.reject(new Error('audit queue full'));
+    await expect(recorder.answered(p, answer, invoked)).rejects.toThrow('audit queue full');
+    expect(audited).toEqual([]);
+  });
 });

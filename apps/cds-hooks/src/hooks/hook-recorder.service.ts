@@ -45,10 +45,19 @@ export class HookRecorder {
     });
   }
 
-  async answered(prepared: PreparedHook, answer: CardAnswer): Promise<void> {
+  /**
+   * Stores the answer and records `hook.answered`. `invoked`: the call's `hook.invoked` event, still being made
+   * durable; the answer's row is written meanwhile, but `hook.answered` is recorded only once `invoked` committed
+   * (and not at all if it failed: then this rejects with its error, and the call fails).
+   */
+  async answered(
+    prepared: PreparedHook,
+    answer: CardAnswer,
+    invoked: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
     const { call } = prepared;
     const { requestId, result, cards, detail, suggestions } = answer;
-    await this.invocations.answered({
+    const stored = this.invocations.answered({
       invocationId: call.invocationId,
       inferenceRequestId: requestId,
       serviceId: call.service.id,
@@ -56,6 +65,10 @@ export class HookRecorder {
       suggestions,
       detail: { ...detail },
     });
+    // Both settle before either's error is raised: no write is left running behind a failed call.
+    const [invokedOutcome, storedOutcome] = await Promise.allSettled([invoked, stored]);
+    if (invokedOutcome.status === 'rejected') throw invokedOutcome.reason;
+    if (storedOutcome.status === 'rejected') throw storedOutcome.reason;
     await this.auditHook('hook.answered', prepared, {
       inferenceRequestId: requestId,
       resultOutcome: result?.outcome ?? 'pending',
