@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditRecord } from './audit-record';
 
 export interface QueuedAuditRow extends AuditRecord {
   readonly eventId: string;
   /** When record() was called: the event's time, not the batch's. */
   readonly recordedAt: Date;
+}
+
+/** `event` as it is stored: its id (a new one when it has none) and the time it happened (now unless given). */
+export function queuedAuditRow(event: AuditRecord, recordedAt: Date = new Date()): QueuedAuditRow {
+  return { ...event, eventId: event.eventId ?? randomUUID(), recordedAt };
 }
 
 const COLUMNS = [

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { auditEventId, type AuditRecord, type QueuedAuditRow } from '@app/audit';
+import { auditEventId, queuedAuditRow, type AuditRecord, type QueuedAuditRow } from '@app/audit';
 import { backoffMs } from '@app/timing';
 import type { InferenceRecord } from './inference-record';
 
@@ -88,17 +88,7 @@ export class ResultBatchWriter {
     while (this.held >= this.opts.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
     this.held += 1;
     await new Promise<void>((resolve, reject) => {
-      const event = auditEventFor(record);
-      this.queue.push({
-        record,
-        event: {
-          ...event,
-          eventId: event.eventId ?? auditEventId(event.action, record.requestId),
-          recordedAt: new Date(),
-        },
-        resolve,
-        reject,
-      });
+      this.queue.push({ record, event: queuedAuditRow(auditEventFor(record)), resolve, reject });
       this.schedule();
     });
   }
