@@ -21,11 +21,6 @@ export interface CardAnswer {
   readonly suggestions: SuggestionRecord[];
 }
 
-export interface AnswerOptions {
-  /** Runs (and must succeed) before a repair inference is started: the caller's `hook.invoked` record. */
-  readonly beforeRepair?: () => Promise<void>;
-}
-
 /**
  * Turns the model's answer into cards, with at most one repair attempt while the budget lasts: the same
  * prompt with a stricter reminder, when the first output was not valid structured output.
@@ -52,7 +47,6 @@ export class CardAnswerService {
     prompt: BuiltPrompt,
     first: StartedInference,
     offered?: CallSuggestions,
-    opts: AnswerOptions = {},
   ): Promise<CardAnswer> {
     const { service } = call;
     const options: CardOptions = {
@@ -76,7 +70,6 @@ export class CardAnswerService {
       options,
     );
     if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < call.answerBy) {
-      await opts.beforeRepair?.();
       const repair = await this.starter.start(call, this.prompts.repair(prompt));
       requestId = repair.requestId;
       result = await repair.result();

@@ -1,8 +1,8 @@
-import type { AnswerOptions, CardAnswer, CardAnswerService } from './card-answer.service';
+import type { CardAnswer, CardAnswerService } from './card-answer.service';
 import { HookHandler } from './hook-handler.service';
 import type { HookPreparation, PreparedHook } from './hook-preparation.service';
 import type { HookPrewarmer } from './hook-prewarmer.service';
-import type { HookRecorder, InvokedEvent } from './hook-recorder.service';
+import type { HookRecorder } from './hook-recorder.service';
 import type { HookRequest } from './hook-request.schema';
 import type { InferenceStarter } from './inference-starter.service';
 
@@ -33,36 +33,32 @@ describe('HookHandler', () => {
   } as unknown as CardAnswer;
   const prepared = { call: { invocationId: 'i1' }, prompt: {}, offered: undefined } as unknown as PreparedHook;
 
-  function setup(reused: 'none' | 'result' = 'none', needsRepair = false) {
+  function setup() {
     const steps: string[] = [];
     const invoked = deferred();
-    const answered: InvokedEvent[] = [];
+    const answered: Array<{ cards: number; invoked: Promise<void> }> = [];
     const recorder = {
       invocationOf: () => ({}),
       invoked: () => {
         steps.push('invoked started');
         return invoked.promise.then(() => void steps.push('invoked committed'));
       },
-      answered: async (_p: PreparedHook, _a: CardAnswer, inv: InvokedEvent) => {
-        if ('committing' in inv) await inv.committing;
+      answered: async (_p: PreparedHook, a: CardAnswer, inv: Promise<void>) => {
+        await inv;
         steps.push('answered recorded');
-        answered.push(inv);
+        answered.push({ cards: a.cards.length, invoked: inv });
       },
     } as unknown as HookRecorder;
     const handler = new HookHandler(
       { prepare: async () => prepared } as unknown as HookPreparation,
       recorder,
       {
-        start: async () => ({ requestId: 'r1', reused, result: async () => undefined }),
+        start: async () => ({ requestId: 'r1', reused: 'none', result: async () => undefined }),
       } as unknown as InferenceStarter,
       { prewarm: async () => undefined } as unknown as HookPrewarmer,
       {
-        answer: async (...args: unknown[]) => {
+        answer: async () => {
           steps.push('answer awaited');
-          if (needsRepair) {
-            await (args[4] as AnswerOptions).beforeRepair?.();
-            steps.push('repair started');
-          }
           return answer;
         },
       } as unknown as CardAnswerService,
@@ -94,29 +90,5 @@ describe('HookHandler', () => {
     invoked.reject(new Error('audit queue full'));
     await expect(reply).rejects.toThrow('audit queue full');
     expect(answered).toEqual([]);
-  });
-
-  it('commits hook.invoked with the answer when a stored result answers at once', async () => {
-    const { steps, answered, run } = setup('result');
-    await expect(run()).resolves.toEqual({ cards: [card] });
-    expect(steps).toEqual(['answer awaited', 'answered recorded']);
-    expect(answered).toEqual([{ withAnswer: expect.objectContaining({ requestId: 'r1', reused: 'result' }) }]);
-  });
-
-  it('has hook.invoked committed before a repair inference starts, even for a stored result', async () => {
-    const { steps, invoked, answered, run } = setup('result', true);
-    const reply = run();
-    for (let i = 0; i < 5; i++) await tick();
-    expect(steps).toEqual(['answer awaited', 'invoked started']);
-    invoked.resolve();
-    await reply;
-    expect(steps).toEqual([
-      'answer awaited',
-      'invoked started',
-      'invoked committed',
-      'repair started',
-      'answered recorded',
-    ]);
-    expect(answered).toEqual([{ committing: expect.any(Promise) }]);
   });
 });

@@ -5,7 +5,7 @@ import { CardAnswerService, type CardAnswer } from './card-answer.service';
 import type { HookCallMeta } from './hook-call';
 import { HookPreparation } from './hook-preparation.service';
 import { HookPrewarmer } from './hook-prewarmer.service';
-import { HookRecorder, type InvokedEvent } from './hook-recorder.service';
+import { HookRecorder } from './hook-recorder.service';
 import type { HookRequest } from './hook-request.schema';
 import { HOOK_TRACER, hookStep } from './hook-span';
 import { InferenceStarter } from './inference-starter.service';
@@ -44,18 +44,11 @@ export class HookHandler {
     const first = await hookStep('hook.dispatch', () =>
       this.starter.start(call, prompt, { invocation: this.recorder.invocationOf(prepared) }),
     );
-    // `hook.invoked` is made durable while the answer is awaited, not before: nothing is answered, and
-    // `hook.answered` not recorded, until it has committed; if it fails, the call fails as it always did. A stored
-    // result answers at once: then it is committed with the answer, in one statement, unless a repair inference
-    // must run first (that one is never started before the call's `hook.invoked` is on record).
-    let committing: Promise<void> | undefined;
-    const recordInvoked = (): Promise<void> => (committing ??= pending(this.recorder.invoked(prepared, first)));
-    if (first.reused !== 'result') void recordInvoked();
+    // The `hook.invoked` event is made durable while the answer is awaited, not before: nothing is answered, and
+    // `hook.answered` is not recorded, until it has committed; if it fails, the call fails as it always did.
+    const invoked = pending(this.recorder.invoked(prepared, first));
     await this.prewarmer.prewarm(prepared);
-    const answer = await hookStep('hook.wait', () =>
-      this.answers.answer(call, prompt, first, offered, { beforeRepair: recordInvoked }),
-    );
-    const invoked: InvokedEvent = committing ? { committing } : { withAnswer: first };
+    const answer = await hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered));
     // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
     if (meta.delivery && !meta.delivery.claim('handler')) {
       await this.recorder.answered(prepared, withheldAtDeadline(answer), invoked);

@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuditWriter, batchInsert, queuedAuditRow, type AuditRecord } from '@app/audit';
+import { AuditWriter } from '@app/audit';
 import { HookInvocationRepository, type AuditDetail, type NewHookInvocation } from '@app/database';
 import type { CardAnswer } from './card-answer.service';
 import type { HookCall, StartedInference } from './hook-call';
 import type { PreparedHook } from './hook-preparation.service';
-
-/**
- * How a call's `hook.invoked` event is made durable: through the audit writer while the call waits for its answer
- * (`committing`: it settles once committed), or, when the answer was at hand at once (a stored result, no new
- * inference), in the same statement as the answer (`withAnswer`).
- */
-export type InvokedEvent = { readonly committing: Promise<void> } | { readonly withAnswer: StartedInference };
 
 /**
  * Keeps a hook call on record: its row (stored with the dispatch's first round trip, see `invocationOf`), the
@@ -39,40 +32,9 @@ export class HookRecorder {
     };
   }
 
-  /** Records `hook.invoked` through the audit writer: resolves once it committed. */
   invoked(prepared: PreparedHook, first: StartedInference): Promise<void> {
-    return this.audit.record(this.invokedEvent(prepared, first));
-  }
-
-  /**
-   * Stores the answer (cards, suggestions, outcome) and its `hook.answered` event in one statement, once `invoked`
-   * committed (if it failed, nothing is stored and this rejects with its error: the call fails); or, with
-   * `withAnswer`, `hook.invoked` and `hook.answered` together with the answer, in that order.
-   */
-  async answered(prepared: PreparedHook, answer: CardAnswer, invoked: InvokedEvent): Promise<void> {
-    const { call } = prepared;
-    const { requestId, cards, detail, suggestions } = answer;
-    if ('committing' in invoked) await invoked.committing;
-    const events = [
-      ...('withAnswer' in invoked ? [this.invokedEvent(prepared, invoked.withAnswer)] : []),
-      this.answeredEvent(prepared, answer),
-    ].map((e) => queuedAuditRow(e));
-    await this.invocations.answered(
-      {
-        invocationId: call.invocationId,
-        inferenceRequestId: requestId,
-        serviceId: call.service.id,
-        cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
-        suggestions,
-        detail: { ...detail },
-      },
-      (offset) => batchInsert(events, offset),
-    );
-  }
-
-  private invokedEvent(prepared: PreparedHook, first: StartedInference): AuditRecord {
     const { prompt } = prepared;
-    return this.hookEvent('hook.invoked', prepared, {
+    return this.auditHook('hook.invoked', prepared, {
       hook: prepared.call.hook.hook,
       inferenceRequestId: first.requestId,
       reused: first.reused,
@@ -83,9 +45,28 @@ export class HookRecorder {
     });
   }
 
-  private answeredEvent(prepared: PreparedHook, answer: CardAnswer): AuditRecord {
+  /**
+   * Stores the answer and records `hook.answered`, once `invoked` (the call's `hook.invoked` event, still being
+   * made durable) committed; if it failed, nothing is stored and this rejects with its error (the call fails), so a
+   * call is never on record as answered when its EHR was not.
+   */
+  async answered(
+    prepared: PreparedHook,
+    answer: CardAnswer,
+    invoked: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
+    const { call } = prepared;
     const { requestId, result, cards, detail, suggestions } = answer;
-    return this.hookEvent('hook.answered', prepared, {
+    await invoked;
+    await this.invocations.answered({
+      invocationId: call.invocationId,
+      inferenceRequestId: requestId,
+      serviceId: call.service.id,
+      cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
+      suggestions,
+      detail: { ...detail },
+    });
+    await this.auditHook('hook.answered', prepared, {
       inferenceRequestId: requestId,
       resultOutcome: result?.outcome ?? 'pending',
       output: detail.output ?? null,
@@ -97,12 +78,12 @@ export class HookRecorder {
     });
   }
 
-  private hookEvent(
+  private auditHook(
     action: 'hook.invoked' | 'hook.answered',
     { call, patientRef }: { call: HookCall; patientRef: string },
     detail: AuditDetail,
-  ): AuditRecord {
-    return {
+  ): Promise<void> {
+    return this.audit.record({
       action,
       outcome: 'success',
       service: 'cds-hooks',
@@ -111,6 +92,6 @@ export class HookRecorder {
       requestId: call.meta.requestId,
       hookInstance: call.hook.hookInstance,
       detail: { serviceId: call.service.id, ...detail },
-    };
+    });
   }
 }

@@ -2,13 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HookInvocationEntity } from '../entities/hook-invocation.entity';
 import { retryTransient } from '../transient-retry';
-import {
-  REUSE_CANDIDATES_SQL,
-  reuseCandidateOf,
-  type AlongsideStatement,
-  type ReuseCandidate,
-  type ReuseLookup,
-} from './inference.repository';
+import { REUSE_CANDIDATES_SQL, reuseCandidateOf, type ReuseCandidate, type ReuseLookup } from './inference.repository';
 import type { JsonDetail } from './json-detail';
 
 export type NewHookInvocation = Pick<
@@ -47,11 +41,10 @@ const INVOCATION_INSERT = `INSERT INTO hook_invocations
 
 /**
  * Named SQL: the cards, their suggestions and the call's outcome in one statement (so one round trip and atomic
- * without a transaction; the foreign keys are checked at its end, when the cards are in), and (`alongside`, from
- * $10) another data-modifying statement committed with them.
+ * without a transaction; the foreign keys are checked at its end, when the cards are in).
  */
-const ANSWERED_SQL = (alongside?: string): string => `
-  WITH ${alongside ? `alongside AS (${alongside}), ` : ''}cards AS (
+const ANSWERED_SQL = `
+  WITH cards AS (
     INSERT INTO cds_cards (uuid, hook_invocation_id, inference_request_id, service_id, indicator, content, created_at)
     SELECT c.uuid, $1, $2, $3, c.indicator, c.content, $5
       FROM jsonb_to_recordset($6::jsonb) AS c(uuid uuid, indicator text, content jsonb)
@@ -100,17 +93,13 @@ export class HookInvocationRepository {
     return rows.map(reuseCandidateOf);
   }
 
-  /**
-   * The cards returned, their suggestions and the call's outcome, in one statement; with `alongside` (the call's
-   * audit events) committed in the same statement.
-   */
-  async answered(a: HookAnswer, alongside?: AlongsideStatement): Promise<void> {
+  /** The cards returned, their suggestions and the call's outcome, in one statement. */
+  async answered(a: HookAnswer): Promise<void> {
     const at = new Date();
     const cards = a.cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: c.content }));
-    const also = alongside?.(9);
     await retryTransient(
       () =>
-        this.dataSource.query(ANSWERED_SQL(also?.sql), [
+        this.dataSource.query(ANSWERED_SQL, [
           a.invocationId,
           a.inferenceRequestId,
           a.serviceId,
@@ -120,7 +109,6 @@ export class HookInvocationRepository {
           JSON.stringify(a.suggestions ?? []),
           a.cards.length,
           JSON.stringify(a.detail),
-          ...(also?.params ?? []),
         ]),
       Date.now() + ANSWER_WRITE_MS,
     );
