@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditRecord } from './audit-record';
 
 export interface QueuedAuditRow extends AuditRecord {
   readonly eventId: string;
   /** When record() was called: the event's time, not the batch's. */
   readonly recordedAt: Date;
+}
+
+/** `event` as it is stored: its id (a new one when it has none) and the time it happened (now unless given). */
+export function queuedAuditRow(event: AuditRecord, recordedAt: Date = new Date()): QueuedAuditRow {
+  return { ...event, eventId: event.eventId ?? randomUUID(), recordedAt };
 }
 
 const COLUMNS = [
@@ -23,9 +29,10 @@ const COLUMNS = [
 
 /**
  * One multi-row INSERT; id, prev_hash and hash come from the chain trigger, in VALUES order. The trigger skips a
- * row whose event id is already stored (a replay, or a retry after a lost commit acknowledgement).
+ * row whose event id is already stored (a replay, or a retry after a lost commit acknowledgement). `paramOffset`:
+ * parameters numbered from `$paramOffset + 1`, for an INSERT run inside another statement (as a CTE).
  */
-export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string; params: unknown[] } {
+export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>, paramOffset = 0): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const tuples = rows.map((r) => {
     const base = params.length;
@@ -45,7 +52,7 @@ export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>): { sql: string;
     );
     const p = COLUMNS.map(
       (c, i) =>
-        `$${base + i + 1}${c === 'hook_instance' || c === 'event_id' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
+        `$${paramOffset + base + i + 1}${c === 'hook_instance' || c === 'event_id' ? '::uuid' : c === 'detail' ? '::jsonb' : ''}`,
     );
     return `(${p.join(', ')})`;
   });

@@ -1,9 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { backoffMs } from '@app/timing';
-import { batchInsert, isAlreadyStored, isPermanentRowError, type QueuedAuditRow } from './audit-batch-insert';
+import {
+  batchInsert,
+  isAlreadyStored,
+  isPermanentRowError,
+  queuedAuditRow,
+  type QueuedAuditRow,
+} from './audit-batch-insert';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
 import { auditSpoolDir, openAuditSpool } from './audit-spool';
@@ -104,7 +109,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (refused && this.refusedHeld >= Math.max(1, Math.floor(this.opts.maxQueue * this.opts.refusedShare))) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
     }
-    const row: QueuedAuditRow = { ...event, eventId: event.eventId ?? randomUUID(), recordedAt: new Date() };
+    const row = queuedAuditRow(event);
     if (this.spool && !this.spool.hasRoom(row)) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
     }

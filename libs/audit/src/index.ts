@@ -12,4 +12,4 @@ export * from './audit.module';
 export * from './audit-writer.metrics';
 export * from './durable-spool';
 export * from './audit-event-id';
-export { batchInsert, type QueuedAuditRow } from './audit-batch-insert';
+export { batchInsert, queuedAuditRow, type QueuedAuditRow } from './audit-batch-insert';

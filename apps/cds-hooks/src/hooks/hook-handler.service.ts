@@ -44,17 +44,28 @@ export class HookHandler {
     const first = await hookStep('hook.dispatch', () =>
       this.starter.start(call, prompt, { invocation: this.recorder.invocationOf(prepared) }),
     );
+    // The `hook.invoked` event is made durable while the answer is awaited, not before: nothing is answered, and
+    // `hook.answered` is not recorded, until it has committed; if it fails, the call fails as it always did.
+    const invoked = pending(this.recorder.invoked(prepared, first));
     await this.prewarmer.prewarm(prepared);
-    await this.recorder.invoked(prepared, first);
     const answer = await hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered));
     // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
     if (meta.delivery && !meta.delivery.claim('handler')) {
-      await this.recorder.answered(prepared, withheldAtDeadline(answer));
+      await this.recorder.answered(prepared, withheldAtDeadline(answer), invoked);
       return { cards: [] };
     }
-    await this.recorder.answered(prepared, answer);
+    await this.recorder.answered(prepared, answer, invoked);
     return { cards: answer.cards };
   }
+}
+
+/**
+ * `work`, awaited later: a rejection meanwhile is not reported as unhandled (the caller still gets it when it
+ * awaits the returned promise).
+ */
+function pending(work: Promise<void>): Promise<void> {
+  work.catch(() => undefined);
+  return work;
 }
 
 /** An answer that came after the deadline answered `{"cards": []}`: on record as shown nothing, the cards counted. */

@@ -94,4 +94,57 @@ describe('HookRecorder', () => {
       detail: { inferenceRequestId: answer.requestId, resultOutcome: 'pending', cards: 1, cardIds: card.uuid },
     });
   });
+
+  async function storedCall(): Promise<{ p: PreparedHook; answer: CardAnswer }> {
+    const p = prepared();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, client_id, patient_ref, received_at, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received')`,
+      Object.values(recorder.invocationOf(p)),
+    );
+    const answer: CardAnswer = {
+      requestId: randomUUID(),
+      result: undefined,
+      cards: [],
+      detail: { result: 'pending' },
+      suggestions: [],
+    };
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority, status, deadline_at, created_at)
+       VALUES ($1, $2, 'm', 't9', $3, 1, 'queued', now(), now())`,
+      [answer.requestId, p.call.invocationId, 'f'.repeat(64)],
+    );
+    return { p, answer };
+  }
+
+  const status = async (p: PreparedHook): Promise<string | undefined> =>
+    (
+      await queryRows<{ status: string }>(db.url, `SELECT status FROM hook_invocations WHERE id = $1`, [
+        p.call.invocationId,
+      ])
+    )[0]?.status;
+
+  it("stores the answer and records hook.answered only once the call's hook.invoked event has committed", async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    let commit!: () => void;
+    const invoked = new Promise<void>((r) => (commit = r));
+    const done = recorder.answered(p, answer, invoked);
+    for (let i = 0; i < 20; i++) await new Promise(setImmediate);
+    expect(await status(p)).toBe('received');
+    expect(audited).toEqual([]);
+    commit();
+    await done;
+    expect(await status(p)).toBe('answered_empty');
+    expect(audited.map((e) => e.action)).toEqual(['hook.answered']);
+  });
+
+  it("stores nothing and records no hook.answered, failing, when the call's hook.invoked event failed", async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    const invoked = Promise.reject(new Error('audit queue full'));
+    await expect(recorder.answered(p, answer, invoked)).rejects.toThrow('audit queue full');
+    expect(await status(p)).toBe('received');
+    expect(audited).toEqual([]);
+  });
 });

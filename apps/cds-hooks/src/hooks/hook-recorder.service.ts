@@ -45,9 +45,19 @@ export class HookRecorder {
     });
   }
 
-  async answered(prepared: PreparedHook, answer: CardAnswer): Promise<void> {
+  /**
+   * Stores the answer and records `hook.answered`, once `invoked` (the call's `hook.invoked` event, still being
+   * made durable) committed; if it failed, nothing is stored and this rejects with its error (the call fails), so a
+   * call is never on record as answered when its EHR was not.
+   */
+  async answered(
+    prepared: PreparedHook,
+    answer: CardAnswer,
+    invoked: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
     const { call } = prepared;
     const { requestId, result, cards, detail, suggestions } = answer;
+    await invoked;
     await this.invocations.answered({
       invocationId: call.invocationId,
       inferenceRequestId: requestId,

@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { AuditWriter } from '@app/audit';
+import { batchInsert } from '@app/audit';
 import { DataAccessModule, InferenceRepository } from '@app/database';
 import { BackendPool, type PoolCompletion } from '../backends/backend-pool.service';
 import { BackendsModule } from '../backends/backends.module';
@@ -72,7 +72,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     },
     {
       provide: ResultBatchWriter,
-      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, audit: AuditWriter, metrics: ProxyMetrics) =>
+      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, metrics: ProxyMetrics) =>
         new ResultBatchWriter(
           {
             capacity: c.RESULT_QUEUE_CAPACITY,
@@ -81,12 +81,13 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
             concurrency: c.RESULT_WRITE_CONCURRENCY,
           },
           {
-            store: (batch) => repo.storeResults(batch.map(toStoredResult)),
-            audit: (event) => audit.record(event),
+            // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer.
+            store: (batch, events) =>
+              repo.storeResults(batch.map(toStoredResult), (offset) => batchInsert(events, offset)),
             observeBatch: (_rows, ok) => metrics.resultBatch(ok),
           },
         ),
-      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, AuditWriter, ProxyMetrics],
+      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyMetrics],
     },
     InferenceRunner,
     InferenceLifecycle,

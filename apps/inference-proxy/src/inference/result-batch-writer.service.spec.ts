@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AuditWriter } from '@app/audit';
+import { batchInsert } from '@app/audit';
 import { createDataSource, InferenceRepository, runMigrations } from '@app/database';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
 import { toStoredResult, type InferenceRecord } from './inference-record';
@@ -65,16 +65,14 @@ describe('ResultBatchWriter on Postgres', () => {
     const ids = await Promise.all(Array.from({ length: 25 }, () => requestRow()));
     const batches: number[] = [];
     let failuresLeft = 2;
-    const audit = new AuditWriter(ds);
     const writer = new ResultBatchWriter(
       { capacity: 100, batchSize: 10, flushMs: 20, concurrency: 2 },
       {
-        store: async (batch) => {
+        store: async (batch, events) => {
           if (failuresLeft-- > 0) throw new Error('connection terminated');
           batches.push(batch.length);
-          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult));
+          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
         },
-        audit: (e) => audit.record(e),
       },
     );
     const stored = await Promise.all(
@@ -100,7 +98,52 @@ describe('ResultBatchWriter on Postgres', () => {
     );
     expect(audits[0]!.n).toBe('25');
     expect(writer.backlog).toBe(0);
-    await audit.close();
+  });
+
+  it('commits a result with its audit event or neither, and a retried batch stores each once', async () => {
+    const id = await requestRow();
+    const repo = new InferenceRepository(ds);
+    let attempts = 0;
+    let storedAfterRefusal = -1;
+    const writer = new ResultBatchWriter(
+      { capacity: 10, batchSize: 10, flushMs: 0, concurrency: 1 },
+      {
+        store: async (batch, events) => {
+          attempts++;
+          if (attempts === 1) {
+            // The event part is refused by the database (not a uuid): the results must not be stored either.
+            const refused = events.map((e) => ({ ...e, eventId: 'not-a-uuid' }));
+            const error = await repo
+              .storeResults(batch.map(toStoredResult), (n) => batchInsert(refused, n))
+              .then(
+                () => undefined,
+                (e: unknown) => e,
+              );
+            expect(error).toBeInstanceOf(Error);
+            storedAfterRefusal = (
+              await queryRows(db.url, `SELECT 1 FROM inference_results WHERE request_id = ANY($1)`, [[id]])
+            ).length;
+            throw error;
+          }
+          await repo.storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
+          // Second attempt commits, then its acknowledgement is "lost": the third stores nothing twice.
+          if (attempts === 2) throw new Error('connection terminated');
+        },
+      },
+    );
+    await writer.write(record(id));
+    expect(attempts).toBe(3);
+    expect(storedAfterRefusal).toBe(0);
+    const results = await queryRows(db.url, `SELECT request_id FROM inference_results WHERE request_id = ANY($1)`, [
+      [id],
+    ]);
+    expect(results).toHaveLength(1);
+    const events = await queryRows(
+      db.url,
+      `SELECT request_id FROM audit_events WHERE action = 'inference.completed' AND request_id = ANY($1)`,
+      [[id]],
+    );
+    expect(events).toHaveLength(1);
   });
 
   it('bounds the rows it holds: a writer beyond capacity waits for room', async () => {
@@ -111,12 +154,11 @@ describe('ResultBatchWriter on Postgres', () => {
     const writer = new ResultBatchWriter(
       { capacity: 2, batchSize: 2, flushMs: 0, concurrency: 1 },
       {
-        store: async (batch) => {
+        store: async (batch, events) => {
           mostHeld = Math.max(mostHeld, writer.backlog);
           await gate;
-          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult));
+          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
         },
-        audit: async () => undefined,
       },
     );
     const writes = ids.map((id) => writer.write(record(id)));

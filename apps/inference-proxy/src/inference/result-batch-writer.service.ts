@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { auditEventId, type AuditRecord } from '@app/audit';
+import { auditEventId, queuedAuditRow, type AuditRecord, type QueuedAuditRow } from '@app/audit';
 import { backoffMs } from '@app/timing';
 import type { InferenceRecord } from './inference-record';
 
@@ -15,15 +15,15 @@ export interface ResultWriterOptions {
 }
 
 export interface ResultWriterDeps {
-  store(batch: ReadonlyArray<InferenceRecord>): Promise<void>;
-  audit(event: AuditRecord): Promise<void>;
+  /** Stores the rows and their `inference.completed` events together (one statement: both or neither). */
+  store(batch: ReadonlyArray<InferenceRecord>, events: ReadonlyArray<QueuedAuditRow>): Promise<void>;
   observeBatch?(rows: number, ok: boolean): void;
 }
 
 interface Pending {
   readonly record: InferenceRecord;
-  stored: boolean;
-  audited: boolean;
+  /** The row's `inference.completed` event, timed when the row was handed in. */
+  readonly event: QueuedAuditRow;
   resolve(): void;
   reject(e: Error): void;
 }
@@ -59,7 +59,9 @@ export function auditEventFor(r: InferenceRecord): AuditRecord {
 /**
  * Batched, asynchronous result writes off the request path (LiteLLM's users' top complaint is per-request
  * logging that slows requests). A row is kept until its batch and its audit event are stored, retrying with
- * backoff; `write` resolves only then, so the caller commits its Kafka offset only for durable rows.
+ * backoff; `write` resolves only then, so the caller commits its Kafka offset only for durable rows. A batch's rows
+ * and their `inference.completed` events commit in one statement: a stored result always has its event (cds-hooks
+ * may read the row by polling before any announcement), in one round trip instead of an audit commit then a store.
  */
 export class ResultBatchWriter {
   private readonly logger = new Logger(ResultBatchWriter.name);
@@ -86,7 +88,7 @@ export class ResultBatchWriter {
     while (this.held >= this.opts.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
     this.held += 1;
     await new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, stored: false, audited: false, resolve, reject });
+      this.queue.push({ record, event: queuedAuditRow(auditEventFor(record)), resolve, reject });
       this.schedule();
     });
   }
@@ -148,22 +150,13 @@ export class ResultBatchWriter {
   private async persist(batch: Pending[]): Promise<boolean> {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        // Audit first: a stored result then always has its event (cds-hooks may read the row by polling
-        // before any announcement), and a crash in between at worst repeats an event, never loses one.
-        await Promise.all(
-          batch
-            .filter((p) => !p.audited)
-            .map(async (p) => {
-              await this.deps.audit(auditEventFor(p.record));
-              p.audited = true;
-            }),
+        // A retry after a lost commit acknowledgement stores nothing twice: results are inserted or ignored, and
+        // the chain trigger skips an event id already stored (ids are one per request).
+        await this.deps.store(
+          batch.map((p) => p.record),
+          batch.map((p) => p.event),
         );
-        const unstored = batch.filter((p) => !p.stored);
-        if (unstored.length > 0) {
-          await this.deps.store(unstored.map((p) => p.record));
-          for (const p of unstored) p.stored = true;
-          this.deps.observeBatch?.(unstored.length, true);
-        }
+        this.deps.observeBatch?.(batch.length, true);
         return true;
       } catch (e) {
         this.deps.observeBatch?.(batch.length, false);

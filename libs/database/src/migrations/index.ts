@@ -10,6 +10,7 @@ import { RuntimeRoles1764450000000 } from './1764450000000-runtime-roles';
 import { DurableAuditAndOutbox1764470100000 } from './1764470100000-durable-audit-and-outbox';
 import { CardSuggestions1764480000000 } from './1764480000000-card-suggestions';
 import { GovernanceDashboard1764490000000 } from './1764490000000-governance-dashboard';
+import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-queue-function';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -25,4 +26,5 @@ export const allMigrations = [
   DurableAuditAndOutbox1764470100000,
   CardSuggestions1764480000000,
   GovernanceDashboard1764490000000,
+  InferenceQueueFunction1764500000000,
 ];

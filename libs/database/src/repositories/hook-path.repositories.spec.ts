@@ -147,6 +147,38 @@ describe('hook path repositories on Postgres', () => {
     expect(second).toMatchObject({ created: false, requestId: first.requestId });
   });
 
+  it('lets exactly one of several identical concurrent calls queue the request; the others join it', async () => {
+    const inv = invocation();
+    await invocations.received(inv, until());
+    const hash = 'e'.repeat(64);
+    const since = new Date(Date.now() - 60_000);
+    // Separate connections (the spec's pool has two), so the calls really race for the per-prompt lock.
+    const racers = createDataSource({ url: db.url, poolSize: 6 });
+    await racers.initialize();
+    try {
+      const racing = new InferenceOutboxRepository(racers);
+      const reqs = Array.from({ length: 6 }, () => request(inv.id, hash));
+      const outcomes = await Promise.all(reqs.map((r) => racing.queue(r, { m: 1 }, new Date(), since, until())));
+      const created = reqs.filter((_, i) => outcomes[i]!.created);
+      expect(created).toHaveLength(1);
+      for (const o of outcomes) if (!o.created) expect(o.requestId).toBe(created[0]!.requestId);
+      const stored = await ds.query(`SELECT count(*)::int AS n FROM inference_requests WHERE prompt_hash = $1`, [hash]);
+      expect(stored).toEqual([{ n: 1 }]);
+    } finally {
+      await racers.destroy();
+    }
+  });
+
+  it('counts its own request as created when the same queue() statement is run again', async () => {
+    const inv = invocation();
+    await invocations.received(inv, until());
+    const req = request(inv.id, '9'.repeat(64));
+    const since = new Date(Date.now() - 60_000);
+    expect(await outbox.queue(req, { m: 1 }, new Date(), since, until())).toEqual({ created: true });
+    // As after a commit whose acknowledgement was lost: the retry finds the request it stored itself.
+    expect(await outbox.queue(req, { m: 1 }, new Date(), since, until())).toEqual({ created: true });
+  });
+
   it('stores the answer (cards, suggestions, outcome) in one statement', async () => {
     const inv = invocation();
     await invocations.received(inv, until());

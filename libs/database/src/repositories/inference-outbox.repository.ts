@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { InferenceRequestEntity } from '../entities/inference-request.entity';
 import { retryTransient } from '../transient-retry';
 import type { NewInferenceRequest } from './inference.repository';
 import type { JsonDetail } from './json-detail';
@@ -18,19 +17,11 @@ export interface DueMessage {
 }
 
 /**
- * Named SQL: a request for the same prompt inside the reuse window, still running or completed (one that finished
- * while this call was on its way here; its result is read at once).
+ * Named SQL: the request and its message stored, or (with a join window, $12) a live request for the same prompt
+ * found under the per-prompt advisory lock: one statement (migration 1764500000000, `inference_queue`).
  */
-const LIVE_FOR_PROMPT_SQL = `
-  SELECT request_id, deadline_at FROM inference_requests
-   WHERE model = $1 AND prompt_hash = $2 AND template_version = $3
-     AND (status = 'completed' OR (status IN ('queued', 'running') AND deadline_at > now()))
-     AND created_at > $4
-   ORDER BY created_at DESC LIMIT 1`;
-
-/** Named SQL: the request's message, behind the request row's INSERT in one statement (parameters from `$n + 1`). */
-const OUTBOX_INSERT_SQL = (n: number): string =>
-  `INSERT INTO inference_outbox (request_id, message, next_attempt_at) VALUES ($${n + 1}, $${n + 2}, $${n + 3})`;
+const QUEUE_SQL = `SELECT created, found_request_id, found_deadline_at
+  FROM inference_queue($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12)`;
 
 /** Named SQL: takes up to $1 due rows for $2 ms (SKIP LOCKED: replicas never take the same row at once). */
 const CLAIM_DUE_SQL = `
@@ -54,8 +45,8 @@ export class InferenceOutboxRepository {
   /**
    * Stores a new request and its message, unless (with `joinSince`) a request for the same prompt is still
    * running: identical concurrent calls, on any replica, serialise on an advisory lock per prompt and share one
-   * request row and one model run. The request row and its message go in one statement. Retried on a cut
-   * connection until `untilMs`.
+   * request row and one model run. Lock, look-up and both rows are one statement (one round trip, its own
+   * transaction). Retried on a cut connection until `untilMs`.
    */
   queue(
     row: NewInferenceRequest,
@@ -64,40 +55,28 @@ export class InferenceOutboxRepository {
     joinSince: Date | null,
     untilMs: number,
   ): Promise<QueuedOrJoined> {
-    return retryTransient(
-      () =>
-        this.dataSource.transaction(async (tx): Promise<QueuedOrJoined> => {
-          if (joinSince) {
-            await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-              `${row.model}|${row.templateVersion}|${row.promptHash}`,
-            ]);
-            const live: Array<{ request_id: string; deadline_at: Date }> = await tx.query(LIVE_FOR_PROMPT_SQL, [
-              row.model,
-              row.promptHash,
-              row.templateVersion,
-              joinSince,
-            ]);
-            const found = live[0];
-            if (found) return { created: false, requestId: found.request_id, deadlineAt: new Date(found.deadline_at) };
-          }
-          const [requestSql, requestParams] = tx
-            .createQueryBuilder()
-            .insert()
-            .into(InferenceRequestEntity)
-            .values({ ...row, status: 'queued' })
-            .updateEntity(false)
-            .getQueryAndParameters();
-          const n = requestParams.length;
-          await tx.query(`WITH request AS (${requestSql}) ${OUTBOX_INSERT_SQL(n)}`, [
-            ...requestParams,
-            row.requestId,
-            JSON.stringify(message),
-            firstRelayAt,
-          ]);
-          return { created: true };
-        }),
-      untilMs,
-    );
+    return retryTransient(async (): Promise<QueuedOrJoined> => {
+      const rows: Array<{ created: boolean; found_request_id: string; found_deadline_at: Date }> =
+        await this.dataSource.query(QUEUE_SQL, [
+          row.requestId,
+          row.hookInvocationId,
+          row.model,
+          row.templateVersion,
+          row.promptHash,
+          row.priority,
+          row.deadlineAt,
+          row.contextManifest === null ? null : JSON.stringify(row.contextManifest),
+          row.createdAt,
+          JSON.stringify(message),
+          firstRelayAt,
+          joinSince,
+        ]);
+      const found = rows[0];
+      if (!found) throw new Error('inference_queue returned no row');
+      return found.created
+        ? { created: true }
+        : { created: false, requestId: found.found_request_id, deadlineAt: new Date(found.found_deadline_at) };
+    }, untilMs);
   }
 
   /** A broker took the message, or the request was recorded expired. */

@@ -28,6 +28,12 @@ function statusUpdateSql(rows: number, offset: number): string {
            WHERE r.request_id = v.id`;
 }
 
+/**
+ * A data-modifying statement (e.g. the batch's audit events) committed in the same statement as a result batch:
+ * given the number of parameters before its own, its SQL (numbered from there) and its parameters.
+ */
+export type AlongsideStatement = (paramOffset: number) => { sql: string; params: unknown[] };
+
 /** A prompt whose recent requests may serve a call: same model, template and hash, created after `since`. */
 export interface ReuseLookup {
   readonly model: string;
@@ -131,9 +137,9 @@ export class InferenceRepository {
   /**
    * A batch of results and their request statuses in one statement (a multi-row INSERT and an UPDATE, whatever the
    * batch size: one round trip, atomic without a transaction). A row already stored (a redelivery) is left as it
-   * was. The caller retries.
+   * was. `alongside` (the batch's audit events) commits in the same statement. The caller retries.
    */
-  async storeResults(batch: ReadonlyArray<StoredResult>): Promise<void> {
+  async storeResults(batch: ReadonlyArray<StoredResult>, alongside?: AlongsideStatement): Promise<void> {
     if (batch.length === 0) return;
     const [insertSql, insertParams] = this.dataSource
       .createQueryBuilder()
@@ -144,9 +150,12 @@ export class InferenceRepository {
       .updateEntity(false)
       .getQueryAndParameters();
     const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
-    await this.dataSource.query(`WITH stored AS (${insertSql}) ${statusUpdateSql(batch.length, insertParams.length)}`, [
+    const also = alongside?.(insertParams.length + statusParams.length);
+    const ctes = [`stored AS (${insertSql})`, ...(also ? [`alongside AS (${also.sql})`] : [])];
+    await this.dataSource.query(`WITH ${ctes.join(', ')} ${statusUpdateSql(batch.length, insertParams.length)}`, [
       ...insertParams,
       ...statusParams,
+      ...(also?.params ?? []),
     ]);
   }
 }
