@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { RUNTIME_ROLES } from '../roles/runtime-roles';
 
 /**
  * `inference_queue(...)`: what `InferenceOutboxRepository.queue` did in a five-round-trip transaction (BEGIN, the
@@ -8,19 +9,21 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * next statement did (a single SQL statement with the lock in a CTE would not: its snapshot predates the lock). The
  * lock key is the same text as before, so a replica running the old code and one running this one still interlock.
  * A request found that is this call's own (its commit acknowledgement was lost and the statement retried) counts as
- * created. Invoker's rights: a role uses it only with its own INSERT rights on both tables.
+ * created. Invoker's rights: a role uses it only with its own INSERT rights on both tables; EXECUTE is cds-hooks'
+ * alone (revoked from PUBLIC, like the other functions), with a fixed search_path.
  */
 export class InferenceQueueFunction1764500000000 implements MigrationInterface {
   name = 'InferenceQueueFunction1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
+    const schema = ((await q.query(`SELECT current_schema() AS s`)) as [{ s: string }])[0].s;
     await q.query(`
       CREATE FUNCTION inference_queue(
         p_request_id uuid, p_hook_invocation_id uuid, p_model text, p_template_version text, p_prompt_hash text,
         p_priority smallint, p_deadline_at timestamptz, p_context_manifest jsonb, p_created_at timestamptz,
         p_message jsonb, p_first_relay_at timestamptz, p_join_since timestamptz)
       RETURNS TABLE (created boolean, found_request_id uuid, found_deadline_at timestamptz)
-      LANGUAGE plpgsql VOLATILE AS $$
+      LANGUAGE plpgsql VOLATILE SET search_path = ${schema}, pg_temp AS $$
       BEGIN
         IF p_join_since IS NOT NULL THEN
           PERFORM pg_advisory_xact_lock(hashtextextended(p_model || '|' || p_template_version || '|' || p_prompt_hash, 0));
@@ -42,6 +45,10 @@ export class InferenceQueueFunction1764500000000 implements MigrationInterface {
           VALUES (p_request_id, p_message, p_first_relay_at);
         RETURN QUERY SELECT true, p_request_id, p_deadline_at;
       END $$`);
+    const signature =
+      'inference_queue(uuid, uuid, text, text, text, smallint, timestamptz, jsonb, timestamptz, jsonb, timestamptz, timestamptz)';
+    await q.query(`REVOKE EXECUTE ON FUNCTION ${signature} FROM PUBLIC`);
+    await q.query(`GRANT EXECUTE ON FUNCTION ${signature} TO ${RUNTIME_ROLES.cdsHooks}`);
   }
 
   async down(q: QueryRunner): Promise<void> {
