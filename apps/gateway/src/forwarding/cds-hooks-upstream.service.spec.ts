@@ -75,12 +75,12 @@ describe('CdsHooksUpstream', () => {
   });
   afterEach(() => cds.close());
 
-  it('forwards the body, timeout and a per-call internal token, and returns the reply as sent', async () => {
+  it('forwards the body as given, the timeout and a per-call internal token, and returns the reply as sent', async () => {
     const client = upstream(url);
-    const reply = client.forward('POST', '/cds-services/meditron-patient-view', { hook: 'patient-view' }, CALLER);
+    const reply = client.forward('POST', '/cds-services/meditron-patient-view', '{"hook":"patient-view"}', CALLER);
     await cds.arrived(1);
     const [{ req, body }] = cds.held as [(typeof cds.held)[number]];
-    expect(JSON.parse(body)).toEqual({ hook: 'patient-view' });
+    expect(body).toBe('{"hook":"patient-view"}');
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers[UPSTREAM_TIMEOUT_HEADER]).toBe('8000');
     const call = await new InternalTokenVerifier(SECRET).verify(
@@ -98,7 +98,7 @@ describe('CdsHooksUpstream', () => {
     const client = upstream(url, { CDS_HOOKS_MAX_CONNECTIONS: '3' });
     // Ten calls at once: without a cap each would have its own socket before any answer comes back.
     const replies = Array.from({ length: 10 }, (_, i) =>
-      client.forward('POST', '/cds-services/meditron-patient-view', { n: i }, { ...CALLER, requestId: `r${i}` }),
+      client.forward('POST', '/cds-services/meditron-patient-view', `{"n":${i}}`, { ...CALLER, requestId: `r${i}` }),
     );
     await cds.arrived(3);
     expect(cds.held).toHaveLength(3);
@@ -112,7 +112,7 @@ describe('CdsHooksUpstream', () => {
   it('answers 504 with an OperationOutcome when cds-hooks does not answer within UPSTREAM_TIMEOUT_MS', async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const client = upstream(url, { UPSTREAM_TIMEOUT_MS: '50' });
-    const reply = await client.forward('POST', '/cds-services/meditron-patient-view', {}, CALLER);
+    const reply = await client.forward('POST', '/cds-services/meditron-patient-view', '{}', CALLER);
     expect(reply.status).toBe(504);
     expect(JSON.parse(reply.body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'timeout' }] });
     await client.onModuleDestroy();

@@ -35,10 +35,11 @@ export class CdsHooksUpstream implements OnModuleDestroy {
     await this.agent.close();
   }
 
+  /** @param body JSON text the gateway has already checked (see JsonBodyReader), sent as it is; none for a GET. */
   forward(
     method: 'GET' | 'POST',
     path: string,
-    body: unknown,
+    body: string | undefined,
     headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
     const url = new URL(`${this.config.CDS_HOOKS_URL}${path}`);
@@ -63,7 +64,7 @@ export class CdsHooksUpstream implements OnModuleDestroy {
   private async send(
     method: 'GET' | 'POST',
     path: string,
-    body: unknown,
+    body: string | undefined,
     headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
     const token = await this.signer.sign({
@@ -87,7 +88,7 @@ export class CdsHooksUpstream implements OnModuleDestroy {
           [INTERNAL_TOKEN_HEADER]: token,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
       });
       const contentType = res.headers['content-type'];
