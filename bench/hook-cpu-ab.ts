@@ -2,8 +2,8 @@
  * `HOOKCPU_TREES=<checkout A>,<checkout B> [HOOKCPU_ROUNDS=2] [HOOKCPU_RATE=50] node --require ./bench/register.js
  * bench/hook-cpu-ab.ts`: CPU milliseconds per hook of each tree's single-process stack, A/B/A/B in one run (fresh
  * Postgres database per run, model double at 0 ms, patient-view hooks with distinct prompts, open loop, a 6 s warm-up
- * at 10/s then 15 s at HOOKCPU_RATE). CPU is the system under test's user + system time (/proc) over the measured
- * step divided by the hooks answered; no profiler attached. Robust to a shared machine in a way latency is not:
+ * at 10/s, 5 s idle, then 15 s at HOOKCPU_RATE). CPU is the system under test's user + system time (/proc) over the
+ * measured step divided by the hooks answered, and again less the idle CPU rate (the marginal cost); no profiler. Robust to a shared machine in a way latency is not:
  * other processes take wall time, not this process's CPU time. Prints one JSON line per run and a summary.
  */
 import { fork } from 'node:child_process';
@@ -15,9 +15,16 @@ import { benchSutEnv } from './lib/sut-env';
 import type { LoadJob, SutReady } from './lib/types';
 import { cpuSecondsOf } from './lib/usage';
 
+const IDLE_S = 5;
+const MEASURE_S = 15;
+
 interface Run {
   readonly tree: string;
   readonly cpuMsPerHook: number;
+  /** CPU ms per second of the same stack idle (5 s right after the warm-up): pollers, timers, metrics. */
+  readonly idleCpuMsPerS: number;
+  /** cpuMsPerHook less the idle share: what one more hook costs. */
+  readonly marginalCpuMsPerHook: number;
   readonly achieved: number;
   readonly errors: number;
   readonly p50: number;
@@ -58,13 +65,19 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
       inspectCards: true,
     });
     await load.run(job('warm', 10, 6, 1));
+    const idleStart = cpuSecondsOf(sut.pid)!;
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const before = cpuSecondsOf(sut.pid)!;
-    const r = await load.run(job('measure', rate, 15, 2));
+    const idleMsPerS = ((before - idleStart) * 1000) / IDLE_S;
+    const r = await load.run(job('measure', rate, MEASURE_S, 2));
     const after = cpuSecondsOf(sut.pid)!;
-    const answered = Math.max(1, r.throughputRps * 15);
+    const answered = Math.max(1, r.throughputRps * MEASURE_S);
+    const round = (x: number) => Math.round(x * 100) / 100;
     return {
       tree,
-      cpuMsPerHook: Math.round(((after - before) * 1000 * 100) / answered) / 100,
+      cpuMsPerHook: round(((after - before) * 1000) / answered),
+      idleCpuMsPerS: round(idleMsPerS),
+      marginalCpuMsPerHook: round(((after - before) * 1000 - idleMsPerS * MEASURE_S) / answered),
       achieved: r.throughputRps,
       errors: r.errors,
       p50: r.latencyMs.p50,
@@ -91,9 +104,12 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(run)}\n`);
     }
   for (const tree of trees) {
-    const mine = runs.filter((r) => r.tree === tree).map((r) => r.cpuMsPerHook);
+    const mine = runs.filter((r) => r.tree === tree);
+    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
+    const all = mine.map((r) => r.cpuMsPerHook);
+    const marginal = mine.map((r) => r.marginalCpuMsPerHook);
     process.stdout.write(
-      `${tree}: CPU ms/hook ${mine.join(', ')} (mean ${(mine.reduce((a, b) => a + b, 0) / mine.length).toFixed(2)})\n`,
+      `${tree}: CPU ms/hook ${all.join(', ')} (mean ${mean(all)}); marginal ${marginal.join(', ')} (mean ${mean(marginal)})\n`,
     );
   }
   await stopChild(double);
