@@ -42,8 +42,12 @@ function escapeRegExp(s: string): string {
  */
 const patterns = new Map<string, RegExp>();
 const MAX_PATTERNS = 64;
+/** A frozen list (the summary's, on every call) is found by identity, without building its key. */
+const byList = new WeakMap<ReadonlyArray<string>, RegExp>();
 
 function controlPattern(extra: ReadonlyArray<string>): RegExp {
+  const known = byList.get(extra);
+  if (known) return known;
   const key = JSON.stringify(extra);
   let pattern = patterns.get(key);
   if (!pattern) {
@@ -54,6 +58,7 @@ function controlPattern(extra: ReadonlyArray<string>): RegExp {
     if (patterns.size >= MAX_PATTERNS) patterns.clear();
     patterns.set(key, pattern);
   }
+  if (Object.isFrozen(extra)) byList.set(extra, pattern);
   return pattern;
 }
 
