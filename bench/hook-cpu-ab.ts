@@ -7,6 +7,7 @@
  * other processes take wall time, not this process's CPU time. Prints one JSON line per run and a summary.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../test/support/postgres';
@@ -14,6 +15,13 @@ import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
 import type { LoadJob, SutReady } from './lib/types';
 import { cpuSecondsOf } from './lib/usage';
+
+/** user + system CPU seconds of the process's main (JavaScript) thread alone: no GC helpers, libuv pool or JIT. */
+function mainThreadCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 const IDLE_S = 5;
 const MEASURE_S = 15;
@@ -25,6 +33,8 @@ interface Run {
   readonly idleCpuMsPerS: number;
   /** cpuMsPerHook less the idle share: what one more hook costs. */
   readonly marginalCpuMsPerHook: number;
+  /** The main thread's share of cpuMsPerHook (the JavaScript a CPU profile samples). */
+  readonly mainThreadCpuMsPerHook: number;
   readonly achieved: number;
   readonly errors: number;
   readonly p50: number;
@@ -68,9 +78,11 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
     const idleStart = cpuSecondsOf(sut.pid)!;
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const before = cpuSecondsOf(sut.pid)!;
+    const mainBefore = mainThreadCpuSeconds(sut.pid!);
     const idleMsPerS = ((before - idleStart) * 1000) / IDLE_S;
     const r = await load.run(job('measure', rate, MEASURE_S, 2));
     const after = cpuSecondsOf(sut.pid)!;
+    const mainAfter = mainThreadCpuSeconds(sut.pid!);
     const answered = Math.max(1, r.throughputRps * MEASURE_S);
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
@@ -78,6 +90,7 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
       cpuMsPerHook: round(((after - before) * 1000) / answered),
       idleCpuMsPerS: round(idleMsPerS),
       marginalCpuMsPerHook: round(((after - before) * 1000 - idleMsPerS * MEASURE_S) / answered),
+      mainThreadCpuMsPerHook: round(((mainAfter - mainBefore) * 1000) / answered),
       achieved: r.throughputRps,
       errors: r.errors,
       p50: r.latencyMs.p50,
@@ -108,8 +121,9 @@ async function main(): Promise<void> {
     const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
     const all = mine.map((r) => r.cpuMsPerHook);
     const marginal = mine.map((r) => r.marginalCpuMsPerHook);
+    const mainThread = mine.map((r) => r.mainThreadCpuMsPerHook);
     process.stdout.write(
-      `${tree}: CPU ms/hook ${all.join(', ')} (mean ${mean(all)}); marginal ${marginal.join(', ')} (mean ${mean(marginal)})\n`,
+      `${tree}: CPU ms/hook ${all.join(', ')} (mean ${mean(all)}); marginal ${marginal.join(', ')} (mean ${mean(marginal)}); main thread ${mainThread.join(', ')} (mean ${mean(mainThread)})\n`,
     );
   }
   await stopChild(double);
