@@ -65,6 +65,11 @@ export const gatewayEnv = z
      * sent along (x-meditron-upstream-timeout-ms) and cds-hooks answers no cards 250 ms before it runs out.
      */
     UPSTREAM_TIMEOUT_MS: positiveMs(8000),
+    /**
+     * Connections to cds-hooks at most (one keep-alive pool); calls beyond them wait for a free one within
+     * UPSTREAM_TIMEOUT_MS. Bounds the sockets an overload can open (about 1,150 were seen without a cap).
+     */
+    CDS_HOOKS_MAX_CONNECTIONS: positiveInt(128),
     BODY_LIMIT: bodyLimit,
     JSON_MAX_DEPTH: positiveInt(64),
     JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),

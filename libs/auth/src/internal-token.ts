@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 
@@ -31,8 +31,9 @@ const claims = z.object({
   exp: z.number(),
 });
 
-function keyOf(secret: string): Uint8Array {
-  return new Uint8Array(Buffer.from(secret, 'base64url'));
+/** The HMAC key, imported once per signer or verifier (given raw bytes, jose would import them on every call). */
+function keyOf(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'base64url'));
 }
 
 /** A stable, log-safe name for a path (the path itself can carry ids). */
@@ -42,7 +43,7 @@ export function pathHash(method: string, path: string): string {
 
 /** Mints the token the gateway sends with each call it forwards (HS256, audience cds-hooks, 30 s, one jti). */
 export class InternalTokenSigner {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
 
   constructor(secret: string) {
     this.key = keyOf(secret);
@@ -80,7 +81,7 @@ export class InternalTokenRefusal extends Error {
  * keeps its own, which is enough for a token that lives 30 s and names one call.
  */
 export class InternalTokenVerifier {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
   private readonly seen = new Map<string, number>();
 
   constructor(secret: string) {

@@ -18,6 +18,19 @@ describe('trace context', () => {
     },
   );
 
+  it('never hands out the same span or trace id twice, across refills of the random pool', () => {
+    const spans = new Set<string>();
+    const traces = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const child = parseTraceparent(childTraceparent(undefined))!;
+      expect(child.spanId).toMatch(/^[0-9a-f]{16}$/);
+      spans.add(child.spanId);
+      traces.add(child.traceId);
+    }
+    expect(spans.size).toBe(2000);
+    expect(traces.size).toBe(2000);
+  });
+
   it('keeps plain request ids and replaces anything that could smuggle data into logs', () => {
     expect(requestIdFrom('req-12345678')).toBe('req-12345678');
     expect(requestIdFrom('John Smith DOB 1970-01-01')).toMatch(/^[0-9a-f-]{36}$/);

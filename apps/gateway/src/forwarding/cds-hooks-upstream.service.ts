@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Agent, request } from 'undici';
 import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
 import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { failSpan, inSpan, outgoingTraceparent, SpanKind } from '@app/observability';
@@ -12,22 +13,33 @@ export interface UpstreamReply {
 
 /**
  * HTTP client for the cds-hooks app, with a timeout, the request id and trace context passed on, and a token minted
- * for this one call naming the verified client: cds-hooks believes nothing else about who called.
+ * for this one call naming the verified client: cds-hooks believes nothing else about who called. Calls share a
+ * keep-alive pool of at most CDS_HOOKS_MAX_CONNECTIONS connections; past it a call waits for a free one (within its
+ * timeout) instead of opening another socket. undici's `request` rather than `fetch`: the same HTTP/1.1 client
+ * without the WHATWG Request/Response and stream objects each call would build.
  */
 @Injectable()
-export class CdsHooksUpstream {
+export class CdsHooksUpstream implements OnModuleDestroy {
   private readonly logger = new Logger(CdsHooksUpstream.name);
 
   private readonly signer: InternalTokenSigner;
+  private readonly agent: Agent;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.signer = new InternalTokenSigner(config.INTERNAL_TOKEN_SECRET);
+    this.agent = new Agent({ connections: config.CDS_HOOKS_MAX_CONNECTIONS });
   }
 
+  /** Lets calls in flight finish, then closes the pool's connections. */
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** @param body JSON text the gateway has already checked (see JsonBodyReader), sent as it is; none for a GET. */
   forward(
     method: 'GET' | 'POST',
     path: string,
-    body: unknown,
+    body: string | undefined,
     headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
     const url = new URL(`${this.config.CDS_HOOKS_URL}${path}`);
@@ -52,7 +64,7 @@ export class CdsHooksUpstream {
   private async send(
     method: 'GET' | 'POST',
     path: string,
-    body: unknown,
+    body: string | undefined,
     headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
     const token = await this.signer.sign({
@@ -63,8 +75,9 @@ export class CdsHooksUpstream {
       path,
     });
     try {
-      const res = await fetch(`${this.config.CDS_HOOKS_URL}${path}`, {
+      const res = await request(`${this.config.CDS_HOOKS_URL}${path}`, {
         method,
+        dispatcher: this.agent,
         headers: {
           accept: 'application/json',
           'x-request-id': headers.requestId,
@@ -75,13 +88,14 @@ export class CdsHooksUpstream {
           [INTERNAL_TOKEN_HEADER]: token,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
       });
+      const contentType = res.headers['content-type'];
       return {
-        status: res.status,
-        contentType: res.headers.get('content-type') ?? 'application/json',
-        body: await res.text(),
+        status: res.statusCode,
+        contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? 'application/json',
+        body: await res.body.text(),
       };
     } catch (e) {
       const timedOut = e instanceof DOMException && e.name === 'TimeoutError';

@@ -83,16 +83,16 @@ describe('CdsServicesController over HTTP', () => {
       body,
     });
 
-  it('forwards an authenticated call with its parsed body, verified against the audience of the path', async () => {
+  it('forwards an authenticated call with its checked body as sent, verified against the audience of the path', async () => {
     verify.mockResolvedValue({ client, jti: 'j1', expiresAt: new Date(), tenantClaim: null });
-    const res = await post('/cds-services/meditron-patient-view', '{"hook":"patient-view"}');
+    const res = await post('/cds-services/meditron-patient-view', '{ "hook": "patient-view" }');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ cards: [] });
     expect(verify).toHaveBeenCalledWith('a.b.c', 'https://cds.example.test/cds-services/meditron-patient-view');
     expect(forward).toHaveBeenCalledWith(
       'POST',
       '/cds-services/meditron-patient-view',
-      { hook: 'patient-view' },
+      '{ "hook": "patient-view" }',
       expect.objectContaining({ clientId: 'ehr-a', serviceId: 'meditron-patient-view' }),
     );
     expect(refusals).toEqual([]);

@@ -67,9 +67,10 @@ export class CdsServicesController {
     );
   }
 
-  private async readBody(req: Request): Promise<Record<string, unknown>> {
+  /** The body's text once the reader's checks passed: forwarded as received, not parsed and serialized again. */
+  private async readBody(req: Request): Promise<string> {
     try {
-      return await this.bodies.read(req);
+      return await this.bodies.readText(req);
     } catch (e) {
       if (!(e instanceof BodyRefusal)) throw e;
       const { client } = callerOf(req);

@@ -24,6 +24,9 @@ export class BodyRefusal extends Error {
   }
 }
 
+/** Strict UTF-8 (invalid bytes refuse the body). A decode without `stream` keeps no state, so one is shared. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Bytes past the limit still read (and dropped) so the caller gets the 413 instead of a reset connection. */
 const DRAIN_ALLOWANCE = 1024 * 1024;
 
@@ -40,13 +43,22 @@ export class JsonBodyReader {
   }
 
   async read(req: Request): Promise<Record<string, unknown>> {
+    return (await this.checked(req)).value;
+  }
+
+  /** The body as the caller sent it (decoded, BOM dropped), once it passed the same checks as `read`. */
+  async readText(req: Request): Promise<string> {
+    return (await this.checked(req)).text;
+  }
+
+  private async checked(req: Request): Promise<{ text: string; value: Record<string, unknown> }> {
     if (!req.is(['application/json', 'application/fhir+json'])) throw new BodyRefusal('unsupported_media_type');
     const declared = Number(req.header('content-length') ?? '0');
     if (declared > this.limitBytes + DRAIN_ALLOWANCE) throw new BodyRefusal('body_too_large');
     const raw = await this.collect(req);
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      text = UTF8.decode(raw);
     } catch {
       throw new BodyRefusal('malformed_json');
     }
@@ -62,7 +74,7 @@ export class JsonBodyReader {
       throw new BodyRefusal('malformed_json');
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyRefusal('not_an_object');
-    return value as Record<string, unknown>;
+    return { text, value: value as Record<string, unknown> };
   }
 
   private collect(req: Request): Promise<Buffer> {

@@ -3,6 +3,7 @@ import {
   DATA_CLOSE,
   DATA_OPEN,
   findingsJsonSchema,
+  findingsJsonSchemaFor,
   MODEL_PROFILES,
   summarize,
   type ActionOffer,
@@ -97,6 +98,22 @@ describe('action menu in the prompt and the output schema', () => {
       actions: { ...OFFER, kinds: ['remove-draft'], draftRefs: [] },
     });
     expect(built.manifest.actions).toBeUndefined();
+  });
+
+  it('builds each shape of schema once but hands every call its own copy, equal to the first', async () => {
+    const first = (await prompt('order-sign', OFFER)).outputSchema;
+    const firstText = JSON.stringify(first);
+    (first as { mutated?: boolean }).mutated = true;
+    const again = (await prompt('order-sign', OFFER)).outputSchema;
+    expect(again).not.toBe(first);
+    expect(JSON.stringify(again)).toBe(firstText);
+    const plain = findingsJsonSchemaFor(undefined);
+    (plain as { mutated?: boolean }).mutated = true;
+    expect(findingsJsonSchemaFor(undefined)).toStrictEqual(findingsJsonSchema);
+    // Another shape (another set of handles) gets its own schema, not the first one's.
+    const labOnly = (await prompt('patient-view', OFFER)).outputSchema;
+    expect(actionFields(labOnly)!['draft']).toBeUndefined();
+    expect(actionFields(findingsJsonSchemaFor(undefined))).toBeUndefined();
   });
 
   it('uses only schema keywords both grammar engines compile', async () => {

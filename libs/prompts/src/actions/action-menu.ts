@@ -92,6 +92,25 @@ const nonEmpty = (values: string[]): [string, ...string[]] | undefined =>
  * anything else). Only keywords both vLLM's and TGI's grammar engines compile (see request-shaping.spec).
  */
 export function findingsJsonSchemaFor(menu: ActionMenu | undefined): Record<string, unknown> {
+  // The schema depends only on the kinds and the handles offered (a handful of shapes per service), so its JSON
+  // is built once per shape; each caller gets its own copy to keep.
+  const shape = menu
+    ? JSON.stringify([menu.kinds, Object.keys(menu.drafts), Object.keys(menu.medications), Object.keys(menu.tests)])
+    : '';
+  let json = schemaJsonByShape.get(shape);
+  if (json === undefined) {
+    json = JSON.stringify(buildSchema(menu));
+    if (schemaJsonByShape.size >= MAX_SCHEMA_SHAPES) schemaJsonByShape.clear();
+    schemaJsonByShape.set(shape, json);
+  }
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+/** Schemas remembered by shape; past this many (never in practice) the memo starts over. */
+const MAX_SCHEMA_SHAPES = 256;
+const schemaJsonByShape = new Map<string, string>();
+
+function buildSchema(menu: ActionMenu | undefined): Record<string, unknown> {
   if (!menu) return z.toJSONSchema(findingsSchema);
   const drafts = nonEmpty(Object.keys(menu.drafts));
   const meds = nonEmpty(Object.keys(menu.medications));

@@ -8,7 +8,9 @@ export interface CachedTokenCounterOptions {
   readonly countPiece: (piece: string) => number;
   /** Pieces remembered, least recently used dropped first. */
   readonly maxEntries: number;
-  /** Longer pieces are counted every time and not remembered (bounds the cache's memory with maxEntries). */
+  /** Characters of all remembered pieces together at most (least recently used dropped first to make room). */
+  readonly maxChars: number;
+  /** Longer pieces are counted every time and not remembered. */
   readonly maxPieceChars: number;
 }
 
@@ -21,7 +23,11 @@ export class CachedTokenCounter implements TokenCounter {
   private readonly cache: LRUCache<string, number>;
 
   constructor(private readonly opts: CachedTokenCounterOptions) {
-    this.cache = new LRUCache<string, number>({ max: opts.maxEntries });
+    this.cache = new LRUCache<string, number>({
+      max: opts.maxEntries,
+      maxSize: opts.maxChars,
+      sizeCalculation: (_count, piece) => Math.max(1, piece.length),
+    });
   }
 
   count(text: string): number {

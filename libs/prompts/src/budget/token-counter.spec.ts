@@ -8,7 +8,13 @@ import { MODEL_PROFILES, type TokenizerFamily } from '../profiles/model-profiles
 import { HOOK_TEMPLATES, type PromptHook } from '../templates/hook-templates';
 import { buildPrompt, MARGIN_TOKENS } from './build-prompt';
 import { CachedTokenCounter } from './cached-token-counter';
-import { referenceTokenCounter, tokenCounter, TOKEN_PIECE_CACHE_ENTRIES, type TokenCounter } from './token-counter';
+import {
+  referenceTokenCounter,
+  tokenCounter,
+  TOKEN_PIECE_CACHE_ENTRIES,
+  TOKEN_PIECE_MAX_CHARS,
+  type TokenCounter,
+} from './token-counter';
 import { llama2Pieces, llama2SplitHolds, llama3Pieces, type Llama2Tables } from './token-pieces';
 
 const FIXTURE_FILES = readdirSync(FIXTURES_DIR)
@@ -156,6 +162,7 @@ describe('exact token counts by cached pieces', () => {
         return p.length;
       },
       maxEntries: 3,
+      maxChars: 100,
       maxPieceChars: 5,
     });
     expect(counter.count('a|bb|ccc')).toBe(6);
@@ -170,6 +177,35 @@ describe('exact token counts by cached pieces', () => {
     expect(tokenized).toBe(3);
     expect(counter.size).toBe(3);
     expect(TOKEN_PIECE_CACHE_ENTRIES).toBeGreaterThan(0);
+  });
+
+  it('remembers pieces by their characters too: never more than maxChars in all, long ones remembered', () => {
+    let tokenized = 0;
+    const counter = new CachedTokenCounter({
+      pieces: (t) => t.split('|'),
+      countPiece: (p) => {
+        tokenized += 1;
+        return p.length;
+      },
+      maxEntries: 100,
+      maxChars: 10,
+      maxPieceChars: 8,
+    });
+    expect(counter.count('aaaaaaaa|bb')).toBe(10);
+    tokenized = 0;
+    expect(counter.count('aaaaaaaa|bb')).toBe(10);
+    expect(tokenized).toBe(0);
+    // Another 8 characters do not fit beside the 10 held: the least recently used piece makes room.
+    expect(counter.count('cccccccc')).toBe(8);
+    expect(counter.size).toBe(2);
+    tokenized = 0;
+    expect(counter.count('cccccccc|bb|aaaaaaaa')).toBe(18);
+    expect(tokenized).toBe(1);
+    // Longer than maxPieceChars: counted each time, never remembered.
+    tokenized = 0;
+    expect(counter.count('ddddddddd|ddddddddd')).toBe(18);
+    expect(tokenized).toBe(2);
+    expect(TOKEN_PIECE_MAX_CHARS).toBeGreaterThanOrEqual(89);
   });
 
   const CASES = FIXTURE_FILES.flatMap((f) =>

@@ -19,10 +19,13 @@ interface Llama3Encoder {
  * Pieces (mostly words with their leading spaces, and handles) whose counts are remembered per process and
  * tokenizer family. A prompt has 1-3 thousand distinct pieces, mostly shared between prompts (template,
  * worked example, clinical vocabulary); 20,000 keeps a busy service's working set while holding at most
- * 20,000 x 64 characters (a few MB with the map's own overhead). Longer pieces are rare and not remembered.
+ * 1,280,000 characters in all (20,000 x 64; a few MB with the map's own overhead). Pieces up to 1,024
+ * characters are remembered: the template's worked example has one of 89 (a JSON run without spaces) that
+ * every prompt carries, and tokenizing it on each count was most of the tokenizer's time per hook.
  */
 export const TOKEN_PIECE_CACHE_ENTRIES = 20_000;
-export const TOKEN_PIECE_MAX_CHARS = 64;
+export const TOKEN_PIECE_CACHE_CHARS = 20_000 * 64;
+export const TOKEN_PIECE_MAX_CHARS = 1_024;
 
 const loaded = new Map<string, Promise<TokenCounter>>();
 
@@ -69,6 +72,7 @@ export function tokenCounter(family: TokenizerFamily): Promise<TokenCounter> {
       pieces,
       countPiece,
       maxEntries: TOKEN_PIECE_CACHE_ENTRIES,
+      maxChars: TOKEN_PIECE_CACHE_CHARS,
       maxPieceChars: TOKEN_PIECE_MAX_CHARS,
     });
   });

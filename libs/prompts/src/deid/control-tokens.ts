@@ -35,6 +35,33 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * The alternation of every control string, longest first, per list of extra strings: built once per model
+ * profile's list rather than on every call (the lists are a handful of configured profiles). Global regexes are
+ * only used with `replace`, which starts from 0 and resets lastIndex, so sharing one is safe.
+ */
+const patterns = new Map<string, RegExp>();
+const MAX_PATTERNS = 64;
+/** A frozen list (the summary's, on every call) is found by identity, without building its key. */
+const byList = new WeakMap<ReadonlyArray<string>, RegExp>();
+
+function controlPattern(extra: ReadonlyArray<string>): RegExp {
+  const known = byList.get(extra);
+  if (known) return known;
+  const key = JSON.stringify(extra);
+  let pattern = patterns.get(key);
+  if (!pattern) {
+    const strings = [...new Set([...DEFAULT_CONTROL_STRINGS, ...extra].filter((s) => s.length > 0))].sort(
+      (a, b) => b.length - a.length,
+    );
+    pattern = new RegExp(strings.map(escapeRegExp).join('|'), 'gi');
+    if (patterns.size >= MAX_PATTERNS) patterns.clear();
+    patterns.set(key, pattern);
+  }
+  if (Object.isFrozen(extra)) byList.set(extra, pattern);
+  return pattern;
+}
+
 /** A token without markup ("END_TURN") cannot keep its word: it would match again. */
 function defang(token: string): string {
   const word = token.replace(MARKUP, '');
@@ -49,10 +76,7 @@ function defang(token: string): string {
  * @param extra control strings a model profile declares beyond the built-in list
  */
 export function neutraliseControlTokens(text: string, extra: ReadonlyArray<string> = []): string {
-  const strings = [...new Set([...DEFAULT_CONTROL_STRINGS, ...extra].filter((s) => s.length > 0))].sort(
-    (a, b) => b.length - a.length,
-  );
-  const any = new RegExp(strings.map(escapeRegExp).join('|'), 'gi');
+  const any = controlPattern(extra);
   let out = text;
   for (let i = 0; i < 10; i++) {
     const next = out

@@ -77,6 +77,11 @@ export class Redactor {
   /** Known identifiers that carry a digit (record numbers, phones, dates, postal codes): see redactTerminology. */
   private readonly knownNumbers: RegExp | null;
   private readonly controlStrings: ReadonlyArray<string>;
+  /**
+   * Terminology displays already redacted, by text: a record repeats the same displays (every blood pressure,
+   * every visit's diagnosis), and the result depends only on the text and this redactor. One summary's worth.
+   */
+  private readonly terminology = new Map<string, string>();
 
   /**
    * @param identifiers strings known to identify this patient or name a person in the record (see
@@ -103,7 +108,12 @@ export class Redactor {
    * record number, phone or date pasted where a display belongs) and control tokens are removed.
    */
   redactTerminology(text: string): string {
-    return this.finish(this.knownNumbers ? text.replace(this.knownNumbers, '[redacted]') : text);
+    let out = this.terminology.get(text);
+    if (out === undefined) {
+      out = this.finish(this.knownNumbers ? text.replace(this.knownNumbers, '[redacted]') : text);
+      this.terminology.set(text, out);
+    }
+    return out;
   }
 
   private finish(text: string): string {

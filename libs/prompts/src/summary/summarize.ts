@@ -27,7 +27,7 @@ export interface SummaryOptions {
  * (`User:`, `Assistant:`) are only turns at the start of a line, which the neutraliser's turn rule defuses;
  * replacing them mid-line would mangle clinical text such as "Tobacco user: former".
  */
-const PROFILE_CONTROL_STRINGS = allControlStrings().filter((s) => /[<>|[\]#]/.test(s));
+const PROFILE_CONTROL_STRINGS = Object.freeze(allControlStrings().filter((s) => /[<>|[\]#]/.test(s)));
 
 /** A code is kept only when it looks like one (RxNorm, SNOMED, LOINC, ICD): it must not smuggle free text. */
 const CODE = /^[A-Za-z0-9.-]{1,20}$/;
