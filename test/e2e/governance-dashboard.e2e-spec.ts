@@ -63,17 +63,25 @@ describe('governance dashboard API', () => {
     expect(await dashboard('&service=svc-b')).not.toEqual(live);
 
     // Counts planted in the rollups show: whole days of a long period come from the daily rollup, whole hours from the
-    // hourly one (the hour before `to` is never in a whole day of the period).
-    const day = new Date(Math.ceil(longFrom.getTime() / (24 * HOUR)) * 24 * HOUR);
+    // hourly one. The hour before `to` is a whole hour of the short period; of the long one only when `to` is past
+    // the first hour of its day (else that hour is in the last whole day, and the long period's first whole hour,
+    // before its first whole day, carries the planted hour instead).
+    const DAY = 24 * HOUR;
+    const day = new Date(Math.ceil(longFrom.getTime() / DAY) * DAY);
     const hour = new Date(Math.floor(to.getTime() / HOUR) * HOUR - HOUR);
+    const plantHour = (at: Date) =>
+      h.dataSource.query(
+        `INSERT INTO governance_hourly (hour, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 7)`,
+        [at],
+      );
     await h.dataSource.query(
       `INSERT INTO governance_daily (day, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 1000)`,
       [day],
     );
-    await h.dataSource.query(
-      `INSERT INTO governance_hourly (hour, service_id, metric, label, n) VALUES ($1, 'svc-a', 'card', 'warning', 7)`,
-      [hour],
-    );
+    await plantHour(hour);
+    if (hour.getTime() < Math.floor(to.getTime() / DAY) * DAY) {
+      await plantHour(new Date(Math.ceil(longFrom.getTime() / HOUR) * HOUR));
+    }
     expect((await dashboard()).panels.cards.rows).toContainEqual(['warning', 7]);
     expect((await dashboard('', longFrom)).panels.cards.rows).toContainEqual(['warning', 1007]);
   });
