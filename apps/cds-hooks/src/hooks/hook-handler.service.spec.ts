@@ -33,7 +33,7 @@ describe('HookHandler', () => {
   } as unknown as CardAnswer;
   const prepared = { call: { invocationId: 'i1' }, prompt: {}, offered: undefined } as unknown as PreparedHook;
 
-  function setup() {
+  function setup(answerOf: () => Promise<CardAnswer> = async () => answer) {
     const steps: string[] = [];
     const invoked = deferred();
     const answered: Array<{ cards: number; invoked: Promise<void> }> = [];
@@ -57,9 +57,9 @@ describe('HookHandler', () => {
       } as unknown as InferenceStarter,
       { prewarm: async () => undefined } as unknown as HookPrewarmer,
       {
-        answer: async () => {
+        answer: () => {
           steps.push('answer awaited');
-          return answer;
+          return answerOf();
         },
       } as unknown as CardAnswerService,
     );
@@ -89,6 +89,18 @@ describe('HookHandler', () => {
     const reply = run();
     invoked.reject(new Error('audit queue full'));
     await expect(reply).rejects.toThrow('audit queue full');
+    expect(answered).toEqual([]);
+  });
+
+  it('fails the call as soon as hook.invoked fails, without waiting for the model', async () => {
+    const model = deferred<CardAnswer>();
+    const { invoked, answered, run } = setup(() => model.promise);
+    const reply = run();
+    for (let i = 0; i < 5; i++) await tick();
+    invoked.reject(new Error('audit queue full'));
+    await expect(reply).rejects.toThrow('audit queue full');
+    model.resolve(answer);
+    for (let i = 0; i < 5; i++) await tick();
     expect(answered).toEqual([]);
   });
 });

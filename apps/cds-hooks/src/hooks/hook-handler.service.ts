@@ -48,7 +48,11 @@ export class HookHandler {
     // `hook.answered` is not recorded, until it has committed; if it fails, the call fails as it always did.
     const invoked = pending(this.recorder.invoked(prepared, first));
     await this.prewarmer.prewarm(prepared);
-    const answer = await hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered));
+    // A failed `hook.invoked` fails the call at once (as when it was awaited first), not after the model wait.
+    const [answer] = await Promise.all([
+      hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered)),
+      invoked,
+    ]);
     // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
     if (meta.delivery && !meta.delivery.claim('handler')) {
       await this.recorder.answered(prepared, withheldAtDeadline(answer), invoked);
