@@ -69,7 +69,7 @@ export const gatewayEnv = z
      * Connections to cds-hooks at most (one keep-alive pool); calls beyond them wait for a free one within
      * UPSTREAM_TIMEOUT_MS. Bounds the sockets an overload can open (about 1,150 were seen without a cap).
      */
-    CDS_HOOKS_MAX_CONNECTIONS: positiveInt(128),
+    CDS_HOOKS_MAX_CONNECTIONS: positiveInt(512),
     BODY_LIMIT: bodyLimit,
     JSON_MAX_DEPTH: positiveInt(64),
     JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),

@@ -15,7 +15,8 @@ export interface UpstreamReply {
  * HTTP client for the cds-hooks app, with a timeout, the request id and trace context passed on, and a token minted
  * for this one call naming the verified client: cds-hooks believes nothing else about who called. Calls share a
  * keep-alive pool of at most CDS_HOOKS_MAX_CONNECTIONS connections; past it a call waits for a free one (within its
- * timeout) instead of opening another socket. undici's `request` rather than `fetch`: the same HTTP/1.1 client
+ * timeout) instead of opening another socket. The cap must stay above what cds-hooks admits (HOOK_MAX_IN_FLIGHT per
+ * replica): a call waiting here is outside cds-hooks' deadline and its load shedding. undici's `request` rather than `fetch`: the same HTTP/1.1 client
  * without the WHATWG Request/Response and stream objects each call would build.
  */
 @Injectable()
