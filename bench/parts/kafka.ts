@@ -19,7 +19,7 @@ export const seriesName = (mode: 'single' | 'deployed', profile: 'zero' | 'reali
 export async function withKafkaSut(
   p: PartRecord,
   mode: 'single' | 'deployed',
-  body: (sut: Sut, double: Double) => Promise<void>,
+  body: (sut: Sut, double: Double, dbUrl: string) => Promise<void>,
   extraEnv: Record<string, string> = {},
 ): Promise<void> {
   let db: TestDatabase | undefined;
@@ -55,7 +55,7 @@ export async function withKafkaSut(
       `${mode === 'single' ? 'one process' : 'three processes (gateway, cds-hooks, inference-proxy; each its own Postgres login, ports and metrics listener)'}; ` +
         `transport: ${sut.ready.mode.transport} (librdkafka mock cluster, 1 broker, 3 partitions; KAFKA_MAX_WAIT_MS=${fastKafkaConsumerConfig.maxWaitTimeInMs}: the mock answers an idle fetch only after the full wait)`,
     );
-    await body(sut, double);
+    await body(sut, double, db.url);
   } finally {
     await stopChild(sut?.child);
     await stopChild(double?.child);

@@ -18,6 +18,7 @@ import { round } from '../lib/stats';
 import { hookStep, warmUp } from '../lib/steps';
 import { startSut, sutEnv, type Sut } from '../lib/sut-control';
 import { slope } from '../lib/usage';
+import { standInAutovacuum } from '../lib/vacuum-stand-in';
 import { withKafkaSut } from './kafka';
 
 const FLAG_MB_PER_MIN = Number(process.env.BENCH_SOAK_FLAG_MB_PER_MIN ?? 1);
@@ -83,7 +84,22 @@ async function minuteAt50(p: PartRecord, sut: Sut, double: Double, series: strin
   });
 }
 
-async function soakOn(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
+async function soakOn(p: PartRecord, sut: Sut, double: Double, dbUrl: string, heapDir?: string): Promise<void> {
+  const vacuum = await standInAutovacuum(dbUrl);
+  if (vacuum.active) {
+    p.notes.push(
+      "this Postgres runs with autovacuum off: the soak runs VACUUM (ANALYZE) of its database every 30 s in autovacuum's place (without it the audit chain head row bloats and audit inserts slow down minute by minute)",
+    );
+  }
+  try {
+    await soakMeasured(p, sut, double, heapDir);
+  } finally {
+    await vacuum.stop();
+    if (vacuum.active) p.notes.push(`VACUUM runs during the soak: ${vacuum.runs()}`);
+  }
+}
+
+async function soakMeasured(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
   await warmUp(sut);
   const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
   const s0 = Date.now();
@@ -145,7 +161,9 @@ export async function soak(p: PartRecord): Promise<void> {
   if (process.env.BENCH_SOAK_MODE !== 'single') {
     const heapDir = mkdtempSync(join(tmpdir(), 'meditron-bench-heap-'));
     for (const app of ['gateway', 'cds-hooks', 'inference-proxy']) mkdirSync(join(heapDir, app));
-    await withKafkaSut(p, 'deployed', (sut, double) => soakOn(p, sut, double, heapDir), { BENCH_HEAP_DIR: heapDir });
+    await withKafkaSut(p, 'deployed', (sut, double, dbUrl) => soakOn(p, sut, double, dbUrl, heapDir), {
+      BENCH_HEAP_DIR: heapDir,
+    });
     return;
   }
   let db: TestDatabase | undefined;
@@ -155,7 +173,7 @@ export async function soak(p: PartRecord): Promise<void> {
     db = await createTestDatabase('bench_soak');
     double = await startDouble();
     sut = await startSut(sutEnv({ DATABASE_URL: db.url, INFERENCE_BACKENDS: `vllm=${double.baseUrl}` }));
-    await soakOn(p, sut, double);
+    await soakOn(p, sut, double, db.url);
   } finally {
     await stopChild(sut?.child);
     await stopChild(double?.child);
