@@ -15,15 +15,13 @@
  * loaded 2-core machine's: only a same-run comparison means anything).
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
-import { startLocalStack } from '../tools/local-stack/local-stack';
+import { INTERNAL_TOKEN_HEADER } from '@app/auth';
 import { hookBodies } from './lib/payloads';
+import { startProbeStack } from './lib/probe-stack';
 
 interface Statement {
   readonly app: string;
@@ -75,32 +73,7 @@ async function main(): Promise<void> {
   Logger.overrideLogger(false);
   countRoundTrips();
   const calls = Number(arg('calls', '200'));
-  const admin = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `bench_roundtrips_${randomBytes(4).toString('hex')}`;
-  const c = new Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${dbName}`);
-  await c.end();
-  const dbUrl = new URL(admin);
-  dbUrl.pathname = `/${dbName}`;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-roundtrips-'));
-  const secret = randomBytes(32).toString('base64url');
-  const stack = await startLocalStack({
-    env: {
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: dbUrl.toString(),
-      GATEWAY_PORT: '0',
-      CDS_HOOKS_PORT: '0',
-      INFERENCE_PROXY_PORT: '0',
-      METRICS_PORT: '0',
-      DEV_IDP_PORT: '0',
-      INTERNAL_TOKEN_SECRET: secret,
-      AUDIT_SPOOL_DIR: join(dir, 'spool'),
-    },
-    devClientDir: join(dir, 'dev-client'),
-    modelDoublePort: 0,
-  });
-  const signer = new InternalTokenSigner(secret);
+  const { stack, signer, stop } = await startProbeStack('roundtrips');
   // A repeat is the same patient-view context every time: served from the first call's stored result.
   const bodies = {
     'patient-view': hookBodies('patient-view', true, 17),
@@ -192,11 +165,7 @@ async function main(): Promise<void> {
     const out = arg('json', '');
     if (out) writeFileSync(out, JSON.stringify({ counts, latency }, null, 2));
   } finally {
-    await stack.stop();
-    const d = new Client({ connectionString: admin });
-    await d.connect();
-    await d.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await d.end();
+    await stop();
   }
 }
 

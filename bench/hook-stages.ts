@@ -11,14 +11,12 @@
  * loaded 2-core machine's; compare two trees by running it alternately from each.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { AuditWriter } from '@app/audit';
-import { INTERNAL_TOKEN_HEADER, InternalTokenSigner } from '@app/auth';
+import { INTERNAL_TOKEN_HEADER } from '@app/auth';
 import { HookInvocationRepository, InferenceOutboxRepository, InferenceRepository } from '@app/database';
 import { HookHandler } from '../apps/cds-hooks/src/hooks/hook-handler.service';
 import { HookPreparation } from '../apps/cds-hooks/src/hooks/hook-preparation.service';
@@ -32,8 +30,8 @@ import { InferenceRunner } from '../apps/inference-proxy/src/inference/inference
 import { AnswerSource } from '../apps/inference-proxy/src/inference/answer-source.service';
 import { PrioritySlots } from '../apps/inference-proxy/src/inference/priority-slots.service';
 import { ResultBatchWriter } from '../apps/inference-proxy/src/inference/result-batch-writer.service';
-import { startLocalStack } from '../tools/local-stack/local-stack';
 import { hookBodies } from './lib/payloads';
+import { startProbeStack } from './lib/probe-stack';
 
 const samples = new Map<string, number[]>();
 let recording = false;
@@ -188,32 +186,7 @@ async function main(): Promise<void> {
   instrument();
   const rate = Number(arg('rate', '50'));
   const seconds = Number(arg('seconds', '15'));
-  const admin = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `bench_stages_${randomBytes(4).toString('hex')}`;
-  const c = new Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${dbName}`);
-  await c.end();
-  const dbUrl = new URL(admin);
-  dbUrl.pathname = `/${dbName}`;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-stages-'));
-  const secret = randomBytes(32).toString('base64url');
-  const stack = await startLocalStack({
-    env: {
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: dbUrl.toString(),
-      GATEWAY_PORT: '0',
-      CDS_HOOKS_PORT: '0',
-      INFERENCE_PROXY_PORT: '0',
-      METRICS_PORT: '0',
-      DEV_IDP_PORT: '0',
-      INTERNAL_TOKEN_SECRET: secret,
-      AUDIT_SPOOL_DIR: join(dir, 'spool'),
-    },
-    devClientDir: join(dir, 'dev-client'),
-    modelDoublePort: 0,
-  });
-  const signer = new InternalTokenSigner(secret);
+  const { stack, signer, stop } = await startProbeStack('stages');
   const fresh = hookBodies('patient-view', true, 23);
   const repeat = hookBodies('patient-view', false, 0);
   let n = 0;
@@ -273,11 +246,7 @@ async function main(): Promise<void> {
     const out = arg('json', '');
     if (out) writeFileSync(out, JSON.stringify(result, null, 2));
   } finally {
-    await stack.stop();
-    const d = new Client({ connectionString: admin });
-    await d.connect();
-    await d.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await d.end();
+    await stop();
   }
 }
 
