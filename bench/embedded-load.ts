@@ -14,6 +14,7 @@ import { mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, forkTs, LoadGenerator, REPO_DIR, stopChild, waitReady } from './lib/procs';
+import { hookJobFor } from './lib/hook-job';
 import { benchSutEnv } from './lib/sut-env';
 import { summarizeProfile } from './lib/profile';
 import type { LoadJob, LoadResult, SutReady } from './lib/types';
@@ -51,22 +52,8 @@ function startSut(given: Record<string, string | undefined>): ChildProcess {
 }
 
 function hookJob(sut: SutReady, name: string, rate: number, durationS: number, seed: number): LoadJob {
-  const path = '/cds-services/meditron-patient-view';
-  return {
-    name,
-    origin: sut.gatewayUrl,
-    paths: [path],
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    auth: { kind: 'ehr', key: sut.key, audience: `${sut.publicBaseUrl}${path}` },
-    body: { kind: 'hook', hook: 'patient-view', vary: true, seed },
-    mode: 'open',
-    rate,
-    connections: Math.max(16, Math.ceil(rate * 0.6)),
-    durationS,
-    timeoutMs: 15_000,
-    inspectCards: true,
-  };
+  const connections = Math.max(16, Math.ceil(rate * 0.6));
+  return hookJobFor(sut, { name, hook: 'patient-view', vary: true, seed, rate, connections, durationS });
 }
 
 function line(r: LoadResult): string {

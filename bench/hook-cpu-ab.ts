@@ -14,6 +14,7 @@ import { createTestDatabase } from '../test/support/postgres';
 import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
 import type { LoadJob, SutReady } from './lib/types';
+import { hookJobFor } from './lib/hook-job';
 import { cpuSecondsOf } from './lib/usage';
 
 /** user + system CPU seconds of the process's main (JavaScript) thread alone: no GC helpers, libuv pool or JIT. */
@@ -58,22 +59,8 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
   });
   try {
     const ready = await waitReady<SutReady>(sut, 180_000, 'sut');
-    const path = '/cds-services/meditron-patient-view';
-    const job = (name: string, r: number, durationS: number, seed: number): LoadJob => ({
-      name,
-      origin: ready.gatewayUrl,
-      paths: [path],
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      auth: { kind: 'ehr', key: ready.key, audience: `${ready.publicBaseUrl}${path}` },
-      body: { kind: 'hook', hook: 'patient-view', vary: true, seed },
-      mode: 'open',
-      rate: r,
-      connections: 64,
-      durationS,
-      timeoutMs: 15_000,
-      inspectCards: true,
-    });
+    const job = (name: string, r: number, durationS: number, seed: number): LoadJob =>
+      hookJobFor(ready, { name, hook: 'patient-view', vary: true, seed, rate: r, connections: 64, durationS });
     await load.run(job('warm', 10, 6, 1));
     const idleStart = cpuSecondsOf(sut.pid)!;
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));

@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../test/support/postgres';
+import { hookJobFor } from './lib/hook-job';
 import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
 import type { SutReady, LoadJob } from './lib/types';
@@ -33,22 +34,8 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   const ready = await waitReady<SutReady>(sut, 180_000, 'sut');
-  const path = '/cds-services/meditron-patient-view';
-  const job = (name: string, rate: number, durationS: number, seed: number): LoadJob => ({
-    name,
-    origin: ready.gatewayUrl,
-    paths: [path],
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    auth: { kind: 'ehr', key: ready.key, audience: `${ready.publicBaseUrl}${path}` },
-    body: { kind: 'hook', hook: 'patient-view', vary: true, seed },
-    mode: 'open',
-    rate,
-    connections: 64,
-    durationS,
-    timeoutMs: 15_000,
-    inspectCards: true,
-  });
+  const job = (name: string, rate: number, durationS: number, seed: number): LoadJob =>
+    hookJobFor(ready, { name, hook: 'patient-view', vary: true, seed, rate, connections: 64, durationS });
   await load.run(job('warm', 10, 4, 1));
   const r = await load.run(job('measure', 50, 15, 2));
   process.stdout.write(`${JSON.stringify({ achieved: r.throughputRps, lat: r.latencyMs, errors: r.errors })}\n`);

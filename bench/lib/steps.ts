@@ -5,45 +5,12 @@ import { LoadGenerator, sampleRss } from './procs';
 import type { PartRecord, StepRecord } from './results';
 import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
-import type { LoadJob, LoadResult } from './types';
+import { hookJob } from './hook-job';
+import type { LoadResult } from './types';
 
 export const load = new LoadGenerator();
 
-export interface HookJobOptions {
-  name: string;
-  hook: 'patient-view' | 'order-sign';
-  vary: boolean;
-  seed: number;
-  rate?: number;
-  connections: number;
-  durationS?: number;
-  mode?: 'open' | 'closed';
-  budgetMs?: number;
-}
-
-export function hookJob(sut: Sut, o: HookJobOptions): LoadJob {
-  const service = o.hook === 'patient-view' ? 'meditron-patient-view' : 'meditron-order-sign';
-  const path = `/cds-services/${service}`;
-  return {
-    name: o.name,
-    origin: sut.ready.gatewayUrl,
-    paths: [path],
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-    },
-    auth: { kind: 'ehr', key: sut.ready.key, audience: `${sut.ready.publicBaseUrl}${path}` },
-    body: { kind: 'hook', hook: o.hook, vary: o.vary, seed: o.seed },
-    mode: o.mode ?? 'open',
-    ...(o.rate !== undefined ? { rate: o.rate } : {}),
-    connections: o.connections,
-    durationS: o.durationS ?? STEP_S,
-    timeoutMs: 15_000,
-    inspectCards: true,
-    ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
-  };
-}
+export { hookJob, hookJobFor, type HookJobOptions } from './hook-job';
 
 let seedCounter = 1;
 export const nextSeed = (): number => seedCounter++;
