@@ -214,6 +214,41 @@ describe('AuditWriter (group commit)', () => {
     expect(written.filter((a) => a !== 'hook.refused')).toEqual(['test.0', 'test.1', 'test.2', 'test.3']);
   });
 
+  it('admits a group all or none: one that does not fit is refused whole, nothing of it queued', async () => {
+    const { ds, statements } = fakeDataSource({ delayMs: 30 });
+    const writer = new AuditWriter(ds, { ...fast, maxQueue: 3, maxBatch: 64 });
+    const first = await writer.admit([event(1), event(2)]);
+    await expect(writer.admit([event(3), event(4)])).rejects.toMatchObject({ code: AuditExceptionCode.QUEUE_FULL });
+    expect(writer.queued).toBe(2);
+    await first.durable;
+    await writer.close();
+    expect(statements.flatMap((s) => s.actions)).toEqual(['test.1', 'test.2']);
+  });
+
+  it('resolves admit() before the commit, and `durable` only once every event of the group committed, in order', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const statements: unknown[][] = [];
+    const ds = {
+      query: jest.fn(async (_sql: string, params: unknown[]) => {
+        await held;
+        statements.push(params.filter((_, i) => i % 12 === 2));
+        return [];
+      }),
+    } as unknown as DataSource;
+    const writer = new AuditWriter(ds, fast);
+    const { durable } = await writer.admit([event(1), event(2)]);
+    let done = false;
+    void durable.then(() => (done = true));
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate);
+    expect(done).toBe(false);
+    release();
+    await durable;
+    // One statement, in the order given.
+    expect(statements).toEqual([['test.1', 'test.2']]);
+    await writer.close();
+  });
+
   it('keys the spool by database name, not address: after a failover to a new primary the spool is found', () => {
     const at = (url: string) => auditSpoolDir('/spool', { options: { url } } as unknown as DataSource);
     expect(at('postgres://app@db-a:5432/meditron')).toBe(at('postgres://app@db-b.example:6432/meditron'));

@@ -100,20 +100,46 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async record(event: AuditRecord): Promise<void> {
+    const { durable } = await this.admit([event]);
+    return durable;
+  }
+
+  /**
+   * Queues `events` as a group, all or none, next to each other and in order (the writer commits in queue order, so
+   * none of them commits before the ones ahead of it), and resolves as soon as they are accepted, without waiting for
+   * the database: `durable` then resolves as `record()` does, once every one of them has committed (or, past
+   * `maxWaitMs`, is on disk), and rejects if any of them could not be. Rejects at once with AUDIT_QUEUE_FULL (none
+   * queued) when the group does not fit, so a caller can decide on other writes before any event of the group is
+   * durable, knowing the group will be.
+   */
+  async admit(events: ReadonlyArray<AuditRecord>): Promise<{ durable: Promise<void> }> {
     if (this.closed) throw new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed');
     await this.start();
-    if (this.queue.length >= this.opts.maxQueue) {
+    if (this.queue.length + events.length > this.opts.maxQueue) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`);
     }
-    const refused = event.outcome === 'refused';
-    if (refused && this.refusedHeld >= Math.max(1, Math.floor(this.opts.maxQueue * this.opts.refusedShare))) {
+    const refusals = events.filter((e) => e.outcome === 'refused').length;
+    if (
+      refusals > 0 &&
+      this.refusedHeld + refusals > Math.max(1, Math.floor(this.opts.maxQueue * this.opts.refusedShare))
+    ) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
     }
-    const row = queuedAuditRow(event);
-    if (this.spool && !this.spool.hasRoom(row)) {
+    const rows = events.map((e) => queuedAuditRow(e));
+    if (this.spool && !this.spool.hasRoom(...rows)) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
     }
-    if (refused) this.refusedHeld += 1;
+    this.refusedHeld += refusals;
+    const committed = rows.map((row) => this.enqueue(row));
+    this.schedule();
+    const durable = Promise.all(committed).then(() => undefined);
+    // Reported when the caller awaits `durable`, not as unhandled meanwhile.
+    durable.catch(ignore);
+    return { durable };
+  }
+
+  /** One admitted event: queued, spooled alongside; settles when committed (or released once on disk). */
+  private enqueue(row: QueuedAuditRow): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle =
@@ -133,7 +159,6 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
         timer.unref();
       }
       this.queue.push(p);
-      this.schedule();
       // Spooled alongside the INSERT, not before it: a healthy database never waits for the disk.
       this.spoolEvent(p);
     });

@@ -97,9 +97,9 @@ export class DurableSpool<T> {
     return found;
   }
 
-  /** Whether `entry` fits under maxBytes now (append() refuses what does not). */
-  hasRoom(entry: T): boolean {
-    return this.fits(`${JSON.stringify(entry)}\n`);
+  /** Whether `entries` (together) fit under maxBytes now (append() refuses what does not). */
+  hasRoom(...entries: T[]): boolean {
+    return this.fits(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
   append(entry: T): Promise<SpoolTicket> {

@@ -23,7 +23,8 @@ export interface CardAnswer {
 
 /**
  * Turns the model's answer into cards, with at most one repair attempt while the budget lasts: the same
- * prompt with a stricter reminder, when the first output was not valid structured output.
+ * prompt with a stricter reminder, when the first output was not valid structured output (`beforeRepair` is awaited
+ * before the repair's inference is started: the caller's chance to put the call on record first).
  */
 @Injectable()
 export class CardAnswerService {
@@ -47,6 +48,7 @@ export class CardAnswerService {
     prompt: BuiltPrompt,
     first: StartedInference,
     offered?: CallSuggestions,
+    beforeRepair?: () => Promise<void>,
   ): Promise<CardAnswer> {
     const { service } = call;
     const options: CardOptions = {
@@ -70,6 +72,7 @@ export class CardAnswerService {
       options,
     );
     if ((detail.output === 'not_json' || detail.output === 'schema_mismatch') && Date.now() < call.answerBy) {
+      await beforeRepair?.();
       const repair = await this.starter.start(call, this.prompts.repair(prompt));
       requestId = repair.requestId;
       result = await repair.result();

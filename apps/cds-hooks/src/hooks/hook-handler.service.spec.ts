@@ -33,18 +33,22 @@ describe('HookHandler', () => {
   } as unknown as CardAnswer;
   const prepared = { call: { invocationId: 'i1' }, prompt: {}, offered: undefined } as unknown as PreparedHook;
 
-  function setup(answerOf: () => Promise<CardAnswer> = async () => answer) {
+  function setup(
+    answerOf: (beforeRepair: () => Promise<void>) => Promise<CardAnswer> = async () => answer,
+    reused: 'none' | 'pending' | 'result' = 'none',
+  ) {
     const steps: string[] = [];
     const invoked = deferred();
-    const answered: Array<{ cards: number; invoked: Promise<void> }> = [];
+    const answered: Array<{ cards: number; invoked: Promise<void> | { withAnswer: unknown } }> = [];
     const recorder = {
       invocationOf: () => ({}),
       invoked: () => {
         steps.push('invoked started');
         return invoked.promise.then(() => void steps.push('invoked committed'));
       },
-      answered: async (_p: PreparedHook, a: CardAnswer, inv: Promise<void>) => {
-        await inv;
+      answered: async (_p: PreparedHook, a: CardAnswer, inv: Promise<void> | { withAnswer: unknown }) => {
+        if (inv instanceof Promise) await inv;
+        else steps.push('invoked recorded with the answer');
         steps.push('answered recorded');
         answered.push({ cards: a.cards.length, invoked: inv });
       },
@@ -53,13 +57,13 @@ describe('HookHandler', () => {
       { prepare: async () => prepared } as unknown as HookPreparation,
       recorder,
       {
-        start: async () => ({ requestId: 'r1', reused: 'none', result: async () => undefined }),
+        start: async () => ({ requestId: 'r1', reused, result: async () => undefined }),
       } as unknown as InferenceStarter,
       { prewarm: async () => undefined } as unknown as HookPrewarmer,
       {
-        answer: () => {
+        answer: (...args: unknown[]) => {
           steps.push('answer awaited');
-          return answerOf();
+          return answerOf(args[4] as () => Promise<void>);
         },
       } as unknown as CardAnswerService,
     );
@@ -102,5 +106,29 @@ describe('HookHandler', () => {
     model.resolve(answer);
     for (let i = 0; i < 5; i++) await tick();
     expect(answered).toEqual([]);
+  });
+
+  it('records hook.invoked with hook.answered for a stored result, not in a write of its own before it', async () => {
+    const { steps, answered, run } = setup(async () => answer, 'result');
+    await expect(run()).resolves.toEqual({ cards: [card] });
+    expect(steps).toEqual(['answer awaited', 'invoked recorded with the answer', 'answered recorded']);
+    expect(answered).toEqual([{ cards: 1, invoked: { withAnswer: expect.objectContaining({ reused: 'result' }) } }]);
+  });
+
+  it('for a stored result whose output needs a repair, has hook.invoked committed before the repair starts', async () => {
+    const { steps, invoked, answered, run } = setup(async (beforeRepair) => {
+      const recorded = beforeRepair();
+      steps.push('repair waits for hook.invoked');
+      await recorded;
+      steps.push('repair started');
+      return answer;
+    }, 'result');
+    const reply = run();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(steps).toEqual(['answer awaited', 'invoked started', 'repair waits for hook.invoked']);
+    invoked.resolve();
+    await expect(reply).resolves.toEqual({ cards: [card] });
+    expect(steps.slice(3)).toEqual(['invoked committed', 'repair started', 'answered recorded']);
+    expect(answered[0]!.invoked).toBeInstanceOf(Promise);
   });
 });

@@ -46,19 +46,23 @@ export class HookHandler {
     );
     // The `hook.invoked` event is made durable while the answer is awaited, not before: nothing is answered, and
     // `hook.answered` is not recorded, until it has committed; if it fails, the call fails as it always did.
-    const invoked = pending(this.recorder.invoked(prepared, first));
+    // A stored result answers at once: then `hook.invoked` is recorded with `hook.answered` (one audit write beside
+    // the cards row, not one before it), unless a repair is about to start an inference of its own first.
+    let invoked = first.reused === 'result' ? undefined : pending(this.recorder.invoked(prepared, first));
+    const beforeRepair = (): Promise<void> => (invoked ??= pending(this.recorder.invoked(prepared, first)));
     await this.prewarmer.prewarm(prepared);
     // A failed `hook.invoked` fails the call at once (as when it was awaited first), not after the model wait.
     const [answer] = await Promise.all([
-      hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered)),
+      hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered, beforeRepair)),
       invoked,
     ]);
+    const recorded = invoked ?? { withAnswer: first };
     // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
     if (meta.delivery && !meta.delivery.claim('handler')) {
-      await this.recorder.answered(prepared, withheldAtDeadline(answer), invoked);
+      await this.recorder.answered(prepared, withheldAtDeadline(answer), recorded);
       return { cards: [] };
     }
-    await this.recorder.answered(prepared, answer, invoked);
+    await this.recorder.answered(prepared, answer, recorded);
     return { cards: answer.cards };
   }
 }

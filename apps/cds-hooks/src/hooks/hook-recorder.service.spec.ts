@@ -16,6 +16,21 @@ describe('HookRecorder', () => {
   let ds: DataSource;
   let recorder: HookRecorder;
   const audited: AuditRecord[] = [];
+  /** What the fake writer's admitted groups become durable with (a test may hold it), and a refusal to answer. */
+  let durable: Promise<void> = Promise.resolve();
+  let refuse: Error | undefined;
+
+  /** The writer's input: `record` and `admit` (a group admitted at once; `durable` as the test sets it). */
+  function fakeAudit(): AuditWriter {
+    return {
+      record: async (e: AuditRecord) => void audited.push(e),
+      admit: async (events: AuditRecord[]) => {
+        if (refuse) throw refuse;
+        audited.push(...events);
+        return { durable };
+      },
+    } as unknown as AuditWriter;
+  }
   const service = ServiceCatalog.fromFile(DEFAULT_CATALOG_FILE).find('meditron-patient-view')!;
 
   beforeAll(async () => {
@@ -23,8 +38,7 @@ describe('HookRecorder', () => {
     await runMigrations(db.url);
     ds = createDataSource({ url: db.url, poolSize: 2 });
     await ds.initialize();
-    const audit = { record: async (e: AuditRecord) => void audited.push(e) } as unknown as AuditWriter;
-    recorder = new HookRecorder(new HookInvocationRepository(ds), audit);
+    recorder = new HookRecorder(new HookInvocationRepository(ds), fakeAudit());
   });
 
   afterAll(async () => {
@@ -146,5 +160,71 @@ describe('HookRecorder', () => {
     await expect(recorder.answered(p, answer, invoked)).rejects.toThrow('audit queue full');
     expect(await status(p)).toBe('received');
     expect(audited).toEqual([]);
+  });
+
+  it('records hook.invoked with hook.answered, as one group, for an answer at hand at once (a stored result)', async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    const first = { requestId: answer.requestId, reused: 'result' as const, result: async () => undefined };
+    await recorder.answered(p, answer, { withAnswer: first });
+    expect(await status(p)).toBe('answered_empty');
+    expect(audited.map((e) => e.action)).toEqual(['hook.invoked', 'hook.answered']);
+    expect(audited[0]).toMatchObject({ detail: { reused: 'result', inferenceRequestId: answer.requestId } });
+  });
+
+  it('stores nothing and fails when the audit queue refuses the answer (no call on record as answered)', async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    refuse = new Error('audit queue full');
+    try {
+      await expect(recorder.answered(p, answer)).rejects.toThrow('audit queue full');
+    } finally {
+      refuse = undefined;
+    }
+    expect(await status(p)).toBe('received');
+    expect(audited).toEqual([]);
+  });
+
+  it('writes the row while the events are being made durable, and resolves only once both are', async () => {
+    const { p, answer } = await storedCall();
+    audited.length = 0;
+    let commit!: () => void;
+    durable = new Promise<void>((r) => (commit = r));
+    try {
+      let done = false;
+      const storing = recorder.answered(p, answer).then(() => (done = true));
+      const deadline = Date.now() + 5000;
+      while ((await status(p)) !== 'answered_empty' && Date.now() < deadline) await new Promise(setImmediate);
+      // The row committed without waiting for the audit commit; the call is not answered before both are durable.
+      expect(await status(p)).toBe('answered_empty');
+      expect(audited.map((e) => e.action)).toEqual(['hook.answered']);
+      for (let i = 0; i < 10; i++) await new Promise(setImmediate);
+      expect(done).toBe(false);
+      commit();
+      await storing;
+      expect(done).toBe(true);
+    } finally {
+      durable = Promise.resolve();
+    }
+  });
+
+  it('records hook.failed after hook.answered, and fails, when the answer cannot be stored', async () => {
+    const failing = { answered: async () => Promise.reject(new Error('connection terminated')) };
+    const events: AuditRecord[] = [];
+    const audit = {
+      record: async (e: AuditRecord) => void events.push(e),
+      admit: async (group: AuditRecord[]) => {
+        events.push(...group);
+        return { durable: Promise.resolve() };
+      },
+    } as unknown as AuditWriter;
+    const r = new HookRecorder(failing as unknown as HookInvocationRepository, audit);
+    const { p, answer } = await storedCall();
+    await expect(r.answered(p, answer)).rejects.toThrow('connection terminated');
+    expect(events.map((e) => [e.action, e.outcome])).toEqual([
+      ['hook.answered', 'success'],
+      ['hook.failed', 'failure'],
+    ]);
+    expect(events[1]).toMatchObject({ detail: { stage: 'store_answer', error: 'Error' } });
   });
 });

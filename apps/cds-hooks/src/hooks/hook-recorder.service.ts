@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { AuditWriter } from '@app/audit';
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditWriter, type AuditRecord } from '@app/audit';
 import { HookInvocationRepository, type AuditDetail, type NewHookInvocation } from '@app/database';
 import type { CardAnswer } from './card-answer.service';
 import type { HookCall, StartedInference } from './hook-call';
@@ -7,11 +7,13 @@ import type { PreparedHook } from './hook-preparation.service';
 
 /**
  * Keeps a hook call on record: its row (stored with the dispatch's first round trip, see `invocationOf`), the
- * `hook.invoked` audit event once its inference is under way, and its answer (cards, suggestions, outcome) with
- * the `hook.answered` event.
+ * `hook.invoked` audit event once its inference is under way (or with the answer, when a stored result answers at
+ * once), and its answer (cards, suggestions, outcome) with the `hook.answered` event.
  */
 @Injectable()
 export class HookRecorder {
+  private readonly logger = new Logger(HookRecorder.name);
+
   constructor(
     private readonly invocations: HookInvocationRepository,
     private readonly audit: AuditWriter,
@@ -33,8 +35,78 @@ export class HookRecorder {
   }
 
   invoked(prepared: PreparedHook, first: StartedInference): Promise<void> {
+    return this.audit.record(this.invokedEvent(prepared, first));
+  }
+
+  /**
+   * Stores the answer (cards, suggestions, outcome) and records `hook.answered`; resolves once both are durable.
+   * `invoked` is the call's `hook.invoked` event: either still being made durable (its promise), awaited first, so
+   * that if it failed nothing is stored and this rejects with its error (a call is never on record as answered when
+   * its EHR was not); or, for an answer that was at hand at once (a stored result), the inference to record it for,
+   * together with `hook.answered` (one group, admitted all or none, committed in order, usually one INSERT).
+   *
+   * The events are admitted to the audit queue before the row is written: a full queue refuses the call with nothing
+   * stored. Then the row and the events are written at the same time, on their own connections (the row never waits
+   * on the audit chain). If the row cannot be stored, `hook.failed` is recorded after `hook.answered` (the events
+   * were admitted and will be written) and this rejects: the record says the EHR was not answered.
+   */
+  async answered(
+    prepared: PreparedHook,
+    answer: CardAnswer,
+    invoked: Promise<void> | { readonly withAnswer: StartedInference } = Promise.resolve(),
+  ): Promise<void> {
+    const { call } = prepared;
+    const { requestId, result, cards, detail, suggestions } = answer;
+    const answeredEvent = this.event('hook.answered', prepared, {
+      inferenceRequestId: requestId,
+      resultOutcome: result?.outcome ?? 'pending',
+      output: detail.output ?? null,
+      findingsDropped: detail.dropped?.map((d) => `${d.index}:${d.reason}`).join(',') ?? null,
+      shadow: detail.shadow ?? false,
+      cards: cards.length,
+      cardIds: cards.map((c) => c.uuid).join(','),
+      suggestions: suggestions.length,
+    });
+    let events: AuditRecord[];
+    if (invoked instanceof Promise) {
+      await invoked;
+      events = [answeredEvent];
+    } else {
+      events = [this.invokedEvent(prepared, invoked.withAnswer), answeredEvent];
+    }
+    const { durable } = await this.audit.admit(events);
+    const stored = this.invocations.answered({
+      invocationId: call.invocationId,
+      inferenceRequestId: requestId,
+      serviceId: call.service.id,
+      cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
+      suggestions,
+      detail: { ...detail },
+    });
+    const [row, audited] = await Promise.allSettled([stored, durable]);
+    if (row.status === 'rejected') {
+      this.recordStoreFailed(prepared, requestId, row.reason);
+      throw row.reason;
+    }
+    if (audited.status === 'rejected') throw audited.reason;
+  }
+
+  /** `hook.failed`: the answer was composed and audited but could not be stored, so the EHR got an error. */
+  private recordStoreFailed(prepared: PreparedHook, inferenceRequestId: string, e: unknown): void {
+    const event = this.event(
+      'hook.failed',
+      prepared,
+      { inferenceRequestId, stage: 'store_answer', error: e instanceof Error ? e.name : 'error' },
+      'failure',
+    );
+    this.audit.record(event).catch((err: unknown) => {
+      this.logger.error(`hook.failed not recorded: ${err instanceof Error ? err.name : 'error'}`);
+    });
+  }
+
+  private invokedEvent(prepared: PreparedHook, first: StartedInference): AuditRecord {
     const { prompt } = prepared;
-    return this.auditHook('hook.invoked', prepared, {
+    return this.event('hook.invoked', prepared, {
       hook: prepared.call.hook.hook,
       inferenceRequestId: first.requestId,
       reused: first.reused,
@@ -45,53 +117,21 @@ export class HookRecorder {
     });
   }
 
-  /**
-   * Stores the answer and records `hook.answered`, once `invoked` (the call's `hook.invoked` event, still being
-   * made durable) committed; if it failed, nothing is stored and this rejects with its error (the call fails), so a
-   * call is never on record as answered when its EHR was not.
-   */
-  async answered(
-    prepared: PreparedHook,
-    answer: CardAnswer,
-    invoked: Promise<void> = Promise.resolve(),
-  ): Promise<void> {
-    const { call } = prepared;
-    const { requestId, result, cards, detail, suggestions } = answer;
-    await invoked;
-    await this.invocations.answered({
-      invocationId: call.invocationId,
-      inferenceRequestId: requestId,
-      serviceId: call.service.id,
-      cards: cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: { ...c } })),
-      suggestions,
-      detail: { ...detail },
-    });
-    await this.auditHook('hook.answered', prepared, {
-      inferenceRequestId: requestId,
-      resultOutcome: result?.outcome ?? 'pending',
-      output: detail.output ?? null,
-      findingsDropped: detail.dropped?.map((d) => `${d.index}:${d.reason}`).join(',') ?? null,
-      shadow: detail.shadow ?? false,
-      cards: cards.length,
-      cardIds: cards.map((c) => c.uuid).join(','),
-      suggestions: suggestions.length,
-    });
-  }
-
-  private auditHook(
-    action: 'hook.invoked' | 'hook.answered',
+  private event(
+    action: 'hook.invoked' | 'hook.answered' | 'hook.failed',
     { call, patientRef }: { call: HookCall; patientRef: string },
     detail: AuditDetail,
-  ): Promise<void> {
-    return this.audit.record({
+    outcome: AuditRecord['outcome'] = 'success',
+  ): AuditRecord {
+    return {
       action,
-      outcome: 'success',
+      outcome,
       service: 'cds-hooks',
       clientId: call.meta.clientId ?? null,
       patientRef,
       requestId: call.meta.requestId,
       hookInstance: call.hook.hookInstance,
       detail: { serviceId: call.service.id, ...detail },
-    });
+    };
   }
 }
