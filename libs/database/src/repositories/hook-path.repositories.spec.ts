@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
 import { createDataSource, runMigrations } from '../data-source';
 import { HookInvocationRepository, type NewHookInvocation } from './hook-invocation.repository';
+import { InferenceResultEntity } from '../entities/inference-result.entity';
 import { InferenceOutboxRepository } from './inference-outbox.repository';
 import { InferenceRepository, type NewInferenceRequest, type StoredResult } from './inference.repository';
 
@@ -134,6 +135,19 @@ describe('hook path repositories on Postgres', () => {
     const backlog = await outbox.backlog();
     await outbox.removeAll([req.requestId]);
     expect(await outbox.backlog()).toBe(backlog - 1);
+  });
+
+  it('reads stored results by request id as the entity reads them (plain SQL, every column)', async () => {
+    const inv = invocation();
+    await invocations.received(inv, until());
+    const req = request(inv.id, '7'.repeat(64));
+    await outbox.queue(req, { m: 1 }, new Date(), null, until());
+    await inferences.storeResults([{ ...result(req.requestId, 'ok'), promptHash: '7'.repeat(64) }]);
+    const read = await inferences.resultsOf([req.requestId, randomUUID()]);
+    const viaEntity = await ds.getRepository(InferenceResultEntity).findBy({ requestId: req.requestId });
+    expect(read).toEqual(viaEntity.map((e) => ({ ...e })));
+    expect(read[0]!.completedAt).toBeInstanceOf(Date);
+    expect(await inferences.resultsOf([])).toEqual([]);
   });
 
   it('joins a live request for the same prompt instead of queueing a second', async () => {

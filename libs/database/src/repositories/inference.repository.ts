@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { InferenceRequestEntity, type InferenceRequestStatus } from '../entities/inference-request.entity';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
 import { retryTransient } from '../transient-retry';
@@ -74,28 +74,44 @@ export function reuseCandidateOf(row: Record<string, unknown>): ReuseCandidate {
   const result: InferenceResultEntity | null =
     row.result_request_id === null || row.result_request_id === undefined
       ? null
-      : {
-          requestId,
-          outcome: row.outcome as InferenceResultEntity['outcome'],
-          backend: row.backend as string | null,
-          outputText: row.output_text as string | null,
-          errorCode: row.error_code as string | null,
-          tokensIn: row.tokens_in as number | null,
-          tokensOut: row.tokens_out as number | null,
-          latencyMs: row.latency_ms as number,
-          completedAt: new Date(row.completed_at as Date),
-          hookInstance: row.hook_instance as string | null,
-          model: row.result_model as string | null,
-          templateVersion: row.result_template_version as string | null,
-          promptHash: row.result_prompt_hash as string | null,
-          attempts: row.attempts as number | null,
-          servedFrom: row.served_from as string | null,
-        };
+      : resultOf({
+          ...row,
+          request_id: requestId,
+          model: row.result_model,
+          template_version: row.result_template_version,
+          prompt_hash: row.result_prompt_hash,
+        });
   return {
     requestId,
     status: row.status as InferenceRequestStatus,
     deadlineAt: new Date(row.deadline_at as Date),
     result,
+  };
+}
+
+/** Named SQL: the stored results of some requests (one round trip, no query builder on the result wait's path). */
+const RESULTS_OF_SQL = `SELECT request_id, outcome, backend, output_text, error_code, tokens_in, tokens_out, latency_ms,
+       completed_at, hook_instance, model, template_version, prompt_hash, attempts, served_from
+  FROM inference_results WHERE request_id = ANY($1::uuid[])`;
+
+/** An `inference_results` row (column names as stored) as the entity. */
+export function resultOf(row: Record<string, unknown>): InferenceResultEntity {
+  return {
+    requestId: String(row.request_id),
+    outcome: row.outcome as InferenceResultEntity['outcome'],
+    backend: row.backend as string | null,
+    outputText: row.output_text as string | null,
+    errorCode: row.error_code as string | null,
+    tokensIn: row.tokens_in as number | null,
+    tokensOut: row.tokens_out as number | null,
+    latencyMs: row.latency_ms as number,
+    completedAt: new Date(row.completed_at as Date),
+    hookInstance: row.hook_instance as string | null,
+    model: row.model as string | null,
+    templateVersion: row.template_version as string | null,
+    promptHash: row.prompt_hash as string | null,
+    attempts: row.attempts as number | null,
+    servedFrom: row.served_from as string | null,
   };
 }
 
@@ -123,8 +139,9 @@ export class InferenceRepository {
     return rows.map(reuseCandidateOf);
   }
 
-  resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
-    return this.dataSource.getRepository(InferenceResultEntity).findBy({ requestId: In([...requestIds]) });
+  async resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(RESULTS_OF_SQL, [[...requestIds]]);
+    return rows.map(resultOf);
   }
 
   async progress(requestId: string): Promise<RequestProgress> {
