@@ -24,7 +24,6 @@ import { HookPrewarmer } from '../apps/cds-hooks/src/hooks/hook-prewarmer.servic
 import { HookRecorder } from '../apps/cds-hooks/src/hooks/hook-recorder.service';
 import { CardAnswerService } from '../apps/cds-hooks/src/hooks/card-answer.service';
 import { InferenceStarter } from '../apps/cds-hooks/src/hooks/inference-starter.service';
-import { InferenceReuse } from '../apps/cds-hooks/src/results/inference-reuse.service';
 import { ResultWaiter } from '../apps/cds-hooks/src/results/result-waiter.service';
 import { InferenceRunner } from '../apps/inference-proxy/src/inference/inference-runner.service';
 import { AnswerSource } from '../apps/inference-proxy/src/inference/answer-source.service';
@@ -75,8 +74,7 @@ function instrument(): void {
   time(HookHandler.prototype, 'handle', fixed('hook total (handler)'));
   time(HookPreparation.prototype, 'prepare', fixed('1 prepare'));
   time(InferenceStarter.prototype, 'start', fixed('2 starter.start (each: dispatch, prewarm)'));
-  time(InferenceReuse.prototype, 'find', fixed('  reuse.find (invocation row + candidates)'));
-  time(InferenceOutboxRepository.prototype, 'queue', fixed('  outbox.queue (tx)'));
+  time(InferenceOutboxRepository.prototype, 'start', fixed('  outbox.start (call row + reuse + queue)'));
   time(HookPrewarmer.prototype, 'prewarm', fixed('3 prewarm'));
   time(HookRecorder.prototype, 'invoked', fixed('4 recorder.invoked (audit wait)'));
   time(CardAnswerService.prototype, 'answer', fixed('5 answers.answer (wait)'));

@@ -1,5 +1,4 @@
 import type { InferenceResultEntity } from '@app/database';
-import type { Reusable } from '../results/inference-reuse.service';
 import type { CdsServiceDefinition } from '../discovery/service-catalog';
 import type { HookDelivery } from '../load-shedding/hook-delivery';
 import type { HookRequest } from './hook-request.schema';
@@ -27,6 +26,7 @@ export interface HookCall {
 /** An inference under way for a call: its request id, whether it was reused, and its result within the budget. */
 export interface StartedInference {
   readonly requestId: string;
-  readonly reused: Reusable['kind'];
+  /** A fresh stored result for the same prompt, a request for it still running, or none (a new request). */
+  readonly reused: 'result' | 'pending' | 'none';
   result(): Promise<InferenceResultEntity | undefined>;
 }

@@ -7,7 +7,6 @@ import { InferenceClient, INFERENCE_REQUEST_PATTERN, type OutboundInference } fr
 import { outgoingTraceparent } from '@app/observability';
 import type { BuiltPrompt } from '@app/prompts';
 import { CDS_HOOKS_CONFIG, type CdsHooksConfig } from '../cds-hooks.config';
-import { InferenceReuse } from '../results/inference-reuse.service';
 import { ResultWaiter } from '../results/result-waiter.service';
 import { DeliveredOutbox } from './delivered-outbox.service';
 import type { HookCall, StartedInference } from './hook-call';
@@ -19,20 +18,23 @@ export interface StartOptions {
   readonly invocation?: NewHookInvocation;
 }
 
+/** Recent requests for the same prompt looked at for reuse, newest first. */
+const REUSE_CANDIDATES = 3;
+
 /** How long after the hook's budget the outbox relay takes over a message the inline publish has not delivered. */
 const RELAY_GRACE_MS = 1_000;
 
 /**
  * Starts getting the result for a prompt: a fresh stored one for the same prompt (no model run), one already
  * running, or a new inference, recorded with its message (outbox) and then published; what the inline publish
- * cannot deliver, the outbox relay does. `result()` waits at most until the call's budget.
+ * cannot deliver, the outbox relay does. Which of these, and the call's own row, is one statement (one round trip,
+ * `InferenceOutboxRepository.start`). `result()` waits at most until the call's budget.
  */
 @Injectable()
 export class InferenceStarter {
   private readonly logger = new Logger(InferenceStarter.name);
 
   constructor(
-    private readonly reuse: InferenceReuse,
     private readonly results: ResultWaiter,
     private readonly outbox: InferenceOutboxRepository,
     private readonly delivered: DeliveredOutbox,
@@ -43,20 +45,8 @@ export class InferenceStarter {
   async start(call: HookCall, prompt: BuiltPrompt, opts: StartOptions = {}): Promise<StartedInference> {
     const model = this.config.INFERENCE_MODEL;
     const priority = opts.priority ?? hookPriority[call.service.hook];
-    const reusable = await this.reuse.find(
-      { model, promptHash: prompt.hash, templateVersion: prompt.templateVersion },
-      call.receivedAt,
-      call.answerBy,
-      opts.invocation,
-    );
-    if (reusable.kind === 'result')
-      return { requestId: reusable.requestId, reused: 'result', result: async () => reusable.result };
-    if (reusable.kind === 'pending')
-      return {
-        requestId: reusable.requestId,
-        reused: 'pending',
-        result: () => this.results.wait(reusable.requestId, call.answerBy),
-      };
+    // Built before the one round trip that decides whether it is sent: the call's row, the reuse look-up and the
+    // queueing are one statement.
     const requestId = randomUUID();
     const deadline = new Date(Date.now() + this.config.INFERENCE_DEADLINE_MS);
     const outbound: OutboundInference = {
@@ -68,26 +58,39 @@ export class InferenceStarter {
         traceparent: outgoingTraceparent(call.meta.traceparent),
       },
     };
-    const queued = await this.outbox.queue(
+    const fresh =
+      this.config.RESULT_FRESH_MS > 0 ? new Date(call.receivedAt.getTime() - this.config.RESULT_FRESH_MS) : null;
+    const dispatched = await this.outbox.start(
       {
-        requestId,
-        hookInvocationId: call.invocationId,
-        model,
-        templateVersion: prompt.templateVersion,
-        promptHash: prompt.hash,
-        priority,
-        deadlineAt: deadline,
-        contextManifest: { ...prompt.manifest },
-        createdAt: new Date(),
+        call: opts.invocation ?? null,
+        // A fresh stored result for the same prompt is served without a model run, one still running is waited for.
+        reuseSince: fresh,
+        reuseTake: REUSE_CANDIDATES,
+        now: call.receivedAt,
+        request: {
+          requestId,
+          hookInvocationId: call.invocationId,
+          model,
+          templateVersion: prompt.templateVersion,
+          promptHash: prompt.hash,
+          priority,
+          deadlineAt: deadline,
+          contextManifest: { ...prompt.manifest },
+          createdAt: new Date(),
+        },
+        message: { ...outbound },
+        firstRelayAt: new Date(call.answerBy + RELAY_GRACE_MS),
+        // An identical call that got here first (on any replica) is joined, not repeated.
+        joinSince: fresh,
       },
-      { ...outbound },
-      new Date(call.answerBy + RELAY_GRACE_MS),
-      // An identical call that got here first (on any replica) is joined, not repeated.
-      this.config.RESULT_FRESH_MS > 0 ? new Date(call.receivedAt.getTime() - this.config.RESULT_FRESH_MS) : null,
       call.answerBy,
     );
-    if (!queued.created) {
-      const joined = queued.requestId;
+    if (dispatched.kind === 'result') {
+      const { result } = dispatched;
+      return { requestId: dispatched.requestId, reused: 'result', result: async () => result };
+    }
+    if (dispatched.kind !== 'created') {
+      const joined = dispatched.requestId;
       return { requestId: joined, reused: 'pending', result: () => this.results.wait(joined, call.answerBy) };
     }
     // An event, never a request-reply: the result comes back through Postgres and the result signal.

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { DataAccessModule, HookInvocationRepository, InferenceRepository } from '@app/database';
-import { InferenceReuse } from './inference-reuse.service';
+import { DataAccessModule, InferenceRepository } from '@app/database';
 import { ResultWaiter } from './result-waiter.service';
 
-/** Waiting for inference results (signal plus poll) and reusing recent ones. */
+/** Waiting for inference results (signal plus poll). */
 @Module({
-  imports: [DataAccessModule.forFeature([InferenceRepository, HookInvocationRepository])],
-  providers: [ResultWaiter, InferenceReuse],
-  exports: [ResultWaiter, InferenceReuse],
+  imports: [DataAccessModule.forFeature([InferenceRepository])],
+  providers: [ResultWaiter],
+  exports: [ResultWaiter],
 })
 export class ResultsModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HookInvocationEntity } from '../entities/hook-invocation.entity';
 import { retryTransient } from '../transient-retry';
-import { REUSE_CANDIDATES_SQL, reuseCandidateOf, type ReuseCandidate, type ReuseLookup } from './inference.repository';
 import type { JsonDetail } from './json-detail';
 
 export type NewHookInvocation = Pick<
@@ -32,8 +31,9 @@ export interface StoredCard {
 const ANSWER_WRITE_MS = 2000;
 
 /**
- * Named SQL: the call's row ($1-$8), also run as a CTE ahead of another statement (one round trip). The id is new
- * per call, so a conflict is only this call's own write retried after a commit whose answer was lost.
+ * Named SQL: the call's row ($1-$8) on its own (the hook path stores it in `hook_start`, see
+ * InferenceOutboxRepository.start). The id is new per call, so a conflict is only this call's own write retried after
+ * a commit whose answer was lost.
  */
 const INVOCATION_INSERT = `INSERT INTO hook_invocations
     (id, hook_instance, hook, service_id, request_id, client_id, patient_ref, received_at, status)
@@ -65,32 +65,6 @@ export class HookInvocationRepository {
   /** Stored before anything is sent, so nothing is in flight unrecorded; retried on a cut connection until `untilMs`. */
   async received(row: NewHookInvocation, untilMs: number): Promise<void> {
     await retryTransient(() => this.dataSource.query(INVOCATION_INSERT, invocationParams(row)), untilMs);
-  }
-
-  /**
-   * `received()` and, in the same round trip, the recent requests for the call's prompt that might serve it
-   * (newest first). Retried as a whole: a cut connection either stored the row with the read or neither.
-   */
-  async receivedWithCandidates(
-    row: NewHookInvocation,
-    lookup: ReuseLookup,
-    untilMs: number,
-  ): Promise<ReuseCandidate[]> {
-    const params = invocationParams(row);
-    const sql = `WITH invocation AS (${INVOCATION_INSERT}) ${REUSE_CANDIDATES_SQL(params.length)}`;
-    const rows: Array<Record<string, unknown>> = await retryTransient(
-      () =>
-        this.dataSource.query(sql, [
-          ...params,
-          lookup.model,
-          lookup.promptHash,
-          lookup.templateVersion,
-          lookup.since,
-          lookup.take,
-        ]),
-      untilMs,
-    );
-    return rows.map(reuseCandidateOf);
   }
 
   /** The cards returned, their suggestions and the call's outcome, in one statement. */

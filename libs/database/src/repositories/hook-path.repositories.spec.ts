@@ -4,7 +4,7 @@ import { createTestDatabase, queryRows, type TestDatabase } from '../../../../te
 import { createDataSource, runMigrations } from '../data-source';
 import { HookInvocationRepository, type NewHookInvocation } from './hook-invocation.repository';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
-import { InferenceOutboxRepository } from './inference-outbox.repository';
+import { InferenceOutboxRepository, type HookStart } from './inference-outbox.repository';
 import { InferenceRepository, type NewInferenceRequest, type StoredResult } from './inference.repository';
 
 /** The hook path's writes (issue 17: one statement where there were several) against Postgres and its constraints. */
@@ -79,43 +79,98 @@ describe('hook path repositories on Postgres', () => {
     };
   }
 
-  const lookup = (promptHash: string) => ({
-    model: 'meditron-70b',
-    promptHash,
-    templateVersion: 't1',
-    since: new Date(Date.now() - 60_000),
-    take: 3,
-  });
+  /** A dispatch of `inv`'s prompt `hash` as the starter makes it: reuse and join windows of a minute. */
+  function dispatch(
+    inv: NewHookInvocation,
+    hash: string,
+    o: { store?: boolean; req?: NewInferenceRequest; fresh?: boolean } = {},
+  ): HookStart {
+    const since = o.fresh === false ? null : new Date(Date.now() - 60_000);
+    return {
+      call: o.store === false ? null : inv,
+      reuseSince: since,
+      reuseTake: 3,
+      now: inv.receivedAt,
+      request: o.req ?? request(inv.id, hash),
+      message: { m: 1 },
+      firstRelayAt: new Date(),
+      joinSince: since,
+    };
+  }
 
-  it('stores the call and reads the candidates for its prompt in one statement, a good result joined', async () => {
+  it('stores the call and queues its request in one statement; a retry after a lost acknowledgement is the same', async () => {
     const hash = 'a'.repeat(64);
     const first = invocation();
-    expect(await invocations.receivedWithCandidates(first, lookup(hash), until())).toEqual([]);
-    const [row] = await queryRows<{ status: string; patient_ref: string }>(
+    const start = dispatch(first, hash);
+    expect(await outbox.start(start, until())).toEqual({ kind: 'created' });
+    const [row] = await queryRows<{ status: string; patient_ref: string; n: string }>(
       db.url,
-      `SELECT status, patient_ref FROM hook_invocations WHERE id = $1`,
-      [first.id],
+      `SELECT status, patient_ref, (SELECT count(*) FROM inference_outbox WHERE request_id = $2) AS n
+         FROM hook_invocations WHERE id = $1`,
+      [first.id, start.request.requestId],
     );
-    expect(row).toEqual({ status: 'received', patient_ref: 'Patient/p1' });
-    // A retry after a commit whose answer was lost stores nothing twice and does not fail.
-    await expect(invocations.receivedWithCandidates(first, lookup(hash), until())).resolves.toEqual([]);
+    expect(row).toEqual({ status: 'received', patient_ref: 'Patient/p1', n: '1' });
+    // The same statement again (its commit's answer lost): nothing stored twice, its own request counts as created.
+    await expect(outbox.start(start, until())).resolves.toEqual({ kind: 'created' });
     await expect(invocations.received(first, until())).resolves.toBeUndefined();
+  });
 
-    const failed = request(first.id, hash);
-    await outbox.queue(failed, { m: 1 }, new Date(), null, until());
-    await inferences.storeResults([result(failed.requestId, 'error')]);
-    const good = request(first.id, hash);
-    await outbox.queue(good, { m: 2 }, new Date(), null, until());
-    await inferences.storeResults([result(good.requestId, 'ok')]);
+  it('serves the newest good result; waits for a running request; passes over a failed or expired one', async () => {
+    const hash = '1'.repeat(64);
+    const inv = invocation();
+    const failed = dispatch(inv, hash);
+    expect(await outbox.start(failed, until())).toEqual({ kind: 'created' });
+    await inferences.storeResults([result(failed.request.requestId, 'error')]);
+    // Only a failed request on record: a new one is queued.
+    expect(await outbox.start(dispatch(invocation(), hash), until())).toEqual({ kind: 'created' });
 
-    const candidates = await invocations.receivedWithCandidates(invocation(), lookup(hash), until());
-    expect(candidates.map((c) => [c.requestId, c.status, c.result?.outcome ?? null])).toEqual([
-      [good.requestId, 'completed', 'ok'],
-    ]);
-    expect(candidates[0]!.result).toMatchObject({ outputText: '{"findings":[]}', tokensIn: 12, latencyMs: 7 });
-    expect(candidates[0]!.result!.completedAt).toBeInstanceOf(Date);
-    // Without a call to store (prewarm, repair), the same read.
-    expect((await inferences.reuseCandidates(lookup(hash), until())).map((c) => c.requestId)).toEqual([good.requestId]);
+    const hash2 = '2'.repeat(64);
+    const expired = dispatch(invocation(), hash2, {
+      req: { ...request(inv.id, hash2), deadlineAt: new Date(Date.now() - 1) },
+    });
+    expect(await outbox.start(expired, until())).toEqual({ kind: 'created' });
+    const running = dispatch(invocation(), hash2);
+    // Past its deadline: not waited for, a new request queued.
+    expect(await outbox.start(running, until())).toEqual({ kind: 'created' });
+    const waiting = await outbox.start(dispatch(invocation(), hash2), until());
+    expect(waiting).toMatchObject({ kind: 'pending', requestId: running.request.requestId });
+    await inferences.storeResults([result(running.request.requestId, 'ok')]);
+    const served = await outbox.start(dispatch(invocation(), hash2), until());
+    expect(served).toMatchObject({ kind: 'result', requestId: running.request.requestId });
+    const stored = await inferences.resultsOf([running.request.requestId]);
+    expect(served.kind === 'result' && served.result).toEqual(stored[0]);
+    expect(served.kind === 'result' && served.result.completedAt).toBeInstanceOf(Date);
+
+    // Without a call to store (a prewarm, a repair), the same answer; with reuse off, a new request.
+    expect(await outbox.start(dispatch(inv, hash2, { store: false }), until())).toMatchObject({ kind: 'result' });
+    expect(await outbox.start(dispatch(inv, hash2, { store: false, fresh: false }), until())).toEqual({
+      kind: 'created',
+    });
+  });
+
+  it('lets exactly one of several identical concurrent dispatches queue the request; the others share it', async () => {
+    const hash = '3'.repeat(64);
+    // Separate connections (the spec's pool has two), so the calls really race for the per-prompt lock.
+    const racers = createDataSource({ url: db.url, poolSize: 6 });
+    await racers.initialize();
+    try {
+      const racing = new InferenceOutboxRepository(racers);
+      const starts = Array.from({ length: 6 }, () => dispatch(invocation(), hash));
+      const outcomes = await Promise.all(starts.map((s) => racing.start(s, until())));
+      const created = starts.filter((_, i) => outcomes[i]!.kind === 'created');
+      expect(created).toHaveLength(1);
+      for (const o of outcomes) {
+        if (o.kind !== 'created') expect(o).toMatchObject({ requestId: created[0]!.request.requestId });
+      }
+      const stored = await ds.query(`SELECT count(*)::int AS n FROM inference_requests WHERE prompt_hash = $1`, [hash]);
+      expect(stored).toEqual([{ n: 1 }]);
+      const calls = await ds.query(`SELECT count(*)::int AS n FROM hook_invocations WHERE id = ANY($1::uuid[])`, [
+        starts.map((s) => s.call!.id),
+      ]);
+      expect(calls).toEqual([{ n: 6 }]);
+    } finally {
+      await racers.destroy();
+    }
   });
 
   it('stores a result batch and its request statuses in one statement; a redelivered result is left as it was', async () => {

@@ -1,12 +1,43 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { InferenceResultEntity } from '../entities/inference-result.entity';
 import { retryTransient } from '../transient-retry';
-import type { NewInferenceRequest } from './inference.repository';
+import type { NewHookInvocation } from './hook-invocation.repository';
+import { resultOf, type NewInferenceRequest } from './inference.repository';
 import type { JsonDetail } from './json-detail';
 
 /** What `queue()` did: stored a new request, or found one for the same prompt still running (no new row). */
 export type QueuedOrJoined =
   { readonly created: true } | { readonly created: false; readonly requestId: string; readonly deadlineAt: Date };
+
+/** One dispatch of a hook call's prompt (see `start()`). */
+export interface HookStart {
+  /** The call's own row, stored first; null when it is stored already (a prewarm, a repair). */
+  readonly call: NewHookInvocation | null;
+  /** Recent requests for the prompt created after this may serve it; null: no reuse. */
+  readonly reuseSince: Date | null;
+  /** How many of them are looked at, newest first. */
+  readonly reuseTake: number;
+  /** When the call was received (its row's `received_at`): a running request serves it only if its deadline is later. */
+  readonly now: Date;
+  /** The request to queue if nothing serves the call, with its message. */
+  readonly request: NewInferenceRequest;
+  readonly message: JsonDetail;
+  readonly firstRelayAt: Date;
+  /** `queue()`'s join window: a live request for the prompt created after this is joined. */
+  readonly joinSince: Date | null;
+}
+
+/** How a dispatch was served: a stored good result, a request still running, the new request, or one joined. */
+export type Dispatched =
+  | { readonly kind: 'result'; readonly requestId: string; readonly result: InferenceResultEntity }
+  | { readonly kind: 'pending' | 'joined'; readonly requestId: string; readonly deadlineAt: Date }
+  | { readonly kind: 'created' };
+
+/** Named SQL: `start()` in one statement (migration 1764510000000, `hook_start`). */
+const START_SQL = `SELECT kind, request_id, deadline_at, result
+  FROM hook_start($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb, $19, $20::jsonb,
+                  $21, $22)`;
 
 /** An outbox row the relay now holds (its lease) and must publish, retry later, or expire. */
 export interface DueMessage {
@@ -76,6 +107,62 @@ export class InferenceOutboxRepository {
       return found.created
         ? { created: true }
         : { created: false, requestId: found.found_request_id, deadlineAt: new Date(found.found_deadline_at) };
+    }, untilMs);
+  }
+
+  /**
+   * A hook call's dispatch in one statement (its own transaction, one round trip): the call's row, then a fresh good
+   * result or a running request for the same prompt if one serves it, else `queue()`'s lock, join and insert (see
+   * migration 1764510000000). Retried as a whole on a cut connection until `untilMs`: a retry after a lost commit
+   * acknowledgement finds the call's row and its own request, and answers `created` again.
+   */
+  start(s: HookStart, untilMs: number): Promise<Dispatched> {
+    const { call, request: row } = s;
+    const params = [
+      call !== null,
+      row.hookInvocationId,
+      call?.hookInstance ?? null,
+      call?.hook ?? null,
+      call?.serviceId ?? null,
+      call?.requestId ?? null,
+      call?.clientId ?? null,
+      call?.patientRef ?? null,
+      s.now,
+      row.model,
+      row.templateVersion,
+      row.promptHash,
+      s.reuseSince,
+      s.reuseTake,
+      row.requestId,
+      row.priority,
+      row.deadlineAt,
+      row.contextManifest === null ? null : JSON.stringify(row.contextManifest),
+      row.createdAt,
+      JSON.stringify(s.message),
+      s.firstRelayAt,
+      s.joinSince,
+    ];
+    return retryTransient(async (): Promise<Dispatched> => {
+      const rows: Array<{
+        kind: string;
+        request_id: string;
+        deadline_at: Date;
+        result: Record<string, unknown> | null;
+      }> = await this.dataSource.query(START_SQL, params);
+      const found = rows[0];
+      if (!found) throw new Error('hook_start returned no row');
+      switch (found.kind) {
+        case 'created':
+          return { kind: 'created' };
+        case 'result':
+          if (found.result === null) throw new Error('hook_start returned a result kind without its result');
+          return { kind: 'result', requestId: found.request_id, result: resultOf(found.result) };
+        case 'pending':
+        case 'joined':
+          return { kind: found.kind, requestId: found.request_id, deadlineAt: new Date(found.deadline_at) };
+        default:
+          throw new Error(`hook_start returned an unknown kind`);
+      }
     }, untilMs);
   }
 

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InferenceRequestEntity, type InferenceRequestStatus } from '../entities/inference-request.entity';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
-import { retryTransient } from '../transient-retry';
 import type { JsonDetail } from './json-detail';
 
 export type NewInferenceRequest = Omit<InferenceRequestEntity, 'status' | 'contextManifest'> & {
@@ -33,61 +32,6 @@ function statusUpdateSql(rows: number, offset: number): string {
  * given the number of parameters before its own, its SQL (numbered from there) and its parameters.
  */
 export type AlongsideStatement = (paramOffset: number) => { sql: string; params: unknown[] };
-
-/** A prompt whose recent requests may serve a call: same model, template and hash, created after `since`. */
-export interface ReuseLookup {
-  readonly model: string;
-  readonly promptHash: string;
-  readonly templateVersion: string;
-  readonly since: Date;
-  readonly take: number;
-}
-
-/** A recent request for the same prompt, with its result when it completed with a good one (`ok`). */
-export interface ReuseCandidate {
-  readonly requestId: string;
-  readonly status: InferenceRequestStatus;
-  readonly deadlineAt: Date;
-  readonly result: InferenceResultEntity | null;
-}
-
-/**
- * Named SQL: the newest live or completed requests for a prompt, each with its good result if it has one, in one
- * round trip (parameters from `$offset + 1`: model, prompt hash, template version, since, how many).
- */
-export function REUSE_CANDIDATES_SQL(offset: number): string {
-  const p = (i: number): string => `$${offset + i}`;
-  return `SELECT r.request_id, r.status, r.deadline_at, res.request_id AS result_request_id, res.outcome,
-       res.backend, res.output_text, res.error_code, res.tokens_in, res.tokens_out, res.latency_ms, res.completed_at,
-       res.hook_instance, res.model AS result_model, res.template_version AS result_template_version,
-       res.prompt_hash AS result_prompt_hash, res.attempts, res.served_from
-  FROM inference_requests r
-  LEFT JOIN inference_results res ON res.request_id = r.request_id AND r.status = 'completed' AND res.outcome = 'ok'
- WHERE r.model = ${p(1)} AND r.prompt_hash = ${p(2)} AND r.template_version = ${p(3)}
-   AND r.status IN ('queued', 'running', 'completed') AND r.created_at > ${p(4)}
- ORDER BY r.created_at DESC LIMIT ${p(5)}`;
-}
-
-/** A row of `REUSE_CANDIDATES_SQL` as a candidate. */
-export function reuseCandidateOf(row: Record<string, unknown>): ReuseCandidate {
-  const requestId = String(row.request_id);
-  const result: InferenceResultEntity | null =
-    row.result_request_id === null || row.result_request_id === undefined
-      ? null
-      : resultOf({
-          ...row,
-          request_id: requestId,
-          model: row.result_model,
-          template_version: row.result_template_version,
-          prompt_hash: row.result_prompt_hash,
-        });
-  return {
-    requestId,
-    status: row.status as InferenceRequestStatus,
-    deadlineAt: new Date(row.deadline_at as Date),
-    result,
-  };
-}
 
 /** Named SQL: the stored results of some requests (one round trip, no query builder on the result wait's path). */
 const RESULTS_OF_SQL = `SELECT request_id, outcome, backend, output_text, error_code, tokens_in, tokens_out, latency_ms,
@@ -122,22 +66,6 @@ export function resultOf(row: Record<string, unknown>): InferenceResultEntity {
 @Injectable()
 export class InferenceRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** The recent requests that might serve a prompt (see `REUSE_CANDIDATES_SQL`); retried until `untilMs`. */
-  async reuseCandidates(lookup: ReuseLookup, untilMs: number): Promise<ReuseCandidate[]> {
-    const rows: Array<Record<string, unknown>> = await retryTransient(
-      () =>
-        this.dataSource.query(REUSE_CANDIDATES_SQL(0), [
-          lookup.model,
-          lookup.promptHash,
-          lookup.templateVersion,
-          lookup.since,
-          lookup.take,
-        ]),
-      untilMs,
-    );
-    return rows.map(reuseCandidateOf);
-  }
 
   async resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(RESULTS_OF_SQL, [[...requestIds]]);
