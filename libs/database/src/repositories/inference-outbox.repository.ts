@@ -77,7 +77,8 @@ export class InferenceOutboxRepository {
    * Stores a new request and its message, unless (with `joinSince`) a request for the same prompt is still
    * running: identical concurrent calls, on any replica, serialise on an advisory lock per prompt and share one
    * request row and one model run. Lock, look-up and both rows are one statement (one round trip, its own
-   * transaction). Retried on a cut connection until `untilMs`.
+   * transaction). Retried on a cut connection until `untilMs`. The hook path uses `start()`, which runs this same
+   * function after its reuse look-up; this is its statement on its own (as replicas older than `hook_start` run it).
    */
   queue(
     row: NewInferenceRequest,
