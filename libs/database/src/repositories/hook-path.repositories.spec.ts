@@ -173,6 +173,30 @@ describe('hook path repositories on Postgres', () => {
     }
   });
 
+  it('interlocks with replicas still running the two-statement path (queue()): one request between them', async () => {
+    const hash = '4'.repeat(64);
+    const racers = createDataSource({ url: db.url, poolSize: 6 });
+    await racers.initialize();
+    try {
+      const racing = new InferenceOutboxRepository(racers);
+      const starts = Array.from({ length: 6 }, () => dispatch(invocation(), hash));
+      // The old path stores its call's row in a statement of its own first.
+      for (const s of starts.slice(3)) await invocations.received(s.call!, until());
+      const outcomes = await Promise.all(
+        starts.map(async (s, i) =>
+          i < 3
+            ? (await racing.start(s, until())).kind === 'created'
+            : (await racing.queue(s.request, s.message, s.firstRelayAt, s.joinSince, until())).created,
+        ),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const stored = await ds.query(`SELECT count(*)::int AS n FROM inference_requests WHERE prompt_hash = $1`, [hash]);
+      expect(stored).toEqual([{ n: 1 }]);
+    } finally {
+      await racers.destroy();
+    }
+  });
+
   it('stores a result batch and its request statuses in one statement; a redelivered result is left as it was', async () => {
     const inv = invocation();
     await invocations.received(inv, until());
