@@ -48,7 +48,8 @@ export class HookRecorder {
    * The events are admitted to the audit queue before the row is written: a full queue refuses the call with nothing
    * stored. Then the row and the events are written at the same time, on their own connections (the row never waits
    * on the audit chain). If the row cannot be stored, `hook.failed` is recorded after `hook.answered` (the events
-   * were admitted and will be written) and this rejects: the record says the EHR was not answered.
+   * were admitted and will be written) and this rejects (the call fails, unless its deadline answered the EHR with
+   * no cards already): the record says the answer it names was not stored.
    */
   async answered(
     prepared: PreparedHook,
@@ -91,7 +92,7 @@ export class HookRecorder {
     if (audited.status === 'rejected') throw audited.reason;
   }
 
-  /** `hook.failed`: the answer was composed and audited but could not be stored, so the EHR got an error. */
+  /** `hook.failed`: the answer was composed and audited as `hook.answered` but could not be stored. */
   private recordStoreFailed(prepared: PreparedHook, inferenceRequestId: string, e: unknown): void {
     const event = this.event(
       'hook.failed',
