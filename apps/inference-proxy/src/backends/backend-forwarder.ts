@@ -1,5 +1,5 @@
 import { BackendError } from './backend-error';
-import type { BackendReply } from './backend-http';
+import { CallSignal, type BackendReply } from './backend-http';
 import type { BackendPool } from './backend-pool.service';
 import type { BackendState } from './backend-state';
 import { classifyHttpError } from './http-error-class';
@@ -40,23 +40,21 @@ export class BackendForwarder {
     attempts: number,
   ): Promise<Forwarded> {
     const sentAt = this.pool.callStarted(backend);
+    // The caller leaving (signal) or the call's own timeout ends it, body included.
+    const call = new CallSignal(this.pool.opts.callTimeoutMs, signal);
     let ended = false;
     const end = (failure: BackendError | undefined): void => {
       if (ended) return;
       ended = true;
+      call.dispose();
       this.pool.callEnded(backend, sentAt, failure);
     };
-    const timeout = AbortSignal.timeout(this.pool.opts.callTimeoutMs);
     let response: BackendReply;
     try {
-      response = await this.pool.http.postJson(
-        `${backend.target.baseUrl}${path}`,
-        JSON.stringify(body),
-        AbortSignal.any([signal, timeout]),
-      );
+      response = await this.pool.http.postJson(`${backend.target.baseUrl}${path}`, JSON.stringify(body), call.signal);
     } catch {
       // Aborted by the caller (gone: says nothing of the backend), else by the call's timeout, else no connection.
-      const err = new BackendError(signal.aborted ? 'unknown' : timeout.aborted ? 'timeout' : 'connection', backend.id);
+      const err = new BackendError(signal.aborted ? 'unknown' : call.timedOut ? 'timeout' : 'connection', backend.id);
       end(err);
       throw err;
     }

@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { loadInferenceProxyConfig } from '../inference-proxy.config';
 import { BackendError } from './backend-error';
 import { BackendForwarder } from './backend-forwarder';
-import { BackendHttp } from './backend-http';
+import { BackendHttp, CallSignal } from './backend-http';
 import { BackendPool, type PoolOptions } from './backend-pool.service';
 
 /** A stand-in engine: holds every request until answered, counts the connections it was given. */
@@ -207,5 +207,41 @@ describe('BackendForwarder over BackendHttp', () => {
     expect(slow.backends[0]!.coolingDown(Date.now())).toBe(true);
     expect(slow.backends[0]!.outstanding).toBe(0);
     await slow.close();
+  });
+});
+
+describe('CallSignal: a call aborted by its timeout or its caller', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('aborts as a timeout once its time has passed, not before', () => {
+    const call = new CallSignal(1_000);
+    jest.advanceTimersByTime(999);
+    expect(call.signal.aborted).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(call.signal.aborted).toBe(true);
+    expect(call.timedOut).toBe(true);
+    expect((call.signal.reason as DOMException).name).toBe('TimeoutError');
+  });
+
+  it('aborts when the caller does (already or later), which is not a timeout', () => {
+    const gone = new AbortController();
+    gone.abort();
+    expect(new CallSignal(1_000, gone.signal).signal.aborted).toBe(true);
+    const caller = new AbortController();
+    const call = new CallSignal(1_000, caller.signal);
+    caller.abort();
+    expect(call.signal.aborted).toBe(true);
+    expect(call.timedOut).toBe(false);
+  });
+
+  it('once disposed, neither its timeout nor the caller aborts it', () => {
+    const caller = new AbortController();
+    const call = new CallSignal(1_000, caller.signal);
+    call.dispose();
+    jest.advanceTimersByTime(5_000);
+    caller.abort();
+    expect(call.signal.aborted).toBe(false);
+    expect(call.timedOut).toBe(false);
   });
 });

@@ -10,6 +10,47 @@ export interface BackendReply {
 }
 
 /**
+ * One backend call's abort signal: aborted when its timeout passes or (if given) the caller's signal aborts. A
+ * controller and one timer rather than `AbortSignal.any([caller, AbortSignal.timeout(ms)])`, whose composite-signal
+ * bookkeeping (weak references, a finalization registry) was ~3 % of the facade's CPU. `dispose` once the call,
+ * body included, is over: it clears the timer and stops following the caller.
+ */
+export class CallSignal {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private expired = false;
+  private readonly onParentAbort = (): void => this.controller.abort(this.parent?.reason);
+
+  constructor(
+    timeoutMs: number,
+    private readonly parent?: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort(new DOMException('the backend call timed out', 'TimeoutError'));
+    }, timeoutMs);
+    // Like AbortSignal.timeout: a pending call timer alone does not keep the process up.
+    this.timer.unref();
+    if (parent?.aborted) this.controller.abort(parent.reason);
+    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The call's own timeout fired (whatever else happened). */
+  get timedOut(): boolean {
+    return this.expired;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
+}
+
+/**
  * The HTTP client for model calls (the Kafka path's completions and the facade's relay): one keep-alive pool of at
  * most `maxConnections` connections per engine (undici's Agent keeps one Pool per origin); past it a call waits
  * for a free connection, inside its own timeout (the signal covers the wait). The pool already bounds a replica's

@@ -4,7 +4,7 @@ import type { InferenceRequestV1 } from '@app/contracts';
 import type { Completion } from './backend-client';
 import { BackendError, type BackendErrorCode } from './backend-error';
 import { poolContextTokens } from './backend-facts';
-import { BackendHttp } from './backend-http';
+import { BackendHttp, CallSignal } from './backend-http';
 import { BackendMembership } from './backend-membership';
 import type { BackendState, CooldownReason } from './backend-state';
 import { attemptOverPool, type Attempted, type AttemptCall, type AttemptOptions } from './pool-retry';
@@ -167,8 +167,9 @@ export class BackendPool {
     const client = this.membership.client(backend.id);
     if (!client) throw new BackendError('unknown', backend.id);
     const started = this.callStarted(backend);
+    const deadline = new CallSignal(timeoutMs);
     try {
-      const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
+      const out = await client.complete(req, deadline.signal);
       backend.observeLatency((performance.now() - started) / 1000, out.tokensOut);
       this.callEnded(backend, started);
       return out;
@@ -176,6 +177,8 @@ export class BackendPool {
       const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
       this.callEnded(backend, started, err);
       throw err;
+    } finally {
+      deadline.dispose();
     }
   }
 }
