@@ -6,14 +6,15 @@
  * before, after). Prints p50/p99 per target and concurrency (median over the rounds), the overhead over
  * direct, and the CPU each target's process spent per request (robust where latency is not, on a shared machine).
  * `FACADE_AB_ROUNDS` (default 4) and `FACADE_AB_STEP_S` (default 5) size it; `FACADE_AB_PROF=<dir>`
- * writes a CPU profile of each SUT there.
+ * writes a CPU profile of each SUT there. `FACADE_AB_PORTKEY=1` adds Portkey's gateway (the package the full bench
+ * compares with) as one more target, pointed at the same double, so the facade is compared with it in the same run.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
-import { forkTs, LoadGenerator, REPO_DIR, stopChild, waitReady } from './lib/procs';
+import { forkTs, LoadGenerator, REPO_DIR, spawnService, stopChild, waitReady } from './lib/procs';
 import { round } from './lib/stats';
 import type { LoadResult, SutReady } from './lib/types';
 
@@ -22,6 +23,8 @@ const ROUNDS = Number(process.env.FACADE_AB_ROUNDS ?? 4);
 const STEP_S = Number(process.env.FACADE_AB_STEP_S ?? 5);
 const PROF = process.env.FACADE_AB_PROF;
 const BASELINE = process.env.FACADE_BASELINE;
+const PORTKEY = process.env.FACADE_AB_PORTKEY === '1';
+const PORTKEY_PORT = 18788;
 const BODY = JSON.stringify({
   model: 'meditron-70b',
   messages: [{ role: 'user', content: 'Summarise the renal dosing considerations for metformin in two sentences.' }],
@@ -97,6 +100,22 @@ async function main(): Promise<void> {
         origin: ready.inferenceProxyUrl,
         headers: { authorization: `Bearer ${KEY}` },
         pid: child.pid!,
+      });
+    }
+    if (PORTKEY) {
+      const entry = join(REPO_DIR, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+      const portkey = await spawnService(
+        process.execPath,
+        [entry, `--port=${PORTKEY_PORT}`, '--headless'],
+        async () => (await fetch(`http://127.0.0.1:${PORTKEY_PORT}/`)).status < 500,
+        30_000,
+      );
+      children.push(portkey);
+      targets.push({
+        name: 'portkey',
+        origin: `http://127.0.0.1:${PORTKEY_PORT}`,
+        headers: { authorization: 'Bearer unused', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': d.baseUrl },
+        pid: portkey.pid!,
       });
     }
     const results = new Map<string, LoadResult[]>();

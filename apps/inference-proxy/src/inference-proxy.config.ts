@@ -46,6 +46,13 @@ export const inferenceProxyEnv = z
      * it x the engines (discovered ones included) at or above INFERENCE_CONCURRENCY; the proxy warns when not.
      */
     BACKEND_MAX_OUTSTANDING: int(1, 1024, 8),
+    /**
+     * Keep-alive connections to one engine at most (model calls and facade relays share them); a call beyond waits
+     * for a free one inside its timeout. Unset: twice BACKEND_MAX_OUTSTANDING, which already bounds the calls one
+     * engine gets, so the cap only holds sockets still closing after aborted calls. At least BACKEND_MAX_OUTSTANDING:
+     * below it, calls the pool admitted would queue here, out of sight of its routing.
+     */
+    BACKEND_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(8192).optional(),
     /** Upper bound on one backend call, whatever the request's deadline. */
     BACKEND_TIMEOUT_MS: positiveMs(120_000),
     /** Backend calls per request (first try + retries on other backends), all inside the deadline. */
@@ -102,6 +109,10 @@ export const inferenceProxyEnv = z
   .refine(saslComplete, {
     message: 'set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD together',
     path: ['KAFKA_SASL_MECHANISM'],
+  })
+  .refine((c) => c.BACKEND_MAX_CONNECTIONS === undefined || c.BACKEND_MAX_CONNECTIONS >= c.BACKEND_MAX_OUTSTANDING, {
+    message: 'BACKEND_MAX_CONNECTIONS must be at least BACKEND_MAX_OUTSTANDING',
+    path: ['BACKEND_MAX_CONNECTIONS'],
   })
   .refine((c) => unknownPolicyCallers(c.FACADE_API_KEYS ?? [], c.FACADE_KEY_POLICIES).length === 0, {
     message: 'FACADE_KEY_POLICIES names a caller id that no key in FACADE_API_KEYS has',

@@ -1,8 +1,8 @@
 import type { BackendTarget } from '@app/config';
 import type { InferenceRequestV1 } from '@app/contracts';
-import { activeTraceHeaders } from '@app/observability';
 import { BackendError } from './backend-error';
 import type { BackendFacts } from './backend-facts';
+import type { BackendHttp } from './backend-http';
 import { backendRoot } from './backend-root';
 import { classifyHttpError } from './http-error-class';
 import { readAnswer, type Completion } from './answer-reader';
@@ -13,10 +13,16 @@ export type { Completion } from './answer-reader';
 
 /** Calls one backend (vLLM or TGI) in the request shape that kind enforces the schema on. */
 export class BackendClient {
+  /** The engine's root URL (computed once, not per call). */
+  private readonly root: string;
+
   constructor(
     readonly target: BackendTarget,
+    private readonly http: BackendHttp,
     private readonly facts: () => BackendFacts | null = () => null,
-  ) {}
+  ) {
+    this.root = backendRoot(target);
+  }
 
   complete(req: InferenceRequestV1, signal: AbortSignal): Promise<Completion> {
     return inGenAiSpan(this.target, req, async (span) => {
@@ -45,25 +51,20 @@ export class BackendClient {
       },
       this.facts(),
     );
-    let res: Response;
+    let status: number;
     let text: string;
     try {
-      res = await fetch(`${backendRoot(this.target)}${call.path}`, {
-        method: 'POST',
-        // The model server's own spans (vLLM with OTLP configured) join the hook's trace.
-        headers: { 'content-type': 'application/json', ...activeTraceHeaders() },
-        body: JSON.stringify(call.body),
-        signal,
-      });
-      text = await res.text();
+      const res = await this.http.postJson(`${this.root}${call.path}`, JSON.stringify(call.body), signal);
+      status = res.status;
+      text = await res.body.text();
     } catch {
       // The only signal is the call's timeout (bounded by the deadline): aborted means timed out.
       throw new BackendError(signal.aborted ? 'timeout' : 'connection', this.target.id);
     }
-    if (!res.ok)
-      throw new BackendError(classifyHttpError(this.target.kind, res.status, text), this.target.id, res.status);
+    if (status < 200 || status > 299)
+      throw new BackendError(classifyHttpError(this.target.kind, status, text), this.target.id, status);
     const answer = readAnswer(call.answer, text);
     if (!answer) throw new BackendError('malformed_response', this.target.id);
-    return { status: res.status, completion: { ...answer, text: withoutTrailingStop(answer.text, stop) } };
+    return { status, completion: { ...answer, text: withoutTrailingStop(answer.text, stop) } };
   }
 }

@@ -1,11 +1,12 @@
-import { activeTraceHeaders } from '@app/observability';
 import { BackendError } from './backend-error';
+import { CallSignal, type BackendReply } from './backend-http';
 import type { BackendPool } from './backend-pool.service';
 import type { BackendState } from './backend-state';
 import { classifyHttpError } from './http-error-class';
 
 export interface Forwarded {
-  readonly response: Response;
+  /** The backend's answer; its body (a Node stream) is the caller's to read, then `done`. */
+  readonly response: BackendReply;
   readonly backendId: string;
   readonly attempts: number;
   /** When the backend call was issued (performance.now()), for the proxy's own overhead. */
@@ -39,23 +40,21 @@ export class BackendForwarder {
     attempts: number,
   ): Promise<Forwarded> {
     const sentAt = this.pool.callStarted(backend);
+    // The caller leaving (signal) or the call's own timeout ends it, body included.
+    const call = new CallSignal(this.pool.opts.callTimeoutMs, signal);
     let ended = false;
     const end = (failure: BackendError | undefined): void => {
       if (ended) return;
       ended = true;
+      call.dispose();
       this.pool.callEnded(backend, sentAt, failure);
     };
-    let response: Response;
+    let response: BackendReply;
     try {
-      response = await fetch(`${backend.target.baseUrl}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...activeTraceHeaders() },
-        body: JSON.stringify(body),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.pool.opts.callTimeoutMs)]),
-      });
-    } catch (e) {
-      const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-      const err = new BackendError(signal.aborted ? 'unknown' : timedOut ? 'timeout' : 'connection', backend.id);
+      response = await this.pool.http.postJson(`${backend.target.baseUrl}${path}`, JSON.stringify(body), call.signal);
+    } catch {
+      // Aborted by the caller (gone: says nothing of the backend), else by the call's timeout, else no connection.
+      const err = new BackendError(signal.aborted ? 'unknown' : call.timedOut ? 'timeout' : 'connection', backend.id);
       end(err);
       throw err;
     }
@@ -63,7 +62,8 @@ export class BackendForwarder {
     // 429, 503, 424 (TGI generation error) and 5xx go to another backend; other answers reach the caller.
     if (status === 429 || status === 424 || status >= 500) {
       const err = new BackendError(classifyHttpError(backend.target.kind, status, ''), backend.id, status);
-      await response.body?.cancel().catch(() => undefined);
+      // Read to the end (small error bodies), so the connection goes back to the pool rather than being closed.
+      await response.body.dump().catch(() => undefined);
       end(err);
       throw err;
     }

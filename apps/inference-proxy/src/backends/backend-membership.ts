@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { engineUrl, type BackendTarget } from '@app/config';
 import { BackendClient } from './backend-client';
+import type { BackendHttp } from './backend-http';
 import { BackendState } from './backend-state';
 
 /**
@@ -18,6 +19,7 @@ export class BackendMembership {
 
   constructor(
     targets: ReadonlyArray<BackendTarget>,
+    private readonly http: BackendHttp,
     private readonly onRemoved?: (backendId: string) => void,
   ) {
     this.sources = targets.filter((t) => t.discovery === 'dns');
@@ -76,7 +78,7 @@ export class BackendMembership {
   private add(target: BackendTarget, source: string | null): BackendState {
     const b = new BackendState(target, source);
     this.backends.push(b);
-    this.clients.set(b.id, new BackendClient(b.target, () => b.facts));
+    this.clients.set(b.id, new BackendClient(b.target, this.http, () => b.facts));
     return b;
   }
 

@@ -4,6 +4,7 @@ import type { InferenceRequestV1 } from '@app/contracts';
 import type { Completion } from './backend-client';
 import { BackendError, type BackendErrorCode } from './backend-error';
 import { poolContextTokens } from './backend-facts';
+import { BackendHttp, CallSignal } from './backend-http';
 import { BackendMembership } from './backend-membership';
 import type { BackendState, CooldownReason } from './backend-state';
 import { attemptOverPool, type Attempted, type AttemptCall, type AttemptOptions } from './pool-retry';
@@ -20,6 +21,11 @@ export interface PoolOptions {
   readonly retryMaxMs: number;
   readonly cooldownMs: number;
   readonly maxOutstanding: number;
+  /**
+   * BACKEND_MAX_CONNECTIONS: keep-alive connections per engine at most (see BackendHttp); default twice
+   * `maxOutstanding`, so the cap never holds a call the pool admitted while aborted calls' sockets close.
+   */
+  readonly maxConnections?: number;
   /** INFERENCE_CONCURRENCY: warned about when the engines' combined bound cannot hold it. */
   readonly concurrency?: number;
 }
@@ -42,6 +48,8 @@ export class BackendPool {
   /** Kinds of engine the pool may route to (listed or discovered), known before any is discovered. */
   readonly kinds: ReadonlySet<BackendKind>;
   private capacityShort = false;
+  /** The engines' HTTP client (model calls and the facade's relay): one bounded keep-alive pool per engine. */
+  readonly http: BackendHttp;
 
   /** `targets`: INFERENCE_BACKENDS; `dns` entries are discovery sources (see BackendDiscovery), others engines. */
   constructor(
@@ -49,7 +57,8 @@ export class BackendPool {
     readonly opts: PoolOptions,
     private readonly observer?: PoolObserver,
   ) {
-    this.membership = new BackendMembership(targets, (id) => observer?.backendRemoved?.(id));
+    this.http = new BackendHttp(opts.maxConnections ?? 2 * opts.maxOutstanding);
+    this.membership = new BackendMembership(targets, this.http, (id) => observer?.backendRemoved?.(id));
     this.kinds = new Set(targets.map((t) => t.kind));
     if (this.sources.length === 0) this.checkCapacity();
   }
@@ -68,6 +77,11 @@ export class BackendPool {
     const added = this.membership.reconcile(source, addresses);
     this.checkCapacity();
     return added;
+  }
+
+  /** Lets calls in flight finish, then closes the engines' connections (on shutdown). */
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   /** A call on `backend` finished (or its stream was read): frees its slot. */
@@ -153,8 +167,9 @@ export class BackendPool {
     const client = this.membership.client(backend.id);
     if (!client) throw new BackendError('unknown', backend.id);
     const started = this.callStarted(backend);
+    const deadline = new CallSignal(timeoutMs);
     try {
-      const out = await client.complete(req, AbortSignal.timeout(timeoutMs));
+      const out = await client.complete(req, deadline.signal);
       backend.observeLatency((performance.now() - started) / 1000, out.tokensOut);
       this.callEnded(backend, started);
       return out;
@@ -162,6 +177,8 @@ export class BackendPool {
       const err = e instanceof BackendError ? e : new BackendError('unknown', backend.id);
       this.callEnded(backend, started, err);
       throw err;
+    } finally {
+      deadline.dispose();
     }
   }
 }

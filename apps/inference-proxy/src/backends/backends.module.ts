@@ -35,10 +35,15 @@ export function resolveHostModule(resolveHost?: ResolveHost): DynamicModule {
   };
 }
 
-/** Probes, scrapes, engine discovery and the pool-limits publisher run while the app does; they stop once the app shuts down. */
+/**
+ * Probes, scrapes, engine discovery and the pool-limits publisher run while the app does; they stop once the app
+ * shuts down, and the engines' connections close (after every module's `beforeApplicationShutdown`: in-flight
+ * inferences have had their grace by then, and calls still running finish first).
+ */
 @Injectable()
 class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
+    private readonly pool: BackendPool,
     private readonly health: BackendHealth,
     private readonly scraper: BackendMetricsScraper,
     private readonly discovery: BackendDiscovery,
@@ -54,6 +59,7 @@ class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.health.stop(), this.scraper.stop(), this.discovery.stop(), this.limits.stop()]);
+    await this.pool.close();
   }
 }
 
@@ -73,6 +79,7 @@ class BackendProbes implements OnApplicationBootstrap, OnApplicationShutdown {
             retryMaxMs: c.BACKEND_RETRY_MAX_MS,
             cooldownMs: c.BACKEND_COOLDOWN_MS,
             maxOutstanding: c.BACKEND_MAX_OUTSTANDING,
+            ...(c.BACKEND_MAX_CONNECTIONS !== undefined ? { maxConnections: c.BACKEND_MAX_CONNECTIONS } : {}),
             concurrency: c.INFERENCE_CONCURRENCY,
           },
           metrics,

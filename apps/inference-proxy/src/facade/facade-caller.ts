@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-export const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+/** SHA-256 of a key (one-shot `crypto.hash`: no Hash object per request). */
+export const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /** The caller's key, as the audit trail and FACADE_KEY_POLICIES name it: a short hash, never the key itself. */
 export function callerId(key: string): string {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 import type { AuditWriter } from '@app/audit';
 import type { Response } from 'express';
@@ -75,22 +76,23 @@ export class FacadeRelay {
       this.record(req, { path, stream, backend: null, status: 503, errorCode: code, overheadMs: null, admission });
       return;
     }
+    const backendOk = fwd.response.status >= 200 && fwd.response.status <= 299;
     if (!stream) {
       let bytes: Buffer;
       try {
-        bytes = Buffer.from(await fwd.response.arrayBuffer());
+        bytes = Buffer.from(await fwd.response.body.arrayBuffer());
       } catch {
         fwd.done(false);
         return openAiError(res, 503, 'the backend dropped the connection');
       }
       const backendMs = performance.now() - fwd.sentAt;
-      fwd.done(fwd.response.ok);
-      this.governance.settle(caller, admission, fwd.response.ok ? reportedUsage(bytes.toString('utf8')) : 0);
+      fwd.done(backendOk);
+      this.governance.settle(caller, admission, backendOk ? reportedUsage(bytes.toString('utf8')) : 0);
       const overhead = performance.now() - arrived - backendMs;
       // The backend's bytes as they came, with plain node writes: Express's send() would decode and re-encode
       // them, and hash them for an ETag no POST answer is ever revalidated with.
       res.writeHead(fwd.response.status, {
-        'content-type': utf8ContentType(fwd.response.headers.get('content-type')),
+        'content-type': utf8ContentType(fwd.response.contentType),
         'content-length': bytes.length,
         [OVERHEAD_HEADER]: ms(overhead),
       });
@@ -108,13 +110,17 @@ export class FacadeRelay {
     }
     const overhead = fwd.sentAt - arrived;
     res.status(fwd.response.status);
-    res.setHeader('content-type', fwd.response.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
+    res.setHeader('content-type', fwd.response.contentType ?? 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
     res.setHeader(OVERHEAD_HEADER, ms(overhead));
     res.flushHeaders();
     let ok = true;
     try {
-      if (fwd.response.body) for await (const chunk of fwd.response.body) res.write(chunk);
+      // Backpressure: a caller reading slower than the backend generates stops the backend's socket being read
+      // (TCP then slows the backend) instead of buffering the stream here. The caller leaving aborts `left`,
+      // which ends the wait and destroys the backend's body.
+      for await (const chunk of fwd.response.body as AsyncIterable<Buffer>)
+        if (!res.write(chunk)) await once(res, 'drain', { signal: left.signal });
     } catch {
       // Cut mid-stream (backend gone or caller left): end what was sent; OpenAI clients see no [DONE].
       ok = false;

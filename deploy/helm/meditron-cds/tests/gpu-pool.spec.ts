@@ -219,6 +219,21 @@ describe('engines and the proxy', () => {
     });
     expect(configMapOf(two, 'inference-proxy').BACKEND_MAX_OUTSTANDING).toBe('8');
   });
+
+  it('caps the connections to one engine at twice its bound by default, and refuses a cap below the bound', async () => {
+    const cm = configMapOf(objects, 'inference-proxy');
+    expect(cm.BACKEND_MAX_CONNECTIONS).toBe('16');
+    const set = await render(helmBin, {
+      valuesFiles: [production],
+      set: { 'inferenceProxy.backendMaxConnections': '12' },
+    });
+    expect(configMapOf(set, 'inference-proxy').BACKEND_MAX_CONNECTIONS).toBe('12');
+    const stderr = await renderError(helmBin, {
+      valuesFiles: [production],
+      set: { 'inferenceProxy.backendMaxConnections': '4' },
+    });
+    expect(stderr).toMatch(/backendMaxConnections \(4\) is below the per-engine bound backendMaxOutstanding \(8\)/);
+  });
 });
 
 describe('ServiceMonitor', () => {
