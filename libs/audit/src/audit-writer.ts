@@ -13,7 +13,7 @@ import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
 import { auditSpoolDir, openAuditSpool } from './audit-spool';
 import { auditWriterOptionsFromEnv, type AuditWriterOptions } from './audit-writer.options';
-import type { DurableSpool, SpoolTicket } from './durable-spool';
+import type { DurableSpool, SpoolLine, SpoolTicket } from './durable-spool';
 
 interface Pending {
   readonly row: QueuedAuditRow;
@@ -126,11 +126,13 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit queue: refusals at their share');
     }
     const rows = events.map((e) => queuedAuditRow(e));
-    if (this.spool && !this.spool.hasRoom(...rows)) {
+    // Each row is serialised once: the same line is checked for room and then written.
+    const lines = this.spool ? rows.map((row) => this.spool!.lineOf(row)) : undefined;
+    if (this.spool && lines && !this.spool.hasRoom(...lines)) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
     }
     this.refusedHeld += refusals;
-    const committed = rows.map((row) => this.enqueue(row));
+    const committed = rows.map((row, i) => this.enqueue(row, lines?.[i]));
     this.schedule();
     const durable = Promise.all(committed).then(() => undefined);
     // Reported when the caller awaits `durable`, not as unhandled meanwhile.
@@ -139,7 +141,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** One admitted event: queued, spooled alongside; settles when committed (or released once on disk). */
-  private enqueue(row: QueuedAuditRow): Promise<void> {
+  private enqueue(row: QueuedAuditRow, line: SpoolLine | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle =
@@ -160,16 +162,16 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       }
       this.queue.push(p);
       // Spooled alongside the INSERT, not before it: a healthy database never waits for the disk.
-      this.spoolEvent(p);
+      this.spoolEvent(p, line);
     });
   }
 
-  private spoolEvent(p: Pending): void {
-    if (!this.spool) {
+  private spoolEvent(p: Pending, line: SpoolLine | undefined): void {
+    if (!this.spool || !line) {
       p.spooled = 'failed';
       return;
     }
-    const appended = this.spool.append(p.row).then(
+    const appended = this.spool.appendLine(line).then(
       (ticket) => {
         p.spooled = 'done';
         if (p.committed) this.spool?.ack(ticket);

@@ -53,6 +53,25 @@ describe('DurableSpool', () => {
     await s.close();
   });
 
+  it('counts appends still queued for the disk against maxBytes, exactly, and only until they are written', async () => {
+    const s = spool(dir(), { maxBytes: 100 });
+    await s.open();
+    const line = s.lineOf({ n: 1 }); // `{"n":1}\n`: 8 bytes
+    expect(line.bytes).toBe(8);
+    // Twelve fit (96 bytes), queued behind the first sync; the thirteenth would make 104.
+    const queued = Array.from({ length: 12 }, () => s.appendLine(line));
+    expect(s.hasRoom(line)).toBe(false);
+    expect(s.hasRoom({ text: '123\n', bytes: 4 })).toBe(true); // exactly 100
+    await expect(s.append({ n: 2 })).rejects.toBeInstanceOf(SpoolFullError);
+    const tickets = await Promise.all(queued);
+    expect(s.bytes).toBe(96);
+    // Written and acknowledged: the sealed segment goes, and its bytes with it.
+    for (const t of tickets) s.ack(t);
+    await s.close();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.bytes).toBe(0);
+  });
+
   it('never replays the files of a spool still open in this process', async () => {
     const d = dir();
     const live = spool(d);

@@ -28,8 +28,14 @@ interface Segment {
   sealed: boolean;
 }
 
+/** An entry serialised once for the spool: its line and that line's size on disk. */
+export interface SpoolLine {
+  readonly text: string;
+  readonly bytes: number;
+}
+
 interface Append {
-  readonly line: string;
+  readonly line: SpoolLine;
   resolve(t: SpoolTicket): void;
   reject(e: Error): void;
 }
@@ -56,6 +62,8 @@ export class DurableSpool<T> {
   private file: { name: string; handle: FileHandle } | undefined;
   private seq = 0;
   private totalBytes = 0;
+  /** Bytes appended but not yet written: `pending` and the group being written (a sum, so a check is O(1)). */
+  private queuedBytes = 0;
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -97,23 +105,33 @@ export class DurableSpool<T> {
     return found;
   }
 
-  /** Whether `entries` (together) fit under maxBytes now (append() refuses what does not). */
-  hasRoom(...entries: T[]): boolean {
-    return this.fits(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  /** `entry` as the spool writes it: serialise once, then check with hasRoom() and write with append(). */
+  lineOf(entry: T): SpoolLine {
+    const text = `${JSON.stringify(entry)}\n`;
+    return { text, bytes: Buffer.byteLength(text) };
+  }
+
+  /** Whether `lines` (together) fit under maxBytes now (append() refuses what does not). */
+  hasRoom(...lines: SpoolLine[]): boolean {
+    return this.fits(lines.reduce((n, l) => n + l.bytes, 0));
   }
 
   append(entry: T): Promise<SpoolTicket> {
-    const line = `${JSON.stringify(entry)}\n`;
-    if (!this.fits(line)) return Promise.reject(new SpoolFullError(this.opts.maxBytes));
+    return this.appendLine(this.lineOf(entry));
+  }
+
+  /** append() of an entry already serialised by lineOf(). */
+  appendLine(line: SpoolLine): Promise<SpoolTicket> {
+    if (!this.fits(line.bytes)) return Promise.reject(new SpoolFullError(this.opts.maxBytes));
     return new Promise<SpoolTicket>((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
+      this.queuedBytes += line.bytes;
       this.kick();
     });
   }
 
-  private fits(line: string): boolean {
-    const queuedBytes = this.pending.reduce((n, p) => n + Buffer.byteLength(p.line), 0);
-    return this.totalBytes + queuedBytes + Buffer.byteLength(line) <= this.opts.maxBytes;
+  private fits(bytes: number): boolean {
+    return this.totalBytes + this.queuedBytes + bytes <= this.opts.maxBytes;
   }
 
   private kick(): void {
@@ -146,17 +164,21 @@ export class DurableSpool<T> {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const group = this.pending.splice(0);
+      // The group's bytes stay counted as queued while it is written, then move to the segment (or go, if it failed).
+      const groupBytes = group.reduce((n, g) => n + g.line.bytes, 0);
       try {
         const file = await this.segmentFor();
-        const data = group.map((g) => g.line).join('');
+        const data = group.map((g) => g.line.text).join('');
         await file.handle.write(data);
         await file.handle.datasync();
         const seg = this.segments.get(file.name)!;
-        seg.bytes += Buffer.byteLength(data);
+        seg.bytes += groupBytes;
         seg.outstanding += group.length;
-        this.totalBytes += Buffer.byteLength(data);
+        this.totalBytes += groupBytes;
+        this.queuedBytes -= groupBytes;
         for (const g of group) g.resolve({ segment: file.name });
       } catch (e) {
+        this.queuedBytes -= groupBytes;
         const err = e instanceof Error ? e : new Error('spool write failed');
         for (const g of group) g.reject(err);
         // A failed write may have left a partial line: later appends go to a fresh segment.
