@@ -131,4 +131,18 @@ describe('HookHandler', () => {
     expect(steps.slice(3)).toEqual(['invoked committed', 'repair started', 'answered recorded']);
     expect(answered[0]!.invoked).toBeInstanceOf(Promise);
   });
+
+  it('for a stored result whose cards cannot be composed, still records hook.invoked before the call fails', async () => {
+    const { steps, invoked, answered, run } = setup(async () => {
+      throw new Error('compose failed');
+    }, 'result');
+    const reply = run();
+    reply.catch(() => undefined);
+    for (let i = 0; i < 5; i++) await tick();
+    expect(steps).toEqual(['answer awaited', 'invoked started']);
+    invoked.resolve();
+    await expect(reply).rejects.toThrow('compose failed');
+    expect(steps).toEqual(['answer awaited', 'invoked started', 'invoked committed']);
+    expect(answered).toEqual([]);
+  });
 });

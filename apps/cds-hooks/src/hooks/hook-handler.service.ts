@@ -52,10 +52,14 @@ export class HookHandler {
     const beforeRepair = (): Promise<void> => (invoked ??= pending(this.recorder.invoked(prepared, first)));
     await this.prewarmer.prewarm(prepared);
     // A failed `hook.invoked` fails the call at once (as when it was awaited first), not after the model wait.
-    const [answer] = await Promise.all([
-      hookStep('hook.wait', () => this.answers.answer(call, prompt, first, offered, beforeRepair)),
-      invoked,
-    ]);
+    // A call that fails on its way to an answer still leaves `hook.invoked` on the trail (a stored result's too).
+    const answering = hookStep('hook.wait', () =>
+      this.answers.answer(call, prompt, first, offered, beforeRepair),
+    ).catch(async (err: unknown) => {
+      await beforeRepair().catch(() => undefined);
+      throw err;
+    });
+    const [answer] = await Promise.all([answering, invoked]);
     const recorded = invoked ?? { withAnswer: first };
     // The deadline may have answered the EHR with no cards already: then the record says what the EHR was shown.
     if (meta.delivery && !meta.delivery.claim('handler')) {
