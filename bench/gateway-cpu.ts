@@ -4,7 +4,7 @@
  * stack. Each tree's gateway runs alone in a child process (bench/gateway-alone.ts: real Postgres for the client
  * registry and the replay table, real ES384 client JWTs minted per request by the load generator, LOG_LEVEL info)
  * and forwards patient-view hooks to a stand-in for cds-hooks in this process that answers at once with a fixed
- * card. A/B/A/B; per run: the gateway process's CPU ms per hook (user + system, /proc), its main thread's share, and
+ * card. A tree may name its log level after a `#` (`/work/main#warn`; default info). A/B/A/B; per run: the gateway process's CPU ms per hook (user + system, /proc), its main thread's share, and
  * the client's latency (which is the gateway's overhead plus loopback and the stand-in's near-zero time).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -55,19 +55,21 @@ interface Run {
 }
 
 async function once(
-  tree: string,
+  spec: string,
   upstream: string,
   client: EhrClient,
   key: LoadJob['auth'],
   rate: number,
   measureS: number,
 ): Promise<Run> {
+  const [tree = spec, level = 'info'] = spec.split('#');
   const load = new LoadGenerator();
   const gw: ChildProcess = fork(join(__dirname, 'gateway-alone.ts'), [], {
     cwd: tree,
     env: {
       ...process.env,
       GWCPU_TREE: tree,
+      GWCPU_LOG_LEVEL: level,
       GWCPU_UPSTREAM: upstream,
       GWCPU_CLIENT: JSON.stringify(client),
       NODE_ENV: 'production',
@@ -110,7 +112,7 @@ async function once(
     const answered = Math.max(1, r.completed);
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return {
-      tree,
+      tree: spec,
       cpuMsPerHook: round(((after - before) * 1000) / answered),
       mainThreadCpuMsPerHook: round(((mainAfter - mainBefore) * 1000) / answered),
       achieved: r.throughputRps,
