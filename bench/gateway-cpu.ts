@@ -6,6 +6,7 @@
  * and forwards patient-view hooks to a stand-in for cds-hooks in this process that answers at once with a fixed
  * card. A tree may name its log level after a `#` (`/work/main#warn`; default info). A/B/A/B; per run: the gateway process's CPU ms per hook (user + system, /proc), its main thread's share, and
  * the client's latency (which is the gateway's overhead plus loopback and the stand-in's near-zero time).
+ * GWCPU_STAGES=1: also the wall time of each stage inside the gateway (bench/gateway-alone.ts), medians per run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -109,6 +110,13 @@ async function once(
     const r = await load.run(job('measure', rate, measureS, 2));
     const after = cpuSecondsOf(gw.pid)!;
     const mainAfter = mainThreadCpuSeconds(gw.pid!);
+    if (process.env.GWCPU_STAGES === '1') {
+      const stages = new Promise<unknown>((resolve) =>
+        gw.on('message', (m: { type?: string; stages?: unknown }) => m.type === 'stages' && resolve(m.stages)),
+      );
+      gw.send('stages');
+      process.stdout.write(`stages ${spec}: ${JSON.stringify(await stages)}\n`);
+    }
     const answered = Math.max(1, r.completed);
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return {
