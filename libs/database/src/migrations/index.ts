@@ -11,6 +11,7 @@ import { DurableAuditAndOutbox1764470100000 } from './1764470100000-durable-audi
 import { CardSuggestions1764480000000 } from './1764480000000-card-suggestions';
 import { GovernanceDashboard1764490000000 } from './1764490000000-governance-dashboard';
 import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-queue-function';
+import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -27,4 +28,5 @@ export const allMigrations = [
   CardSuggestions1764480000000,
   GovernanceDashboard1764490000000,
   InferenceQueueFunction1764500000000,
+  JwtReplayClaim1764530000000,
 ];
