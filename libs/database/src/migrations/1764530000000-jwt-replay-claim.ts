@@ -6,14 +6,16 @@ import { RUNTIME_ROLES } from '../roles/runtime-roles';
  * transaction commits asynchronously (`synchronous_commit` off for that transaction only: `set_config(..., true)`).
  * The claim is visible to every replica the moment it commits, as before; what changes is that the gateway no longer
  * waits for the WAL flush (on a loaded shared disk most of the claim's time). What that costs, against the replay
- * threat (README, "Security"): after a Postgres crash, claims committed in the last moments before it (at most three
- * `wal_writer_delay`s, 600 ms by default) can be forgotten, so a token used in that window could be accepted once
- * more after recovery, within its lifetime. A later synchronous commit on the same cluster flushes the claim with it
- * (the WAL is flushed in order): a hook that was answered has its audit and cards committed synchronously after the
- * claim, so a token whose call was answered is never forgotten while cds-hooks shares the cluster. Only a crash
- * right after a claim whose call then never completed can lose it. An UNLOGGED table was rejected: a crash empties
- * it and standbys never see it, so every token still within its lifetime (up to JWT_MAX_LIFETIME_S) would be
- * replayable after a crash or a failover. plpgsql also keeps the INSERT's plan per session.
+ * threat (README, "What is durable when"): after a Postgres crash, claims committed in the last moments before it
+ * (at most three `wal_writer_delay`s, 600 ms by default) can be forgotten, so a token used in that window could be
+ * accepted once more after recovery, within its lifetime. A later synchronous commit on the same cluster flushes the
+ * claim with it (the WAL is flushed in order), and a forwarded hook's own writes (its invocation row, audit events,
+ * inference request) normally commit synchronously after the claim: what a crash can lose is, in practice, the claim
+ * of a call that had not yet written anything, and on a failover what an asynchronous standby had not received (as
+ * for any commit; with synchronous standbys the claim no longer waits for them either). An UNLOGGED table was
+ * rejected: a crash empties it and standbys never see it, so every token still within its lifetime (up to
+ * JWT_MAX_LIFETIME_S) would be replayable after a crash or a failover. plpgsql also keeps the INSERT's plan per
+ * session.
  * Invoker's rights (the gateway's own INSERT and UPDATE on jwt_replay); EXECUTE is the gateway's alone (revoked from
  * PUBLIC), with a fixed search_path.
  */
