@@ -17,7 +17,10 @@ export interface JwksCacheOptions {
  */
 export class JwksCache {
   private readonly remote = new Map<string, JWTVerifyGetKey>();
-  private readonly local = new Map<string, { readonly json: string; readonly getKey: JWTVerifyGetKey }>();
+  private readonly local = new Map<
+    string,
+    { readonly source: object; readonly json: string; readonly getKey: JWTVerifyGetKey }
+  >();
 
   constructor(private readonly opts: JwksCacheOptions) {}
 
@@ -38,14 +41,22 @@ export class JwksCache {
     return getKey;
   }
 
-  /** An inline key set (from the registry); rebuilt when the registry entry changes. */
+  /**
+   * An inline key set (from the registry); rebuilt when the registry entry changes. The registry's entries are
+   * read-only and replaced whole on a reload, so the same object is the same set (no serialization per call); a new
+   * object with the same keys keeps the imported set.
+   */
   localSet(ownerId: string, jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> }): JWTVerifyGetKey {
-    const json = JSON.stringify(jwks);
     const hit = this.local.get(ownerId);
-    if (hit && hit.json === json) return hit.getKey;
+    if (hit && hit.source === jwks) return hit.getKey;
+    const json = JSON.stringify(jwks);
+    if (hit && hit.json === json) {
+      this.local.set(ownerId, { source: jwks, json, getKey: hit.getKey });
+      return hit.getKey;
+    }
     // jose checks every member of each key when it imports it; the registry schema only promises objects.
     const getKey = createLocalJWKSet(JSON.parse(json) as JSONWebKeySet);
-    this.local.set(ownerId, { json, getKey });
+    this.local.set(ownerId, { source: jwks, json, getKey });
     this.evict(this.local);
     return getKey;
   }

@@ -15,18 +15,18 @@ export function jtiHash(issuer: string, jti: string): string {
 /**
  * The replay table in Postgres, so every gateway replica sees every jti: the primary key decides who saw it
  * first. Only the hash and the expiry are stored. A row past its expiry may be taken over (it is awaiting purge).
+ * One call of `jwt_replay_claim` (migration 1764530000000), which commits without waiting for the WAL flush: a claim
+ * is visible to every replica at once; what a Postgres crash can cost is said there.
  */
 export class PgReplayGuard implements ReplayGuard {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(issuer: string, jti: string, keepUntil: Date): Promise<boolean> {
-    const rows: Array<{ jti_hash: string }> = await this.dataSource.query(
-      `INSERT INTO jwt_replay (jti_hash, expires_at) VALUES ($1, $2)
-       ON CONFLICT (jti_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE jwt_replay.expires_at < now()
-       RETURNING jti_hash`,
+    const rows: Array<{ claimed: boolean }> = await this.dataSource.query(
+      `SELECT jwt_replay_claim($1, $2) AS claimed`,
       [jtiHash(issuer, jti), keepUntil],
     );
-    return rows.length === 1;
+    return rows[0]?.claimed === true;
   }
 
   /** Deletes expired rows; returns how many. */

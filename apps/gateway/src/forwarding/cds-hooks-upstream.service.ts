@@ -25,10 +25,16 @@ export class CdsHooksUpstream implements OnModuleDestroy {
 
   private readonly signer: InternalTokenSigner;
   private readonly agent: Agent;
+  /** The client span's server attributes, the same for every call (the URL is parsed once). */
+  private readonly server: { readonly 'server.address': string; readonly 'server.port'?: number };
+  private readonly timeoutHeader: string;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.signer = new InternalTokenSigner(config.INTERNAL_TOKEN_SECRET);
     this.agent = new Agent({ connections: config.CDS_HOOKS_MAX_CONNECTIONS });
+    const base = new URL(config.CDS_HOOKS_URL);
+    this.server = { 'server.address': base.hostname, ...(base.port ? { 'server.port': Number(base.port) } : {}) };
+    this.timeoutHeader = String(config.UPSTREAM_TIMEOUT_MS);
   }
 
   /** Lets calls in flight finish, then closes the pool's connections. */
@@ -43,13 +49,11 @@ export class CdsHooksUpstream implements OnModuleDestroy {
     body: string | undefined,
     headers: { requestId: string; traceparent: string; clientId: string; serviceId: string | null },
   ): Promise<UpstreamReply> {
-    const url = new URL(`${this.config.CDS_HOOKS_URL}${path}`);
     // The path names a service id at most; HTTP client conventions (url.full, server.*, the status code).
     const attributes = {
       'http.request.method': method,
-      'url.full': url.toString(),
-      'server.address': url.hostname,
-      ...(url.port ? { 'server.port': Number(url.port) } : {}),
+      'url.full': `${this.config.CDS_HOOKS_URL}${path}`,
+      ...this.server,
     };
     return inSpan('meditron-gateway', method, { kind: SpanKind.CLIENT, attributes }, async (span) => {
       const reply = await this.send(method, path, body, {
@@ -75,6 +79,14 @@ export class CdsHooksUpstream implements OnModuleDestroy {
       method,
       path,
     });
+    // One timer, cleared once the answer is read: AbortSignal.timeout's timer would outlive the call and fire later
+    // (a DOMException built per call, for nothing).
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.config.UPSTREAM_TIMEOUT_MS);
     try {
       const res = await request(`${this.config.CDS_HOOKS_URL}${path}`, {
         method,
@@ -84,13 +96,13 @@ export class CdsHooksUpstream implements OnModuleDestroy {
           'x-request-id': headers.requestId,
           traceparent: headers.traceparent,
           // cds-hooks answers (no cards, if need be) before this runs out, whatever its service budgets say.
-          [UPSTREAM_TIMEOUT_HEADER]: String(this.config.UPSTREAM_TIMEOUT_MS),
+          [UPSTREAM_TIMEOUT_HEADER]: this.timeoutHeader,
           // Built here from the verified caller only; nothing from the incoming request is copied.
           [INTERNAL_TOKEN_HEADER]: token,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
+        signal: abort.signal,
       });
       const contentType = res.headers['content-type'];
       return {
@@ -98,8 +110,7 @@ export class CdsHooksUpstream implements OnModuleDestroy {
         contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? 'application/json',
         body: await res.body.text(),
       };
-    } catch (e) {
-      const timedOut = e instanceof DOMException && e.name === 'TimeoutError';
+    } catch {
       this.logger.warn(`cds-hooks ${timedOut ? 'timed out' : 'unreachable'} for ${headers.requestId}`);
       return {
         status: timedOut ? 504 : 502,
@@ -115,6 +126,8 @@ export class CdsHooksUpstream implements OnModuleDestroy {
           ],
         }),
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

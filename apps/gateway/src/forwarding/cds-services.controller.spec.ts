@@ -44,6 +44,7 @@ describe('CdsServicesController over HTTP', () => {
     const config = loadGatewayConfig({
       PUBLIC_BASE_URL: 'https://cds.example.test',
       BODY_LIMIT: '1kb',
+      JSON_MAX_ARRAY_LENGTH: '100',
       INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     });
     const moduleRef = await Test.createTestingModule({
@@ -157,6 +158,23 @@ describe('CdsServicesController over HTTP', () => {
       ['request.refused', 'ehr-a'],
       ['request.refused', 'ehr-a'],
     ]);
+    expect(forward).not.toHaveBeenCalled();
+  });
+
+  it('refuses, by its code, a body that is JSON but not an object, nested too deep or with too long an array', async () => {
+    verify.mockResolvedValue({ client, jti: 'j4', expiresAt: new Date(), tenantClaim: null });
+    const cases: Array<[string, string]> = [
+      ['[{"hook":"patient-view"}]', 'not_an_object'],
+      [`{"a":${'['.repeat(80)}${']'.repeat(80)}}`, 'json_too_deep'],
+      [`{"a":[${'0,'.repeat(100)}0]}`, 'json_array_too_long'],
+      ['{"hook":"patient-view","bad":"\\q"}', 'malformed_json'],
+    ];
+    for (const [body, reason] of cases) {
+      const res = await post('/cds-services/meditron-patient-view', body);
+      expect({ reason, status: res.status }).toEqual({ reason, status: 400 });
+      expect(await res.json()).toMatchObject({ issue: [{ diagnostics: reason }] });
+    }
+    expect(refusals.map((r) => r.reason)).toEqual(cases.map(([, reason]) => reason));
     expect(forward).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { checkJsonStructure } from './json-structure';
+import { checkJsonText, type JsonLimits } from './json-structure';
 
 export type BodyRefusalCode =
   | 'unsupported_media_type'
@@ -37,21 +37,32 @@ const DRAIN_ALLOWANCE = 1024 * 1024;
 @Injectable()
 export class JsonBodyReader {
   private readonly limitBytes: number;
+  private readonly limits: JsonLimits;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.limitBytes = parseSize(config.BODY_LIMIT);
+    this.limits = { maxDepth: config.JSON_MAX_DEPTH, maxArrayLength: config.JSON_MAX_ARRAY_LENGTH };
   }
 
   async read(req: Request): Promise<Record<string, unknown>> {
-    return (await this.checked(req)).value;
+    // Checked first (checkJsonText): nothing past a limit is ever built, and the text is known to be an object.
+    const text = await this.checkedText(req);
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new BodyRefusal('malformed_json'); // never, while checkJsonText accepts exactly JSON
+    }
   }
 
-  /** The body as the caller sent it (decoded, BOM dropped), once it passed the same checks as `read`. */
-  async readText(req: Request): Promise<string> {
-    return (await this.checked(req)).text;
+  /**
+   * The body as the caller sent it (decoded, BOM dropped), once it passed the same checks as `read`: for bodies
+   * forwarded as they are, which the gateway then never parses (the one pass of checkJsonText decides it all).
+   */
+  readText(req: Request): Promise<string> {
+    return this.checkedText(req);
   }
 
-  private async checked(req: Request): Promise<{ text: string; value: Record<string, unknown> }> {
+  private async checkedText(req: Request): Promise<string> {
     if (!req.is(['application/json', 'application/fhir+json'])) throw new BodyRefusal('unsupported_media_type');
     const declared = Number(req.header('content-length') ?? '0');
     if (declared > this.limitBytes + DRAIN_ALLOWANCE) throw new BodyRefusal('body_too_large');
@@ -62,19 +73,9 @@ export class JsonBodyReader {
     } catch {
       throw new BodyRefusal('malformed_json');
     }
-    const problem = checkJsonStructure(text, {
-      maxDepth: this.config.JSON_MAX_DEPTH,
-      maxArrayLength: this.config.JSON_MAX_ARRAY_LENGTH,
-    });
+    const problem = checkJsonText(text, this.limits);
     if (problem) throw new BodyRefusal(problem);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new BodyRefusal('malformed_json');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyRefusal('not_an_object');
-    return { text, value: value as Record<string, unknown> };
+    return text;
   }
 
   private collect(req: Request): Promise<Buffer> {

@@ -12,6 +12,7 @@ import { CardSuggestions1764480000000 } from './1764480000000-card-suggestions';
 import { GovernanceDashboard1764490000000 } from './1764490000000-governance-dashboard';
 import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-queue-function';
 import { HookStartFunction1764510000000 } from './1764510000000-hook-start-function';
+import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -29,4 +30,5 @@ export const allMigrations = [
   GovernanceDashboard1764490000000,
   InferenceQueueFunction1764500000000,
   HookStartFunction1764510000000,
+  JwtReplayClaim1764530000000,
 ];

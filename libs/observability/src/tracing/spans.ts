@@ -1,6 +1,8 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -8,6 +10,7 @@ import {
   type Attributes,
   type Context,
   type Span,
+  type Tracer,
 } from '@opentelemetry/api';
 import { childTraceparent } from '../trace-context';
 
@@ -20,12 +23,25 @@ export { SpanKind, type Attributes, type Span } from '@opentelemetry/api';
  *
  * Attributes are ids of our own making (request ids, service ids, backend ids), counts and codes; never patient
  * data, prompts, completions or tokens.
+ *
+ * With no tracer provider registered, a step builds no span and no context at all (the API's no-op would still make
+ * a tracer, a span and a copy of the context per step, several per hook): the work runs with a span that records
+ * nothing. Nothing observable changes, since without an SDK no span is exported and nothing is propagated.
  */
 export interface SpanOptions {
   readonly kind?: SpanKind;
   readonly attributes?: Attributes;
   /** Parent to use instead of the active context (a message's `traceparent`). */
   readonly parent?: Context;
+}
+
+/** The span handed to work when tracing is off: records nothing, ends nothing. */
+const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** The registered provider's tracer, or undefined when none is registered (tracing off). */
+function tracerOf(name: string): Tracer | undefined {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(name) : provider.getTracer(name);
 }
 
 /** Runs `work` inside a new span of `tracer` (the app's name); the span ends when it settles, errors recorded. */
@@ -35,10 +51,14 @@ export async function inSpan<T>(
   options: SpanOptions,
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  const t = tracerOf(tracer);
+  if (!t) return work(NOT_RECORDED);
   const parent = options.parent ?? context.active();
-  const span = trace
-    .getTracer(tracer)
-    .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, parent);
+  const span = t.startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} },
+    parent,
+  );
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (e) {
@@ -54,10 +74,14 @@ export async function inSpan<T>(
  * in between (the backend choice and the call that books the backend happen in one tick).
  */
 export function inSyncSpan<T>(tracer: string, name: string, options: SpanOptions, work: (span: Span) => T): T {
+  const t = tracerOf(tracer);
+  if (!t) return work(NOT_RECORDED);
   const parent = options.parent ?? context.active();
-  const span = trace
-    .getTracer(tracer)
-    .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, parent);
+  const span = t.startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} },
+    parent,
+  );
   try {
     return context.with(trace.setSpan(parent, span), () => work(span));
   } catch (e) {

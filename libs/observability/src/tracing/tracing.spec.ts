@@ -1,9 +1,17 @@
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { parseTraceparent } from '../trace-context';
 import { redactUrlAttributes, withoutQuery } from './redaction';
 import { tracingConfigured } from './sdk';
-import { activeTraceHeaders, contextFromTraceparent, errorType, inSpan, outgoingTraceparent, SpanKind } from './spans';
+import {
+  activeTraceHeaders,
+  contextFromTraceparent,
+  errorType,
+  inSpan,
+  inSyncSpan,
+  outgoingTraceparent,
+  SpanKind,
+} from './spans';
 
 const INCOMING = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -24,6 +32,21 @@ describe('tracing off (no SDK started)', () => {
     expect(out?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(out?.spanId).not.toBe('b7ad6b7169203331');
     expect(activeTraceHeaders()).toEqual({});
+  });
+
+  it('builds no span and no context per step: the work runs in the caller’s context with a span that records nothing', async () => {
+    const outside = context.active();
+    let inside: unknown;
+    const span = await inSpan('t', 'step', { attributes: { 'meditron.request_id': 'r1' } }, async (s) => {
+      inside = context.active();
+      s.setAttribute('meditron.n', 1);
+      return s;
+    });
+    expect(inside).toBe(outside);
+    expect(span.isRecording()).toBe(false);
+    expect(trace.getSpan(context.active())).toBeUndefined();
+    expect(inSyncSpan('t', 'step', {}, (s) => s)).toBe(span);
+    await expect(inSpan('t', 'step', {}, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
 });
 
