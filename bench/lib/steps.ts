@@ -27,10 +27,18 @@ export function isSustained(r: LoadResult, modelMs: number): boolean {
   );
 }
 
-/** The knee of a series: its highest offered rate that met the sustained criterion (0 when none). */
+/**
+ * The knee of a series: the highest offered rate of its patient-view ramp that met the sustained criterion (0 when
+ * none). Other steps recorded under the same series (order-sign at one rate) are not part of the ramp: counting them
+ * gave a knee above a ramp step that had failed the criterion.
+ */
 export function knee(steps: readonly StepRecord[], series: string): number {
-  return Math.max(0, ...steps.filter((s) => s.series === series && s.sustained).map((s) => s.offeredRps ?? 0));
+  const ramp = steps.filter((s) => s.series === series && s.hook === RAMP_HOOK);
+  return Math.max(0, ...ramp.filter((s) => s.sustained).map((s) => s.offeredRps ?? 0));
 }
+
+/** The hook every ramp drives. */
+const RAMP_HOOK = 'patient-view';
 
 export interface HookStepOptions {
   series: string;
@@ -110,7 +118,7 @@ export async function ramp(
   for (const rate of rates) {
     const expectS = (modelMs + 200) / 1000;
     const connections = Math.min(1000, Math.max(16, Math.ceil(rate * expectS * 3)));
-    const s = await hookStep(p, sut, double, { series, hook: 'patient-view', rate, connections, profile, modelMs });
+    const s = await hookStep(p, sut, double, { series, hook: RAMP_HOOK, rate, connections, profile, modelMs });
     if (s.saturated) {
       p.notes.push(
         `${series}: stopped rising at ${rate}/s (errors ${s.errors}, empty cards ${s.emptyCards}, ` +
