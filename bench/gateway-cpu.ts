@@ -11,13 +11,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EhrClient } from '@app/clients';
 import { makeTestKey } from '../test/support/ehr-tokens';
 import { LoadGenerator, stopChild, waitReady } from './lib/procs';
 import type { LoadJob } from './lib/types';
-import { cpuSecondsOf } from './lib/usage';
+import { cpuSecondsOf, mainThreadCpuSeconds } from './lib/usage';
 
 const CARD = JSON.stringify({
   cards: [
@@ -37,12 +36,6 @@ function startUpstream(): Promise<Server> {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(CARD));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function mainThreadCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface Run {

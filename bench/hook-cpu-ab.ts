@@ -7,7 +7,6 @@
  * other processes take wall time, not this process's CPU time. Prints one JSON line per run and a summary.
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../test/support/postgres';
@@ -15,14 +14,7 @@ import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
 import type { LoadJob, SutReady } from './lib/types';
 import { hookJobFor } from './lib/hook-job';
-import { cpuSecondsOf } from './lib/usage';
-
-/** user + system CPU seconds of the process's main (JavaScript) thread alone: no GC helpers, libuv pool or JIT. */
-function mainThreadCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { cpuSecondsOf, mainThreadCpuSeconds } from './lib/usage';
 
 const IDLE_S = 5;
 const MEASURE_S = 15;

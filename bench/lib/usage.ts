@@ -48,6 +48,13 @@ export function cpuSecondsOf(pid: number | undefined): number | null {
   }
 }
 
+/** user + system CPU seconds of the process's main (JavaScript) thread alone: no GC helpers, libuv pool or JIT. */
+export function mainThreadCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+}
+
 /**
  * Samples RSS of some processes every `everyMs`; `stop` returns per process the peak seen, the kernel's
  * high-water mark and the CPU seconds (and % of one core) used between start and stop.

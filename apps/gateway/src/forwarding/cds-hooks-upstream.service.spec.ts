@@ -1,76 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { INTERNAL_TOKEN_HEADER, InternalTokenVerifier } from '@app/auth';
 import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { loadGatewayConfig } from '../gateway.config';
 import { CdsHooksUpstream } from './cds-hooks-upstream.service';
+import { HeldHttpServer } from '../../../../test/support/held-http-server';
 
 const SECRET = randomBytes(32).toString('base64url');
 const CALLER = { requestId: 'req-1', traceparent: '', clientId: 'ehr-a', serviceId: 'meditron-patient-view' };
-
-/** A stand-in cds-hooks that holds every request until released and counts the connections it was given. */
-class HeldUpstream {
-  readonly server: Server;
-  connections = 0;
-  readonly held: Array<{ req: IncomingMessage; res: ServerResponse; body: string }> = [];
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-
-  constructor() {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (body += c));
-      req.on('end', () => {
-        this.held.push({ req, res, body });
-        this.waiters = this.waiters.filter((w) => (this.held.length >= w.n ? (w.resolve(), false) : true));
-      });
-    });
-    this.server.on('connection', () => (this.connections += 1));
-  }
-
-  async listen(): Promise<string> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Resolves once n requests have arrived (they stay held). */
-  arrived(n: number): Promise<void> {
-    if (this.held.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  /** Answers every held request, and those that arrive after, with the given reply. */
-  releaseAll(status: number, body: string): void {
-    const answer = (h: { res: ServerResponse }) =>
-      h.res.writeHead(status, { 'content-type': 'application/fhir+json' }).end(body);
-    this.held.splice(0).forEach(answer);
-    this.server.removeAllListeners('request');
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      req.resume();
-      req.on('end', () => answer({ res }));
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-}
 
 function upstream(url: string, env: Record<string, string> = {}): CdsHooksUpstream {
   return new CdsHooksUpstream(loadGatewayConfig({ CDS_HOOKS_URL: url, INTERNAL_TOKEN_SECRET: SECRET, ...env }));
 }
 
 describe('CdsHooksUpstream', () => {
-  let cds: HeldUpstream;
+  let cds: HeldHttpServer;
   let url: string;
   beforeEach(async () => {
-    cds = new HeldUpstream();
+    cds = new HeldHttpServer();
     url = await cds.listen();
   });
   afterEach(() => cds.close());
@@ -89,7 +36,7 @@ describe('CdsHooksUpstream', () => {
       '/cds-services/meditron-patient-view',
     );
     expect(call).toMatchObject({ clientId: 'ehr-a', requestId: 'req-1', serviceId: 'meditron-patient-view' });
-    cds.releaseAll(200, '{"cards":[]}');
+    cds.releaseAll(200, 'application/fhir+json', '{"cards":[]}');
     await expect(reply).resolves.toEqual({ status: 200, contentType: 'application/fhir+json', body: '{"cards":[]}' });
     await client.onModuleDestroy();
   });
@@ -102,7 +49,7 @@ describe('CdsHooksUpstream', () => {
     );
     await cds.arrived(3);
     expect(cds.held).toHaveLength(3);
-    cds.releaseAll(200, '{"cards":[]}');
+    cds.releaseAll(200, 'application/fhir+json', '{"cards":[]}');
     const answered = await Promise.all(replies);
     expect(answered.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(cds.connections).toBeLessThanOrEqual(3);
@@ -124,7 +71,7 @@ describe('CdsHooksUpstream', () => {
     const client = upstream(url);
     const reply = await client.forward('GET', '/cds-services', undefined, CALLER);
     expect(reply.status).toBe(502);
-    cds = new HeldUpstream();
+    cds = new HeldHttpServer();
     await cds.listen();
     await client.onModuleDestroy();
   });

@@ -1,60 +1,12 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { loadInferenceProxyConfig } from '../inference-proxy.config';
 import { BackendError } from './backend-error';
 import { BackendForwarder } from './backend-forwarder';
 import { BackendHttp, CallSignal } from './backend-http';
 import { BackendPool, type PoolOptions } from './backend-pool.service';
-
-/** A stand-in engine: holds every request until answered, counts the connections it was given. */
-class HeldEngine {
-  readonly server: Server;
-  connections = 0;
-  readonly held: Array<{ req: IncomingMessage; res: ServerResponse; body: string }> = [];
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-
-  constructor() {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (body += c));
-      req.on('end', () => {
-        this.held.push({ req, res, body });
-        this.waiters = this.waiters.filter((w) => (this.held.length >= w.n ? (w.resolve(), false) : true));
-      });
-    });
-    this.server.on('connection', () => (this.connections += 1));
-  }
-
-  async listen(): Promise<string> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Resolves once n requests have arrived in all (they stay held until answered). */
-  arrived(n: number): Promise<void> {
-    if (this.held.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  /** Answers the held requests in order, as they come, until `count` have been answered. */
-  answerEach(count: number, answer: (res: ServerResponse, i: number) => void): Promise<void> {
-    return (async () => {
-      for (let i = 0; i < count; i++) {
-        await this.arrived(i + 1);
-        answer(this.held[i]!.res, i);
-      }
-    })();
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
+import { HeldHttpServer } from '../../../../test/support/held-http-server';
 
 const OPTS: PoolOptions = {
   callTimeoutMs: 5_000,
@@ -71,12 +23,12 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 };
 
 describe('BackendHttp: the bounded keep-alive client of model calls and facade relays', () => {
-  let engine: HeldEngine;
+  let engine: HeldHttpServer;
   let url = '';
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
-    engine = new HeldEngine();
+    engine = new HeldHttpServer();
     url = await engine.listen();
   });
   afterEach(() => engine.close());
@@ -119,13 +71,13 @@ describe('BackendHttp: the bounded keep-alive client of model calls and facade r
 });
 
 describe('BackendForwarder over BackendHttp', () => {
-  let engine: HeldEngine;
+  let engine: HeldHttpServer;
   let pool: BackendPool;
   let forwarder: BackendForwarder;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
-    engine = new HeldEngine();
+    engine = new HeldHttpServer();
     const url = await engine.listen();
     pool = new BackendPool([{ id: 'a', kind: 'vllm', baseUrl: `${url}/v1` }], OPTS);
     forwarder = new BackendForwarder(pool);
