@@ -76,8 +76,7 @@ function statusUpdateSql(rows: number, offset: number): string {
 export type AlongsideStatement = (paramOffset: number) => { sql: string; params: unknown[] };
 
 /** Named SQL: the stored results of some requests (one round trip, no query builder on the result wait's path). */
-const RESULTS_OF_SQL = `SELECT request_id, outcome, backend, output_text, error_code, tokens_in, tokens_out, latency_ms,
-       completed_at, hook_instance, model, template_version, prompt_hash, attempts, served_from
+const RESULTS_OF_SQL = `SELECT ${RESULT_COLUMNS.map(([c]) => c).join(', ')}
   FROM inference_results WHERE request_id = ANY($1::uuid[])`;
 
 /** An `inference_results` row (column names as stored) as the entity. */
