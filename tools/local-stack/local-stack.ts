@@ -111,7 +111,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Embedded PGlite runs one unit of work at a time and queues the rest (its wire server waits without a
     // limit; a pool wait gives up after its connect timeout): pools large enough that calls queue there, not in
     // the pools. DB_POOL_SIZE still wins when set.
-    const pool = embedded ? { DB_POOL_SIZE: env.DB_POOL_SIZE ?? EMBEDDED_POOL_SIZE } : {};
+    // Its one backend also serves every connection, so one connection's named statement would collide with another's:
+    // statements run unnamed there.
+    const pool = embedded
+      ? { DB_POOL_SIZE: env.DB_POOL_SIZE ?? EMBEDDED_POOL_SIZE, DB_PREPARED_STATEMENTS: 'false' }
+      : {};
 
     // Each app is the same Nest module tree it is on its own; closing one shuts its modules down in order.
     const proxy = await startInferenceProxy(

@@ -12,6 +12,7 @@ import {
   port,
   positiveMs,
   postgresUrl,
+  preparedStatements,
   saslComplete,
   type Env,
 } from '@app/config';
@@ -77,6 +78,7 @@ export const cdsHooksEnv = z
     /** Safety net under the result notifications: how often pending results are looked up. */
     RESULT_POLL_MS: positiveMs(250),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    DB_PREPARED_STATEMENTS: preparedStatements,
     LOG_LEVEL: logLevel,
   })
   .refine(saslComplete, {

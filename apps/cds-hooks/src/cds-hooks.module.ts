@@ -38,6 +38,7 @@ export class CdsHooksModule {
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: c.DB_POOL_SIZE,
+          preparedStatements: c.DB_PREPARED_STATEMENTS,
           applicationName: 'meditron-cds-hooks',
         }),
         AuditModule,

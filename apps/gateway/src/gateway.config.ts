@@ -14,6 +14,7 @@ import {
   port,
   positiveMs,
   postgresUrl,
+  preparedStatements,
   type Env,
 } from '@app/config';
 import { consoleSessionEnv } from './console-session/console-session.config';
@@ -75,6 +76,7 @@ export const gatewayEnv = z
     JSON_MAX_ARRAY_LENGTH: positiveInt(10_000),
     DATABASE_URL: postgresUrl.optional(),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    DB_PREPARED_STATEMENTS: preparedStatements,
     /** JSON registry of EHR clients, read alongside the `ehr_clients` table. */
     EHR_CLIENTS_FILE: z.string().optional(),
     EHR_CLIENTS_REFRESH_MS: positiveMs(30_000),

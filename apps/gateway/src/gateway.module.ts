@@ -37,6 +37,7 @@ export class GatewayModule {
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: c.DB_POOL_SIZE,
+          preparedStatements: c.DB_PREPARED_STATEMENTS,
           applicationName: 'meditron-gateway',
         }),
         AuditModule,

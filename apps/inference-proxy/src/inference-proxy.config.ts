@@ -11,6 +11,7 @@ import {
   port,
   positiveMs,
   postgresUrl,
+  preparedStatements,
   type Env,
 } from '@app/config';
 import { keyPoliciesSchema, unknownPolicyCallers } from './facade/facade-policy';
@@ -104,6 +105,7 @@ export const inferenceProxyEnv = z
     /** On shutdown, how long in-flight inferences may finish before the consumer leaves the group. */
     SHUTDOWN_GRACE_MS: int(0, 600_000, 10_000),
     DB_POOL_SIZE: int(1, 100, 10),
+    DB_PREPARED_STATEMENTS: preparedStatements,
     LOG_LEVEL: logLevel,
   })
   .refine(saslComplete, {

@@ -40,6 +40,7 @@ export class InferenceProxyModule {
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: c.DB_POOL_SIZE,
+          preparedStatements: c.DB_PREPARED_STATEMENTS,
           applicationName: 'meditron-inference-proxy',
         }),
         AuditModule,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { hotQuery } from '@app/database';
 import { PeriodicTask } from '@app/timing';
 
 /** Remembers each (issuer, jti) until the token could no longer be accepted anyway. */
@@ -22,10 +23,10 @@ export class PgReplayGuard implements ReplayGuard {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(issuer: string, jti: string, keepUntil: Date): Promise<boolean> {
-    const rows: Array<{ claimed: boolean }> = await this.dataSource.query(
-      `SELECT jwt_replay_claim($1, $2) AS claimed`,
-      [jtiHash(issuer, jti), keepUntil],
-    );
+    const rows = await hotQuery<{ claimed: boolean }>(this.dataSource, `SELECT jwt_replay_claim($1, $2) AS claimed`, [
+      jtiHash(issuer, jti),
+      keepUntil,
+    ]);
     return rows[0]?.claimed === true;
   }
 

@@ -4,6 +4,15 @@ import { parseBackends } from './inference-backends';
 /** Reusable environment fields; each app composes the ones it reads. */
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/**
+ * DB_PREPARED_STATEMENTS: the hook path's statements as named prepared statements (libs/database hot-query.ts).
+ * `false` for a pooler that cannot carry them (PgBouncer in transaction mode before 1.21).
+ */
+export const preparedStatements = z
+  .enum(['true', 'false'])
+  .default('true')
+  .transform((v) => v === 'true');
+
 export const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const httpUrl = z

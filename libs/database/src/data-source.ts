@@ -1,17 +1,20 @@
 import { DataSource } from 'typeorm';
 import { allEntities } from './entities';
 import { allMigrations } from './migrations';
+import { setPreparedStatements } from './statements/hot-query';
 
 export interface DatabaseOptions {
   readonly url: string;
   /** Connections in this process's pool. */
   readonly poolSize?: number;
   readonly applicationName?: string;
+  /** Hot-path statements as named prepared statements (statements/hot-query.ts); default on. */
+  readonly preparedStatements?: boolean;
 }
 
 /** Migrations only: `synchronize` is never on. */
 export function createDataSource(opts: DatabaseOptions): DataSource {
-  return new DataSource({
+  const ds = new DataSource({
     type: 'postgres',
     url: opts.url,
     entities: allEntities,
@@ -22,6 +25,8 @@ export function createDataSource(opts: DatabaseOptions): DataSource {
     applicationName: opts.applicationName ?? 'meditron-cds',
     extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 },
   });
+  setPreparedStatements(ds, opts.preparedStatements ?? true);
+  return ds;
 }
 
 export async function runMigrations(url: string): Promise<string[]> {

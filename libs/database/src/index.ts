@@ -6,3 +6,4 @@ export * from './transient-retry';
 export * from './database.module';
 export * from './repositories';
 export * from './roles/runtime-roles';
+export { hotQuery, statementName, MAX_PREPARED_TEXTS } from './statements/hot-query';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { hotQuery } from '../statements/hot-query';
 import { HookInvocationEntity } from '../entities/hook-invocation.entity';
 import { retryTransient } from '../transient-retry';
 import type { JsonDetail } from './json-detail';
@@ -73,7 +74,7 @@ export class HookInvocationRepository {
     const cards = a.cards.map((c) => ({ uuid: c.uuid, indicator: c.indicator, content: c.content }));
     await retryTransient(
       () =>
-        this.dataSource.query(ANSWERED_SQL, [
+        hotQuery(this.dataSource, ANSWERED_SQL, [
           a.invocationId,
           a.inferenceRequestId,
           a.serviceId,

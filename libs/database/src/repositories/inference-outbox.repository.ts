@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { hotQuery } from '../statements/hot-query';
 import type { InferenceResultEntity } from '../entities/inference-result.entity';
 import { retryTransient } from '../transient-retry';
 import type { NewHookInvocation } from './hook-invocation.repository';
@@ -144,12 +145,12 @@ export class InferenceOutboxRepository {
       s.joinSince,
     ];
     return retryTransient(async (): Promise<Dispatched> => {
-      const rows: Array<{
+      const rows = await hotQuery<{
         kind: string;
         request_id: string;
         deadline_at: Date;
         result: Record<string, unknown> | null;
-      }> = await this.dataSource.query(START_SQL, params);
+      }>(this.dataSource, START_SQL, params);
       const found = rows[0];
       if (!found) throw new Error('hook_start returned no row');
       switch (found.kind) {
@@ -175,7 +176,9 @@ export class InferenceOutboxRepository {
   /** Several delivered messages in one round trip. */
   async removeAll(requestIds: ReadonlyArray<string>): Promise<void> {
     if (requestIds.length === 0) return;
-    await this.dataSource.query(`DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`, [[...requestIds]]);
+    await hotQuery(this.dataSource, `DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`, [
+      [...requestIds],
+    ]);
   }
 
   /** Rows due for (re)publishing, leased for `leaseMs` so a relay that dies mid-way only delays them. */

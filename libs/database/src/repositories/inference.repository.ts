@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { hotQuery } from '../statements/hot-query';
 import { InferenceRequestEntity, type InferenceRequestStatus } from '../entities/inference-request.entity';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
 import type { JsonDetail } from './json-detail';
@@ -109,12 +110,12 @@ export class InferenceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async resultsOf(requestIds: ReadonlyArray<string>): Promise<InferenceResultEntity[]> {
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(RESULTS_OF_SQL, [[...requestIds]]);
+    const rows = await hotQuery<Record<string, unknown>>(this.dataSource, RESULTS_OF_SQL, [[...requestIds]]);
     return rows.map(resultOf);
   }
 
   async progress(requestId: string): Promise<RequestProgress> {
-    const rows: Array<{ stored: boolean }> = await this.dataSource.query(REQUEST_PROGRESS_SQL, [requestId]);
+    const rows = await hotQuery<{ stored: boolean }>(this.dataSource, REQUEST_PROGRESS_SQL, [requestId]);
     const row = rows[0];
     if (!row) return 'unknown';
     return row.stored ? 'stored' : 'open';
@@ -132,10 +133,12 @@ export class InferenceRepository {
     const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
     const also = alongside?.(insertParams.length + statusParams.length);
     const ctes = [`stored AS (${insertSql})`, ...(also ? [`alongside AS (${also.sql})`] : [])];
-    await this.dataSource.query(`WITH ${ctes.join(', ')} ${statusUpdateSql(batch.length, insertParams.length)}`, [
-      ...insertParams,
-      ...statusParams,
-      ...(also?.params ?? []),
-    ]);
+    // The text varies with the batch (and its audit events): a quiet system's small batches are prepared.
+    await hotQuery(
+      this.dataSource,
+      `WITH ${ctes.join(', ')} ${statusUpdateSql(batch.length, insertParams.length)}`,
+      [...insertParams, ...statusParams, ...(also?.params ?? [])],
+      { prepare: batch.length <= 2 },
+    );
   }
 }
