@@ -1,6 +1,6 @@
 import { notLocal, pgCpuDelta, type Backend, type BackendSample } from './pg-backend-cpu';
 
-const b = (app: string, ticks: number | null, started = 1): Backend => ({ app, ticks, started });
+const b = (app: string, ticks: number | null, started: number | null = 1): Backend => ({ app, ticks, started });
 const sample = (entries: Array<[number, Backend]>): BackendSample => new Map(entries);
 
 describe('pgCpuDelta (Postgres backend CPU per hook, per app)', () => {
