@@ -1,4 +1,5 @@
 /** Formatting helpers of the Markdown report. */
+import type { PgCpu } from '@app/testing/pg-backend-cpu';
 import type { StepRecord } from './results';
 
 export const f = (v: number | null | undefined, d = 1): string =>
@@ -27,6 +28,19 @@ export function procUsage(s: StepRecord): string {
   return Object.entries(s.rssMb)
     .filter(([k]) => k !== 'double' && k !== 'load')
     .map(([k, u]) => `${SHORT[k] ?? k} ${f(u.peakRssMb, 0)} MB${u.cpuPct !== undefined ? ` ${f(u.cpuPct, 0)} %` : ''}`)
+    .join(' · ');
+}
+
+/** Postgres backend CPU ms per hook by app: `cds 4.3 · proxy 1.3 · gw 0.3` (`?` an unreadable app, `–` none). */
+export function pgCpuText(c: PgCpu | undefined): string {
+  if (!c?.msPerHook) return '–';
+  const apps = Object.entries(c.msPerHook);
+  if (apps.length === 0) return '–';
+  return apps
+    .map(([app, ms]) => {
+      const name = app.replace(/^meditron-/, '');
+      return `${SHORT[name] ?? name} ${ms === null ? '?' : f(ms, 2)}`;
+    })
     .join(' · ');
 }
 

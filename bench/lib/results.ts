@@ -6,6 +6,7 @@ import { BENCH_DIR } from './procs';
 import type { ProfileSummary } from './profile';
 import { errorText } from './stats';
 import type { LoadResult } from './types';
+import type { PgCpu } from '@app/testing/pg-backend-cpu';
 import type { ProcUsage } from './usage';
 
 export interface StepRecord extends LoadResult {
@@ -17,6 +18,8 @@ export interface StepRecord extends LoadResult {
   readonly overheadMs: { p50: number; p95: number; p99: number };
   /** Per process (`sut` = the single process; `gateway`, `cds-hooks`, `inference-proxy` deployed): RSS and CPU. */
   readonly rssMb: Record<string, ProcUsage>;
+  /** Postgres backend CPU ms per hook answered, by application_name (absent without a Postgres database). */
+  readonly pgCpu?: PgCpu;
   readonly modelCalls: number | null;
   /** The ramp stops rising after this step (errors, < 90 % achieved or p99 beyond the model + 2 s). */
   readonly saturated: boolean;

@@ -1,8 +1,10 @@
 /** Hook load steps through the gateway: one step, a rising ladder, the warm-up, the sustained criterion. */
+import { startPgCpu } from '@app/testing/pg-backend-cpu';
 import { doubleStats, enqueueAnswers, type Double } from './double-control';
 import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
 import { LoadGenerator, sampleRss } from './procs';
 import type { PartRecord, StepRecord } from './results';
+import { pgCpuText } from './report-util';
 import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
 import { hookJob } from './hook-job';
@@ -70,9 +72,12 @@ export async function hookStep(
   const settle = o.noSettle ? undefined : await waitIdle(sut);
   if (settle && !settle.idle) log(`  not idle after ${settle.waitedMs} ms: ${settle.busy ?? ''}`);
   const before = double ? await doubleStats(double) : null;
+  // Postgres's backends are sampled just outside the SUT's window (the query costs a connection, not a hook).
+  const pg = sut.database ? await startPgCpu(sut.database) : undefined;
   const sampler = sampleRss({ ...sut.pids, double: double?.child.pid, load: load.pid });
   const r = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
   const rss = sampler.stop();
+  const pgCpu = pg ? await pg.stop(r.completed) : undefined;
   const after = double ? await doubleStats(double) : null;
   const over = (v: number): number => round(Math.max(0, v - o.modelMs));
   const offered = o.rate ?? null;
@@ -84,6 +89,7 @@ export async function hookStep(
     modelMs: round(o.modelMs),
     overheadMs: { p50: over(r.latencyMs.p50), p95: over(r.latencyMs.p95), p99: over(r.latencyMs.p99) },
     rssMb: rss,
+    ...(pgCpu ? { pgCpu } : {}),
     modelCalls: before && after ? after.received - before.received : null,
     saturated:
       r.errors > 0 ||
@@ -100,7 +106,8 @@ export async function hookStep(
     .join(', ');
   log(
     `  ${name}: ${r.throughputRps} req/s, p50 ${r.latencyMs.p50} p95 ${r.latencyMs.p95} p99 ${r.latencyMs.p99} ms, ` +
-      `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}`,
+      `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}` +
+      (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : ''),
   );
   return step;
 }

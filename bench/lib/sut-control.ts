@@ -16,6 +16,14 @@ export interface Sut {
   readonly ready: SutReady;
   /** The processes whose RSS and CPU are reported: `sut` (single) or one per app (deployed). */
   readonly pids: Record<string, number | undefined>;
+  /** The Postgres database the apps use (from DATABASE_URL), whose backends' CPU each hook step reports. */
+  readonly database?: string;
+}
+
+/** The database name of a DATABASE_URL (undefined without one: the embedded Postgres). */
+function databaseOf(env: Record<string, string | undefined>): string | undefined {
+  const url = env.DATABASE_URL;
+  return url ? decodeURIComponent(new URL(url).pathname.slice(1)) || undefined : undefined;
 }
 
 /** The tree whose SUT runs (a baseline run's temporary worktree of another ref; default this tree). */
@@ -43,7 +51,7 @@ export function sutEnv(extra: Record<string, string>): Record<string, string | u
 export async function startSut(env: Record<string, string | undefined>, execArgv: string[] = []): Promise<Sut> {
   const child = forkTs('sut.ts', env, { execArgv, ...(sutRoot ? { root: sutRoot } : {}) });
   const ready = await waitReady<SutReady>(child, 120_000, 'system under test');
-  return { kind: 'single', child, ready, pids: { sut: child.pid } };
+  return { kind: 'single', child, ready, pids: { sut: child.pid }, database: databaseOf(env) };
 }
 
 /**
@@ -65,7 +73,7 @@ export async function startDeployed(env: Record<string, string | undefined>): Pr
     sutRoot ? { root: sutRoot } : {},
   );
   const ready = await waitReady<SutReady>(child, 240_000, 'deployed system under test');
-  return { kind: 'deployed', child, ready, pids: { ...ready.pids }, how };
+  return { kind: 'deployed', child, ready, pids: { ...ready.pids }, database: databaseOf(env), how };
 }
 
 /** `gateway NODE_OPTIONS="..." MALLOC_ARENA_MAX=2; cds-hooks ...` */
