@@ -28,6 +28,11 @@ export interface InferenceRequestSource {
  * cannot misroute one, and a missed announcement is caught by the waiter's poll.
  */
 export interface ResultSignal {
+  /**
+   * The Postgres channel this signal listens on, when a result's store statement can notify it itself (at commit,
+   * no second round trip): the proxy then stores and announces in one statement and does not call `announce`.
+   */
+  readonly notifyChannel?: string;
   announce(requestId: string): Promise<void>;
   subscribe(listener: (requestId: string) => void): () => void;
 }

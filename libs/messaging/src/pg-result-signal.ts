@@ -16,6 +16,8 @@ export class PgResultSignal implements ResultSignal {
   private client: Client | undefined;
   private stopped = false;
   private reconnecting = false;
+  /** The proxy's result store statement notifies this channel at commit (InferenceRepository.storeResults). */
+  readonly notifyChannel = RESULT_CHANNEL;
 
   constructor(
     private readonly dataSource: DataSource,

@@ -33,7 +33,7 @@ function expired(errorCode: string): Outcome {
 /**
  * Runs each inference request once. A redelivered request whose result is stored is only re-announced; one
  * still in flight joins it. Requests wait for a slot by priority, and one whose deadline passes first never
- * reaches a GPU. The handler resolves once the result is durably stored, so the transport commits then.
+ * reaches a GPU. The handler resolves once the result is durably stored (and announced), so the transport commits then.
  */
 @Injectable()
 export class InferenceRunner {
@@ -151,6 +151,7 @@ export class InferenceRunner {
       ...outcome,
     });
     this.metrics.requestFinished(outcome.outcome, latencyMs / 1000);
-    await this.signal.announce(request.requestId);
+    // Over Postgres NOTIFY the store statement announced it at commit (InferenceModule's result writer).
+    if (!this.signal.notifyChannel) await this.signal.announce(request.requestId);
   }
 }

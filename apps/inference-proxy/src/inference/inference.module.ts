@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { batchInsert } from '@app/audit';
 import { DataAccessModule, InferenceRepository } from '@app/database';
+import { RESULT_SIGNAL, type ResultSignal } from '@app/messaging';
 import { BackendPool, type PoolCompletion } from '../backends/backend-pool.service';
 import { BackendsModule } from '../backends/backends.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
@@ -72,7 +73,7 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     },
     {
       provide: ResultBatchWriter,
-      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, metrics: ProxyMetrics) =>
+      useFactory: (c: InferenceProxyConfig, repo: InferenceRepository, metrics: ProxyMetrics, signal: ResultSignal) =>
         new ResultBatchWriter(
           {
             capacity: c.RESULT_QUEUE_CAPACITY,
@@ -81,13 +82,18 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
             concurrency: c.RESULT_WRITE_CONCURRENCY,
           },
           {
-            // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer.
+            // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer; over
+            // Postgres NOTIFY (Kafka mode) so does the announcement (InferenceRunner then does not announce).
             store: (batch, events) =>
-              repo.storeResults(batch.map(toStoredResult), (offset) => batchInsert(events, offset)),
+              repo.storeResults(
+                batch.map(toStoredResult),
+                (offset) => batchInsert(events, offset),
+                signal.notifyChannel,
+              ),
             observeBatch: (_rows, ok) => metrics.resultBatch(ok),
           },
         ),
-      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyMetrics],
+      inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyMetrics, RESULT_SIGNAL],
     },
     InferenceRunner,
     InferenceLifecycle,

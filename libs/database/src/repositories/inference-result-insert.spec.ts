@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
 import { createDataSource, runMigrations } from '../data-source';
@@ -126,5 +127,79 @@ describe('storeResults: the result batch as plain SQL', () => {
     // A redelivery stores nothing twice and changes no stored field.
     await inferences.storeResults([{ ...rows[0]!, outputText: 'other', tokensIn: 1 }]);
     expect((await inferences.resultsOf([a]))[0]).toMatchObject({ outputText: '{"findings":[]}', tokensIn: 120 });
+  });
+
+  describe('with a notify channel (the Kafka-mode announcement)', () => {
+    const CHANNEL = 'result_insert_spec';
+    let listener: Client;
+    const heard: string[] = [];
+
+    beforeAll(async () => {
+      listener = new Client({ connectionString: db.url });
+      await listener.connect();
+      listener.on('notification', (n) => {
+        if (n.channel === CHANNEL && n.payload) heard.push(n.payload);
+      });
+      await listener.query(`LISTEN ${CHANNEL}`);
+    });
+
+    afterAll(async () => {
+      await listener?.end();
+    });
+
+    const result = (requestId: string): StoredResult => ({
+      requestId,
+      status: 'completed',
+      outcome: 'ok',
+      backend: 'vllm@a',
+      outputText: '{"findings":[]}',
+      errorCode: null,
+      tokensIn: 10,
+      tokensOut: 2,
+      latencyMs: 5,
+      completedAt: new Date(),
+      hookInstance: null,
+      model: 'meditron-70b',
+      templateVersion: 't1',
+      promptHash: 'c'.repeat(64),
+      attempts: 1,
+      servedFrom: 'backend',
+    });
+
+    const heardAll = async (ids: string[]): Promise<void> => {
+      for (let i = 0; i < 100 && !ids.every((id) => heard.includes(id)); i++)
+        await new Promise((r) => setTimeout(r, 20));
+    };
+
+    it('announces each stored row once, in the statement that stores it, and stores it as without', async () => {
+      const [a, b] = [await openRequest(), await openRequest()];
+      heard.length = 0;
+      await inferences.storeResults([result(a), result(b)], undefined, CHANNEL);
+      await heardAll([a, b]);
+      expect([...heard].sort()).toEqual([a, b].sort());
+      expect((await inferences.resultsOf([a, b])).map((r) => r.requestId).sort()).toEqual([a, b].sort());
+      const statuses = await queryRows<{ status: string }>(
+        db.url,
+        `SELECT status FROM inference_requests WHERE request_id = ANY($1::uuid[])`,
+        [[a, b]],
+      );
+      expect(statuses.map((r) => r.status)).toEqual(['completed', 'completed']);
+    });
+
+    it('announces nothing when the statement fails (NOTIFY is delivered only at commit)', async () => {
+      const a = await openRequest();
+      heard.length = 0;
+      // A result for a request that was never stored breaks the foreign key: the whole statement rolls back.
+      const refused = await inferences
+        .storeResults([result(a), result(randomUUID())], undefined, CHANNEL)
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: '23503' });
+      // A later notification on the same connection shows the listener is live, and that nothing came before it.
+      const b = await openRequest();
+      await inferences.storeResults([result(b)], undefined, CHANNEL);
+      await heardAll([b]);
+      expect(heard).toEqual([b]);
+      expect(await inferences.resultsOf([a])).toEqual([]);
+    });
   });
 });

@@ -124,21 +124,32 @@ export class InferenceRepository {
   /**
    * A batch of results and their request statuses in one statement (a multi-row INSERT and an UPDATE, whatever the
    * batch size: one round trip, atomic without a transaction). A row already stored (a redelivery) is left as it
-   * was. `alongside` (the batch's audit events) commits in the same statement. The caller retries.
+   * was. `alongside` (the batch's audit events) commits in the same statement. With `notify`, the statement also
+   * sends each row's request id on that Postgres channel: NOTIFY is delivered at commit, so a listener hears of a
+   * result only once it is durable, without a second round trip to announce it. The caller retries.
    */
-  async storeResults(batch: ReadonlyArray<StoredResult>, alongside?: AlongsideStatement): Promise<void> {
+  async storeResults(
+    batch: ReadonlyArray<StoredResult>,
+    alongside?: AlongsideStatement,
+    notify?: string,
+  ): Promise<void> {
     if (batch.length === 0) return;
     const insertParams = resultParams(batch);
     const insertSql = resultInsertSql(batch.length);
     const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
     const also = alongside?.(insertParams.length + statusParams.length);
     const ctes = [`stored AS (${insertSql})`, ...(also ? [`alongside AS (${also.sql})`] : [])];
+    const update = statusUpdateSql(batch.length, insertParams.length);
+    const params = [...insertParams, ...statusParams, ...(also?.params ?? [])];
+    // Data-modifying CTEs always run; the notifications are the statement's own rows, one per request.
+    const n = params.length;
+    const sql = notify
+      ? `WITH ${[...ctes, `updated AS (${update})`].join(', ')}
+         SELECT pg_notify($${n + 1}, id) FROM unnest($${n + 2}::text[]) AS id`
+      : `WITH ${ctes.join(', ')} ${update}`;
     // The text varies with the batch (and its audit events): a quiet system's small batches are prepared.
-    await hotQuery(
-      this.dataSource,
-      `WITH ${ctes.join(', ')} ${statusUpdateSql(batch.length, insertParams.length)}`,
-      [...insertParams, ...statusParams, ...(also?.params ?? [])],
-      { prepare: batch.length <= 2 },
-    );
+    await hotQuery(this.dataSource, sql, notify ? [...params, notify, batch.map((r) => r.requestId)] : params, {
+      prepare: batch.length <= 2,
+    });
   }
 }
