@@ -124,6 +124,8 @@ export const IDLE_GAUGES = [
   'meditron_audit_queue_depth',
   // cds-hooks' admitted hook calls (with load shedding, issue 17), when the tree has it.
   'meditron_hooks_in_flight',
+  // Requests committed but not yet taken by a broker: the outbox relay's work left over from a saturated step.
+  'meditron_cds_outbox_backlog',
 ] as const;
 
 /**

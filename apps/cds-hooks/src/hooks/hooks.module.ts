@@ -19,6 +19,7 @@ import { HookPrewarmer } from './hook-prewarmer.service';
 import { HookRecorder } from './hook-recorder.service';
 import { HooksController } from './hooks.controller';
 import { InferenceOutboxRelay } from './inference-outbox.relay';
+import { OutboxBacklogGauge } from './outbox-backlog.gauge';
 import { InferenceStarter } from './inference-starter.service';
 
 /** `POST /cds-services/{id}`: a hook call from prefetch to cards; the outbox relay behind it. */
@@ -37,6 +38,7 @@ import { InferenceStarter } from './inference-starter.service';
     InferenceStarter,
     DeliveredOutbox,
     InferenceOutboxRelay,
+    OutboxBacklogGauge,
     CardAnswerService,
     HookPreparation,
     HookRecorder,
