@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { clockTicksPerSecond } from '@app/testing/pg-backend-cpu';
 
 /** What one process used over a step: peak RSS (sampled, and the kernel's high-water mark) and CPU time. */
 export interface ProcUsage {
@@ -9,18 +9,6 @@ export interface ProcUsage {
   cpuS?: number;
   /** cpuS as a share of one core over the step's wall time. */
   cpuPct?: number;
-}
-
-let ticksPerSecond: number | undefined;
-function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-    } catch {
-      ticksPerSecond = 100;
-    }
-  }
-  return ticksPerSecond;
 }
 
 /** Current and peak resident set size of a process, in MB, from /proc. */
@@ -42,7 +30,7 @@ export function cpuSecondsOf(pid: number | undefined): number | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
   } catch {
     return null;
   }
@@ -52,7 +40,7 @@ export function cpuSecondsOf(pid: number | undefined): number | null {
 export function mainThreadCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
 }
 
 /**

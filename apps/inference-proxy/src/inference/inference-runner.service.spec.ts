@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '@app/audit';
-import { INFERENCE_REQUEST_SCHEMA, type InferenceRequestV1 } from '@app/contracts';
+import type { InferenceRequestV1 } from '@app/contracts';
 import type { InferenceRepository } from '@app/database';
 import type { ResultSignal } from '@app/messaging';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.service';
+import { inferenceRequest } from '../testing/inference-request.fixture';
 import type { AnswerSource } from './answer-source.service';
 import type { InferenceRecord } from './inference-record';
 import { InferenceRunner } from './inference-runner.service';
@@ -17,23 +17,7 @@ import type { ResultBatchWriter } from './result-batch-writer.service';
  * channel, and the runner announces after the store.
  */
 describe('InferenceRunner: the announcement of a stored result', () => {
-  const request = (): InferenceRequestV1 => ({
-    schema: INFERENCE_REQUEST_SCHEMA,
-    requestId: randomUUID(),
-    hookInstance: randomUUID(),
-    hook: 'patient-view',
-    serviceId: 'meditron-patient-view',
-    model: 'meditron-70b',
-    api: 'completion',
-    prompt: 'p',
-    maxTokens: 16,
-    temperature: 0,
-    outputSchema: null,
-    templateVersion: 't1',
-    promptHash: 'a'.repeat(64),
-    priority: 1,
-    deadline: new Date(Date.now() + 60_000).toISOString(),
-  });
+  const request = (): InferenceRequestV1 => inferenceRequest();
 
   function runner(signal: ResultSignal, progress: 'open' | 'stored') {
     const order: string[] = [];
