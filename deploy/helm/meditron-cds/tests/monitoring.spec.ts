@@ -18,6 +18,7 @@ const ALERTS = [
   'MeditronNoHealthyBackend',
   'MeditronInferenceQueueNearBound',
   'MeditronConsumerLagHigh',
+  'MeditronOutboxBacklog',
   'MeditronDeadLetters',
   'MeditronHookAnswersOverBudget',
   'MeditronAuditQueueNearFull',
@@ -83,12 +84,16 @@ describe('alerts (prometheusRule)', () => {
         'prometheusRule.runbookBaseUrl': 'https://wiki.example/meditron/README.md',
         'prometheusRule.hookBudgetSeconds': '5',
         'prometheusRule.consumerLagMessages': '1000',
+        'prometheusRule.outboxBacklogRequests': '50',
         'prometheusRule.labels.release': 'kube-prometheus-stack',
       },
     });
     const alerts = new Map(alertsOf(objects).map((a) => [a.alert, a]));
     expect(alerts.get('MeditronHookAnswersOverBudget')?.expr).toContain('le="5"');
     expect(alerts.get('MeditronConsumerLagHigh')?.expr).toMatch(/> 1000$/);
+    expect(alerts.get('MeditronOutboxBacklog')?.expr).toMatch(
+      /^max\(meditron_cds_outbox_backlog\{namespace="meditron"\}\) > 50$/,
+    );
     expect(alerts.get('MeditronAuditChainBroken')?.annotations?.['runbook_url']).toBe(
       'https://wiki.example/meditron/README.md#meditronauditchainbroken',
     );
