@@ -1,8 +1,14 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { InferenceOutboxRepository } from '@app/database';
 
-/** How long delivered ids gather before one DELETE removes them all. */
-const GATHER_MS = 10;
+/**
+ * How long delivered ids gather before one DELETE removes them all. A delivered row is never due for the relay before
+ * its call's deadline + 1 s (InferenceStarter's RELAY_GRACE_MS), so it can wait this long: at 50 hooks/s a window of
+ * 100 ms removes about five rows per statement instead of one (10 ms gathered one).
+ */
+export const GATHER_MS = 100;
+/** A window that gathers this many ids is removed at once (bounds the statement's array). */
+export const GATHER_MAX = 256;
 
 /**
  * Removes the outbox rows of messages a broker took, gathered into one DELETE per short window instead of one per
@@ -20,6 +26,10 @@ export class DeliveredOutbox implements BeforeApplicationShutdown {
   /** The message of `requestId` was delivered: its row goes with the next batch. */
   delivered(requestId: string): void {
     this.ids.add(requestId);
+    if (this.ids.size >= GATHER_MAX) {
+      void this.flush();
+      return;
+    }
     this.timer ??= setTimeout(() => void this.flush(), GATHER_MS);
   }
 
