@@ -3,12 +3,14 @@
  * bench/hook-cpu-ab.ts`: CPU milliseconds per hook of each tree's single-process stack, A/B/A/B in one run (fresh
  * Postgres database per run, model double at 0 ms, patient-view hooks with distinct prompts, open loop, a 6 s warm-up
  * at 10/s, 5 s idle, then 15 s at HOOKCPU_RATE). CPU is the system under test's user + system time (/proc) over the
- * measured step divided by the hooks answered, and again less the idle CPU rate (the marginal cost); no profiler. Robust to a shared machine in a way latency is not:
+ * measured step divided by the hooks answered, and again less the idle CPU rate (the marginal cost); no profiler.
+ * Postgres: the step database's backends' CPU over the same step per hook (test/support/pg-backend-cpu). Robust to a shared machine in a way latency is not:
  * other processes take wall time, not this process's CPU time. Prints one JSON line per run and a summary.
  */
 import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPgCpu } from '../test/support/pg-backend-cpu';
 import { createTestDatabase } from '../test/support/postgres';
 import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
@@ -28,6 +30,10 @@ interface Run {
   readonly marginalCpuMsPerHook: number;
   /** The main thread's share of cpuMsPerHook (the JavaScript a CPU profile samples). */
   readonly mainThreadCpuMsPerHook: number;
+  /** Postgres backends' CPU ms per hook over the measured step, all apps together (null: not measurable here). */
+  readonly pgCpuMsPerHook: number | null;
+  /** The same by application_name. */
+  readonly pgCpuByApp: Record<string, number | null> | null;
   readonly achieved: number;
   readonly errors: number;
   readonly p50: number;
@@ -58,18 +64,25 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const before = cpuSecondsOf(sut.pid)!;
     const mainBefore = mainThreadCpuSeconds(sut.pid!);
+    const pg = await startPgCpu(db.name);
     const idleMsPerS = ((before - idleStart) * 1000) / IDLE_S;
     const r = await load.run(job('measure', rate, MEASURE_S, 2));
     const after = cpuSecondsOf(sut.pid)!;
     const mainAfter = mainThreadCpuSeconds(sut.pid!);
     const answered = Math.max(1, r.throughputRps * MEASURE_S);
+    const pgCpu = await pg.stop(answered);
     const round = (x: number) => Math.round(x * 100) / 100;
+    const byApp = pgCpu.msPerHook;
+    const pgValues = byApp ? Object.values(byApp) : [];
     return {
       tree,
       cpuMsPerHook: round(((after - before) * 1000) / answered),
       idleCpuMsPerS: round(idleMsPerS),
       marginalCpuMsPerHook: round(((after - before) * 1000 - idleMsPerS * MEASURE_S) / answered),
       mainThreadCpuMsPerHook: round(((mainAfter - mainBefore) * 1000) / answered),
+      pgCpuMsPerHook:
+        byApp && pgValues.every((v) => v !== null) ? round(pgValues.reduce<number>((a, v) => a + (v ?? 0), 0)) : null,
+      pgCpuByApp: byApp,
       achieved: r.throughputRps,
       errors: r.errors,
       p50: r.latencyMs.p50,
@@ -101,8 +114,9 @@ async function main(): Promise<void> {
     const all = mine.map((r) => r.cpuMsPerHook);
     const marginal = mine.map((r) => r.marginalCpuMsPerHook);
     const mainThread = mine.map((r) => r.mainThreadCpuMsPerHook);
+    const pgAll = mine.map((r) => r.pgCpuMsPerHook ?? NaN);
     process.stdout.write(
-      `${tree}: CPU ms/hook ${all.join(', ')} (mean ${mean(all)}); marginal ${marginal.join(', ')} (mean ${mean(marginal)}); main thread ${mainThread.join(', ')} (mean ${mean(mainThread)})\n`,
+      `${tree}: CPU ms/hook ${all.join(', ')} (mean ${mean(all)}); marginal ${marginal.join(', ')} (mean ${mean(marginal)}); main thread ${mainThread.join(', ')} (mean ${mean(mainThread)}); Postgres ${pgAll.join(', ')} (mean ${mean(pgAll)})\n`,
     );
   }
   await stopChild(double);
