@@ -82,10 +82,11 @@ const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false }
  * Group commit: record() queues the event for a multi-row INSERT and, alongside, appends it to a local spool
  * (fsync, shared by concurrent events); it resolves once the INSERT has committed, so an event is durable before
  * the call it describes is answered. An event admitted with `linger` waits (up to `lingerMs`) for a write another
- * event starts, so an event and its usual successor share one INSERT (and one turn at the chain lock). While the database is away a caller is released after `maxWaitMs` once its
- * event is on disk: replayed at the next start-up if the process dies, and stored once (event ids are
- * deduplicated). One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch
- * stays queued and is retried with backoff; queue and spool are bounded and refuse with AUDIT_QUEUE_FULL.
+ * event starts, so an event and its usual successor share one INSERT (and one turn at the chain lock). While the
+ * database is away a caller is released after `maxWaitMs` once its event is on disk: replayed at the next start-up
+ * if the process dies, and stored once (event ids are deduplicated). One batch is in flight at a time (the chain
+ * trigger serialises writers anyway). A failed batch stays queued and is retried with backoff; queue and spool are
+ * bounded and refuse with AUDIT_QUEUE_FULL.
  */
 export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
