@@ -56,9 +56,11 @@ export class HookRecorder {
    * Stores the answer (cards, suggestions, outcome) and records `hook.answered`; resolves once both, and the call's
    * `hook.invoked`, are durable. `invoked` is either the `hook.invoked` admitted at dispatch: `hook.answered` is
    * admitted after it (committed in its INSERT when it is still lingering, else in a later one; never before it), and
-   * if the database refused it `hook.answered` is refused with it, unwritten, and this rejects with its error; or, for
-   * an answer that was at hand at once (a stored result), the inference to record it for, together with
-   * `hook.answered` (one group, admitted all or none, committed in order, usually one INSERT).
+   * if the database refuses it `hook.answered` is refused with it, unwritten, and this rejects with its error (nothing
+   * is stored when that happened before; when it happens in their shared INSERT the cards row, written alongside,
+   * may be stored, as when `hook.answered` alone is refused: the call fails all the same); or, for an answer that
+   * was at hand at once (a stored result), the inference to record it for, together with `hook.answered` (one
+   * group, admitted all or none, committed in order, usually one INSERT).
    *
    * The events are admitted to the audit queue before the row is written: a full queue refuses the call with nothing
    * stored. Then the row and the events are written at the same time, on their own connections (the row never waits
