@@ -131,11 +131,17 @@ export function walkingSkeletonCases(getStack: () => LocalStack): void {
       `SELECT action, outcome, service FROM audit_events WHERE hook_instance = $1 ORDER BY id`,
       [hookInstance],
     );
-    expect(audit).toEqual([
-      { action: 'hook.invoked', outcome: 'success', service: 'cds-hooks' },
-      { action: 'inference.completed', outcome: 'success', service: 'inference-proxy' },
-      { action: 'hook.answered', outcome: 'success', service: 'cds-hooks' },
-    ]);
+    // In chain order hook.answered comes last: after its call's hook.invoked, and after inference.completed (stored
+    // in the statement that stored the result it was built from). A quick answer's hook.invoked is written in
+    // hook.answered's INSERT, so it may follow inference.completed (the proxy's own commit).
+    expect(audit).toHaveLength(3);
+    expect(audit.slice(0, 2)).toEqual(
+      expect.arrayContaining([
+        { action: 'hook.invoked', outcome: 'success', service: 'cds-hooks' },
+        { action: 'inference.completed', outcome: 'success', service: 'inference-proxy' },
+      ]),
+    );
+    expect(audit[2]).toEqual({ action: 'hook.answered', outcome: 'success', service: 'cds-hooks' });
   });
 
   it('answers malformed hook input with a 400 OperationOutcome and writes only the refusal audit event', async () => {

@@ -7,6 +7,12 @@ export interface AuditWriterOptions {
   readonly maxBatch: number;
   /** Longest an event waits for companions before its batch is written. */
   readonly maxDelayMs: number;
+  /**
+   * Longest an event admitted with `{ linger: true }` waits for a companion before it is written alone: it is queued
+   * and spooled at once, but only a write that another event starts (or the end of its linger) takes it along.
+   * 0: lingering events are written as any other.
+   */
+  readonly lingerMs: number;
   /** Events queued in memory at most; beyond it record() rejects with AUDIT_QUEUE_FULL. */
   readonly maxQueue: number;
   /**
@@ -38,6 +44,7 @@ export interface AuditWriterOptions {
 const schema = z.object({
   AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
   AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  AUDIT_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(200),
   AUDIT_QUEUE_MAX: z.coerce.number().int().min(1).default(10_000),
   AUDIT_REFUSED_SHARE: z.coerce.number().min(0.05).max(1).default(0.5),
   AUDIT_RETRY_BASE_MS: z.coerce.number().int().min(1).default(50),
@@ -59,6 +66,7 @@ export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
   return {
     maxBatch: c.AUDIT_BATCH_MAX,
     maxDelayMs: c.AUDIT_BATCH_DELAY_MS,
+    lingerMs: c.AUDIT_LINGER_MS,
     maxQueue: c.AUDIT_QUEUE_MAX,
     refusedShare: c.AUDIT_REFUSED_SHARE,
     retryBaseMs: c.AUDIT_RETRY_BASE_MS,

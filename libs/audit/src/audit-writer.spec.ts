@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { startAuditDatabase, type AuditTestDatabase } from '../../../test/support/audit-db';
 import { AuditException, AuditExceptionCode } from './audit-exception';
 import type { AuditRecord } from './audit-record';
 import { auditSpoolDir } from './audit-spool';
@@ -253,5 +254,147 @@ describe('AuditWriter (group commit)', () => {
     const at = (url: string) => auditSpoolDir('/spool', { options: { url } } as unknown as DataSource);
     expect(at('postgres://app@db-a:5432/meditron')).toBe(at('postgres://app@db-b.example:6432/meditron'));
     expect(at('postgres://app@db-a:5432/meditron')).not.toBe(at('postgres://app@db-a:5432/other'));
+  });
+});
+
+/**
+ * Lingering admissions (the hook path's `hook.invoked`) against the real trail: chain trigger, event-id dedup, jsonb
+ * checks. `stats.batches` counts the INSERT statements that committed.
+ */
+describe('AuditWriter (lingering events, real Postgres)', () => {
+  let t: AuditTestDatabase;
+  let n = 0;
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    t = await startAuditDatabase('audit_linger');
+  });
+  afterAll(async () => t?.stop());
+
+  /** A fresh tag per test: the events of a test are those with its request id. */
+  const tag = (): string => `linger-${++n}`;
+  const ev = (requestId: string, action: string, detail: AuditRecord['detail'] = {}): AuditRecord => ({
+    action,
+    outcome: 'success',
+    service: 'cds-hooks',
+    requestId,
+    detail,
+  });
+  const stored = async (requestId: string): Promise<string[]> =>
+    (
+      (await t.ds.query(`SELECT action FROM audit_events WHERE request_id = $1 ORDER BY id`, [requestId])) as Array<{
+        action: string;
+      }>
+    ).map((r) => r.action);
+  const writerOn = (opts: Partial<ConstructorParameters<typeof AuditWriter>[1]>, ds: DataSource = t.ds) =>
+    new AuditWriter(ds, { ...fast, maxDelayMs: 0, lingerMs: 60_000, ...opts });
+
+  it('writes a lingering event in the INSERT the next event starts, ahead of it', async () => {
+    const writer = writerOn({});
+    const call = tag();
+    const invoked = await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    const answered = await writer.admit([ev(call, 'hook.answered')], { after: invoked });
+    await Promise.all([answered.durable, invoked.durable]);
+    expect(writer.stats).toMatchObject({ batches: 1, rows: 2 });
+    expect(await stored(call)).toEqual(['hook.invoked', 'hook.answered']);
+    // Any event's write takes it along, not only one admitted after it.
+    const next = tag();
+    const lingering = await writer.admit([ev(next, 'hook.invoked')], { linger: true });
+    await writer.record(ev(next, 'fhir.read'));
+    await lingering.durable;
+    expect(writer.stats).toMatchObject({ batches: 2, rows: 4 });
+    expect(await stored(next)).toEqual(['hook.invoked', 'fhir.read']);
+    await writer.close();
+  });
+
+  it('writes a lingering event alone when no other event comes before its linger ends', async () => {
+    const writer = writerOn({ lingerMs: 5 });
+    const call = tag();
+    const invoked = await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    await invoked.durable;
+    expect(writer.stats).toMatchObject({ batches: 1, rows: 1 });
+    expect(await stored(call)).toEqual(['hook.invoked']);
+    // What follows later is a write of its own, after it.
+    await (
+      await writer.admit([ev(call, 'hook.answered')], { after: invoked })
+    ).durable;
+    expect(writer.stats.batches).toBe(2);
+    expect(await stored(call)).toEqual(['hook.invoked', 'hook.answered']);
+    await writer.close();
+  });
+
+  it('flush() ends the linger: the event is written now, alone', async () => {
+    const writer = writerOn({});
+    const call = tag();
+    const invoked = await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    expect(writer.stats.batches).toBe(0);
+    await writer.flush(invoked);
+    expect(writer.stats).toMatchObject({ batches: 1, rows: 1 });
+    expect(await stored(call)).toEqual(['hook.invoked']);
+    await writer.close();
+  });
+
+  it('has a lingering event on disk at once: a crash before its INSERT leaves it to the next start-up', async () => {
+    const root = spoolRoot();
+    const writer = writerOn({ spoolDir: root });
+    const call = tag();
+    await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    // The spool write runs alongside the admission; wait until the line is on disk.
+    const dir = path.join(root, auditSpoolDir('', t.ds));
+    const segment = (): string | undefined =>
+      readdirSync(dir).find((f) => readFileSync(path.join(dir, f), 'utf8').includes(call));
+    while (!segment()) await new Promise((r) => setTimeout(r, 5));
+    expect(await stored(call)).toEqual([]);
+    // The crash: the spool as the dead process left it, under an owner no live spool has.
+    const crashed = spoolRoot();
+    const crashedDir = path.join(crashed, auditSpoolDir('', t.ds));
+    mkdirSync(crashedDir, { recursive: true });
+    const name = segment()!.replace(/^(\d+-\d+-)[0-9a-f]+-/, '$1dead00-');
+    copyFileSync(path.join(dir, segment()!), path.join(crashedDir, name));
+
+    const next = writerOn({ spoolDir: crashed });
+    await next.start();
+    expect(next.stats.replayed).toBe(1);
+    await next.close();
+    expect(await stored(call)).toEqual(['hook.invoked']);
+    // The first process, had it lived, would write it again: stored once (event ids are deduplicated).
+    await writer.close();
+    expect(await stored(call)).toEqual(['hook.invoked']);
+  });
+
+  it('counts lingering events against the queue bound: a group that does not fit is refused whole, they stay', async () => {
+    const writer = writerOn({ maxQueue: 2 });
+    const call = tag();
+    const first = await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    await writer.admit([ev(call, 'hook.invoked')], { linger: true });
+    await expect(writer.admit([ev(call, 'hook.answered')], { after: first })).rejects.toMatchObject({
+      code: AuditExceptionCode.QUEUE_FULL,
+    });
+    // The refusal started no write; the lingering events are still held, and written at close.
+    expect(writer.queued).toBe(2);
+    expect(writer.stats.batches).toBe(0);
+    await writer.close();
+    expect(await stored(call)).toEqual(['hook.invoked', 'hook.invoked']);
+  });
+
+  it('refuses, unwritten, the events admitted after a group the database refused; the rest of the batch is written', async () => {
+    const writer = writerOn({});
+    const call = tag();
+    const other = tag();
+    // jsonb has no NUL character: a data error (22P05), so this row alone is refused.
+    const invoked = await writer.admit([ev(call, 'hook.invoked', { templateVersion: 'v\u0000' })], { linger: true });
+    const unrelated = await writer.admit([ev(other, 'fhir.read')], { linger: true });
+    // One batch of three: the INSERT fails, its rows are tried one by one.
+    const answered = await writer.admit([ev(call, 'hook.answered')], { after: invoked });
+    await expect(answered.durable).rejects.toMatchObject({ code: '22P05' });
+    await expect(invoked.durable).rejects.toMatchObject({ code: '22P05' });
+    await unrelated.durable;
+    expect(writer.stats.rows).toBe(1);
+    expect(await stored(call)).toEqual([]);
+    expect(await stored(other)).toEqual(['fhir.read']);
+    // Once refused, a group admitted after it is refused at once.
+    await expect(writer.admit([ev(call, 'hook.answered')], { after: invoked })).rejects.toMatchObject({
+      code: '22P05',
+    });
+    await writer.close();
   });
 });

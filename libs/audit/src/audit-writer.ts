@@ -24,8 +24,39 @@ interface Pending {
   committed?: boolean;
   /** The wait passed before the spool write finished: the caller goes on when it does. */
   releaseWhenSpooled?: boolean;
+  /** Admitted with `linger` and still waiting for company: queued and spooled, but it starts no write. */
+  lingering: boolean;
+  lingerTimer?: NodeJS.Timeout;
+  /** Why the database refused the row: the events admitted `after` its group are refused with it. */
+  refused?: Error;
+  /** Events admitted `after` this one's group, while this one is not yet written. */
+  followers?: Pending[];
   resolve(): void;
   reject(e: Error): void;
+}
+
+/** A group of events admit() accepted. */
+export interface AuditAdmission {
+  /**
+   * Resolves once every event of the group (and of the group it was admitted `after`) has committed, or, past
+   * `maxWaitMs`, is on disk; rejects if any of them could not be.
+   */
+  readonly durable: Promise<void>;
+}
+
+export interface AdmitOptions {
+  /**
+   * Wait up to `lingerMs` for company: the events are queued and spooled at once (durable on disk as any other),
+   * but start no write; they go with the next write another event starts, or alone when their linger ends (or at
+   * flush() or close()). For an event that is usually followed soon by another: one INSERT instead of two.
+   */
+  readonly linger?: boolean;
+  /**
+   * A group admitted earlier that these events depend on: they commit in its INSERT or a later one (queue order),
+   * `durable` covers it too, and if the database refuses one of its events these are refused with it, unwritten
+   * (all or none across the two admissions; refused at once if that happened already).
+   */
+  readonly after?: AuditAdmission;
 }
 
 const notCommitted = (): AuditException =>
@@ -50,15 +81,21 @@ const sleep = (ms: number): Promise<void> => delay(ms, undefined, { ref: false }
 /**
  * Group commit: record() queues the event for a multi-row INSERT and, alongside, appends it to a local spool
  * (fsync, shared by concurrent events); it resolves once the INSERT has committed, so an event is durable before
- * the call it describes is answered. While the database is away a caller is released after `maxWaitMs` once its
- * event is on disk: replayed at the next start-up if the process dies, and stored once (event ids are
- * deduplicated). One batch is in flight at a time (the chain trigger serialises writers anyway). A failed batch
- * stays queued and is retried with backoff; queue and spool are bounded and refuse with AUDIT_QUEUE_FULL.
+ * the call it describes is answered. An event admitted with `linger` waits (up to `lingerMs`) for a write another
+ * event starts, so an event and its usual successor share one INSERT (and one turn at the chain lock). While the
+ * database is away a caller is released after `maxWaitMs` once its event is on disk: replayed at the next start-up
+ * if the process dies, and stored once (event ids are deduplicated). One batch is in flight at a time (the chain
+ * trigger serialises writers anyway). A failed batch stays queued and is retried with backoff; queue and spool are
+ * bounded and refuse with AUDIT_QUEUE_FULL.
  */
 export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditWriter');
   private readonly opts: AuditWriterOptions;
   private readonly queue: Pending[] = [];
+  /** Queued events still lingering (they start no write). */
+  private lingering = 0;
+  /** Each admitted group's events, for `after` and flush(). */
+  private readonly groups = new WeakMap<AuditAdmission, Pending[]>();
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private closed = false;
@@ -111,11 +148,14 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
    * the database: `durable` then resolves as `record()` does, once every one of them has committed (or, past
    * `maxWaitMs`, is on disk), and rejects if any of them could not be. Rejects at once with AUDIT_QUEUE_FULL (none
    * queued) when the group does not fit, so a caller can decide on other writes before any event of the group is
-   * durable, knowing the group will be.
+   * durable, knowing the group will be. `opts`: see AdmitOptions (`linger`, `after`).
    */
-  async admit(events: ReadonlyArray<AuditRecord>): Promise<{ durable: Promise<void> }> {
+  async admit(events: ReadonlyArray<AuditRecord>, opts: AdmitOptions = {}): Promise<AuditAdmission> {
     if (this.closed) throw new AuditException(AuditExceptionCode.WRITER_CLOSED, 'audit writer is closed');
     await this.start();
+    const leaders = opts.after ? (this.groups.get(opts.after) ?? []) : [];
+    const refused = leaders.find((l) => l.refused)?.refused;
+    if (refused) throw refused;
     if (this.queue.length + events.length > this.opts.maxQueue) {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, `audit queue full (${this.opts.maxQueue} events)`);
     }
@@ -133,17 +173,36 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       throw new AuditException(AuditExceptionCode.QUEUE_FULL, 'audit spool full');
     }
     this.refusedHeld += refusals;
-    const committed = rows.map((row, i) => this.enqueue(row, lines?.[i]));
+    const linger = opts.linger === true && this.opts.lingerMs > 0;
+    const queued = rows.map((row, i) => this.enqueue(row, lines?.[i], linger));
+    const members = queued.map((q) => q.pending);
+    for (const l of leaders) if (!l.committed) (l.followers ??= []).push(...members);
     this.schedule();
-    const durable = Promise.all(committed).then(() => undefined);
+    const durable = Promise.all([...queued.map((q) => q.committed), ...(opts.after ? [opts.after.durable] : [])]).then(
+      () => undefined,
+    );
     // Reported when the caller awaits `durable`, not as unhandled meanwhile.
     durable.catch(ignore);
-    return { durable };
+    const admission: AuditAdmission = { durable };
+    this.groups.set(admission, members);
+    return admission;
+  }
+
+  /** Ends the linger of `admission`'s events: they are written now, with whatever else is queued. */
+  flush(admission: AuditAdmission): Promise<void> {
+    for (const p of this.groups.get(admission) ?? []) this.endLinger(p);
+    this.schedule();
+    return admission.durable;
   }
 
   /** One admitted event: queued, spooled alongside; settles when committed (or released once on disk). */
-  private enqueue(row: QueuedAuditRow, line: SpoolLine | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  private enqueue(
+    row: QueuedAuditRow,
+    line: SpoolLine | undefined,
+    linger: boolean,
+  ): { pending: Pending; committed: Promise<void> } {
+    let pending!: Pending;
+    const committed = new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle =
         <A extends unknown[]>(fn: (...a: A) => void) =>
@@ -151,7 +210,22 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
           clearTimeout(timer);
           fn(...a);
         };
-      const p: Pending = { row, spooled: 'pending', resolve: settle(resolve), reject: settle(reject) };
+      const p: Pending = {
+        row,
+        spooled: 'pending',
+        lingering: linger,
+        resolve: settle(resolve),
+        reject: settle(reject),
+      };
+      pending = p;
+      if (linger) {
+        this.lingering += 1;
+        p.lingerTimer = setTimeout(() => {
+          this.endLinger(p);
+          this.schedule();
+        }, this.opts.lingerMs);
+        p.lingerTimer.unref();
+      }
       if (this.opts.maxWaitMs > 0) {
         // Past the wait the caller goes on once its event is on disk; an event only memory holds is reported.
         timer = setTimeout(() => {
@@ -165,6 +239,20 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       // Spooled alongside the INSERT, not before it: a healthy database never waits for the disk.
       this.spoolEvent(p, line);
     });
+    return { pending, committed };
+  }
+
+  /** `p` stops waiting for company: the next write takes it along (the caller schedules one). */
+  private endLinger(p: Pending): void {
+    if (!p.lingering) return;
+    p.lingering = false;
+    clearTimeout(p.lingerTimer);
+    this.lingering -= 1;
+  }
+
+  /** Queued events that want a write (not lingering). */
+  private get due(): number {
+    return this.queue.length - this.lingering;
   }
 
   private spoolEvent(p: Pending, line: SpoolLine | undefined): void {
@@ -197,7 +285,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.logger.warn(`replaying ${left.length} audit events left in the spool by an earlier process`);
     for (const { entry, ticket } of left) {
       if (entry.outcome === 'refused') this.refusedHeld += 1;
-      this.queue.push({ row: entry, ticket, spooled: 'done', resolve: ignore, reject: ignore });
+      this.queue.push({ row: entry, ticket, spooled: 'done', lingering: false, resolve: ignore, reject: ignore });
     }
     this.schedule();
   }
@@ -208,6 +296,8 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     // Events recorded before close() and waiting for the replay are queued first (reactions run in order).
     await this.start().catch(() => undefined);
     await Promise.allSettled([...this.spooling]);
+    // Nothing waits for company at shutdown.
+    for (const p of this.queue) this.endLinger(p);
     void this.kick();
     const deadline = sleep(this.opts.closeTimeoutMs).then(() => 'timeout' as const);
     while (this.queue.length > 0) {
@@ -231,6 +321,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
 
   private schedule(): void {
     if (this.draining) return; // the running drain picks new events up when its batch is done
+    if (this.due === 0) return; // only lingering events: their linger (or the next event) starts the write
     // With the default delay of 0 this is group commit: nothing in flight, so write now (no added latency at low
     // load); events arriving during the write form the next batch.
     if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) {
@@ -247,14 +338,15 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
       // An event queued after the drain saw an empty queue, but before this ran, found `draining` still set.
-      if (this.queue.length > 0 && !this.abandoned) this.schedule();
+      if (this.due > 0 && !this.abandoned) this.schedule();
     });
     return this.draining;
   }
 
   private async drain(): Promise<void> {
     let failures = 0;
-    while (this.queue.length > 0 && !this.abandoned) {
+    // A batch is the queue's head, lingering events included: they go along with the write others started.
+    while (this.due > 0 && !this.abandoned) {
       const batch = this.queue.slice(0, this.opts.maxBatch);
       try {
         await this.write(batch);
@@ -285,6 +377,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       // A duplicate event id is found row by row below and settled as stored.
       this.stats.failedAttempts++;
       for (const p of batch) {
+        if (p.committed) continue; // refused with the group it was admitted after
         try {
           await this.insert([p]);
           this.settle([p]);
@@ -295,14 +388,21 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
           }
           if (!isPermanentRowError(rowError)) throw rowError;
           this.stats.failedAttempts++;
-          this.remove([p]);
-          p.committed = true;
-          if (p.ticket) this.spool?.ack(p.ticket);
           this.logger.error(`audit event ${p.row.action} refused by the database: ${describe(rowError)}`);
-          p.reject(rowError instanceof Error ? rowError : new Error(describe(rowError)));
+          this.refuse(p, rowError instanceof Error ? rowError : new Error(describe(rowError)));
         }
       }
     }
+  }
+
+  /** A row the database refused: rejected and dropped (queue and spool), and so is every event admitted after it. */
+  private refuse(p: Pending, e: Error): void {
+    this.remove([p]);
+    p.committed = true;
+    p.refused = e;
+    if (p.ticket) this.spool?.ack(p.ticket);
+    p.reject(e);
+    for (const f of p.followers ?? []) if (!f.committed) this.refuse(f, e);
   }
 
   private async insert(batch: Pending[]): Promise<void> {
@@ -318,6 +418,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.remove(batch);
     for (const p of batch) {
       p.committed = true;
+      p.followers = undefined;
       if (p.ticket) this.spool?.ack(p.ticket);
       p.resolve();
     }
@@ -328,6 +429,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       const i = this.queue.indexOf(p);
       if (i < 0) continue;
       this.queue.splice(i, 1);
+      this.endLinger(p);
       if (p.row.outcome === 'refused') this.refusedHeld -= 1;
     }
   }

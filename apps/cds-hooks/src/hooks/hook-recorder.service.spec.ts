@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { AuditRecord, AuditWriter } from '@app/audit';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { AuditWriter, type AuditAdmission, type AuditRecord } from '@app/audit';
 import { createDataSource, HookInvocationRepository, runMigrations } from '@app/database';
 import type { BuiltPrompt } from '@app/prompts';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../../test/support/postgres';
@@ -20,13 +23,17 @@ describe('HookRecorder', () => {
   let durable: Promise<void> = Promise.resolve();
   let refuse: Error | undefined;
 
+  /** Each admitted group's options (`linger`, `after`), beside `audited`. */
+  const admitted: Array<{ linger?: boolean; after?: AuditAdmission }> = [];
+
   /** The writer's input: `record` and `admit` (a group admitted at once; `durable` as the test sets it). */
   function fakeAudit(): AuditWriter {
     return {
       record: async (e: AuditRecord) => void audited.push(e),
-      admit: async (events: AuditRecord[]) => {
+      admit: async (events: AuditRecord[], opts: { linger?: boolean; after?: AuditAdmission } = {}) => {
         if (refuse) throw refuse;
         audited.push(...events);
+        admitted.push(opts);
         return { durable };
       },
     } as unknown as AuditWriter;
@@ -73,7 +80,11 @@ describe('HookRecorder', () => {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received')`,
       Object.values(recorder.invocationOf(p)),
     );
-    await recorder.invoked(p, { requestId: randomUUID(), reused: 'none', result: async () => undefined });
+    const invoked = await recorder.invoked(p, {
+      requestId: randomUUID(),
+      reused: 'none',
+      result: async () => undefined,
+    });
     const card = { uuid: randomUUID(), indicator: 'info', summary: 'Consider an eGFR' } as unknown as Card;
     const answer: CardAnswer = {
       requestId: randomUUID(),
@@ -88,13 +99,15 @@ describe('HookRecorder', () => {
        VALUES ($1, $2, 'm', 't9', $3, 1, 'queued', now(), now())`,
       [answer.requestId, p.call.invocationId, 'f'.repeat(64)],
     );
-    await recorder.answered(p, answer);
+    await recorder.answered(p, answer, invoked);
 
     const rows = await queryRows(db.url, `SELECT status, patient_ref, client_id FROM hook_invocations WHERE id = $1`, [
       p.call.invocationId,
     ]);
     expect(rows).toEqual([{ status: 'answered', patient_ref: 'Patient/p9', client_id: 'ehr-1' }]);
     expect(audited.map((e) => e.action)).toEqual(['hook.invoked', 'hook.answered']);
+    // hook.invoked lingers for company; hook.answered is admitted after it.
+    expect(admitted.slice(-2)).toEqual([{ linger: true }, { after: invoked }]);
     expect(audited[0]).toMatchObject({
       outcome: 'success',
       service: 'cds-hooks',
@@ -138,28 +151,71 @@ describe('HookRecorder', () => {
       ])
     )[0]?.status;
 
-  it("stores the answer and records hook.answered only once the call's hook.invoked event has committed", async () => {
+  /** A real writer on the test database: one INSERT or two, and what the trail holds. */
+  function realAudit(lingerMs: number): AuditWriter {
+    const spoolDir = mkdtempSync(path.join(tmpdir(), 'hook-recorder-spool-'));
+    return new AuditWriter(ds, { lingerMs, maxDelayMs: 0, maxWaitMs: 0, spoolDir });
+  }
+  const trail = async (p: PreparedHook): Promise<string[]> =>
+    (
+      await queryRows<{ action: string }>(
+        db.url,
+        `SELECT action FROM audit_events WHERE hook_instance = $1 ORDER BY id`,
+        [p.call.hook.hookInstance],
+      )
+    ).map((r) => r.action);
+  const started = (requestId: string) => ({ requestId, reused: 'none' as const, result: async () => undefined });
+  /** A NUL in hook.invoked's detail: jsonb refuses that row (22P05), and only that row. */
+  const withBadTemplate = (p: PreparedHook): PreparedHook =>
+    ({ ...p, prompt: { ...p.prompt, templateVersion: 'v\u0000' } }) as PreparedHook;
+
+  it("writes a quick answer's hook.answered in the INSERT of its hook.invoked, after it, beside the cards row", async () => {
+    const audit = realAudit(60_000);
+    const r = new HookRecorder(new HookInvocationRepository(ds), audit);
     const { p, answer } = await storedCall();
-    audited.length = 0;
-    let commit!: () => void;
-    const invoked = new Promise<void>((r) => (commit = r));
-    const done = recorder.answered(p, answer, invoked);
-    for (let i = 0; i < 20; i++) await new Promise(setImmediate);
-    expect(await status(p)).toBe('received');
-    expect(audited).toEqual([]);
-    commit();
-    await done;
+    const invoked = await r.invoked(p, started(answer.requestId));
+    expect(await trail(p)).toEqual([]);
+    await r.answered(p, answer, invoked);
+    expect(audit.stats).toMatchObject({ batches: 1, rows: 2 });
+    expect(await trail(p)).toEqual(['hook.invoked', 'hook.answered']);
     expect(await status(p)).toBe('answered_empty');
-    expect(audited.map((e) => e.action)).toEqual(['hook.answered']);
+    await audit.close();
   });
 
-  it("stores nothing and records no hook.answered, failing, when the call's hook.invoked event failed", async () => {
+  it('has a slow answer find hook.invoked written alone when its linger ended, and writes hook.answered after it', async () => {
+    const audit = realAudit(5);
+    const r = new HookRecorder(new HookInvocationRepository(ds), audit);
     const { p, answer } = await storedCall();
-    audited.length = 0;
-    const invoked = Promise.reject(new Error('audit queue full'));
-    await expect(recorder.answered(p, answer, invoked)).rejects.toThrow('audit queue full');
+    const invoked = await r.invoked(p, started(answer.requestId));
+    await invoked.durable; // the model is slow: the linger ends first
+    expect(await trail(p)).toEqual(['hook.invoked']);
+    await r.answered(p, answer, invoked);
+    expect(audit.stats).toMatchObject({ batches: 2, rows: 2 });
+    expect(await trail(p)).toEqual(['hook.invoked', 'hook.answered']);
+    await audit.close();
+  });
+
+  it("stores nothing and records no hook.answered, failing, when the call's hook.invoked was refused before", async () => {
+    const audit = realAudit(60_000);
+    const r = new HookRecorder(new HookInvocationRepository(ds), audit);
+    const { p, answer } = await storedCall();
+    const invoked = await r.invoked(withBadTemplate(p), started(answer.requestId));
+    await expect(r.invokedNow(invoked)).rejects.toMatchObject({ code: '22P05' });
+    await expect(r.answered(p, answer, invoked)).rejects.toMatchObject({ code: '22P05' });
     expect(await status(p)).toBe('received');
-    expect(audited).toEqual([]);
+    expect(await trail(p)).toEqual([]);
+    await audit.close();
+  });
+
+  it('refuses hook.answered with its hook.invoked when the database refuses hook.invoked in their INSERT', async () => {
+    const audit = realAudit(60_000);
+    const r = new HookRecorder(new HookInvocationRepository(ds), audit);
+    const { p, answer } = await storedCall();
+    const invoked = await r.invoked(withBadTemplate(p), started(answer.requestId));
+    await expect(r.answered(p, answer, invoked)).rejects.toMatchObject({ code: '22P05' });
+    // Neither event is on the trail (the cards row, written beside them, may be: the call failed all the same).
+    expect(await trail(p)).toEqual([]);
+    await audit.close();
   });
 
   it('records hook.invoked with hook.answered, as one group, for an answer at hand at once (a stored result)', async () => {

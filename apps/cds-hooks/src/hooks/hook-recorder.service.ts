@@ -1,14 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditWriter, type AuditRecord } from '@app/audit';
+import { AuditWriter, type AuditAdmission, type AuditRecord } from '@app/audit';
 import { HookInvocationRepository, type AuditDetail, type NewHookInvocation } from '@app/database';
 import type { CardAnswer } from './card-answer.service';
 import type { HookCall, StartedInference } from './hook-call';
 import type { PreparedHook } from './hook-preparation.service';
 
+/** How `answered` finds the call's `hook.invoked`: admitted at dispatch, or to be recorded with the answer. */
+export type InvokedRecord = AuditAdmission | { readonly withAnswer: StartedInference };
+
 /**
  * Keeps a hook call on record: its row (stored with the dispatch's first round trip, see `invocationOf`), the
- * `hook.invoked` audit event once its inference is under way (or with the answer, when a stored result answers at
- * once), and its answer (cards, suggestions, outcome) with the `hook.answered` event.
+ * `hook.invoked` audit event admitted once its inference is under way (written in one INSERT with `hook.answered`
+ * when the answer is quick, alone after a short linger when it is not; recorded with the answer when a stored result
+ * answers at once), and its answer (cards, suggestions, outcome) with the `hook.answered` event.
  */
 @Injectable()
 export class HookRecorder {
@@ -34,16 +38,29 @@ export class HookRecorder {
     };
   }
 
-  invoked(prepared: PreparedHook, first: StartedInference): Promise<void> {
-    return this.audit.record(this.invokedEvent(prepared, first));
+  /**
+   * Admits `hook.invoked` when the call's inference is dispatched: on the local spool at once (replayed after a
+   * crash), its INSERT lingering (AUDIT_LINGER_MS) so that a quick answer's `hook.answered` shares it; a slow answer
+   * finds it written alone when the linger ends. Rejects at once when the audit queue refuses it.
+   */
+  invoked(prepared: PreparedHook, first: StartedInference): Promise<AuditAdmission> {
+    return this.audit.admit([this.invokedEvent(prepared, first)], { linger: true });
+  }
+
+  /** `hook.invoked` written now, not at the end of its linger; resolves once it has committed. */
+  invokedNow(invoked: AuditAdmission): Promise<void> {
+    return this.audit.flush(invoked);
   }
 
   /**
-   * Stores the answer (cards, suggestions, outcome) and records `hook.answered`; resolves once both are durable.
-   * `invoked` is the call's `hook.invoked` event: either still being made durable (its promise), awaited first, so
-   * that if it failed nothing is stored and this rejects with its error (a call is never on record as answered when
-   * its EHR was not); or, for an answer that was at hand at once (a stored result), the inference to record it for,
-   * together with `hook.answered` (one group, admitted all or none, committed in order, usually one INSERT).
+   * Stores the answer (cards, suggestions, outcome) and records `hook.answered`; resolves once both, and the call's
+   * `hook.invoked`, are durable. `invoked` is either the `hook.invoked` admitted at dispatch: `hook.answered` is
+   * admitted after it (committed in its INSERT when it is still lingering, else in a later one; never before it), and
+   * if the database refuses it `hook.answered` is refused with it, unwritten, and this rejects with its error (nothing
+   * is stored when that happened before; when it happens in their shared INSERT the cards row, written alongside,
+   * may be stored, as when `hook.answered` alone is refused: the call fails all the same); or, for an answer that
+   * was at hand at once (a stored result), the inference to record it for, together with `hook.answered` (one
+   * group, admitted all or none, committed in order, usually one INSERT).
    *
    * The events are admitted to the audit queue before the row is written: a full queue refuses the call with nothing
    * stored. Then the row and the events are written at the same time, on their own connections (the row never waits
@@ -51,11 +68,7 @@ export class HookRecorder {
    * were admitted and will be written) and this rejects (the call fails, unless its deadline answered the EHR with
    * no cards already): the record says the answer it names was not stored.
    */
-  async answered(
-    prepared: PreparedHook,
-    answer: CardAnswer,
-    invoked: Promise<void> | { readonly withAnswer: StartedInference } = Promise.resolve(),
-  ): Promise<void> {
+  async answered(prepared: PreparedHook, answer: CardAnswer, invoked?: InvokedRecord): Promise<void> {
     const { call } = prepared;
     const { requestId, result, cards, detail, suggestions } = answer;
     const answeredEvent = this.event('hook.answered', prepared, {
@@ -68,14 +81,10 @@ export class HookRecorder {
       cardIds: cards.map((c) => c.uuid).join(','),
       suggestions: suggestions.length,
     });
-    let events: AuditRecord[];
-    if (invoked instanceof Promise) {
-      await invoked;
-      events = [answeredEvent];
-    } else {
-      events = [this.invokedEvent(prepared, invoked.withAnswer), answeredEvent];
-    }
-    const { durable } = await this.audit.admit(events);
+    const { durable } =
+      invoked === undefined || !('withAnswer' in invoked)
+        ? await this.audit.admit([answeredEvent], invoked ? { after: invoked } : {})
+        : await this.audit.admit([this.invokedEvent(prepared, invoked.withAnswer), answeredEvent]);
     const stored = this.invocations.answered({
       invocationId: call.invocationId,
       inferenceRequestId: requestId,
