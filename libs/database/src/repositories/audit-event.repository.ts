@@ -53,7 +53,10 @@ const VIEW_COLUMNS = `
 
 const SQL = {
   byId: `SELECT ${VIEW_COLUMNS} FROM audit_events WHERE audit_events.id = $1`,
-  byHookInstance: `SELECT ${VIEW_COLUMNS} FROM audit_events WHERE hook_instance = $1::uuid ORDER BY audit_events.id LIMIT $2`,
+  // A call's events in the order they happened (their recorded_at), chain order between equal times: the chain orders
+  // commits, and a quick call's `hook.invoked` commits with its `hook.answered`, after the proxy's `inference.completed`.
+  byHookInstance: `SELECT ${VIEW_COLUMNS} FROM audit_events WHERE hook_instance = $1::uuid
+    ORDER BY audit_events.recorded_at, audit_events.id LIMIT $2`,
 } as const;
 
 /**
@@ -81,7 +84,7 @@ export class AuditEventRepository {
     return rows[0] ?? null;
   }
 
-  /** The trail of one hook call, oldest first. */
+  /** The trail of one hook call, oldest first (by when each event happened, not when it committed). */
   byHookInstance(hookInstance: string, max: number): Promise<AuditEventView[]> {
     return this.ds.query(SQL.byHookInstance, [hookInstance, max]);
   }
