@@ -46,9 +46,9 @@ export class PgResultSignal implements ResultSignal {
     client.on('notification', (n) => {
       if (n.channel !== RESULT_CHANNEL || !n.payload) return;
       const heard = readResultNotification(n.payload);
+      if (heard) for (const l of this.listeners) l(heard.requestId, heard.result);
       // No id to act on: the waiter's poll finds the row. The payload may hold model output: not logged.
-      if (!heard) return this.logger.warn('unreadable result notification ignored');
-      for (const l of this.listeners) l(heard.requestId, heard.result);
+      else this.logger.warn('unreadable result notification ignored');
     });
     client.on('error', (e) => {
       this.logger.warn(`result listener connection failed: ${e.message}`);
