@@ -4,8 +4,7 @@
  * Postgres database per run, model double at 0 ms, patient-view hooks with distinct prompts, open loop, a 6 s warm-up
  * at 10/s, 5 s idle, then 15 s at HOOKCPU_RATE). CPU is the system under test's user + system time (/proc) over the
  * measured step divided by the hooks answered, and again less the idle CPU rate (the marginal cost); no profiler. Robust to a shared machine in a way latency is not:
- * other processes take wall time, not this process's CPU time. The Postgres backends' CPU per hook over the same step,
- * by application_name, is in each run's line (`pgCpuMsPerHook`). Prints one JSON line per run and a summary.
+ * other processes take wall time, not this process's CPU time. Prints one JSON line per run and a summary.
  */
 import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
