@@ -9,7 +9,6 @@
 import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPgCpu } from '../test/support/pg-backend-cpu';
 import { createTestDatabase } from '../test/support/postgres';
 import { forkTs, LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
@@ -29,8 +28,6 @@ interface Run {
   readonly marginalCpuMsPerHook: number;
   /** The main thread's share of cpuMsPerHook (the JavaScript a CPU profile samples). */
   readonly mainThreadCpuMsPerHook: number;
-  /** Postgres backends' CPU per hook over the measured step, by application_name (null: not measurable here). */
-  readonly pgCpuMsPerHook: Record<string, number | null> | null;
   readonly achieved: number;
   readonly errors: number;
   readonly p50: number;
@@ -62,12 +59,10 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
     const before = cpuSecondsOf(sut.pid)!;
     const mainBefore = mainThreadCpuSeconds(sut.pid!);
     const idleMsPerS = ((before - idleStart) * 1000) / IDLE_S;
-    const pg = await startPgCpu(db.name);
     const r = await load.run(job('measure', rate, MEASURE_S, 2));
     const after = cpuSecondsOf(sut.pid)!;
     const mainAfter = mainThreadCpuSeconds(sut.pid!);
     const answered = Math.max(1, r.throughputRps * MEASURE_S);
-    const pgCpu = await pg.stop(answered);
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
       tree,
@@ -75,7 +70,6 @@ async function once(tree: string, doubleUrl: string, rate: number): Promise<Run>
       idleCpuMsPerS: round(idleMsPerS),
       marginalCpuMsPerHook: round(((after - before) * 1000 - idleMsPerS * MEASURE_S) / answered),
       mainThreadCpuMsPerHook: round(((mainAfter - mainBefore) * 1000) / answered),
-      pgCpuMsPerHook: pgCpu.msPerHook,
       achieved: r.throughputRps,
       errors: r.errors,
       p50: r.latencyMs.p50,
