@@ -9,7 +9,11 @@
  * out. Then `--calls` new-context calls one after another (c=1), as many at c=8, and as many repeats of one
  * context (served from its stored result) give p50/p99 latency.
  *
- *   node --require ./bench/register.js bench/hook-roundtrips.ts [--calls=200] [--json=out.json] [--list]
+ *   node --require ./bench/register.js bench/hook-roundtrips.ts [--calls=200] [--json=out.json] [--list] [--kafka]
+ *
+ * `--kafka`: the Kafka transport on librdkafka's mock cluster instead of the in-process bus (results announced over
+ * Postgres NOTIFY); its consumers' idle fetch wait (KAFKA_MAX_WAIT_MS) adds latency, so compare its counts, not its
+ * latency, with the in-process run.
  *
  * Runs one tree's code per process; compare two trees by running it alternately from each (the numbers are a
  * loaded 2-core machine's: only a same-run comparison means anything).
@@ -73,7 +77,9 @@ async function main(): Promise<void> {
   Logger.overrideLogger(false);
   countRoundTrips();
   const calls = Number(arg('calls', '200'));
-  const { stack, signer, stop } = await startProbeStack('roundtrips');
+  const kafka = process.argv.includes('--kafka');
+  const { stack, signer, stop } = await startProbeStack('roundtrips', { kafka });
+  say(`transport: ${stack.mode.transport}`);
   // A repeat is the same patient-view context every time: served from the first call's stored result.
   const bodies = {
     'patient-view': hookBodies('patient-view', true, 17),

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { InternalTokenSigner } from '@app/auth';
+import { Topics } from '@app/contracts';
+import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '@app/testing/kafka-broker/mock-kafka';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack/local-stack';
 
 export interface ProbeStack {
@@ -29,8 +31,32 @@ async function adminQuery(admin: string, sql: string): Promise<void> {
   }
 }
 
-/** @param name short probe name, used in the database's and the temporary directory's names */
-export async function startProbeStack(name: string): Promise<ProbeStack> {
+/** The librdkafka mock cluster with the inference topics, and the stack's variables for it (as bench/parts/kafka.ts). */
+async function kafkaTransport(): Promise<{ kafka: MockKafka; env: Record<string, string> }> {
+  const kafka = await startMockKafka({
+    brokers: 1,
+    topics: [
+      { name: Topics.inferenceRequests, partitions: 3 },
+      { name: Topics.inferenceRequestsDeadLetter, partitions: 1 },
+    ],
+  });
+  return {
+    kafka,
+    env: {
+      KAFKA_BROKERS: kafka.bootstrapServers.join(','),
+      KAFKA_MAX_WAIT_MS: String(fastKafkaConsumerConfig.maxWaitTimeInMs),
+      KAFKA_SESSION_TIMEOUT_MS: String(fastKafkaConsumerConfig.sessionTimeout),
+      KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
+    },
+  };
+}
+
+/**
+ * @param name short probe name, used in the database's and the temporary directory's names
+ * @param opts.kafka the Kafka transport (a mock cluster; results then announced over Postgres NOTIFY) instead of
+ *   the in-process bus
+ */
+export async function startProbeStack(name: string, opts: { kafka?: boolean } = {}): Promise<ProbeStack> {
   const admin = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `bench_${name}_${randomBytes(4).toString('hex')}`;
   await adminQuery(admin, `CREATE DATABASE ${dbName}`);
@@ -38,8 +64,10 @@ export async function startProbeStack(name: string): Promise<ProbeStack> {
   dbUrl.pathname = `/${dbName}`;
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const secret = randomBytes(32).toString('base64url');
+  const transport = opts.kafka ? await kafkaTransport() : undefined;
   const stack = await startLocalStack({
     env: {
+      ...transport?.env,
       LOG_LEVEL: 'silent',
       DATABASE_URL: dbUrl.toString(),
       GATEWAY_PORT: '0',
@@ -58,6 +86,7 @@ export async function startProbeStack(name: string): Promise<ProbeStack> {
     signer: new InternalTokenSigner(secret),
     stop: async () => {
       await stack.stop();
+      await transport?.kafka.stop();
       await adminQuery(admin, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     },
   };

@@ -1,8 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { inferenceRequestV1, type InferenceRequestV1, type MessageHeaders } from '@app/contracts';
+import type { InferenceResultEntity } from '@app/database';
 import { backoffMs, type BackoffPolicy } from '@app/timing';
-import type { InboundHandler, InferenceDispatcher, InferenceRequestSource, ResultSignal } from './inference-transport';
+import type {
+  InboundHandler,
+  InferenceDispatcher,
+  InferenceRequestSource,
+  ResultListener,
+  ResultSignal,
+} from './inference-transport';
 
 /** A failed handler is delivered again up to this many times (in memory: for development, not production). */
 const MAX_REDELIVERIES = 3;
@@ -36,11 +43,12 @@ export class InProcessBus implements InferenceDispatcher, InferenceRequestSource
     this.handler = undefined;
   }
 
-  async announce(requestId: string): Promise<void> {
-    this.results.emit('result', requestId);
+  /** Hands listeners the stored row itself (same process: nothing to serialise), or the id alone. */
+  async announce(requestId: string, stored?: InferenceResultEntity): Promise<void> {
+    this.results.emit('result', requestId, stored);
   }
 
-  subscribe(listener: (requestId: string) => void): () => void {
+  subscribe(listener: ResultListener): () => void {
     this.results.on('result', listener);
     return () => this.results.off('result', listener);
   }

@@ -1,4 +1,5 @@
 import type { InferenceRequestV1, MessageHeaders } from '@app/contracts';
+import type { InferenceResultEntity } from '@app/database';
 
 /** A validated inference request as the proxy receives it. */
 export interface InboundInference {
@@ -23,9 +24,10 @@ export interface InferenceRequestSource {
 }
 
 /**
- * Reply path. The proxy stores the result in Postgres, then announces the request id; any cds-hooks
- * replica waiting for it reads the row. No reply is addressed to a consumer, so rebalances and scaling
- * cannot misroute one, and a missed announcement is caught by the waiter's poll.
+ * Reply path. The proxy stores the result in Postgres, then announces the request id, with the row exactly as that
+ * store stored it when it has it; any cds-hooks replica waiting for it takes the carried row, or reads the row when
+ * only the id came. No reply is addressed to a consumer, so rebalances and scaling cannot misroute one, and a missed
+ * announcement is caught by the waiter's poll.
  */
 export interface ResultSignal {
   /**
@@ -33,9 +35,16 @@ export interface ResultSignal {
    * no second round trip): the proxy then stores and announces in one statement and does not call `announce`.
    */
   readonly notifyChannel?: string;
-  announce(requestId: string): Promise<void>;
-  subscribe(listener: (requestId: string) => void): () => void;
+  /**
+   * `stored`: the row as the caller's own store statement returned it (never a candidate that may have lost to an
+   * earlier write); without it, listeners read the row. A signal may send the id alone even when given the row.
+   */
+  announce(requestId: string, stored?: InferenceResultEntity): Promise<void>;
+  subscribe(listener: ResultListener): () => void;
 }
+
+/** Hears a stored result's request id, and the stored row itself when it travelled with the id. */
+export type ResultListener = (requestId: string, stored?: InferenceResultEntity) => void;
 
 export const INFERENCE_DISPATCHER = Symbol('INFERENCE_DISPATCHER');
 export const INFERENCE_REQUEST_SOURCE = Symbol('INFERENCE_REQUEST_SOURCE');

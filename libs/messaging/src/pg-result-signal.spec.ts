@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createDataSource, runMigrations } from '@app/database';
+import { RESULT_CHANNEL } from '@app/contracts';
+import { createDataSource, InferenceRepository, runMigrations, type InferenceResultEntity } from '@app/database';
 import { ADMIN_URL, createTestDatabase, queryRows, type TestDatabase } from '@app/testing/postgres';
 import { PgResultSignal } from './pg-result-signal';
 
@@ -9,6 +10,7 @@ describe('PgResultSignal (real Postgres)', () => {
   let ds: DataSource;
   let signal: PgResultSignal;
   let heard: string[];
+  let carried: Array<InferenceResultEntity | undefined>;
 
   beforeAll(async () => {
     db = await createTestDatabase('unit_result_signal');
@@ -22,7 +24,11 @@ describe('PgResultSignal (real Postgres)', () => {
     signal = new PgResultSignal(ds, db.url);
     await signal.listen();
     heard = [];
-    signal.subscribe((id) => heard.push(id));
+    carried = [];
+    signal.subscribe((id, stored) => {
+      heard.push(id);
+      carried.push(stored);
+    });
   });
   afterEach(async () => {
     await queryRows(ADMIN_URL, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
@@ -47,6 +53,55 @@ describe('PgResultSignal (real Postgres)', () => {
     }
     expect(heard).toContain(id);
   }
+
+  it('hands listeners the row a store statement sent, the id alone for a bare id, and nothing unreadable', async () => {
+    const repo = new InferenceRepository(ds);
+    const invocation = randomUUID();
+    const requestId = randomUUID();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, status, received_at)
+       VALUES ($1, $2, 'patient-view', 's', $3, 'received', now())`,
+      [invocation, randomUUID(), randomUUID()],
+    );
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority,
+         status, deadline_at, created_at)
+       VALUES ($1, $2, 'm', 't', $3, 4, 'queued', now(), now())`,
+      [requestId, invocation, 'a'.repeat(64)],
+    );
+    const olderProxy = randomUUID();
+    await ds.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, '{"outcome":"ok"}']);
+    await ds.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, olderProxy]);
+    const [returned] = await repo.storeResults(
+      [
+        {
+          requestId,
+          status: 'failed',
+          outcome: 'error',
+          backend: null,
+          outputText: null,
+          errorCode: 'timeout',
+          tokensIn: null,
+          tokensOut: null,
+          latencyMs: 3,
+          completedAt: new Date(),
+          hookInstance: null,
+          model: 'm',
+          templateVersion: 't',
+          promptHash: 'a'.repeat(64),
+          attempts: 2,
+          servedFrom: null,
+        },
+      ],
+      undefined,
+      RESULT_CHANNEL,
+    );
+    for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    // Delivered in order: the unreadable payload first, heard by no listener.
+    expect(heard).toEqual([olderProxy, requestId]);
+    expect(carried).toEqual([undefined, returned]);
+    expect(returned).toEqual((await repo.resultsOf([requestId]))[0]);
+  });
 
   it('hears announcements again after its listening connection is cut, repeatedly', async () => {
     for (let cut = 0; cut < 3; cut++) {

@@ -1,5 +1,16 @@
-import type { InferenceRepository, InferenceResultEntity } from '@app/database';
-import { InProcessBus } from '@app/messaging';
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { RESULT_CHANNEL } from '@app/contracts';
+import {
+  createDataSource,
+  InferenceRepository,
+  runMigrations,
+  type InferenceResultEntity,
+  type StoredResult,
+} from '@app/database';
+import { InProcessBus, PgResultSignal, type ResultSignal } from '@app/messaging';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres';
 import type { CdsHooksConfig } from '../cds-hooks.config';
 import { ResultWaiter } from './result-waiter.service';
 
@@ -86,5 +97,158 @@ describe('ResultWaiter', () => {
     } finally {
       waiter.onModuleDestroy();
     }
+  });
+});
+
+/**
+ * The reply signal carrying the stored row, on a real Postgres: the waiter settles from it without reading
+ * (`resultsOf` calls counted on the real repository), and reads as before when only the id came.
+ */
+describe('ResultWaiter with the stored row in the signal (real Postgres)', () => {
+  const config = { RESULT_POLL_MS: 600_000 } as CdsHooksConfig;
+  let db: TestDatabase;
+  let ds: DataSource;
+  let repo: InferenceRepository;
+  let reads: jest.SpyInstance;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase('waiter_signal');
+    await runMigrations(db.url);
+    ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  beforeEach(() => {
+    repo = new InferenceRepository(ds);
+    reads = jest.spyOn(repo, 'resultsOf');
+  });
+
+  /** An open request on record (results reference it), with the row its result would store. */
+  async function openRequest(): Promise<StoredResult> {
+    const requestId = randomUUID();
+    const invocation = randomUUID();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, status, received_at)
+       VALUES ($1, $2, 'patient-view', 's', $3, 'received', now())`,
+      [invocation, randomUUID(), randomUUID()],
+    );
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority,
+         status, deadline_at, created_at)
+       VALUES ($1, $2, 'meditron-70b', 't1', $3, 4, 'queued', now() + interval '1 minute', now())`,
+      [requestId, invocation, 'c'.repeat(64)],
+    );
+    return {
+      requestId,
+      status: 'completed',
+      outcome: 'ok',
+      backend: 'vllm@a',
+      outputText: '{"findings":[{"code":"synthetic"}]}',
+      errorCode: null,
+      tokensIn: 10,
+      tokensOut: 4,
+      latencyMs: 7,
+      completedAt: new Date(),
+      hookInstance: null,
+      model: 'meditron-70b',
+      templateVersion: 't1',
+      promptHash: 'c'.repeat(64),
+      attempts: 1,
+      servedFrom: 'backend',
+    };
+  }
+
+  async function withWaiter(signal: ResultSignal, run: (waiter: ResultWaiter) => Promise<void>): Promise<void> {
+    const waiter = new ResultWaiter(repo, signal, config);
+    waiter.onModuleInit();
+    try {
+      await run(waiter);
+    } finally {
+      waiter.onModuleDestroy();
+    }
+  }
+
+  /** The stored row, read after the fact (not counted). */
+  async function storedRow(id: string): Promise<InferenceResultEntity | undefined> {
+    reads.mockRestore();
+    return (await repo.resultsOf([id]))[0];
+  }
+
+  describe('over Postgres NOTIFY (Kafka mode)', () => {
+    let signal: PgResultSignal;
+
+    beforeEach(async () => {
+      signal = new PgResultSignal(ds, db.url);
+      await signal.listen();
+    });
+    afterEach(() => signal.close());
+
+    it('settles from the row the store statement sent, without reading it', async () => {
+      await withWaiter(signal, async (waiter) => {
+        const row = await openRequest();
+        const waiting = waiter.wait(row.requestId, Date.now() + 10_000, { published: true });
+        await repo.storeResults([row], undefined, RESULT_CHANNEL);
+        const settled = await waiting;
+        expect(reads).not.toHaveBeenCalled();
+        expect(settled).toEqual(await storedRow(row.requestId));
+        expect(settled?.completedAt).toBeInstanceOf(Date);
+      });
+    });
+
+    it('reads the row when only its id came: a redelivery’s store, whose row was stored first', async () => {
+      await withWaiter(signal, async (waiter) => {
+        const row = await openRequest();
+        await repo.storeResults([row]);
+        const waiting = waiter.wait(row.requestId, Date.now() + 10_000, { published: true });
+        // The second store conflicts: its candidate is not announced, only the id.
+        await repo.storeResults([{ ...row, outputText: 'a later answer' }], undefined, RESULT_CHANNEL);
+        const settled = await waiting;
+        expect(reads).toHaveBeenCalledTimes(1);
+        expect(settled?.outputText).toBe(row.outputText);
+        expect(settled).toEqual(await storedRow(row.requestId));
+      });
+    });
+
+    it('reads the row for an older proxy’s bare id, and for a payload whose row does not parse', async () => {
+      await withWaiter(signal, async (waiter) => {
+        const [old, odd] = [await openRequest(), await openRequest()];
+        await repo.storeResults([old, odd]);
+        const waiting = [old, odd].map((r) => waiter.wait(r.requestId, Date.now() + 10_000, { published: true }));
+        await ds.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, old.requestId]);
+        await ds.query('SELECT pg_notify($1, $2)', [
+          RESULT_CHANNEL,
+          JSON.stringify({ requestId: odd.requestId, outcome: 'an-outcome-from-the-future' }),
+        ]);
+        const settled = await Promise.all(waiting);
+        expect(reads.mock.calls.flat(2).sort()).toEqual([old.requestId, odd.requestId].sort());
+        expect(settled.map((r) => r?.outputText)).toEqual([old.outputText, odd.outputText]);
+      });
+    });
+  });
+
+  describe('over the in-process bus', () => {
+    it('settles from the row the store returned, without reading it; reads when only the id came', async () => {
+      const bus = new InProcessBus();
+      await withWaiter(bus, async (waiter) => {
+        const [fresh, again] = [await openRequest(), await openRequest()];
+        const waiting = waiter.wait(fresh.requestId, Date.now() + 10_000, { published: true });
+        const [returned] = await repo.storeResults([fresh]);
+        await bus.announce(fresh.requestId, returned);
+        expect(await waiting).toBe(returned);
+        expect(reads).not.toHaveBeenCalled();
+
+        await repo.storeResults([again]);
+        const read = waiter.wait(again.requestId, Date.now() + 10_000, { published: true });
+        await bus.announce(again.requestId);
+        expect((await read)?.requestId).toBe(again.requestId);
+        expect(reads).toHaveBeenCalledTimes(1);
+      });
+    });
   });
 });

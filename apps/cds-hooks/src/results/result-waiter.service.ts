@@ -13,10 +13,11 @@ interface Waiter {
 }
 
 /**
- * Waits for inference results by request id. Results live in Postgres, so whichever replica waits
- * reads them there: a signal wakes it early, a poll catches any signal that was lost. Several calls may
- * wait for the same request (a repeat of a call whose inference is still running), each with its own deadline.
- * Signals that arrive together are read together (one query for all of them).
+ * Waits for inference results by request id. Results live in Postgres: a signal that carries the stored row (a fresh
+ * result: see ResultSignal) settles its waiters with it, no read; a signal with the id alone wakes the waiter to read
+ * the row there, and a poll catches any signal that was lost. Several calls may wait for the same request (a repeat
+ * of a call whose inference is still running), each with its own deadline. Id-only signals that arrive together
+ * are read together (one query for all of them).
  */
 @Injectable()
 export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
@@ -36,7 +37,7 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.signal.subscribe((id) => this.signalledFor(id));
+    this.unsubscribe = this.signal.subscribe((id, stored) => this.signalledFor(id, stored));
     this.poller = new PeriodicTask(
       this.config.RESULT_POLL_MS,
       () => (this.waiters.size > 0 ? this.check([...this.waiters.keys()]) : undefined),
@@ -80,12 +81,15 @@ export class ResultWaiter implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private signalledFor(id: string): void {
+  private signalledFor(id: string, stored: InferenceResultEntity | undefined): void {
     if (!this.waiters.has(id)) {
+      // Only the id is remembered (bounded): a later waiter reads the row.
       this.signalled.add(id);
       if (this.signalled.size > RECENT_SIGNALS) this.signalled.delete(this.signalled.values().next().value!);
       return;
     }
+    // The row as the proxy's store returned it: settled now, without reading it back.
+    if (stored) return this.settle(id, stored);
     if (this.due.size === 0) setImmediate(() => this.checkDue());
     this.due.add(id);
   }

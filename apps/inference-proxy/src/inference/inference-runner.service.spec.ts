@@ -1,14 +1,17 @@
-import type { AuditWriter } from '@app/audit';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { batchInsert, type AuditWriter } from '@app/audit';
 import type { InferenceRequestV1 } from '@app/contracts';
-import type { InferenceRepository } from '@app/database';
-import type { ResultSignal } from '@app/messaging';
+import { createDataSource, InferenceRepository, runMigrations, type InferenceResultEntity } from '@app/database';
+import { InProcessBus, type ResultSignal } from '@app/messaging';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.service';
 import { inferenceRequest } from '../testing/inference-request.fixture';
 import type { AnswerSource } from './answer-source.service';
-import type { InferenceRecord } from './inference-record';
+import { toStoredResult, type InferenceRecord } from './inference-record';
 import { InferenceRunner } from './inference-runner.service';
 import { PrioritySlots } from './priority-slots.service';
-import type { ResultBatchWriter } from './result-batch-writer.service';
+import { ResultBatchWriter } from './result-batch-writer.service';
 
 /**
  * Who announces a stored result. Over Postgres NOTIFY the result store statement does it at commit (the
@@ -33,6 +36,7 @@ describe('InferenceRunner: the announcement of a stored result', () => {
       write: async (r: InferenceRecord) => {
         written.push(r);
         order.push('stored');
+        return { ...toStoredResult(r), status: undefined, fromTheStore: true };
       },
     } as unknown as ResultBatchWriter;
     const audit = { record: async () => undefined } as unknown as AuditWriter;
@@ -52,7 +56,8 @@ describe('InferenceRunner: the announcement of a stored result', () => {
     const req = request();
     await run.handle({ request: req, headers: { correlationId: 'c', deadlineMs: Date.now() + 60_000, schema: 's' } });
     expect(written.map((r) => r.requestId)).toEqual([req.requestId]);
-    expect(announce).toHaveBeenCalledWith(req.requestId);
+    // With what the writer's store returned, not the record it was handed.
+    expect(announce).toHaveBeenCalledWith(req.requestId, expect.objectContaining({ fromTheStore: true }));
     expect(order).toEqual(['stored', 'announced']);
   });
 
@@ -71,5 +76,111 @@ describe('InferenceRunner: the announcement of a stored result', () => {
     await run.handle({ request: req, headers: { correlationId: 'c', deadlineMs: Date.now() + 60_000, schema: 's' } });
     expect(written).toEqual([]);
     expect(announce).toHaveBeenCalledWith(req.requestId);
+  });
+});
+
+/**
+ * The in-process reply path on a real Postgres: the runner hands the bus the row its own store returned (RETURNING),
+ * so cds-hooks' waiter needs no read; when its store lost to an earlier one, the id alone.
+ */
+describe('InferenceRunner: the stored row with its announcement (in-process bus, real Postgres)', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let repo: InferenceRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('runner_signal');
+    await runMigrations(db.url);
+    ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+    repo = new InferenceRepository(ds);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  /** An open request on record, as cds-hooks leaves it. */
+  async function openRequest(req: InferenceRequestV1): Promise<void> {
+    const invocation = randomUUID();
+    await ds.query(
+      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, status, received_at)
+       VALUES ($1, $2, 'patient-view', 's', $3, 'received', now())`,
+      [invocation, req.hookInstance, randomUUID()],
+    );
+    await ds.query(
+      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority,
+         status, deadline_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, 4, 'queued', now() + interval '1 minute', now())`,
+      [req.requestId, invocation, req.model, req.templateVersion, req.promptHash],
+    );
+  }
+
+  function runner(bus: InProcessBus) {
+    const writer = new ResultBatchWriter(
+      { capacity: 10, batchSize: 10, flushMs: 0, concurrency: 1 },
+      { store: (batch, events) => repo.storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n)) },
+    );
+    const answers = {
+      answer: async () => ({
+        completion: { text: '{"findings":[]}', tokensIn: 3, tokensOut: 2, backendId: 'vllm@a', attempts: 1 },
+        servedFrom: 'backend',
+      }),
+    } as unknown as AnswerSource;
+    const audit = { record: async () => undefined } as unknown as AuditWriter;
+    const metrics = { requestFinished: () => undefined, tokensUsed: () => undefined } as unknown as ProxyMetrics;
+    return new InferenceRunner(repo, answers, new PrioritySlots(1), writer, audit, metrics, bus);
+  }
+
+  function listen(bus: InProcessBus): Array<[string, InferenceResultEntity | undefined]> {
+    const heard: Array<[string, InferenceResultEntity | undefined]> = [];
+    bus.subscribe((id, stored) => heard.push([id, stored]));
+    return heard;
+  }
+
+  const headers = () => ({ correlationId: 'c', deadlineMs: Date.now() + 60_000, schema: 's' });
+
+  it('announces a fresh result with its row exactly as stored', async () => {
+    const bus = new InProcessBus();
+    const heard = listen(bus);
+    const req = inferenceRequest();
+    await openRequest(req);
+    await runner(bus).handle({ request: req, headers: headers() });
+    const [stored] = await repo.resultsOf([req.requestId]);
+    expect(stored).toBeDefined();
+    expect(heard).toEqual([[req.requestId, stored]]);
+  });
+
+  it('announces the id alone when a row for the request was stored first (the first write wins)', async () => {
+    const bus = new InProcessBus();
+    const heard = listen(bus);
+    const req = inferenceRequest();
+    await openRequest(req);
+    // Another replica stored its answer between this one's progress check and its store.
+    await repo.storeResults([
+      {
+        requestId: req.requestId,
+        status: 'completed',
+        outcome: 'ok',
+        backend: 'vllm@b',
+        outputText: 'the first answer',
+        errorCode: null,
+        tokensIn: 1,
+        tokensOut: 1,
+        latencyMs: 1,
+        completedAt: new Date(),
+        hookInstance: req.hookInstance,
+        model: req.model,
+        templateVersion: req.templateVersion,
+        promptHash: req.promptHash,
+        attempts: 1,
+        servedFrom: 'backend',
+      },
+    ]);
+    jest.spyOn(repo, 'progress').mockResolvedValueOnce('open');
+    await runner(bus).handle({ request: req, headers: headers() });
+    expect(heard).toEqual([[req.requestId, undefined]]);
+    expect((await repo.resultsOf([req.requestId]))[0]?.outputText).toBe('the first answer');
   });
 });

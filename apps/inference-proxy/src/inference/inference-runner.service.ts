@@ -140,7 +140,7 @@ export class InferenceRunner {
 
   private async finish(request: InferenceRequestV1, received: number, outcome: Outcome): Promise<void> {
     const latencyMs = Date.now() - received;
-    await this.writer.write({
+    const stored = await this.writer.write({
       requestId: request.requestId,
       hookInstance: request.hookInstance,
       model: request.model,
@@ -151,7 +151,8 @@ export class InferenceRunner {
       ...outcome,
     });
     this.metrics.requestFinished(outcome.outcome, latencyMs / 1000);
-    // Over Postgres NOTIFY the store statement announced it at commit (InferenceModule's result writer).
-    if (!this.signal.notifyChannel) await this.signal.announce(request.requestId);
+    // Over Postgres NOTIFY the store statement announced it at commit (InferenceModule's result writer). Otherwise
+    // the row as the store returned it goes with the id (none when a row was already stored: waiters then read it).
+    if (!this.signal.notifyChannel) await this.signal.announce(request.requestId, stored);
   }
 }

@@ -83,7 +83,8 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
           },
           {
             // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer; over
-            // Postgres NOTIFY (Kafka mode) so does the announcement (InferenceRunner then does not announce).
+            // Postgres NOTIFY (Kafka mode) so does the announcement, stored rows included (InferenceRunner then does
+            // not announce).
             store: (batch, events) =>
               repo.storeResults(
                 batch.map(toStoredResult),

@@ -71,13 +71,15 @@ describe('ResultBatchWriter on Postgres', () => {
         store: async (batch, events) => {
           if (failuresLeft-- > 0) throw new Error('connection terminated');
           batches.push(batch.length);
-          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
+          return new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
         },
       },
     );
     const stored = await Promise.all(
       ids.map(async (id) => {
-        await writer.write(record(id));
+        const written = await writer.write(record(id));
+        // Each write resolves with its own row as the database stored it.
+        expect(written).toEqual((await new InferenceRepository(ds).resultsOf([id]))[0]);
         const rows = await queryRows(db.url, `SELECT 1 FROM inference_results WHERE request_id = $1`, [id]);
         return rows.length;
       }),
@@ -125,13 +127,15 @@ describe('ResultBatchWriter on Postgres', () => {
             ).length;
             throw error;
           }
-          await repo.storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
+          const rows = await repo.storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
           // Second attempt commits, then its acknowledgement is "lost": the third stores nothing twice.
           if (attempts === 2) throw new Error('connection terminated');
+          return rows;
         },
       },
     );
-    await writer.write(record(id));
+    // The attempt that answered stored nothing (the lost one did): no row to hand on, listeners read the stored one.
+    expect(await writer.write(record(id))).toBeUndefined();
     expect(attempts).toBe(3);
     expect(storedAfterRefusal).toBe(0);
     const results = await queryRows(db.url, `SELECT request_id FROM inference_results WHERE request_id = ANY($1)`, [
@@ -157,7 +161,7 @@ describe('ResultBatchWriter on Postgres', () => {
         store: async (batch, events) => {
           mostHeld = Math.max(mostHeld, writer.backlog);
           await gate;
-          await new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
+          return new InferenceRepository(ds).storeResults(batch.map(toStoredResult), (n) => batchInsert(events, n));
         },
       },
     );

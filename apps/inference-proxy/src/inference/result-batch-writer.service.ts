@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { auditEventId, queuedAuditRow, type AuditRecord, type QueuedAuditRow } from '@app/audit';
+import type { InferenceResultEntity } from '@app/database';
 import { backoffMs } from '@app/timing';
 import type { InferenceRecord } from './inference-record';
 
@@ -15,8 +16,14 @@ export interface ResultWriterOptions {
 }
 
 export interface ResultWriterDeps {
-  /** Stores the rows and their `inference.completed` events together (one statement: both or neither). */
-  store(batch: ReadonlyArray<InferenceRecord>, events: ReadonlyArray<QueuedAuditRow>): Promise<void>;
+  /**
+   * Stores the rows and their `inference.completed` events together (one statement: both or neither), and resolves
+   * with the rows it stored, as stored; a request whose row was already stored is not among them.
+   */
+  store(
+    batch: ReadonlyArray<InferenceRecord>,
+    events: ReadonlyArray<QueuedAuditRow>,
+  ): Promise<ReadonlyArray<InferenceResultEntity>>;
   observeBatch?(rows: number, ok: boolean): void;
 }
 
@@ -24,7 +31,7 @@ interface Pending {
   readonly record: InferenceRecord;
   /** The row's `inference.completed` event, timed when the row was handed in. */
   readonly event: QueuedAuditRow;
-  resolve(): void;
+  resolve(stored: InferenceResultEntity | undefined): void;
   reject(e: Error): void;
 }
 
@@ -83,11 +90,15 @@ export class ResultBatchWriter {
     return this.held;
   }
 
-  async write(record: InferenceRecord): Promise<void> {
+  /**
+   * Resolves once the row is durable: with the row as stored, or undefined when a row for its request was already
+   * stored (a redelivery, or a retry after a lost commit acknowledgement: the first write wins).
+   */
+  async write(record: InferenceRecord): Promise<InferenceResultEntity | undefined> {
     if (this.closed) throw new Error('result writer closed');
     while (this.held >= this.opts.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
     this.held += 1;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<InferenceResultEntity | undefined>((resolve, reject) => {
       this.queue.push({ record, event: queuedAuditRow(auditEventFor(record)), resolve, reject });
       this.schedule();
     });
@@ -132,11 +143,11 @@ export class ResultBatchWriter {
     while (this.writing < this.opts.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.batchSize);
       this.writing += 1;
-      void this.persist(batch).then((ok) => {
+      void this.persist(batch).then((stored) => {
         this.writing -= 1;
         this.held -= batch.length;
         for (const p of batch) {
-          if (ok) p.resolve();
+          if (stored) p.resolve(stored.get(p.record.requestId));
           else p.reject(new Error('result writer closed'));
         }
         for (const w of this.spaceWaiters.splice(0, batch.length)) w();
@@ -146,18 +157,21 @@ export class ResultBatchWriter {
     }
   }
 
-  /** Retries until stored: a row is never dropped (the database coming back is the only way forward). */
-  private async persist(batch: Pending[]): Promise<boolean> {
+  /**
+   * Retries until stored: a row is never dropped (the database coming back is the only way forward). Resolves with
+   * the rows the successful attempt stored, by request id, or undefined once closed.
+   */
+  private async persist(batch: Pending[]): Promise<Map<string, InferenceResultEntity> | undefined> {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         // A retry after a lost commit acknowledgement stores nothing twice: results are inserted or ignored, and
         // the chain trigger skips an event id already stored (ids are one per request).
-        await this.deps.store(
+        const stored = await this.deps.store(
           batch.map((p) => p.record),
           batch.map((p) => p.event),
         );
         this.deps.observeBatch?.(batch.length, true);
-        return true;
+        return new Map(stored.map((r) => [r.requestId, r]));
       } catch (e) {
         this.deps.observeBatch?.(batch.length, false);
         const wait = backoffMs(attempt, { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: 'full' });
@@ -167,6 +181,6 @@ export class ResultBatchWriter {
         await delay(wait);
       }
     }
-    return false;
+    return undefined;
   }
 }

@@ -7,6 +7,7 @@ import { InferenceResultEntity } from '../entities/inference-result.entity';
 import { HookInvocationRepository } from './hook-invocation.repository';
 import { InferenceOutboxRepository } from './inference-outbox.repository';
 import { InferenceRepository, RESULT_COLUMNS, type StoredResult } from './inference.repository';
+import { readResultNotification, RESULT_NOTIFY_MAX_OCTETS } from './result-notification';
 
 /** The result batch's hand-written INSERT (storeResults) against the entity it stores and a real Postgres. */
 describe('storeResults: the result batch as plain SQL', () => {
@@ -18,6 +19,9 @@ describe('storeResults: the result batch as plain SQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase('result_insert');
     await runMigrations(db.url);
+    // A session time zone off UTC by a fraction of an hour: the carried completedAt (JSON text with its offset) must
+    // still be the same instant as the one a read gives.
+    await queryRows(db.url, `ALTER DATABASE ${db.name} SET timezone = 'Asia/Kathmandu'`);
     ds = createDataSource({ url: db.url, poolSize: 2 });
     await ds.initialize();
     inferences = new InferenceRepository(ds);
@@ -111,10 +115,12 @@ describe('storeResults: the result batch as plain SQL', () => {
         servedFrom: null,
       },
     ];
-    await inferences.storeResults(rows);
+    const returned = await inferences.storeResults(rows);
     const stored = await inferences.resultsOf([a, b]);
     const byId = new Map(stored.map((r) => [r.requestId, r]));
     for (const { status: _status, ...written } of rows) expect(byId.get(written.requestId)).toEqual(written);
+    // The statement hands back the rows it stored, exactly as a read gives them.
+    expect(new Map(returned.map((r) => [r.requestId, r]))).toEqual(byId);
     const statuses = await queryRows<{ request_id: string; status: string }>(
       db.url,
       `SELECT request_id, status FROM inference_requests WHERE request_id = ANY($1::uuid[]) ORDER BY status`,
@@ -124,8 +130,8 @@ describe('storeResults: the result batch as plain SQL', () => {
       { request_id: a, status: 'completed' },
       { request_id: b, status: 'failed' },
     ]);
-    // A redelivery stores nothing twice and changes no stored field.
-    await inferences.storeResults([{ ...rows[0]!, outputText: 'other', tokensIn: 1 }]);
+    // A redelivery stores nothing twice, changes no stored field, and hands back nothing (its candidate lost).
+    expect(await inferences.storeResults([{ ...rows[0]!, outputText: 'other', tokensIn: 1 }])).toEqual([]);
     expect((await inferences.resultsOf([a]))[0]).toMatchObject({ outputText: '{"findings":[]}', tokensIn: 120 });
   });
 
@@ -166,24 +172,85 @@ describe('storeResults: the result batch as plain SQL', () => {
       servedFrom: 'backend',
     });
 
+    /** The request ids heard so far, whatever their payload's form. */
+    const heardIds = (): string[] => heard.map((p) => readResultNotification(p)?.requestId ?? p);
+
     const heardAll = async (ids: string[]): Promise<void> => {
-      for (let i = 0; i < 100 && !ids.every((id) => heard.includes(id)); i++)
+      for (let i = 0; i < 100 && !ids.every((id) => heardIds().includes(id)); i++)
         await new Promise((r) => setTimeout(r, 20));
     };
 
-    it('announces each stored row once, in the statement that stores it, and stores it as without', async () => {
+    /** The one payload heard for `id`. */
+    const payloadFor = (id: string): string => {
+      const found = heard.filter((p) => readResultNotification(p)?.requestId === id);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+
+    it('announces each stored row once, as its stored row’s JSON, in the statement that stores it', async () => {
       const [a, b] = [await openRequest(), await openRequest()];
       heard.length = 0;
-      await inferences.storeResults([result(a), result(b)], undefined, CHANNEL);
+      const returned = await inferences.storeResults(
+        [result(a), { ...result(b), outputText: 'é "quoted" \\ ☃' }],
+        undefined,
+        CHANNEL,
+      );
       await heardAll([a, b]);
-      expect([...heard].sort()).toEqual([a, b].sort());
-      expect((await inferences.resultsOf([a, b])).map((r) => r.requestId).sort()).toEqual([a, b].sort());
+      expect(heardIds().sort()).toEqual([a, b].sort());
+      const stored = await inferences.resultsOf([a, b]);
+      expect(stored.map((r) => r.requestId).sort()).toEqual([a, b].sort());
+      for (const row of stored) {
+        const payload = payloadFor(row.requestId);
+        expect(payload.startsWith('{')).toBe(true);
+        // The carried row is the stored one, field for field and type for type (a Date for completedAt).
+        expect(readResultNotification(payload)).toEqual({ requestId: row.requestId, result: row });
+      }
+      expect(new Map(returned.map((r) => [r.requestId, r]))).toEqual(new Map(stored.map((r) => [r.requestId, r])));
       const statuses = await queryRows<{ status: string }>(
         db.url,
         `SELECT status FROM inference_requests WHERE request_id = ANY($1::uuid[])`,
         [[a, b]],
       );
       expect(statuses.map((r) => r.status)).toEqual(['completed', 'completed']);
+    });
+
+    it('announces a row that was already stored by its bare id, and never its new candidate', async () => {
+      const [a, b] = [await openRequest(), await openRequest()];
+      await inferences.storeResults([result(a)], undefined, CHANNEL);
+      await heardAll([a]);
+      heard.length = 0;
+      // A redelivery of `a` (a different candidate) in the same batch as a fresh `b`.
+      const returned = await inferences.storeResults(
+        [{ ...result(a), outputText: 'second answer' }, result(b)],
+        undefined,
+        CHANNEL,
+      );
+      await heardAll([a, b]);
+      expect(payloadFor(a)).toBe(a);
+      expect(readResultNotification(payloadFor(b))?.result).toEqual((await inferences.resultsOf([b]))[0]);
+      expect(returned.map((r) => r.requestId)).toEqual([b]);
+      expect((await inferences.resultsOf([a]))[0]?.outputText).toBe('{"findings":[]}');
+    });
+
+    it('announces a row whose JSON is over the size limit by its bare id (NOTIFY refuses 8000 bytes)', async () => {
+      const [big, multibyte, fits] = [await openRequest(), await openRequest(), await openRequest()];
+      heard.length = 0;
+      await inferences.storeResults(
+        [
+          { ...result(big), outputText: 'x'.repeat(9_000) },
+          // Under the limit in characters, over it in octets: the limit counts bytes.
+          { ...result(multibyte), outputText: '☃'.repeat(3_000) },
+          { ...result(fits), outputText: 'x'.repeat(RESULT_NOTIFY_MAX_OCTETS - 600) },
+        ],
+        undefined,
+        CHANNEL,
+      );
+      await heardAll([big, multibyte, fits]);
+      expect(payloadFor(big)).toBe(big);
+      expect(payloadFor(multibyte)).toBe(multibyte);
+      const carried = payloadFor(fits);
+      expect(Buffer.byteLength(carried)).toBeLessThanOrEqual(RESULT_NOTIFY_MAX_OCTETS);
+      expect(readResultNotification(carried)?.result).toEqual((await inferences.resultsOf([fits]))[0]);
     });
 
     it('announces nothing when the statement fails (NOTIFY is delivered only at commit)', async () => {
@@ -198,7 +265,7 @@ describe('storeResults: the result batch as plain SQL', () => {
       const b = await openRequest();
       await inferences.storeResults([result(b)], undefined, CHANNEL);
       await heardAll([b]);
-      expect(heard).toEqual([b]);
+      expect(heardIds()).toEqual([b]);
       expect(await inferences.resultsOf([a])).toEqual([]);
     });
   });

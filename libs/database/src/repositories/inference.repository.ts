@@ -4,6 +4,10 @@ import { hotQuery } from '../statements/hot-query';
 import { InferenceRequestEntity, type InferenceRequestStatus } from '../entities/inference-request.entity';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
 import type { JsonDetail } from './json-detail';
+import { RESULT_COLUMNS } from './result-columns';
+import { notifyStoredSql } from './result-notification';
+
+export { RESULT_COLUMNS };
 
 export type NewInferenceRequest = Omit<InferenceRequestEntity, 'status' | 'contextManifest'> & {
   readonly contextManifest: JsonDetail | null;
@@ -21,32 +25,13 @@ const REQUEST_PROGRESS_SQL = `
     FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
    WHERE req.request_id = $1`;
 
-/**
- * `inference_results`' columns, each with the entity field it stores: the result batch's INSERT is written here
- * rather than through TypeORM's QueryBuilder, which re-derived the same statement from entity metadata on every
- * batch (a measurable share of the proxy's CPU per hook).
- */
-export const RESULT_COLUMNS = [
-  ['request_id', 'requestId'],
-  ['outcome', 'outcome'],
-  ['backend', 'backend'],
-  ['output_text', 'outputText'],
-  ['error_code', 'errorCode'],
-  ['tokens_in', 'tokensIn'],
-  ['tokens_out', 'tokensOut'],
-  ['latency_ms', 'latencyMs'],
-  ['completed_at', 'completedAt'],
-  ['hook_instance', 'hookInstance'],
-  ['model', 'model'],
-  ['template_version', 'templateVersion'],
-  ['prompt_hash', 'promptHash'],
-  ['attempts', 'attempts'],
-  ['served_from', 'servedFrom'],
-] as const satisfies ReadonlyArray<readonly [string, keyof InferenceResultEntity]>;
+/** The columns of `inference_results` in RESULT_COLUMNS order, as SQL. */
+const COLUMN_LIST = RESULT_COLUMNS.map(([c]) => c).join(', ');
 
 /**
- * Named SQL: a batch of results, a row already stored (a redelivery) left as it was. Parameters from
- * `$offset + 1`, one row after the other in RESULT_COLUMNS order (see `resultParams`).
+ * Named SQL: a batch of results, a row already stored (a redelivery) left as it was; returns the rows it stored
+ * (every column, as stored). Parameters from `$offset + 1`, one row after the other in RESULT_COLUMNS order (see
+ * `resultParams`).
  */
 export function resultInsertSql(rows: number, offset = 0): string {
   const width = RESULT_COLUMNS.length;
@@ -54,8 +39,8 @@ export function resultInsertSql(rows: number, offset = 0): string {
     { length: rows },
     (_, r) => `(${RESULT_COLUMNS.map((_c, i) => `$${offset + r * width + i + 1}`).join(', ')})`,
   );
-  return `INSERT INTO inference_results (${RESULT_COLUMNS.map(([c]) => c).join(', ')}) VALUES ${tuples.join(', ')}
-    ON CONFLICT DO NOTHING`;
+  return `INSERT INTO inference_results (${COLUMN_LIST}) VALUES ${tuples.join(', ')}
+    ON CONFLICT DO NOTHING RETURNING ${COLUMN_LIST}`;
 }
 
 /** The parameters of `resultInsertSql` for these rows. */
@@ -77,7 +62,7 @@ function statusUpdateSql(rows: number, offset: number): string {
 export type AlongsideStatement = (paramOffset: number) => { sql: string; params: unknown[] };
 
 /** Named SQL: the stored results of some requests (one round trip, no query builder on the result wait's path). */
-const RESULTS_OF_SQL = `SELECT ${RESULT_COLUMNS.map(([c]) => c).join(', ')}
+const RESULTS_OF_SQL = `SELECT ${COLUMN_LIST}
   FROM inference_results WHERE request_id = ANY($1::uuid[])`;
 
 /** An `inference_results` row (column names as stored) as the entity. */
@@ -125,31 +110,43 @@ export class InferenceRepository {
    * A batch of results and their request statuses in one statement (a multi-row INSERT and an UPDATE, whatever the
    * batch size: one round trip, atomic without a transaction). A row already stored (a redelivery) is left as it
    * was. `alongside` (the batch's audit events) commits in the same statement. With `notify`, the statement also
-   * sends each row's request id on that Postgres channel: NOTIFY is delivered at commit, so a listener hears of a
-   * result only once it is durable, without a second round trip to announce it. The caller retries.
+   * notifies that Postgres channel once per request of the batch (see result-notification.ts: a row this statement
+   * stored travels whole, any other as its bare id). NOTIFY is delivered at commit, so a listener hears of a result
+   * only once it is durable, without a second round trip to announce it. The caller retries.
+   *
+   * Resolves with the rows this statement stored, as stored (from RETURNING); a request whose row was already stored
+   * is not among them (the first write wins, and its row is not re-read here).
    */
   async storeResults(
     batch: ReadonlyArray<StoredResult>,
     alongside?: AlongsideStatement,
     notify?: string,
-  ): Promise<void> {
-    if (batch.length === 0) return;
+  ): Promise<InferenceResultEntity[]> {
+    if (batch.length === 0) return [];
     const insertParams = resultParams(batch);
     const insertSql = resultInsertSql(batch.length);
     const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
     const also = alongside?.(insertParams.length + statusParams.length);
-    const ctes = [`stored AS (${insertSql})`, ...(also ? [`alongside AS (${also.sql})`] : [])];
     const update = statusUpdateSql(batch.length, insertParams.length);
+    const ctes = [
+      `stored AS (${insertSql})`,
+      ...(also ? [`alongside AS (${also.sql})`] : []),
+      `updated AS (${update})`,
+    ];
     const params = [...insertParams, ...statusParams, ...(also?.params ?? [])];
-    // Data-modifying CTEs always run; the notifications are the statement's own rows, one per request.
+    // Data-modifying CTEs always run, referenced or not; the notifications are the statement's own rows.
     const n = params.length;
     const sql = notify
-      ? `WITH ${[...ctes, `updated AS (${update})`].join(', ')}
-         SELECT pg_notify($${n + 1}, id) FROM unnest($${n + 2}::text[]) AS id`
-      : `WITH ${ctes.join(', ')} ${update}`;
+      ? `WITH ${ctes.join(', ')} ${notifyStoredSql(`$${n + 1}`, `$${n + 2}`)}`
+      : `WITH ${ctes.join(', ')} SELECT ${COLUMN_LIST} FROM stored`;
     // The text varies with the batch (and its audit events): a quiet system's small batches are prepared.
-    await hotQuery(this.dataSource, sql, notify ? [...params, notify, batch.map((r) => r.requestId)] : params, {
-      prepare: batch.length <= 2,
-    });
+    const rows = await hotQuery<Record<string, unknown>>(
+      this.dataSource,
+      sql,
+      notify ? [...params, notify, batch.map((r) => r.requestId)] : params,
+      { prepare: batch.length <= 2 },
+    );
+    // Over NOTIFY every id of the batch has a row; a conflicting one's columns are null.
+    return rows.filter((r) => r.request_id !== null).map(resultOf);
   }
 }
