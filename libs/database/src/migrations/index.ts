@@ -13,6 +13,7 @@ import { GovernanceDashboard1764490000000 } from './1764490000000-governance-das
 import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-queue-function';
 import { HookStartFunction1764510000000 } from './1764510000000-hook-start-function';
 import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
+import { AuditChainWriterQueue1764540000000 } from './1764540000000-audit-chain-writer-queue';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -31,4 +32,5 @@ export const allMigrations = [
   InferenceQueueFunction1764500000000,
   HookStartFunction1764510000000,
   JwtReplayClaim1764530000000,
+  AuditChainWriterQueue1764540000000,
 ];
