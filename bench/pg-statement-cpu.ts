@@ -24,6 +24,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { batchInsert, queuedAuditRow, type QueuedAuditRow } from '../libs/audit/src/audit-batch-insert';
+import type { AuditRecord } from '../libs/audit/src/audit-record';
+import type { AuditDetail } from '../libs/database/src';
 import { allMigrations } from '../libs/database/src/migrations';
 import { resultInsertSql, RESULT_COLUMNS } from '../libs/database/src/repositories/inference.repository';
 import { statementName } from '../libs/database/src/statements/hot-query';
@@ -102,7 +104,7 @@ function newHook(i: number): Hook {
   };
 }
 
-function auditRow(h: Hook, action: string, service: string, detail: Record<string, unknown>): QueuedAuditRow {
+function auditRow(h: Hook, action: string, service: AuditRecord['service'], detail: AuditDetail): QueuedAuditRow {
   return queuedAuditRow({
     action,
     outcome: 'success',
@@ -115,7 +117,7 @@ function auditRow(h: Hook, action: string, service: string, detail: Record<strin
   });
 }
 
-function invokedDetail(h: Hook): Record<string, unknown> {
+function invokedDetail(h: Hook): AuditDetail {
   return {
     serviceId: 'meditron-patient-view',
     hook: 'patient-view',
