@@ -43,6 +43,8 @@ const WITHOUT = arg('without', '')
   .split(',')
   .filter((s) => s !== '');
 const OUT = arg('out', 'bench/results-issue-17-pg-statements.md');
+/** `--only=<text>`: run only the phases whose name contains it (to profile one statement: perf record -p <pid>). */
+const ONLY = arg('only', '');
 /** Concurrent audit writers for the contention phases (each a connection of its own, N statements in all). */
 const WRITERS = arg('writers', '4,8')
   .split(',')
@@ -333,6 +335,10 @@ async function round(t: Target): Promise<Array<[number, number]>> {
   const out: Array<[number, number]> = [];
   const usPerTick = 1_000_000 / clockTicksPerSecond();
   for (const p of phases()) {
+    if (ONLY && !p.name.includes(ONLY)) {
+      out.push([NaN, NaN]);
+      continue;
+    }
     const [u0, s0] = ticksOf(t.pid);
     for (let i = 0; i < N; i++) await p.run(t.client, hooks[i]!, i);
     const [u1, s1] = ticksOf(t.pid);

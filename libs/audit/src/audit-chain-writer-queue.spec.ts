@@ -12,6 +12,12 @@ import { AuditChainVerifier } from './audit-chain.verifier';
  * an event id is still stored once even when two writers race with it, and a session holding the head row still holds
  * every writer off. The migration's down restores the previous trigger exactly.
  */
+/** The migrations through this one (so its down is the last migration's, whatever comes after it). */
+const THROUGH = allMigrations.slice(
+  0,
+  allMigrations.findIndex((m) => m.name === 'AuditChainWriterQueue1764540000000') + 1,
+);
+
 describe('audit chain writer queue (migration 1764540000000)', () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -36,7 +42,7 @@ describe('audit chain writer queue (migration 1764540000000)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('audit_chain_queue');
-    ds = new DataSource({ type: 'postgres', url: db.url, migrations: allMigrations, logging: false });
+    ds = new DataSource({ type: 'postgres', url: db.url, migrations: THROUGH, logging: false });
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
   }, 60_000);
@@ -107,7 +113,7 @@ describe('audit chain writer queue (migration 1764540000000)', () => {
     const prev = new DataSource({
       type: 'postgres',
       url: previous.url,
-      migrations: allMigrations.filter((m) => m.name !== 'AuditChainWriterQueue1764540000000'),
+      migrations: THROUGH.slice(0, -1),
       logging: false,
     });
     try {

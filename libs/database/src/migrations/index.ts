@@ -14,6 +14,7 @@ import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-q
 import { HookStartFunction1764510000000 } from './1764510000000-hook-start-function';
 import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
 import { AuditChainWriterQueue1764540000000 } from './1764540000000-audit-chain-writer-queue';
+import { HookAnswerClassificationTrigger1764540100000 } from './1764540100000-hook-answer-classification-trigger';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -33,4 +34,5 @@ export const allMigrations = [
   HookStartFunction1764510000000,
   JwtReplayClaim1764530000000,
   AuditChainWriterQueue1764540000000,
+  HookAnswerClassificationTrigger1764540100000,
 ];
