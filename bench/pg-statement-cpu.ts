@@ -3,21 +3,24 @@
  *
  * On a fresh migrated test database (test/support/postgres.ts), each statement of a fresh hook runs `--n` times in a
  * row on one dedicated connection, as a named prepared statement (as libs/database/src/statements/hot-query.ts runs
- * them), with realistic parameters; the backend's user + system CPU is read from /proc/<pg_backend_pid()>/stat before
- * and after (test/support/pg-backend-cpu.ts): CPU µs per statement, and per row for the audit batches. The phases
+ * them), with realistic parameters; the backend (pg_backend_pid()) is read from /proc before and after: its exact
+ * on-CPU time from /proc/<pid>/schedstat, its system share from utime/stime in /proc/<pid>/stat (10 ms ticks, as
+ * test/support/pg-backend-cpu.ts reads them). CPU µs per statement, and per row for the audit batches. The phases
  * run in hook order over `--n` hooks (claim, hook_start, hook.invoked, progress, result store with its
  * inference.completed event, result read, hook.answered, cards, outbox delete), so each statement meets the rows
- * the earlier ones wrote, as in production.
+ * the earlier ones wrote, as in production. Then one-row audit INSERTs from `--writers` connections at once (the
+ * chain head's lock contended), and `--fresh` new connections that each run one hook (the warm-up of a backend).
  *
  * `--without=<MigrationName>[,<MigrationName>...]` also measures a second database migrated without those
  * migrations (the "before"), alternating rounds between the two databases so both see the same machine load.
  *
- *   npx node --require ./bench/register.js bench/pg-statement-cpu.ts [--n=2000] [--rounds=3]
- *     [--without=AuditChainFastPath1764540000000] [--out=bench/results-issue-17-pg-statements.md]
+ *   npx node --require ./bench/register.js bench/pg-statement-cpu.ts [--n=2000] [--rounds=5] [--writers=4,8]
+ *     [--fresh=100] [--without=AuditChainWriterQueue1764540000000,HookAnswerClassificationTrigger1764540100000]
+ *     [--only=hook_start,cards] [--out=bench/results-issue-17-pg-statements.md]
  *
- * Needs the machine's Postgres (TEST_POSTGRES_URL, as the tests) on this host: /proc of its backends is read.
- * The clock tick is 10 ms: at --n=2000 a 100 µs statement is 20 ticks, so a figure is ±5 µs at best; a loaded
- * machine adds noise (other helpers): compare the two databases of one run, not separate runs.
+ * Needs the machine's Postgres (TEST_POSTGRES_URL, as the tests) on this host: /proc of its backends is read. A
+ * loaded machine adds noise (other processes evict caches, contend for the cores): compare the two databases of one
+ * run, not separate runs.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,9 +46,16 @@ const WITHOUT = arg('without', '')
   .split(',')
   .filter((s) => s !== '');
 const OUT = arg('out', 'bench/results-issue-17-pg-statements.md');
-/** `--only=<text>`: run only the phases whose name contains it (to profile one statement: perf record -p <pid>). */
-const ONLY = arg('only', '');
+/**
+ * `--only=<text>[,<text>...]`: run only the phases whose name contains one of them, e.g. to profile one statement with
+ * `perf record -p <backend pid>` (a phase that needs an earlier one's rows needs it listed too: hook_start first).
+ */
+const ONLY = arg('only', '')
+  .split(',')
+  .filter((s) => s !== '');
 /** Concurrent audit writers for the contention phases (each a connection of its own, N statements in all). */
+/** New connections (each a new backend) that each run one fresh hook's nine statements, for the warm-up cost. */
+const FRESH = Number(arg('fresh', '100'));
 const WRITERS = arg('writers', '4,8')
   .split(',')
   .filter((s) => s !== '')
@@ -266,11 +276,23 @@ function phases(): Phase[] {
   ];
 }
 
-/** [user, system] CPU ticks of a backend (/proc/<pid>/stat fields 14 and 15). */
-function ticksOf(pid: number): [number, number] {
+/**
+ * A backend's CPU: [total, system] in µs. The total is the scheduler's exact on-CPU time (/proc/<pid>/schedstat,
+ * nanoseconds), not tick-sampled; the system share comes from utime/stime (/proc/<pid>/stat, 10 ms ticks), which only
+ * the split needs. Falls back to the ticks when schedstat is unreadable.
+ */
+function cpuOf(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return [Number(fields[11]), Number(fields[12])];
+  const usPerTick = 1_000_000 / clockTicksPerSecond();
+  const [user, system] = [Number(fields[11]) * usPerTick, Number(fields[12]) * usPerTick];
+  let total = user + system;
+  try {
+    total = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    // no schedstat: ticks
+  }
+  return [total, system];
 }
 
 interface Connection {
@@ -317,34 +339,55 @@ async function auditInserts(c: Client, n: number): Promise<void> {
   }
 }
 
+/**
+ * µs of backend CPU per new connection that runs one fresh hook's nine statements: the backend from its fork (its
+ * /proc counters start there) through authentication, catalog caches, plpgsql compilation and the statements'
+ * first preparation. Read just before the connection closes; summed over FRESH backends (a tick is 10 ms: one
+ * backend's figure is coarse, the sum is not).
+ */
+async function freshConnections(t: Target): Promise<[number, number]> {
+  const hookPhases = phases().slice(0, -1);
+  let total = 0;
+  let system = 0;
+  for (let i = 0; i < FRESH; i++) {
+    const c = await connect(t.db.url);
+    const h = newHook(i);
+    for (const p of hookPhases) await p.run(c.client, h, i);
+    const [all, sys] = cpuOf(c.pid);
+    total += all;
+    system += sys;
+    await c.client.end();
+  }
+  return [total / FRESH, system / FRESH];
+}
+
 /** µs of CPU per statement over `w` backends writing one-row audit INSERTs at once, `N` statements in all. */
 async function contended(t: Target, w: number): Promise<[number, number]> {
   const writers = t.writers.slice(0, w);
-  const usPerTick = 1_000_000 / clockTicksPerSecond();
-  const sum = () => writers.map((c) => ticksOf(c.pid)).reduce(([u, s], [u1, s1]) => [u + u1, s + s1], [0, 0]);
-  const [u0, s0] = sum();
+  const sum = () => writers.map((c) => cpuOf(c.pid)).reduce(([a, s], [a1, s1]) => [a + a1, s + s1], [0, 0]);
+  const [a0, s0] = sum();
   await Promise.all(writers.map((c) => auditInserts(c.client, Math.ceil(N / w))));
-  const [u1, s1] = sum();
+  const [a1, s1] = sum();
   const n = Math.ceil(N / w) * w;
-  return [((u1 - u0 + s1 - s0) * usPerTick) / n, ((s1 - s0) * usPerTick) / n];
+  return [(a1 - a0) / n, (s1 - s0) / n];
 }
 
 /** µs of backend CPU (user + system, and system alone) per statement for each phase, one round of `N` hooks. */
 async function round(t: Target): Promise<Array<[number, number]>> {
   const hooks = Array.from({ length: N }, (_, i) => newHook(i));
   const out: Array<[number, number]> = [];
-  const usPerTick = 1_000_000 / clockTicksPerSecond();
   for (const p of phases()) {
-    if (ONLY && !p.name.includes(ONLY)) {
+    if (ONLY.length > 0 && !ONLY.some((o) => p.name.includes(o))) {
       out.push([NaN, NaN]);
       continue;
     }
-    const [u0, s0] = ticksOf(t.pid);
+    const [a0, s0] = cpuOf(t.pid);
     for (let i = 0; i < N; i++) await p.run(t.client, hooks[i]!, i);
-    const [u1, s1] = ticksOf(t.pid);
-    out.push([((u1 - u0 + s1 - s0) * usPerTick) / N, ((s1 - s0) * usPerTick) / N]);
+    const [a1, s1] = cpuOf(t.pid);
+    out.push([(a1 - a0) / N, (s1 - s0) / N]);
   }
   for (const w of WRITERS) out.push(await contended(t, w));
+  if (FRESH > 0) out.push(await freshConnections(t));
   return out;
 }
 
@@ -374,8 +417,9 @@ async function main(): Promise<void> {
   const targets = [await migrated('all migrations', [])];
   if (WITHOUT.length > 0) targets.push(await migrated(`without ${WITHOUT.join(', ')}`, WITHOUT));
   const hookPhases = phases().map((p) => p.name);
-  const names = [...hookPhases, ...WRITERS.map((w) => `audit INSERT (1 row), ${w} writers at once`)];
-  const rowsOf = [...phases().map((p) => p.rows), ...WRITERS.map(() => 1)];
+  const fresh = FRESH > 0 ? ['one fresh hook on a new connection (its backend from fork)'] : [];
+  const names = [...hookPhases, ...WRITERS.map((w) => `audit INSERT (1 row), ${w} writers at once`), ...fresh];
+  const rowsOf = [...phases().map((p) => p.rows), ...WRITERS.map(() => 1), ...fresh.map(() => undefined)];
   const samples = targets.map(() => names.map((): number[] => []));
   const hot: Array<{ label: string; rows: HotRow[] }> = [];
   const system = targets.map(() => names.map((): number[] => []));
@@ -407,8 +451,9 @@ async function main(): Promise<void> {
     `# Postgres CPU per hook-path statement (issue 17 probe)`,
     '',
     `bench/pg-statement-cpu.ts, ${new Date().toISOString()}: ${N} statements per phase per round, median of ${ROUNDS} ` +
-      `rounds (after one warm-up round), one dedicated connection, named prepared statements, backend utime+stime ` +
-      `from /proc (tick ${1000 / clockTicksPerSecond()} ms). Rounds alternate between the databases.`,
+      `rounds (after one warm-up round), one dedicated connection, named prepared statements, backend on-CPU time ` +
+      `from /proc/<pid>/schedstat (system share from utime/stime, tick ${1000 / clockTicksPerSecond()} ms). ` +
+      `Rounds alternate between the databases.`,
     '',
     header,
     `|---|${targets.map(() => '---:|').join('')}---:|---:|`,

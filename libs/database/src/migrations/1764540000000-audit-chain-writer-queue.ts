@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * use (inference_queue's per-prompt hash, the retention purge, the governance roll-up), so no prompt's key can
  * collide with it. 0x41554443 is "AUDC".
  */
-export const AUDIT_CHAIN_LOCK_KEY = [0x41554443, 1] as const;
+const AUDIT_CHAIN_LOCK_KEY = [0x41554443, 1] as const;
 
 /**
  * The chain trigger body shared by both versions: `queue` is what runs before the head row is locked. Everything
@@ -53,8 +53,9 @@ const QUEUE = `
  * Before: every audit INSERT's chain trigger waited on the head row's lock (SELECT ... FOR UPDATE), held until its
  * transaction ended. At each commit Postgres wakes every waiter of that row; they race for the tuple lock, the winner
  * follows the update chain to the new head version, the others sleep again. Measured on this 2-core machine
- * (bench/pg-statement-cpu.ts, one-row audit INSERTs, prepared): Postgres CPU per statement 293 vs 251 µs with four
- * concurrent writers and 403 vs 253 µs with eight; with one or two writers no difference (within noise).
+ * (bench/pg-statement-cpu.ts, one-row audit INSERTs, prepared, exact backend CPU, rounds alternated with a database
+ * without this migration): 278 -> 245 µs per statement with four writers at once, 346 -> 251 µs with eight; with one
+ * writer within noise (-5 to +13 µs across runs).
  *
  * After: the same trigger takes `pg_advisory_xact_lock(AUDIT_CHAIN_LOCK_KEY)` first, then the head row lock as before.
  * What holds before and after, unchanged: every chained insert holds the head row lock from the moment it reads the
