@@ -13,6 +13,8 @@ import { GovernanceDashboard1764490000000 } from './1764490000000-governance-das
 import { InferenceQueueFunction1764500000000 } from './1764500000000-inference-queue-function';
 import { HookStartFunction1764510000000 } from './1764510000000-hook-start-function';
 import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
+import { AuditChainWriterQueue1764540000000 } from './1764540000000-audit-chain-writer-queue';
+import { HookAnswerClassificationTrigger1764540100000 } from './1764540100000-hook-answer-classification-trigger';
 import { DatabaseConnect1764550000000 } from './1764550000000-database-connect';
 
 /** Every migration, in order. Add new ones at the end. */
@@ -32,5 +34,7 @@ export const allMigrations = [
   InferenceQueueFunction1764500000000,
   HookStartFunction1764510000000,
   JwtReplayClaim1764530000000,
+  AuditChainWriterQueue1764540000000,
+  HookAnswerClassificationTrigger1764540100000,
   DatabaseConnect1764550000000,
 ];
