@@ -48,11 +48,15 @@ export function resultParams(batch: ReadonlyArray<InferenceResultEntity>): unkno
   return batch.flatMap((r) => RESULT_COLUMNS.map(([, field]) => r[field] ?? null));
 }
 
-/** Named SQL: every request's new status in one statement, whatever the batch size. */
+/**
+ * Named SQL: the new status of every request whose result this statement stored (the `stored` CTE's rows), in one
+ * statement whatever the batch size. A request whose result was stored already keeps its status with its result (the
+ * first write wins for both: a late `expired` from the outbox relay never overwrites a completed request's status).
+ */
 function statusUpdateSql(rows: number, offset: number): string {
   const tuples = Array.from({ length: rows }, (_, i) => `($${offset + 2 * i + 1}::uuid, $${offset + 2 * i + 2}::text)`);
   return `UPDATE inference_requests r SET status = v.status FROM (VALUES ${tuples.join(', ')}) AS v(id, status)
-           WHERE r.request_id = v.id`;
+           WHERE r.request_id = v.id AND v.id IN (SELECT request_id FROM stored)`;
 }
 
 /**
