@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { RESULT_CHANNEL } from '@app/contracts';
 import { createDataSource, InferenceRepository, runMigrations, type InferenceResultEntity } from '@app/database';
+import { openRequestOnRecord, storedResult } from '@app/testing/inference-results';
 import { ADMIN_URL, createTestDatabase, queryRows, type TestDatabase } from '@app/testing/postgres';
 import { PgResultSignal } from './pg-result-signal';
 
@@ -56,26 +57,13 @@ describe('PgResultSignal (real Postgres)', () => {
 
   it('hands listeners the row a store statement sent, the id alone for a bare id, and nothing unreadable', async () => {
     const repo = new InferenceRepository(ds);
-    const invocation = randomUUID();
-    const requestId = randomUUID();
-    await ds.query(
-      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, status, received_at)
-       VALUES ($1, $2, 'patient-view', 's', $3, 'received', now())`,
-      [invocation, randomUUID(), randomUUID()],
-    );
-    await ds.query(
-      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority,
-         status, deadline_at, created_at)
-       VALUES ($1, $2, 'm', 't', $3, 4, 'queued', now(), now())`,
-      [requestId, invocation, 'a'.repeat(64)],
-    );
+    const requestId = await openRequestOnRecord(ds, { model: 'm', templateVersion: 't', promptHash: 'a'.repeat(64) });
     const olderProxy = randomUUID();
     await ds.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, '{"outcome":"ok"}']);
     await ds.query('SELECT pg_notify($1, $2)', [RESULT_CHANNEL, olderProxy]);
     const [returned] = await repo.storeResults(
       [
-        {
-          requestId,
+        storedResult(requestId, {
           status: 'failed',
           outcome: 'error',
           backend: null,
@@ -84,14 +72,12 @@ describe('PgResultSignal (real Postgres)', () => {
           tokensIn: null,
           tokensOut: null,
           latencyMs: 3,
-          completedAt: new Date(),
-          hookInstance: null,
           model: 'm',
           templateVersion: 't',
           promptHash: 'a'.repeat(64),
           attempts: 2,
           servedFrom: null,
-        },
+        }),
       ],
       undefined,
       RESULT_CHANNEL,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { RESULT_CHANNEL } from '@app/contracts';
@@ -10,6 +9,7 @@ import {
   type StoredResult,
 } from '@app/database';
 import { InProcessBus, PgResultSignal, type ResultSignal } from '@app/messaging';
+import { openRequestOnRecord, storedResult } from '../../../../test/support/inference-results';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres';
 import type { CdsHooksConfig } from '../cds-hooks.config';
 import { ResultWaiter } from './result-waiter.service';
@@ -131,37 +131,11 @@ describe('ResultWaiter with the stored row in the signal (real Postgres)', () =>
 
   /** An open request on record (results reference it), with the row its result would store. */
   async function openRequest(): Promise<StoredResult> {
-    const requestId = randomUUID();
-    const invocation = randomUUID();
-    await ds.query(
-      `INSERT INTO hook_invocations (id, hook_instance, hook, service_id, request_id, status, received_at)
-       VALUES ($1, $2, 'patient-view', 's', $3, 'received', now())`,
-      [invocation, randomUUID(), randomUUID()],
-    );
-    await ds.query(
-      `INSERT INTO inference_requests (request_id, hook_invocation_id, model, template_version, prompt_hash, priority,
-         status, deadline_at, created_at)
-       VALUES ($1, $2, 'meditron-70b', 't1', $3, 4, 'queued', now() + interval '1 minute', now())`,
-      [requestId, invocation, 'c'.repeat(64)],
-    );
-    return {
-      requestId,
-      status: 'completed',
-      outcome: 'ok',
-      backend: 'vllm@a',
+    return storedResult(await openRequestOnRecord(ds), {
       outputText: '{"findings":[{"code":"synthetic"}]}',
-      errorCode: null,
-      tokensIn: 10,
       tokensOut: 4,
       latencyMs: 7,
-      completedAt: new Date(),
-      hookInstance: null,
-      model: 'meditron-70b',
-      templateVersion: 't1',
-      promptHash: 'c'.repeat(64),
-      attempts: 1,
-      servedFrom: 'backend',
-    };
+    });
   }
 
   async function withWaiter(signal: ResultSignal, run: (waiter: ResultWaiter) => Promise<void>): Promise<void> {

@@ -6,6 +6,7 @@ import { createDataSource, runMigrations } from '../data-source';
 import { InferenceResultEntity } from '../entities/inference-result.entity';
 import { HookInvocationRepository } from './hook-invocation.repository';
 import { InferenceOutboxRepository } from './inference-outbox.repository';
+import { storedResult } from '../../../../test/support/inference-results';
 import { InferenceRepository, RESULT_COLUMNS, type StoredResult } from './inference.repository';
 import { readResultNotification, RESULT_NOTIFY_MAX_OCTETS } from './result-notification';
 
@@ -153,24 +154,7 @@ describe('storeResults: the result batch as plain SQL', () => {
       await listener?.end();
     });
 
-    const result = (requestId: string): StoredResult => ({
-      requestId,
-      status: 'completed',
-      outcome: 'ok',
-      backend: 'vllm@a',
-      outputText: '{"findings":[]}',
-      errorCode: null,
-      tokensIn: 10,
-      tokensOut: 2,
-      latencyMs: 5,
-      completedAt: new Date(),
-      hookInstance: null,
-      model: 'meditron-70b',
-      templateVersion: 't1',
-      promptHash: 'c'.repeat(64),
-      attempts: 1,
-      servedFrom: 'backend',
-    });
+    const result = (requestId: string): StoredResult => storedResult(requestId);
 
     /** The request ids heard so far, whatever their payload's form. */
     const heardIds = (): string[] => heard.map((p) => readResultNotification(p)?.requestId ?? p);
