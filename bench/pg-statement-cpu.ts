@@ -30,7 +30,14 @@ import { batchInsert, queuedAuditRow, type QueuedAuditRow } from '../libs/audit/
 import type { AuditRecord } from '../libs/audit/src/audit-record';
 import type { AuditDetail } from '../libs/database/src';
 import { allMigrations } from '../libs/database/src/migrations';
-import { resultInsertSql, RESULT_COLUMNS } from '../libs/database/src/repositories/inference.repository';
+import { JWT_REPLAY_CLAIM_SQL } from '../libs/auth/src/pg-replay-guard.service';
+import { ANSWERED_SQL } from '../libs/database/src/repositories/hook-invocation.repository';
+import { OUTBOX_DELETE_SQL, START_SQL } from '../libs/database/src/repositories/inference-outbox.repository';
+import {
+  REQUEST_PROGRESS_SQL,
+  RESULTS_OF_SQL,
+  resultStoreStatement,
+} from '../libs/database/src/repositories/inference.repository';
 import { statementName } from '../libs/database/src/statements/hot-query';
 import { clockTicksPerSecond } from '../test/support/pg-backend-cpu';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
@@ -60,41 +67,6 @@ const WRITERS = arg('writers', '4,8')
   .split(',')
   .filter((s) => s !== '')
   .map(Number);
-
-// The texts as the repositories send them (copied where the repository keeps them private).
-const START_SQL = `SELECT kind, request_id, deadline_at, result
-  FROM hook_start($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb, $19, $20::jsonb,
-                  $21, $22)`;
-const PROGRESS_SQL = `
-  SELECT (res.request_id IS NOT NULL) AS stored
-    FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
-   WHERE req.request_id = $1`;
-const RESULTS_OF_SQL = `SELECT ${RESULT_COLUMNS.map(([c]) => c).join(', ')}
-  FROM inference_results WHERE request_id = ANY($1::uuid[])`;
-const ANSWERED_SQL = `
-  WITH cards AS (
-    INSERT INTO cds_cards (uuid, hook_invocation_id, inference_request_id, service_id, indicator, content, created_at)
-    SELECT c.uuid, $1, $2, $3, c.indicator, c.content, $5
-      FROM jsonb_to_recordset($6::jsonb) AS c(uuid uuid, indicator text, content jsonb)
-  ), suggestions AS (
-    INSERT INTO cds_card_suggestions (uuid, card_uuid, service_id, kind, code, created_at)
-    SELECT s.uuid, s."cardUuid", $3, s.kind, s.code, $5
-      FROM jsonb_to_recordset($7::jsonb) AS s(uuid uuid, "cardUuid" uuid, kind text, code text)
-  )
-  UPDATE hook_invocations
-     SET status = $4, inference_request_id = $2, cards_returned = $8, answer_detail = $9::jsonb, answered_at = $5
-   WHERE id = $1`;
-const OUTBOX_DELETE_SQL = `DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`;
-const CLAIM_SQL = `SELECT jwt_replay_claim($1, $2) AS claimed`;
-
-/** The result store as the proxy sends it in in-process mode (one row, its inference.completed event alongside). */
-function storeSql(event: QueuedAuditRow): string {
-  const insertSql = resultInsertSql(1);
-  const width = RESULT_COLUMNS.length;
-  const also = batchInsert([event], width + 2);
-  return `WITH stored AS (${insertSql}), alongside AS (${also.sql}) UPDATE inference_requests r SET status = v.status FROM (VALUES ($${width + 1}::uuid, $${width + 2}::text)) AS v(id, status)
-           WHERE r.request_id = v.id`;
-}
 
 interface Hook {
   readonly invocationId: string;
@@ -178,7 +150,10 @@ function phases(): Phase[] {
     {
       name: 'jwt_replay_claim',
       run: (c) =>
-        q(c, CLAIM_SQL, [createHash('sha256').update(randomUUID()).digest('hex'), new Date(Date.now() + 300_000)]),
+        q(c, JWT_REPLAY_CLAIM_SQL, [
+          createHash('sha256').update(randomUUID()).digest('hex'),
+          new Date(Date.now() + 300_000),
+        ]),
     },
     {
       name: 'hook_start (created)',
@@ -216,7 +191,7 @@ function phases(): Phase[] {
         return q(c, sql, params);
       },
     },
-    { name: 'progress check', run: (c, h) => q(c, PROGRESS_SQL, [h.requestId]) },
+    { name: 'progress check', run: (c, h) => q(c, REQUEST_PROGRESS_SQL, [h.requestId]) },
     {
       name: 'result store + inference.completed (1 row)',
       rows: 1,
@@ -234,24 +209,31 @@ function phases(): Phase[] {
           tokensIn: 1843,
           tokensOut: 120,
         });
-        const result = [
-          h.requestId,
-          'ok',
-          'double',
-          '{"cards":[{"summary":"Consider reviewing renal dosing"}]}'.repeat(3),
-          null,
-          1843,
-          120,
-          3,
-          new Date(),
-          h.hookInstance,
-          'meditron-7b',
-          'pv-2026.11.1',
-          h.promptHash,
-          1,
-          'model',
-        ];
-        return q(c, storeSql(event), [...result, h.requestId, 'completed', ...batchInsert([event]).params]);
+        // The statement the proxy sends in in-process mode (no NOTIFY): one row, its inference.completed alongside.
+        const store = resultStoreStatement(
+          [
+            {
+              requestId: h.requestId,
+              status: 'completed',
+              outcome: 'ok',
+              backend: 'double',
+              outputText: '{"cards":[{"summary":"Consider reviewing renal dosing"}]}'.repeat(3),
+              errorCode: null,
+              tokensIn: 1843,
+              tokensOut: 120,
+              latencyMs: 3,
+              completedAt: new Date(),
+              hookInstance: h.hookInstance,
+              model: 'meditron-7b',
+              templateVersion: 'pv-2026.11.1',
+              promptHash: h.promptHash,
+              attempts: 1,
+              servedFrom: 'model',
+            },
+          ],
+          (offset) => batchInsert([event], offset),
+        );
+        return q(c, store.sql, store.params);
       },
     },
     { name: 'result read', run: (c, h) => q(c, RESULTS_OF_SQL, [[h.requestId]]) },

@@ -13,6 +13,9 @@ export function jtiHash(issuer: string, jti: string): string {
   return createHash('sha256').update(issuer).update('\n').update(jti).digest('hex');
 }
 
+/** Named SQL: one claim (see PgReplayGuard). */
+export const JWT_REPLAY_CLAIM_SQL = `SELECT jwt_replay_claim($1, $2) AS claimed`;
+
 /**
  * The replay table in Postgres, so every gateway replica sees every jti: the primary key decides who saw it
  * first. Only the hash and the expiry are stored. A row past its expiry may be taken over (it is awaiting purge).
@@ -23,7 +26,7 @@ export class PgReplayGuard implements ReplayGuard {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(issuer: string, jti: string, keepUntil: Date): Promise<boolean> {
-    const rows = await hotQuery<{ claimed: boolean }>(this.dataSource, `SELECT jwt_replay_claim($1, $2) AS claimed`, [
+    const rows = await hotQuery<{ claimed: boolean }>(this.dataSource, JWT_REPLAY_CLAIM_SQL, [
       jtiHash(issuer, jti),
       keepUntil,
     ]);

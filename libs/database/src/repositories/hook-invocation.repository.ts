@@ -44,7 +44,7 @@ const INVOCATION_INSERT = `INSERT INTO hook_invocations
  * Named SQL: the cards, their suggestions and the call's outcome in one statement (so one round trip and atomic
  * without a transaction; the foreign keys are checked at its end, when the cards are in).
  */
-const ANSWERED_SQL = `
+export const ANSWERED_SQL = `
   WITH cards AS (
     INSERT INTO cds_cards (uuid, hook_invocation_id, inference_request_id, service_id, indicator, content, created_at)
     SELECT c.uuid, $1, $2, $3, c.indicator, c.content, $5

@@ -36,9 +36,12 @@ export type Dispatched =
   | { readonly kind: 'created' };
 
 /** Named SQL: `start()` in one statement (migration 1764510000000, `hook_start`). */
-const START_SQL = `SELECT kind, request_id, deadline_at, result
+export const START_SQL = `SELECT kind, request_id, deadline_at, result
   FROM hook_start($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb, $19, $20::jsonb,
                   $21, $22)`;
+
+/** Named SQL: the rows of delivered messages (or of requests recorded expired), several in one statement. */
+export const OUTBOX_DELETE_SQL = `DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`;
 
 /** An outbox row the relay now holds (its lease) and must publish, retry later, or expire. */
 export interface DueMessage {
@@ -176,9 +179,7 @@ export class InferenceOutboxRepository {
   /** Several delivered messages in one round trip. */
   async removeAll(requestIds: ReadonlyArray<string>): Promise<void> {
     if (requestIds.length === 0) return;
-    await hotQuery(this.dataSource, `DELETE FROM inference_outbox WHERE request_id = ANY($1::uuid[])`, [
-      [...requestIds],
-    ]);
+    await hotQuery(this.dataSource, OUTBOX_DELETE_SQL, [[...requestIds]]);
   }
 
   /** Rows due for (re)publishing, leased for `leaseMs` so a relay that dies mid-way only delays them. */

@@ -20,7 +20,7 @@ export type StoredResult = InferenceResultEntity & { readonly status: InferenceR
 export type RequestProgress = 'unknown' | 'open' | 'stored';
 
 /** Named SQL: one round trip answering "on record?" and "result stored?" (a LEFT JOIN TypeORM would make two). */
-const REQUEST_PROGRESS_SQL = `
+export const REQUEST_PROGRESS_SQL = `
   SELECT (res.request_id IS NOT NULL) AS stored
     FROM inference_requests req LEFT JOIN inference_results res ON res.request_id = req.request_id
    WHERE req.request_id = $1`;
@@ -65,8 +65,37 @@ function statusUpdateSql(rows: number, offset: number): string {
  */
 export type AlongsideStatement = (paramOffset: number) => { sql: string; params: unknown[] };
 
+/**
+ * The result store statement of `storeResults` and its parameters: the batch's INSERT (a row already stored left as it
+ * was) returning what it stored, `alongside` in the same statement, the statuses of the requests it stored, and with
+ * `notify` one NOTIFY per request of the batch (result-notification.ts); it selects the stored rows' columns.
+ */
+export function resultStoreStatement(
+  batch: ReadonlyArray<StoredResult>,
+  alongside?: AlongsideStatement,
+  notify?: string,
+): { sql: string; params: unknown[] } {
+  const insertParams = resultParams(batch);
+  const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
+  const also = alongside?.(insertParams.length + statusParams.length);
+  const ctes = [
+    `stored AS (${resultInsertSql(batch.length)})`,
+    ...(also ? [`alongside AS (${also.sql})`] : []),
+    `updated AS (${statusUpdateSql(batch.length, insertParams.length)})`,
+  ];
+  const params = [...insertParams, ...statusParams, ...(also?.params ?? [])];
+  // Data-modifying CTEs always run, referenced or not; the notifications are the statement's own rows.
+  const n = params.length;
+  return notify
+    ? {
+        sql: `WITH ${ctes.join(', ')} ${notifyStoredSql(`$${n + 1}`, `$${n + 2}`)}`,
+        params: [...params, notify, batch.map((r) => r.requestId)],
+      }
+    : { sql: `WITH ${ctes.join(', ')} SELECT ${COLUMN_LIST} FROM stored`, params };
+}
+
 /** Named SQL: the stored results of some requests (one round trip, no query builder on the result wait's path). */
-const RESULTS_OF_SQL = `SELECT ${COLUMN_LIST}
+export const RESULTS_OF_SQL = `SELECT ${COLUMN_LIST}
   FROM inference_results WHERE request_id = ANY($1::uuid[])`;
 
 /** An `inference_results` row (column names as stored) as the entity. */
@@ -127,29 +156,11 @@ export class InferenceRepository {
     notify?: string,
   ): Promise<InferenceResultEntity[]> {
     if (batch.length === 0) return [];
-    const insertParams = resultParams(batch);
-    const insertSql = resultInsertSql(batch.length);
-    const statusParams = batch.flatMap((r) => [r.requestId, r.status]);
-    const also = alongside?.(insertParams.length + statusParams.length);
-    const update = statusUpdateSql(batch.length, insertParams.length);
-    const ctes = [
-      `stored AS (${insertSql})`,
-      ...(also ? [`alongside AS (${also.sql})`] : []),
-      `updated AS (${update})`,
-    ];
-    const params = [...insertParams, ...statusParams, ...(also?.params ?? [])];
-    // Data-modifying CTEs always run, referenced or not; the notifications are the statement's own rows.
-    const n = params.length;
-    const sql = notify
-      ? `WITH ${ctes.join(', ')} ${notifyStoredSql(`$${n + 1}`, `$${n + 2}`)}`
-      : `WITH ${ctes.join(', ')} SELECT ${COLUMN_LIST} FROM stored`;
+    const { sql, params } = resultStoreStatement(batch, alongside, notify);
     // The text varies with the batch (and its audit events): a quiet system's small batches are prepared.
-    const rows = await hotQuery<Record<string, unknown>>(
-      this.dataSource,
-      sql,
-      notify ? [...params, notify, batch.map((r) => r.requestId)] : params,
-      { prepare: batch.length <= 2 },
-    );
+    const rows = await hotQuery<Record<string, unknown>>(this.dataSource, sql, params, {
+      prepare: batch.length <= 2,
+    });
     // Over NOTIFY every id of the batch has a row; a conflicting one's columns are null.
     return rows.filter((r) => r.request_id !== null).map(resultOf);
   }
