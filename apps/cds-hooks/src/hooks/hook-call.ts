@@ -8,7 +8,7 @@ export interface HookCallMeta {
   readonly requestId: string;
   readonly traceparent: string | undefined;
   readonly clientId: string | undefined;
-  /** Who answers the EHR (absent where no load-shedding interceptor runs: the handler always does). */
+  /** Who answers the EHR (absent where LoadShedding does not serve the call: the handler always does). */
   readonly delivery?: HookDelivery;
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { APP_FILTER } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -17,10 +18,11 @@ import { OperationOutcomeFilter } from '../errors/operation-outcome.filter';
 import { FeedbackController } from '../feedback/feedback.controller';
 import { FeedbackService } from '../feedback/feedback.service';
 import { CdsHooksMetrics } from '../metrics/cds-hooks-metrics.service';
+import { HookTiming } from '../metrics/hook-timing.service';
 import { CDS_HOOKS_CONFIG, loadCdsHooksConfig } from '../cds-hooks.config';
 import { AdmissionControl } from '../load-shedding/admission-control.service';
 import { HookDelivery } from '../load-shedding/hook-delivery';
-import { LoadSheddingInterceptor } from '../load-shedding/load-shedding.interceptor';
+import { LoadShedding } from '../load-shedding/load-shedding.service';
 import { ShedRecorder } from '../load-shedding/shed-recorder.service';
 import { HookHandler } from './hook-handler.service';
 import { HooksController } from './hooks.controller';
@@ -37,6 +39,7 @@ describe('HooksController and FeedbackController over HTTP', () => {
   const audited: AuditRecord[] = [];
   const handle = jest.fn(async () => ({ cards: [] }));
   const receive = jest.fn(async () => undefined);
+  const registry = new Registry();
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
@@ -54,12 +57,13 @@ describe('HooksController and FeedbackController over HTTP', () => {
         { provide: HookHandler, useValue: { handle } },
         { provide: FeedbackService, useValue: { receive } },
         { provide: AuditWriter, useValue: { record: async (e: AuditRecord) => void audited.push(e) } },
-        { provide: METRICS_REGISTRY, useValue: new Registry() },
+        { provide: METRICS_REGISTRY, useValue: registry },
         CdsHooksMetrics,
         { provide: CDS_HOOKS_CONFIG, useValue: loadCdsHooksConfig({ INTERNAL_TOKEN_SECRET: SECRET }) },
         AdmissionControl,
         ShedRecorder,
-        LoadSheddingInterceptor,
+        LoadShedding,
+        HookTiming,
         { provide: APP_FILTER, useClass: OperationOutcomeFilter },
       ],
     }).compile();
@@ -118,7 +122,7 @@ describe('HooksController and FeedbackController over HTTP', () => {
       requestId: 'req-00000001',
       traceparent: undefined,
       clientId: 'ehr-1',
-      // The load-shedding interceptor's claim on who answers the EHR travels with the call.
+      // Load shedding's claim on who answers the EHR travels with the call.
       delivery: expect.any(HookDelivery),
     });
     expect(audited).toEqual([]);
@@ -153,6 +157,30 @@ describe('HooksController and FeedbackController over HTTP', () => {
     expect(audited.map((a) => [a.action, a.detail])).toEqual([
       ['hook.refused', { serviceId: 'meditron-patient-view', reason: 'invalid_request' }],
     ]);
+  });
+
+  it('counts each call once by outcome, a refused body as refused (validation runs inside the timing)', async () => {
+    const calls = async (): Promise<string> =>
+      (await registry.getSingleMetricAsString('meditron_cds_hook_calls_total'))
+        .split('\n')
+        .filter((l) => l.startsWith('meditron_cds_hook_calls_total{service="meditron-order-sign"'))
+        .join('\n');
+    const before = await calls();
+    await post('/cds-services/meditron-order-sign', JSON.stringify({ ...hookCall, hook: 'order-sign' }));
+    await post('/cds-services/meditron-order-sign', JSON.stringify({ ...hookCall, hookInstance: 'x' }));
+    expect(before).toBe('');
+    expect(await calls()).toBe(
+      [
+        'meditron_cds_hook_calls_total{service="meditron-order-sign",outcome="no_cards"} 1',
+        'meditron_cds_hook_calls_total{service="meditron-order-sign",outcome="refused"} 1',
+      ].join('\n'),
+    );
+  });
+
+  it('puts no Nest interceptor on the hook route (see HooksController: they keep every call alive in young GCs)', () => {
+    const onClass: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, HooksController) ?? [];
+    const onMethod: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, HooksController.prototype.invoke) ?? [];
+    expect([...onClass, ...onMethod]).toEqual([]);
   });
 
   it('answers a body that is not JSON with a 400 OperationOutcome', async () => {

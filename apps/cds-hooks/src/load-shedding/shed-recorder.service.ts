@@ -7,7 +7,7 @@ import type { ShedReason } from './admission-gate';
 
 /** Who a shed call was, as far as is known without reading its body (it may never be parsed). */
 export interface ShedCall {
-  /** A catalog id (the interceptor runs behind KnownServiceGuard). */
+  /** A catalog id (LoadShedding serves calls behind KnownServiceGuard). */
   readonly serviceId: string;
   readonly clientId: string | null;
   readonly requestId: string | null;

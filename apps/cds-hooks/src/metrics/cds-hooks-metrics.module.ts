@@ -1,13 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { CdsHooksMetrics } from './cds-hooks-metrics.service';
-import { HookMetricsInterceptor } from './hook-metrics.interceptor';
+import { HookTiming } from './hook-timing.service';
 
 /** Global so the hook path and the prefetch fallback record on one set of metrics without new imports. */
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [CdsHooksMetrics, HookMetricsInterceptor],
-  exports: [CdsHooksMetrics, HookMetricsInterceptor],
+  providers: [CdsHooksMetrics, HookTiming],
+  exports: [CdsHooksMetrics, HookTiming],
 })
 export class CdsHooksMetricsModule {}

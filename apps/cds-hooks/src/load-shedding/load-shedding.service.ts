@@ -1,13 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { Observable, of } from 'rxjs';
 import { z } from 'zod';
 import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { internalCallerOf } from '../auth/internal-caller';
@@ -16,7 +8,7 @@ import type { CdsResponse } from '../cards/card';
 import { ServiceCatalog } from '../discovery/service-catalog';
 import { AdmissionControl } from './admission-control.service';
 import { hookDeadline, upstreamLimit } from './hook-deadline';
-import { openDelivery } from './hook-delivery';
+import { HookDelivery } from './hook-delivery';
 import { ShedRecorder, type ShedCall } from './shed-recorder.service';
 
 const hookInstanceSchema = z.uuid();
@@ -26,10 +18,13 @@ const hookInstanceSchema = z.uuid();
  * limits is answered `{"cards": []}` at once (CDS Hooks: a service with nothing to say returns no cards), and an
  * admitted call is answered `{"cards": []}` at its deadline if its handler is not done by then. The handler then
  * finishes in the background (its answer is stored and serves the next call) and keeps its admission until done.
+ *
+ * Called by the hook controller around its work rather than registered as a Nest interceptor: see HooksController
+ * for why the hook route has no interceptors.
  */
 @Injectable()
-export class LoadSheddingInterceptor implements NestInterceptor {
-  private readonly logger = new Logger(LoadSheddingInterceptor.name);
+export class LoadShedding {
+  private readonly logger = new Logger(LoadShedding.name);
 
   constructor(
     private readonly admission: AdmissionControl,
@@ -38,17 +33,20 @@ export class LoadSheddingInterceptor implements NestInterceptor {
     @Inject(CDS_HOOKS_CONFIG) private readonly config: CdsHooksConfig,
   ) {}
 
-  intercept(ctx: ExecutionContext, next: CallHandler<CdsResponse>): Observable<CdsResponse> {
+  /**
+   * Runs `work` for the call `req` if it is admitted, and answers with its result or, at the deadline, with no
+   * cards. `work` gets the call's delivery (who answers the EHR: the handler or the deadline) and is never cut off.
+   */
+  serve(req: Request, work: (delivery: HookDelivery | undefined) => Promise<CdsResponse>): Promise<CdsResponse> {
     const arrival = Date.now();
-    const req = ctx.switchToHttp().getRequest<Request>();
     const service = this.catalog.find(String(req.params.id));
     // KnownServiceGuard runs first; a route without it is not shed.
-    if (!service) return next.handle();
+    if (!service) return work(undefined);
     const call = shedCallOf(req, service.id);
     const ticket = this.admission.enter();
     if (!ticket.admitted) {
       this.recorder.record(call, ticket.reason);
-      return of(noCards());
+      return Promise.resolve(noCards());
     }
     const deadline = hookDeadline(
       arrival,
@@ -56,15 +54,14 @@ export class LoadSheddingInterceptor implements NestInterceptor {
       req.headers[UPSTREAM_TIMEOUT_HEADER],
     );
     const hardLimit = upstreamLimit(arrival, req.headers[UPSTREAM_TIMEOUT_HEADER]);
-    const delivery = openDelivery(req);
-    return new Observable<CdsResponse>((subscriber) => {
+    const delivery = new HookDelivery();
+    return new Promise<CdsResponse>((resolve, reject) => {
       let answered = false;
       const answerEmpty = (): void => {
         if (answered) return;
         answered = true;
         this.recorder.record(call, 'deadline');
-        subscriber.next(noCards());
-        subscriber.complete();
+        resolve(noCards());
       };
       let timer = setTimeout(() => {
         if (answered) return;
@@ -73,28 +70,27 @@ export class LoadSheddingInterceptor implements NestInterceptor {
         // 504 tells the EHR less than no cards; the audit trail then holds both hook.answered and hook.shed).
         if (hardLimit !== undefined) timer = setTimeout(answerEmpty, Math.max(0, hardLimit - Date.now()));
       }, deadline - Date.now());
-      // Never unsubscribed from here: the handler's work runs to its end, and only then is the admission released.
-      next.handle().subscribe({
-        next: (response) => {
+      // The work runs to its end whoever answered, and only then is the admission released.
+      const running = (async () => work(delivery))();
+      running.then(
+        (response) => {
+          ticket.release();
           if (answered) return;
           answered = true;
           clearTimeout(timer);
-          subscriber.next(response);
-          subscriber.complete();
+          resolve(response);
         },
-        error: (e: unknown) => {
+        (e: unknown) => {
           ticket.release();
           if (!answered) {
             answered = true;
             clearTimeout(timer);
-            subscriber.error(e);
+            reject(e instanceof Error ? e : new Error(String(e)));
           } else {
             this.logger.warn(`hook call failed after its deadline answer: ${e instanceof Error ? e.name : 'error'}`);
           }
         },
-        complete: () => ticket.release(),
-      });
-      return () => clearTimeout(timer);
+      );
     });
   }
 }

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
 import { Registry } from 'prom-client';
-import { firstValueFrom, from, type Observable } from 'rxjs';
 import type { AuditRecord, AuditWriter } from '@app/audit';
 import { UPSTREAM_TIMEOUT_HEADER } from '@app/contracts';
 import { loadCdsHooksConfig } from '../cds-hooks.config';
@@ -9,13 +8,13 @@ import type { CdsResponse } from '../cards/card';
 import { DEFAULT_CATALOG_FILE, ServiceCatalog } from '../discovery/service-catalog';
 import { AdmissionControl } from './admission-control.service';
 import { UPSTREAM_MARGIN_MS } from './hook-deadline';
-import { deliveryOf } from './hook-delivery';
-import { LoadSheddingInterceptor } from './load-shedding.interceptor';
+import type { HookDelivery } from './hook-delivery';
+import { LoadShedding } from './load-shedding.service';
 import { ShedRecorder } from './shed-recorder.service';
 
 const SERVICE = 'meditron-patient-view';
 
-describe('LoadSheddingInterceptor', () => {
+describe('LoadShedding', () => {
   const audited: AuditRecord[] = [];
   const registry = new Registry();
   const config = loadCdsHooksConfig({
@@ -25,18 +24,14 @@ describe('LoadSheddingInterceptor', () => {
   });
   const admission = new AdmissionControl(config);
   const audit = { record: async (e: AuditRecord) => void audited.push(e) } as unknown as AuditWriter;
-  const interceptor = new LoadSheddingInterceptor(
+  const shedding = new LoadShedding(
     admission,
     new ShedRecorder(registry, audit, admission),
     ServiceCatalog.fromFile(DEFAULT_CATALOG_FILE),
     config,
   );
-  const ctx = (hookInstance: unknown, headers: Record<string, string> = {}): ExecutionContext => {
-    const req = { params: { id: SERVICE }, headers, body: { hookInstance } };
-    return { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
-  };
-  const handler = (work: Promise<CdsResponse>): CallHandler<CdsResponse> => ({ handle: () => from(work) });
-  const run = (o: Observable<CdsResponse>): Promise<CdsResponse> => firstValueFrom(o);
+  const call = (hookInstance: unknown, headers: Record<string, string> = {}): Request =>
+    ({ params: { id: SERVICE }, headers, body: { hookInstance } }) as unknown as Request;
 
   beforeEach(() => (audited.length = 0));
 
@@ -44,13 +39,11 @@ describe('LoadSheddingInterceptor', () => {
     let finish!: (r: CdsResponse) => void;
     const slow = new Promise<CdsResponse>((r) => (finish = r));
     const instance = randomUUID();
-    await expect(run(interceptor.intercept(ctx(instance), handler(slow)))).resolves.toEqual({ cards: [] });
+    await expect(shedding.serve(call(instance), () => slow)).resolves.toEqual({ cards: [] });
     expect(admission.inFlight).toBe(1);
     // Over the limit: answered at once, the handler never runs.
     const never = jest.fn();
-    await expect(
-      run(interceptor.intercept(ctx('not-a-uuid'), { handle: () => (never(), from(slow)) })),
-    ).resolves.toEqual({ cards: [] });
+    await expect(shedding.serve(call('not-a-uuid'), () => (never(), slow))).resolves.toEqual({ cards: [] });
     expect(never).not.toHaveBeenCalled();
     finish({ cards: [] });
     await slow;
@@ -67,9 +60,9 @@ describe('LoadSheddingInterceptor', () => {
 
   it('passes the handler’s answer or error through when it comes in time, and releases the call', async () => {
     const cards = { cards: [{ uuid: randomUUID() }] } as unknown as CdsResponse;
-    await expect(run(interceptor.intercept(ctx(randomUUID()), handler(Promise.resolve(cards))))).resolves.toBe(cards);
+    await expect(shedding.serve(call(randomUUID()), () => Promise.resolve(cards))).resolves.toBe(cards);
     const refused = new Error('refused');
-    await expect(run(interceptor.intercept(ctx(randomUUID()), handler(Promise.reject(refused))))).rejects.toBe(refused);
+    await expect(shedding.serve(call(randomUUID()), () => Promise.reject(refused))).rejects.toBe(refused);
     expect(admission.inFlight).toBe(0);
     expect(audited).toEqual([]);
   });
@@ -78,30 +71,33 @@ describe('LoadSheddingInterceptor', () => {
     const cards = { cards: [{ uuid: randomUUID() }] } as unknown as CdsResponse;
     const late = (ms: number): Promise<CdsResponse> => new Promise((r) => setTimeout(() => r(cards), ms));
     // A handler whose cards are in and being stored (it claimed the answer) is not cut off by the budget alone.
-    const claiming = (context: ExecutionContext, ms: number): CallHandler<CdsResponse> => ({
-      handle: () => {
-        deliveryOf(context.switchToHttp().getRequest<object>())!.claim('handler');
-        return from(late(ms));
-      },
-    });
-    const direct = ctx(randomUUID());
-    await expect(run(interceptor.intercept(direct, claiming(direct, 80)))).resolves.toBe(cards);
+    const claiming =
+      (ms: number) =>
+      (delivery: HookDelivery | undefined): Promise<CdsResponse> => {
+        delivery!.claim('handler');
+        return late(ms);
+      };
+    await expect(shedding.serve(call(randomUUID()), claiming(80))).resolves.toBe(cards);
     expect(audited).toEqual([]);
 
     // With the gateway's limit 60 ms away: no cards at that limit rather than a 504.
-    const limited = ctx(randomUUID(), { [UPSTREAM_TIMEOUT_HEADER]: String(60 + UPSTREAM_MARGIN_MS) });
-    await expect(run(interceptor.intercept(limited, claiming(limited, 300)))).resolves.toEqual({ cards: [] });
+    const limited = call(randomUUID(), { [UPSTREAM_TIMEOUT_HEADER]: String(60 + UPSTREAM_MARGIN_MS) });
+    await expect(shedding.serve(limited, claiming(300))).resolves.toEqual({ cards: [] });
     expect(audited.map((e) => e.detail)).toEqual([{ serviceId: SERVICE, reason: 'shed', cause: 'deadline' }]);
     await new Promise((r) => setTimeout(r, 300));
     expect(admission.inFlight).toBe(0);
   });
 
   it('lets the deadline claim the answer when the handler has not, so the handler records its cards as withheld', async () => {
-    const context = ctx(randomUUID());
     let finish!: (r: CdsResponse) => void;
     const slow = new Promise<CdsResponse>((r) => (finish = r));
-    await expect(run(interceptor.intercept(context, handler(slow)))).resolves.toEqual({ cards: [] });
-    const delivery = deliveryOf(context.switchToHttp().getRequest<object>())!;
+    let delivery!: HookDelivery;
+    await expect(
+      shedding.serve(call(randomUUID()), (d) => {
+        delivery = d!;
+        return slow;
+      }),
+    ).resolves.toEqual({ cards: [] });
     expect(delivery.claim('handler')).toBe(false);
     expect(delivery.claim('deadline')).toBe(true);
     finish({ cards: [] });
