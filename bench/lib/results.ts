@@ -27,6 +27,8 @@ export interface StepRecord extends LoadResult {
   readonly sustained?: boolean;
   /** How long the harness waited for the previous step's backlog to drain, and whether the SUT was idle then. */
   readonly settle?: { waitedMs: number; idle: boolean; busy?: string };
+  /** The VACUUM (ANALYZE) of the step database run before the step (autovacuum off), in ms. */
+  readonly vacuumMs?: number;
 }
 
 export interface PartRecord {

@@ -1,5 +1,6 @@
 /** Hook load steps through the gateway: one step, a rising ladder, the warm-up, the sustained criterion. */
 import { startPgCpu } from '@app/testing/pg-backend-cpu';
+import { ADMIN_URL } from '@app/testing/postgres';
 import { doubleStats, enqueueAnswers, type Double } from './double-control';
 import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
 import { LoadGenerator, sampleRss } from './procs';
@@ -9,6 +10,7 @@ import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
 import { hookJob } from './hook-job';
 import type { LoadResult } from './types';
+import { vacuumBetweenSteps } from './vacuum-stand-in';
 
 export const load = new LoadGenerator();
 
@@ -71,6 +73,8 @@ export async function hookStep(
   }
   const settle = o.noSettle ? undefined : await waitIdle(sut);
   if (settle && !settle.idle) log(`  not idle after ${settle.waitedMs} ms: ${settle.busy ?? ''}`);
+  // Not after an overload (noSettle): the recovery step measures the system as the overload left it.
+  const vacuumMs = o.noSettle ? null : await vacuumBetweenSteps(sut.database, ADMIN_URL).catch(() => null);
   const before = double ? await doubleStats(double) : null;
   // Postgres's backends are sampled just outside the SUT's window (the query costs a connection, not a hook).
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
@@ -98,6 +102,7 @@ export async function hookStep(
       r.latencyMs.p99 > o.modelMs + 2000,
     sustained: isSustained(r, o.modelMs),
     ...(settle ? { settle } : {}),
+    ...(vacuumMs !== null ? { vacuumMs } : {}),
   };
   p.steps.push(step);
   const procs = Object.entries(rss)

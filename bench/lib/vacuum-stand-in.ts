@@ -48,3 +48,26 @@ export async function standInAutovacuum(url: string, everyMs = 30_000): Promise<
     },
   };
 }
+
+/**
+ * Autovacuum's place between hook steps: on a Postgres with `autovacuum = off`, a plain `VACUUM (ANALYZE)` of the
+ * step database after the previous step has drained and before the next starts (outside its measured window), so
+ * a later step does not inherit every earlier step's dead row versions (the audit chain head is updated by every
+ * audit INSERT). Returns how long it took, or null when the server vacuums by itself or the database is unknown.
+ */
+export async function vacuumBetweenSteps(database: string | undefined, adminUrl: string): Promise<number | null> {
+  if (!database) return null;
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  const client = new Client({ connectionString: url.toString(), application_name: 'meditron-bench-vacuum' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
+    if (rows[0]?.autovacuum === 'on') return null;
+    const start = Date.now();
+    await client.query('VACUUM (ANALYZE)');
+    return Date.now() - start;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
