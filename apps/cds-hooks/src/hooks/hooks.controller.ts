@@ -19,7 +19,7 @@ import { hookRequestSchema, type HookRequest } from './hook-request.schema';
  * step of every call in `AsyncResource.bind()`, whose deprecated `asyncResource` accessors (Node 20 and 24) keep
  * the call's whole object graph, parsed hook body included, alive through every young-generation collection until
  * the next full one. Measured at 50 cache-hit hooks/s in one process (bench/results-issue-17-gc.md): each
- * scavenge promoted 4.4 MB and paused 18 ms (median) with the two interceptors, 0.5 MB and 5 ms without them.
+ * scavenge promoted 4.1 MB and paused 14–19 ms (median) with the two interceptors, 0.5 MB and 5–6 ms without.
  * @nestjs/core 12 binds without those accessors; on it these can become interceptors again.
  */
 @Controller('cds-services')
