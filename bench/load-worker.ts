@@ -15,6 +15,8 @@ import type { LoadJob, LoadResult, WorkerReply, WorkerRequest } from './lib/type
 
 interface Tally {
   latencies: number[];
+  /** Open mode: each answer's scheduled start (ms after the step's start) beside its latency. */
+  starts: number[];
   /** performance.now() of the first and last completed answer (open mode: the throughput window). */
   firstDone: number;
   lastDone: number;
@@ -29,6 +31,7 @@ interface Tally {
 
 const newTally = (): Tally => ({
   latencies: [],
+  starts: [],
   firstDone: 0,
   lastDone: 0,
   status: {},
@@ -109,6 +112,7 @@ function finish(
         : ok / elapsedS,
     ),
     latencyMs: summarize(t.latencies),
+    ...(t.starts.length === t.latencies.length && t.starts.length > 0 ? { slowest: slowest(t) } : {}),
     status: t.status,
     errors: non2xx + t.timeouts + t.transportErrors,
     timeouts: t.timeouts,
@@ -120,6 +124,15 @@ function finish(
     ...(lateStarts !== undefined ? { lateStarts } : {}),
     ...(job.budgetMs !== undefined ? { withinBudget: t.withinBudget } : {}),
   };
+}
+
+/** The SLOWEST answers of an open-loop step, with when they were due: a tail that clusters is one event. */
+const SLOWEST = 10;
+function slowest(t: Tally): Array<{ atS: number; ms: number }> {
+  return t.latencies
+    .map((ms, i) => ({ atS: round(t.starts[i]! / 1000, 2), ms: round(ms) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST);
 }
 
 /** Open loop: request i starts at t0 + i / rate. */
@@ -154,6 +167,7 @@ async function runOpen(job: LoadJob): Promise<LoadResult> {
         t.status[status] = (t.status[status] ?? 0) + 1;
         const now = performance.now();
         t.latencies.push(now - due);
+        t.starts.push(due - started);
         if (status.startsWith('2')) {
           if (t.firstDone === 0) t.firstDone = now;
           t.lastDone = now;

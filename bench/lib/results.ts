@@ -7,6 +7,7 @@ import type { ProfileSummary } from './profile';
 import { errorText } from './stats';
 import type { LoadResult } from './types';
 import type { PgCpu } from '@app/testing/pg-backend-cpu';
+import type { RuntimeStats } from './runtime-stats';
 import type { ProcUsage } from './usage';
 
 export interface StepRecord extends LoadResult {
@@ -18,6 +19,8 @@ export interface StepRecord extends LoadResult {
   readonly overheadMs: { p50: number; p95: number; p99: number };
   /** Per process (`sut` = the single process; `gateway`, `cds-hooks`, `inference-proxy` deployed): RSS and CPU. */
   readonly rssMb: Record<string, ProcUsage>;
+  /** Per process: event-loop delay and GC pauses over the step (bench/lib/runtime-stats.ts). */
+  readonly runtime?: Record<string, RuntimeStats>;
   /** Postgres backend CPU ms per hook answered, by application_name (absent without a Postgres database). */
   readonly pgCpu?: PgCpu;
   readonly modelCalls: number | null;

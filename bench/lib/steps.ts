@@ -6,6 +6,7 @@ import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
 import { LoadGenerator, sampleRss } from './procs';
 import type { PartRecord, StepRecord } from './results';
 import { pgCpuText } from './report-util';
+import { runtimeText, startRuntimeStats } from './runtime-stats';
 import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
 import { hookJob } from './hook-job';
@@ -78,9 +79,11 @@ export async function hookStep(
   const before = double ? await doubleStats(double) : null;
   // Postgres's backends are sampled just outside the SUT's window (the query costs a connection, not a hook).
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
+  const runtime = await startRuntimeStats(sut);
   const sampler = sampleRss({ ...sut.pids, double: double?.child.pid, load: load.pid });
   const r = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
   const rss = sampler.stop();
+  const runtimeStats = await runtime.stop();
   const pgCpu = pg ? await pg.stop(r.completed) : undefined;
   const after = double ? await doubleStats(double) : null;
   const over = (v: number): number => round(Math.max(0, v - o.modelMs));
@@ -93,6 +96,7 @@ export async function hookStep(
     modelMs: round(o.modelMs),
     overheadMs: { p50: over(r.latencyMs.p50), p95: over(r.latencyMs.p95), p99: over(r.latencyMs.p99) },
     rssMb: rss,
+    ...(Object.keys(runtimeStats).length > 0 ? { runtime: runtimeStats } : {}),
     ...(pgCpu ? { pgCpu } : {}),
     modelCalls: before && after ? after.received - before.received : null,
     saturated:
@@ -112,7 +116,9 @@ export async function hookStep(
   log(
     `  ${name}: ${r.throughputRps} req/s, p50 ${r.latencyMs.p50} p95 ${r.latencyMs.p95} p99 ${r.latencyMs.p99} ms, ` +
       `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}` +
-      (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : ''),
+      (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : '') +
+      (Object.keys(runtimeStats).length > 0 ? `; ${runtimeText(runtimeStats)}` : '') +
+      (r.slowest ? `; slowest ${r.slowest.map((s) => `${s.ms}@${s.atS}s`).join(' ')}` : ''),
   );
   return step;
 }
