@@ -1,7 +1,8 @@
 /**
- * `GCYOUNG_TREES=<checkout A>,<checkout B> [GCYOUNG_ROUNDS=2] [GCYOUNG_RATE=50] [GCYOUNG_S=30]
+ * `GCYOUNG_TREES=<checkout A>,<checkout B> [GCYOUNG_ROUNDS=2] [GCYOUNG_RATE=50] [GCYOUNG_S=30] [GCYOUNG_PATH=fresh]
  * node --require ./bench/register.js bench/gc-young.ts`: V8's young-generation collections (scavenges) in each tree's
- * single-process stack under repeat-path (cache hit) hooks, A/B/A/B in one run. The system under test runs with
+ * single-process stack under repeat-path (cache hit) hooks, or with GCYOUNG_PATH=fresh a new prompt per call, A/B/A/B
+ * in one run. The system under test runs with
  * `--trace-gc-nvp`; over the measured step (GCYOUNG_S s at GCYOUNG_RATE hooks/s, open loop, after a 6 s warm-up and
  * one priming call) the script reads every scavenge's pause, promoted bytes and bytes that survived, and reports
  * medians and maxima, the pause total, and promoted KB per hook. A scavenge pauses the whole process (all three
@@ -18,6 +19,7 @@ import { enqueueAnswers, startDouble } from './lib/double-control';
 import { hookJobFor } from './lib/hook-job';
 import { LoadGenerator, stopChild, waitReady } from './lib/procs';
 import { benchSutEnv } from './lib/sut-env';
+import { LOCAL_STACK_NODE_FLAGS } from '../tools/local-stack/runtime-flags';
 import type { LoadJob, SutReady } from './lib/types';
 
 interface Scavenge {
@@ -28,6 +30,7 @@ interface Scavenge {
 
 interface Run {
   readonly tree: string;
+  readonly path: 'repeat' | 'fresh';
   readonly hooks: number;
   readonly errors: number;
   readonly p50: number;
@@ -40,6 +43,8 @@ interface Run {
   readonly survivedMbP50: number;
   readonly promotedKbPerHook: number;
   readonly fullGcs: number;
+  /** Pauses of the full (mark-compact / mark-sweep) collections' final atomic step. */
+  readonly fullGcPauseMsMax: number;
 }
 
 /** One `--trace-gc-nvp` line of a scavenge (`gc=s`), or undefined for any other line. */
@@ -55,7 +60,7 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-async function once(tree: string, doubleUrl: string, rate: number, seconds: number): Promise<Run> {
+async function once(tree: string, doubleUrl: string, rate: number, seconds: number, path: Run['path']): Promise<Run> {
   const db = await createTestDatabase('gcyoung');
   const load = new LoadGenerator();
   const sut: ChildProcess = fork(join(tree, 'bench', 'sut.ts'), [], {
@@ -69,12 +74,13 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
       INFERENCE_BACKENDS: `vllm=${doubleUrl}`,
       BENCH_DEV_CLIENT_DIR: join(tmpdir(), `gcyoung-${process.pid}`),
     }) as NodeJS.ProcessEnv,
-    execArgv: ['--require', join(tree, 'bench', 'register.js'), '--trace-gc-nvp'],
+    // Both trees with the flags `npm start` gives the stack (this tree's: a harness setting, like the load).
+    execArgv: ['--require', join(tree, 'bench', 'register.js'), ...LOCAL_STACK_NODE_FLAGS, '--trace-gc-nvp'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let measuring = false;
   const seen: Scavenge[] = [];
-  let fullGcs = 0;
+  const fullPauses: number[] = [];
   let partial = '';
   sut.stdout?.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');
@@ -83,7 +89,7 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
     for (const line of lines) {
       const s = scavengeOf(line);
       if (s) seen.push(s);
-      else if (/\bgc=(mc|ms|mmc)\b/.test(line)) fullGcs += 1;
+      else if (/\bgc=(mc|ms|mmc)\b/.test(line)) fullPauses.push(Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? NaN));
     }
   });
   try {
@@ -91,15 +97,16 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
     const job = (name: string, r: number, durationS: number, vary: boolean, seed: number): LoadJob =>
       hookJobFor(ready, { name, hook: 'patient-view', vary, seed, rate: r, connections: 64, durationS });
     await load.run(job('warm', 10, 6, true, 1));
-    // The repeat path: one call stores the answer, the measured calls find it.
-    await load.run(job('prime', 1, 1, false, 0));
+    // The repeat path: one call stores the answer, the measured calls find it. The fresh path: every call a new prompt.
+    if (path === 'repeat') await load.run(job('prime', 1, 1, false, 0));
     measuring = true;
-    const r = await load.run(job('measure', rate, seconds, false, 0));
+    const r = await load.run(job('measure', rate, seconds, path === 'fresh', 2));
     measuring = false;
     const pauses = seen.map((s) => s.pauseMs);
     const promoted = seen.reduce((a, s) => a + s.promoted, 0);
     return {
       tree,
+      path,
       hooks: r.completed,
       errors: r.errors,
       p50: r.latencyMs.p50,
@@ -111,7 +118,8 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
       promotedMbP50: round(median(seen.map((s) => s.promoted)) / 1048576, 2),
       survivedMbP50: round(median(seen.map((s) => s.survived)) / 1048576, 2),
       promotedKbPerHook: round(promoted / 1024 / Math.max(1, r.completed)),
-      fullGcs,
+      fullGcs: fullPauses.length,
+      fullGcPauseMsMax: round(Math.max(0, ...fullPauses)),
     };
   } finally {
     await load.stop();
@@ -123,6 +131,7 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
 function table(runs: readonly Run[]): string {
   const head = [
     'tree',
+    'path',
     'hooks',
     'errors',
     'p50 ms',
@@ -135,10 +144,12 @@ function table(runs: readonly Run[]): string {
     'survived MB p50',
     'promoted KB/hook',
     'full GCs',
+    'full GC pause max ms',
   ];
   const rows = runs.map((r) =>
     [
       r.tree,
+      r.path,
       r.hooks,
       r.errors,
       r.p50,
@@ -151,6 +162,7 @@ function table(runs: readonly Run[]): string {
       r.survivedMbP50,
       r.promotedKbPerHook,
       r.fullGcs,
+      r.fullGcPauseMsMax,
     ].join(' | '),
   );
   return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r} |`)].join(
@@ -163,13 +175,14 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.GCYOUNG_ROUNDS ?? 2);
   const rate = Number(process.env.GCYOUNG_RATE ?? 50);
   const seconds = Number(process.env.GCYOUNG_S ?? 30);
+  const path: Run['path'] = process.env.GCYOUNG_PATH === 'fresh' ? 'fresh' : 'repeat';
   const double = await startDouble();
   const runs: Run[] = [];
   try {
     for (let i = 0; i < rounds; i++)
       for (const tree of trees) {
         await enqueueAnswers(double, 2);
-        const run = await once(tree, double.baseUrl, rate, seconds);
+        const run = await once(tree, double.baseUrl, rate, seconds, path);
         runs.push(run);
         process.stdout.write(`${JSON.stringify(run)}\n`);
       }
