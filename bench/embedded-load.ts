@@ -18,6 +18,7 @@ import { hookJobFor } from './lib/hook-job';
 import { benchSutEnv } from './lib/sut-env';
 import { summarizeProfile } from './lib/profile';
 import type { LoadJob, LoadResult, SutReady } from './lib/types';
+import { LOCAL_STACK_NODE_FLAGS } from '../tools/local-stack/runtime-flags';
 
 function arg(name: string, fallback: string): string {
   const hit = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
@@ -45,6 +46,8 @@ function startSut(given: Record<string, string | undefined>): ChildProcess {
     execArgv: [
       '--require',
       join(BENCH_DIR, 'register.js'),
+      // As `npm start` runs it.
+      ...LOCAL_STACK_NODE_FLAGS,
       ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
     ],
     stdio: ['ignore', out, 'pipe', 'ipc'],

@@ -8,6 +8,7 @@ import { forkTs, REPO_DIR, waitReady } from './procs';
 import { errorText } from './stats';
 import { chartRuntime, type ChartRuntime } from './chart-runtime';
 import { benchSutEnv } from './sut-env';
+import { LOCAL_STACK_NODE_FLAGS } from '../../tools/local-stack/runtime-flags';
 import type { SutReady } from './types';
 
 export interface Sut {
@@ -47,9 +48,19 @@ export function sutEnv(extra: Record<string, string>): Record<string, string | u
   });
 }
 
-/** The three apps in one process (tools/local-stack). */
-export async function startSut(env: Record<string, string | undefined>, execArgv: string[] = []): Promise<Sut> {
-  const child = forkTs('sut.ts', env, { execArgv, ...(sutRoot ? { root: sutRoot } : {}) });
+/**
+ * The three apps in one process (tools/local-stack), with the V8 flags `npm start` gives it (`runtimeFlags`
+ * replaces them, for a comparison of flags); `execArgv` adds more (a profiler).
+ */
+export async function startSut(
+  env: Record<string, string | undefined>,
+  execArgv: string[] = [],
+  runtimeFlags: readonly string[] = LOCAL_STACK_NODE_FLAGS,
+): Promise<Sut> {
+  const child = forkTs('sut.ts', env, {
+    execArgv: [...runtimeFlags, ...execArgv],
+    ...(sutRoot ? { root: sutRoot } : {}),
+  });
   const ready = await waitReady<SutReady>(child, 120_000, 'system under test');
   return { kind: 'single', child, ready, pids: { sut: child.pid }, database: databaseOf(env) };
 }

@@ -1,0 +1,117 @@
+/**
+ * `node --require ./bench/register.js bench/runtime-flags-ab.ts [--flags='none;--max-semi-space-size=16']
+ * [--rounds=2] [--rates=10,25,50,50,50] [--out=file.md]`: the single-process stack (Postgres, in-process bus, model
+ * double at 0 ms) under each set of V8 flags in turn (A/B/A/B, a fresh database and process each time), through the
+ * same steps as the start of the benchmark's ramp (fresh patient-view hooks through the gateway, open loop, 10 s a
+ * step, the harness's cool-down and VACUUM before each). Per step: p50 / p99 and what the process's runtime did
+ * (young- and old-generation collections, event-loop delay; bench/lib/runtime-stats.ts).
+ *
+ * Issue 17 found with it that V8's default young generation on a large machine (64 MB semi-spaces) turns every
+ * young-generation fill into a full collection once the old generation's room is below that size
+ * (tools/local-stack/runtime-flags.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import { createTestDatabase } from '@app/testing/postgres';
+import { doubleControl, startDouble } from './lib/double-control';
+import { ZERO } from './lib/options';
+import { stopChild } from './lib/procs';
+import type { PartRecord, StepRecord } from './lib/results';
+import { hookStep, load, warmUp } from './lib/steps';
+import { startSut, sutEnv } from './lib/sut-control';
+
+const arg = (name: string, fallback: string): string =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+
+const FLAG_SETS = arg('flags', 'none;--max-semi-space-size=16')
+  .split(';')
+  .map((s) => s.trim());
+const ROUNDS = Number(arg('rounds', '2'));
+const RATES = arg('rates', '10,25,50,50,50').split(',').map(Number);
+const OUT = arg('out', '');
+
+interface Row {
+  readonly round: number;
+  readonly flags: string;
+  readonly step: StepRecord;
+}
+
+async function once(round: number, flags: string): Promise<Row[]> {
+  const db = await createTestDatabase('bench_flags');
+  const double = await startDouble();
+  const runtimeFlags = flags === 'none' ? [] : flags.split(/\s+/);
+  const sut = await startSut(
+    sutEnv({ DATABASE_URL: db.url, INFERENCE_BACKENDS: `vllm=${double.baseUrl}` }),
+    [],
+    runtimeFlags,
+  );
+  const p: PartRecord = { name: `flags ${flags}`, ok: true, durationS: 0, notes: [], steps: [], extra: {} };
+  try {
+    await doubleControl(double, 'latency', ZERO);
+    await warmUp(sut);
+    for (const rate of RATES) {
+      await hookStep(p, sut, double, {
+        series: `round ${round} ${flags}`,
+        hook: 'patient-view',
+        rate,
+        connections: 32,
+        profile: 'zero',
+        modelMs: 0,
+      });
+    }
+    return p.steps.map((step) => ({ round, flags, step }));
+  } finally {
+    await stopChild(sut.child);
+    await stopChild(double.child);
+    await db.drop().catch(() => undefined);
+  }
+}
+
+function table(rows: readonly Row[]): string {
+  const head = [
+    'round',
+    'V8 flags',
+    'rate/s',
+    'p50 ms',
+    'p99 ms',
+    'scavenges',
+    'full GCs (> 10 ms)',
+    'full GC ms',
+    'loop delay max ms',
+  ];
+  const lines = rows.map(({ round, flags, step }) => {
+    const rt = step.runtime?.sut;
+    const major = rt?.gc.major;
+    return [
+      round,
+      flags === 'none' ? "none (V8's defaults)" : `\`${flags}\``,
+      step.offeredRps,
+      step.latencyMs.p50,
+      step.latencyMs.p99,
+      rt?.gc.minor?.count ?? 0,
+      `${major?.count ?? 0} (${major?.over10Ms ?? 0})`,
+      major?.totalMs ?? 0,
+      rt?.loopMaxMs ?? '–',
+    ].join(' | ');
+  });
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...lines.map((l) => `| ${l} |`)].join(
+    '\n',
+  );
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  try {
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const flags of FLAG_SETS) rows.push(...(await once(round, flags)));
+  } finally {
+    await load.stop();
+  }
+  const text = `${table(rows)}\n`;
+  if (OUT) writeFileSync(OUT, text);
+  process.stdout.write(text);
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
