@@ -1,7 +1,7 @@
 /** The report's per-part sections (steps, facade, audit, soak) and the CPU profile section. */
 import type { PartRecord, StepRecord } from './results';
 import type { ProfileSummary } from './profile';
-import { f, pgCpuText, procUsage, table } from './report-util';
+import { f, pgCpuText, procUsage, runtimeCell, table } from './report-util';
 import type { LatencySummary, LoadResult } from './types';
 import type { SoakTrend } from '../parts/soak';
 
@@ -24,6 +24,7 @@ function stepsTable(steps: StepRecord[]): string {
       'sustained',
       'settle s',
       'RSS peak, CPU % of a core',
+      'loop delay max, full GCs',
       'Postgres CPU ms/hook by app',
     ],
     steps.map((s) => [
@@ -43,6 +44,7 @@ function stepsTable(steps: StepRecord[]): string {
       s.mode !== 'open' ? '–' : s.sustained ? 'yes' : 'no',
       s.settle ? `${f(s.settle.waitedMs / 1000)}${s.settle.idle ? '' : ' (not idle)'}` : '–',
       procUsage(s),
+      runtimeCell(s),
       pgCpuText(s.pgCpu),
     ]),
   );
