@@ -1,9 +1,9 @@
 /**
  * `node --require ./bench/register.js bench/runtime-flags-ab.ts [--flags='none;--max-semi-space-size=16']
- * [--rounds=2] [--rates=10,25,50,50,50] [--out=file.md]`: the single-process stack (Postgres, in-process bus, model
+ * [--rounds=2] [--rates=10,25,50,50,50] [--cache-hit-rates=50,200] [--out=file.md]`: the single-process stack (Postgres, in-process bus, model
  * double at 0 ms) under each set of V8 flags in turn (A/B/A/B, a fresh database and process each time), through the
  * same steps as the start of the benchmark's ramp (fresh patient-view hooks through the gateway, open loop, 10 s a
- * step, the harness's cool-down and VACUUM before each). Per step: p50 / p99 and what the process's runtime did
+ * step, the harness's cool-down and VACUUM before each), then repeat-path (cache hit) steps after one priming call. Per step: p50 / p99 and what the process's runtime did
  * (young- and old-generation collections, event-loop delay; bench/lib/runtime-stats.ts).
  *
  * Issue 17 found with it that V8's default young generation on a large machine (64 MB semi-spaces) turns every
@@ -16,7 +16,7 @@ import { doubleControl, startDouble } from './lib/double-control';
 import { ZERO } from './lib/options';
 import { stopChild } from './lib/procs';
 import type { PartRecord, StepRecord } from './lib/results';
-import { hookStep, load, warmUp } from './lib/steps';
+import { hookJob, hookStep, load, warmUp } from './lib/steps';
 import { startSut, sutEnv } from './lib/sut-control';
 
 const arg = (name: string, fallback: string): string =>
@@ -27,6 +27,8 @@ const FLAG_SETS = arg('flags', 'none;--max-semi-space-size=16')
   .map((s) => s.trim());
 const ROUNDS = Number(arg('rounds', '2'));
 const RATES = arg('rates', '10,25,50,50,50').split(',').map(Number);
+/** Repeat-path (cache hit) steps after the fresh ones, after one priming call; `--cache-hit-rates=` for none. */
+const CACHE_HIT_RATES = arg('cache-hit-rates', '50,200').split(',').filter(Boolean).map(Number);
 const OUT = arg('out', '');
 
 interface Row {
@@ -58,6 +60,31 @@ async function once(round: number, flags: string): Promise<Row[]> {
         modelMs: 0,
       });
     }
+    if (CACHE_HIT_RATES.length > 0) {
+      const prime = await load.run(
+        hookJob(sut, {
+          name: 'prime',
+          hook: 'patient-view',
+          vary: false,
+          seed: 0,
+          rate: 1,
+          connections: 1,
+          durationS: 1,
+        }),
+      );
+      if (prime.errors > 0 || prime.emptyCards > 0) throw new Error('the priming call was not answered with cards');
+      for (const rate of CACHE_HIT_RATES) {
+        await hookStep(p, sut, double, {
+          series: `round ${round} ${flags} cache hit`,
+          hook: 'patient-view',
+          rate,
+          connections: 64,
+          profile: 'zero',
+          modelMs: 0,
+          vary: false,
+        });
+      }
+    }
     return p.steps.map((step) => ({ round, flags, step }));
   } finally {
     await stopChild(sut.child);
@@ -84,6 +111,7 @@ function table(rows: readonly Row[]): string {
     return [
       round,
       flags === 'none' ? "none (V8's defaults)" : `\`${flags}\``,
+      step.series.endsWith('cache hit') ? 'cache hit' : 'fresh',
       step.offeredRps,
       step.latencyMs.p50,
       step.latencyMs.p99,
