@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { importJWK, SignJWT } from 'jose';
 import { hookBodies } from './lib/payloads';
@@ -135,6 +136,28 @@ function slowest(t: Tally): Array<{ atS: number; ms: number }> {
     .slice(0, SLOWEST);
 }
 
+/**
+ * The generator's own stalls over an open-loop step: its event-loop delay and garbage-collection pauses. Latency
+ * is measured from each request's scheduled start, so a stall here shows up as latency of the system under test;
+ * these say when a tail was the generator's.
+ */
+function watchSelf(): { stop(): { loopMaxMs: number; gcMaxMs: number } } {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, e.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      loop.disable();
+      gc.disconnect();
+      return { loopMaxMs: round(loop.max / 1e6), gcMaxMs: round(gcMaxMs) };
+    },
+  };
+}
+
 /** Open loop: request i starts at t0 + i / rate. */
 async function runOpen(job: LoadJob): Promise<LoadResult> {
   const rate = job.rate ?? 1;
@@ -152,6 +175,7 @@ async function runOpen(job: LoadJob): Promise<LoadResult> {
   let done!: () => void;
   const allDone = new Promise<void>((r) => (done = r));
   let scheduled = 0;
+  const self = watchSelf();
   const started = performance.now();
   const fire = (i: number, due: number): void => {
     outstanding++;
@@ -223,7 +247,7 @@ async function runOpen(job: LoadJob): Promise<LoadResult> {
   }
   if (outstanding > 0) await allDone;
   agent.destroy();
-  return finish(job, t, started, total, mintMs, lateStarts);
+  return { ...finish(job, t, started, total, mintMs, lateStarts), generator: self.stop() };
 }
 
 /** Closed loop: autocannon, `connections` requests in flight, for durationS. */

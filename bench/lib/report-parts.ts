@@ -24,7 +24,7 @@ function stepsTable(steps: StepRecord[]): string {
       'sustained',
       'settle s',
       'RSS peak, CPU % of a core',
-      'loop delay max, full GCs',
+      'loop delay max, full GCs (load: the generator)',
       'Postgres CPU ms/hook by app',
     ],
     steps.map((s) => [

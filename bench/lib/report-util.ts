@@ -32,17 +32,17 @@ export function procUsage(s: StepRecord): string {
 }
 
 /**
- * Each process's runtime over a step: `sut 21 ms · 7 full GCs 66 ms` (event-loop delay max; full collections and
- * their total pause, when there were any), `–` when the step has none (a tree without /metrics).
+ * Each process's runtime over a step: `sut 21 ms · 7 full GCs 66 ms; load 6 ms` (event-loop delay max; full
+ * collections and their total pause, when there were any; the load generator's own loop delay), `–` when unknown.
  */
 export function runtimeCell(s: StepRecord): string {
-  if (!s.runtime || Object.keys(s.runtime).length === 0) return '–';
-  return Object.entries(s.runtime)
-    .map(([k, r]) => {
-      const major = r.gc.major;
-      return `${SHORT[k] ?? k} ${f(r.loopMaxMs, 0)} ms${major ? ` · ${major.count} full GC${major.count === 1 ? '' : 's'} ${f(major.totalMs, 0)} ms` : ''}`;
-    })
-    .join('; ');
+  const generator = s.generator ? [`load ${f(s.generator.loopMaxMs, 0)} ms`] : [];
+  if (!s.runtime || Object.keys(s.runtime).length === 0) return generator[0] ?? '–';
+  const processes = Object.entries(s.runtime).map(([k, r]) => {
+    const major = r.gc.major;
+    return `${SHORT[k] ?? k} ${f(r.loopMaxMs, 0)} ms${major ? ` · ${major.count} full GC${major.count === 1 ? '' : 's'} ${f(major.totalMs, 0)} ms` : ''}`;
+  });
+  return [...processes, ...generator].join('; ');
 }
 
 /** Postgres backend CPU ms per hook by app: `cds 4.3 · proxy 1.3 · gw 0.3` (`?` an unreadable app, `–` none). */

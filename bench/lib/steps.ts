@@ -38,8 +38,32 @@ export function isSustained(r: LoadResult, modelMs: number): boolean {
  * gave a knee above a ramp step that had failed the criterion.
  */
 export function knee(steps: readonly StepRecord[], series: string): number {
-  const ramp = steps.filter((s) => s.series === series && s.hook === RAMP_HOOK);
-  return Math.max(0, ...ramp.filter((s) => s.sustained).map((s) => s.offeredRps ?? 0));
+  let k = 0;
+  for (const s of rampOf(steps, series)) {
+    if (!s.sustained) break;
+    k = s.offeredRps ?? k;
+  }
+  return k;
+}
+
+/** Sustained steps above the knee (a ramp whose one step missed and whose next held): reported, never counted. */
+export function sustainedAboveKnee(steps: readonly StepRecord[], series: string): number[] {
+  const k = knee(steps, series);
+  return rampOf(steps, series)
+    .filter((s) => s.sustained && (s.offeredRps ?? 0) > k)
+    .map((s) => s.offeredRps ?? 0);
+}
+
+/** A series' open-loop ramp steps by offered rate. */
+function rampOf(steps: readonly StepRecord[], series: string): StepRecord[] {
+  return steps
+    .filter((s) => s.series === series && s.hook === RAMP_HOOK && s.mode === 'open')
+    .sort((a, b) => (a.offeredRps ?? 0) - (b.offeredRps ?? 0));
+}
+
+function aboveKneeText(steps: readonly StepRecord[], series: string): string {
+  const above = sustainedAboveKnee(steps, series);
+  return above.length > 0 ? ` (sustained again above it, not counted: ${above.join(', ')} hooks/s)` : '';
 }
 
 /** The hook every ramp drives. */
@@ -118,6 +142,7 @@ export async function hookStep(
       `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}` +
       (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : '') +
       (Object.keys(runtimeStats).length > 0 ? `; ${runtimeText(runtimeStats)}` : '') +
+      (r.generator ? `; load generator loop max ${r.generator.loopMaxMs} ms, gc max ${r.generator.gcMaxMs} ms` : '') +
       (r.slowest ? `; slowest ${r.slowest.map((s) => `${s.ms}@${s.atS}s`).join(' ')}` : ''),
   );
   return step;
@@ -146,7 +171,8 @@ export async function ramp(
     }
   }
   p.notes.push(
-    `${series}: knee (highest step with 0 errors, ≥ 95 % achieved, p99 ≤ model + 100 ms) ${knee(p.steps, series)} hooks/s`,
+    `${series}: knee (highest step with it and every step below it 0 errors, ≥ 95 % achieved, p99 ≤ model + 100 ms) ${knee(p.steps, series)} hooks/s` +
+      aboveKneeText(p.steps, series),
   );
 }
 

@@ -83,6 +83,8 @@ export interface LoadResult {
   readonly lateStarts?: number;
   /** 2xx answers within the job's budgetMs (when it set one). */
   readonly withinBudget?: number;
+  /** Open loop: the load generator's own event-loop delay and longest GC pause over the step (ms). */
+  readonly generator?: { readonly loopMaxMs: number; readonly gcMaxMs: number };
   /** Open loop: the ten slowest answers, each with when (s after the step's start) it was due. */
   readonly slowest?: ReadonlyArray<{ readonly atS: number; readonly ms: number }>;
   /** Every completed request's latency sorted (kept only when asked, for the plot). */
