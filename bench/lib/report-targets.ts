@@ -4,7 +4,7 @@ import { seriesName } from '../parts/kafka';
 import { PGLITE_SERIES } from '../parts/pglite';
 import type { BenchResults, StepRecord } from './results';
 import { f, sutPeaks, verdict } from './report-util';
-import { knee } from './steps';
+import { knee, sustainedAboveKnee } from './steps';
 import type { LoadResult } from './types';
 
 export interface TargetRow {
@@ -150,7 +150,12 @@ export function issue17Rows(r: BenchResults): TargetRow[] {
       target:
         '≥ 200 hooks/s sustained (open loop, model 0 ms, 0 errors, ≥ 95 % achieved, p99 ≤ 100 ms), single process',
       landed: '150 hooks/s (old criterion: ≥ 90 % achieved, no latency bound; re-run 149/s at p50 518 ms)',
-      measured: `knee ${singleKnee ?? '–'} hooks/s (deployed knee ${depKnee ?? '–'} hooks/s)`,
+      measured:
+        `knee ${singleKnee ?? '–'} hooks/s` +
+        (singleKnee !== undefined && sustainedAboveKnee(steps, SINGLE_ZERO).length > 0
+          ? ` (every step up to it sustained; sustained again at ${sustainedAboveKnee(steps, SINGLE_ZERO).join(', ')} hooks/s after a miss)`
+          : '') +
+        ` (deployed knee ${depKnee ?? '–'} hooks/s)`,
       verdict: verdict(singleKnee, 200, 'hooks/s', false),
     },
     {
