@@ -16,7 +16,8 @@ import { doubleControl, startDouble } from './lib/double-control';
 import { ZERO } from './lib/options';
 import { stopChild } from './lib/procs';
 import type { PartRecord, StepRecord } from './lib/results';
-import { hookJob, hookStep, load, warmUp } from './lib/steps';
+import { table } from './lib/report-util';
+import { hookStep, load, primeRepeatPath, warmUp } from './lib/steps';
 import { startSut, sutEnv } from './lib/sut-control';
 
 const arg = (name: string, fallback: string): string =>
@@ -61,17 +62,7 @@ async function once(round: number, flags: string): Promise<Row[]> {
       });
     }
     if (CACHE_HIT_RATES.length > 0) {
-      const prime = await load.run(
-        hookJob(sut, {
-          name: 'prime',
-          hook: 'patient-view',
-          vary: false,
-          seed: 0,
-          rate: 1,
-          connections: 1,
-          durationS: 1,
-        }),
-      );
+      const prime = await primeRepeatPath(sut);
       if (prime.errors > 0 || prime.emptyCards > 0) throw new Error('the priming call was not answered with cards');
       for (const rate of CACHE_HIT_RATES) {
         await hookStep(p, sut, double, {
@@ -93,10 +84,11 @@ async function once(round: number, flags: string): Promise<Row[]> {
   }
 }
 
-function table(rows: readonly Row[]): string {
+function resultsTable(rows: readonly Row[]): string {
   const head = [
     'round',
     'V8 flags',
+    'path',
     'rate/s',
     'p50 ms',
     'p99 ms',
@@ -105,24 +97,24 @@ function table(rows: readonly Row[]): string {
     'full GC ms',
     'loop delay max ms',
   ];
-  const lines = rows.map(({ round, flags, step }) => {
-    const rt = step.runtime?.sut;
-    const major = rt?.gc.major;
-    return [
-      round,
-      flags === 'none' ? "none (V8's defaults)" : `\`${flags}\``,
-      step.series.endsWith('cache hit') ? 'cache hit' : 'fresh',
-      step.offeredRps,
-      step.latencyMs.p50,
-      step.latencyMs.p99,
-      rt?.gc.minor?.count ?? 0,
-      `${major?.count ?? 0} (${major?.over10Ms ?? 0})`,
-      major?.totalMs ?? 0,
-      rt?.loopMaxMs ?? '–',
-    ].join(' | ');
-  });
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...lines.map((l) => `| ${l} |`)].join(
-    '\n',
+  return table(
+    head,
+    rows.map(({ round, flags, step }) => {
+      const rt = step.runtime?.sut;
+      const major = rt?.gc.major;
+      return [
+        String(round),
+        flags === 'none' ? "none (V8's defaults)" : `\`${flags}\``,
+        step.series.endsWith('cache hit') ? 'cache hit' : 'fresh',
+        String(step.offeredRps),
+        String(step.latencyMs.p50),
+        String(step.latencyMs.p99),
+        String(rt?.gc.minor?.count ?? 0),
+        `${major?.count ?? 0} (${major?.over10Ms ?? 0})`,
+        String(major?.totalMs ?? 0),
+        rt ? String(rt.loopMaxMs) : '–',
+      ];
+    }),
   );
 }
 
@@ -134,7 +126,7 @@ async function main(): Promise<void> {
   } finally {
     await load.stop();
   }
-  const text = `${table(rows)}\n`;
+  const text = `${resultsTable(rows)}\n`;
   if (OUT) writeFileSync(OUT, text);
   process.stdout.write(text);
 }

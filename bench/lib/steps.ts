@@ -176,6 +176,13 @@ export async function ramp(
   );
 }
 
+/** One call of the repeat path's context (patient-view, seed 0, not varied): it stores the answer the cache-hit steps find. */
+export function primeRepeatPath(sut: Sut): Promise<LoadResult> {
+  return load.run(
+    hookJob(sut, { name: 'prime', hook: 'patient-view', vary: false, seed: 0, rate: 1, connections: 1, durationS: 1 }),
+  );
+}
+
 /** Until a first answer with cards (Kafka: the consumer joins its group after boot), then 3 s at 20/s. */
 export async function warmUp(sut: Sut, hook: 'patient-view' | 'order-sign' = 'patient-view'): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -16,7 +16,7 @@ import { QUICK, REAL_RATES, ZERO, ZERO_RATES } from '../lib/options';
 import { stopChild } from '../lib/procs';
 import type { PartRecord } from '../lib/results';
 import { errorText } from '../lib/stats';
-import { hookJob, hookStep, load, NOMINAL_REALISTIC_MS, ramp, warmUp } from '../lib/steps';
+import { hookStep, NOMINAL_REALISTIC_MS, primeRepeatPath, ramp, warmUp } from '../lib/steps';
 import { startSut, sutEnv, waitIdle, type Sut } from '../lib/sut-control';
 import { facadeComparison, PORTKEY_PORT, startPortkey } from './facade';
 
@@ -83,17 +83,7 @@ export async function singleProcessPostgres(p: PartRecord, opts: { facade?: bool
     let primed = false;
     for (let attempt = 1; attempt <= 3 && !primed; attempt++) {
       await enqueueAnswers(double, 2);
-      const r = await load.run(
-        hookJob(sut, {
-          name: 'prime',
-          hook: 'patient-view',
-          vary: false,
-          seed: 0,
-          rate: 1,
-          connections: 1,
-          durationS: 1,
-        }),
-      );
+      const r = await primeRepeatPath(sut);
       primed = r.errors === 0 && r.emptyCards === 0;
       p.notes.push(
         `cache hit: priming request ${attempt}: ${primed ? 'answered with cards' : `no cards (errors ${r.errors}, empty ${r.emptyCards}, ${r.latencyMs.max} ms)`}`,
