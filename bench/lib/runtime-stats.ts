@@ -34,8 +34,8 @@ interface GcCounters {
 const GC_LINE = /^nodejs_gc_duration_seconds_(sum|count|bucket)\{([^}]*)\}\s+(\S+)/;
 const LOOP_LINE = /^nodejs_eventloop_lag_(p99|max)_seconds(?:\{[^}]*\})?\s+(\S+)/;
 
-/** One /metrics text read into a sample (exported for its spec). */
-export function sampleOf(text: string): Sample {
+/** One /metrics text read into a sample. */
+function sampleOf(text: string): Sample {
   const gc = new Map<string, GcCounters>();
   let loopP99 = 0;
   let loopMax = 0;
@@ -61,7 +61,7 @@ export function sampleOf(text: string): Sample {
 }
 
 /** What happened between two samples of one app. */
-export function between(before: Sample, after: Sample): RuntimeStats {
+function between(before: Sample, after: Sample): RuntimeStats {
   const gc: Record<string, { count: number; totalMs: number; over10Ms: number }> = {};
   for (const [kind, a] of after.gc) {
     const b = before.gc.get(kind) ?? { count: 0, sum: 0, upTo10: 0 };

@@ -33,9 +33,10 @@ export function isSustained(r: LoadResult, modelMs: number): boolean {
 }
 
 /**
- * The knee of a series: the highest offered rate of its patient-view ramp that met the sustained criterion (0 when
- * none). Other steps recorded under the same series (order-sign at one rate) are not part of the ramp: counting them
- * gave a knee above a ramp step that had failed the criterion.
+ * The knee of a series: the highest offered rate of its patient-view ramp such that it and every lower rate met the
+ * sustained criterion (0 when the first did not): a rate above a missed one is not "sustained below the knee", even
+ * when its own step held. Other steps recorded under the same series (order-sign at one rate) are not part of the
+ * ramp: counting them gave a knee above a ramp step that had failed the criterion.
  */
 export function knee(steps: readonly StepRecord[], series: string): number {
   let k = 0;
