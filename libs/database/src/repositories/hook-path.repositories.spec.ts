@@ -125,8 +125,11 @@ describe('hook path repositories on Postgres', () => {
     expect(await outbox.start(dispatch(invocation(), hash), until())).toEqual({ kind: 'created' });
 
     const hash2 = '2'.repeat(64);
+    // Past its deadline for every call below, `inv`'s too (received first): a deadline of "now − 1 ms" was later than
+    // inv.receivedAt, so when it and the next request shared a created_at millisecond (ORDER BY created_at ties in
+    // any order) the call below with `inv` found it still running and waited for it.
     const expired = dispatch(invocation(), hash2, {
-      req: { ...request(inv.id, hash2), deadlineAt: new Date(Date.now() - 1) },
+      req: { ...request(inv.id, hash2), deadlineAt: new Date(inv.receivedAt.getTime() - 1) },
     });
     expect(await outbox.start(expired, until())).toEqual({ kind: 'created' });
     const running = dispatch(invocation(), hash2);
