@@ -18,6 +18,7 @@ import { createTestDatabase } from '../test/support/postgres';
 import { enqueueAnswers, startDouble } from './lib/double-control';
 import { hookJobFor } from './lib/hook-job';
 import { LoadGenerator, stopChild, waitReady } from './lib/procs';
+import { table } from './lib/report-util';
 import { benchSutEnv } from './lib/sut-env';
 import { LOCAL_STACK_NODE_FLAGS } from '../tools/local-stack/runtime-flags';
 import type { LoadJob, SutReady } from './lib/types';
@@ -128,7 +129,7 @@ async function once(tree: string, doubleUrl: string, rate: number, seconds: numb
   }
 }
 
-function table(runs: readonly Run[]): string {
+function runsTable(runs: readonly Run[]): string {
   const head = [
     'tree',
     'path',
@@ -146,27 +147,27 @@ function table(runs: readonly Run[]): string {
     'full GCs',
     'full GC pause max ms',
   ];
-  const rows = runs.map((r) =>
-    [
-      r.tree,
-      r.path,
-      r.hooks,
-      r.errors,
-      r.p50,
-      r.p99,
-      r.scavenges,
-      r.pauseMsP50,
-      r.pauseMsMax,
-      r.pauseMsTotal,
-      r.promotedMbP50,
-      r.survivedMbP50,
-      r.promotedKbPerHook,
-      r.fullGcs,
-      r.fullGcPauseMsMax,
-    ].join(' | '),
-  );
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r} |`)].join(
-    '\n',
+  return table(
+    head,
+    runs.map((r) =>
+      [
+        r.tree,
+        r.path,
+        r.hooks,
+        r.errors,
+        r.p50,
+        r.p99,
+        r.scavenges,
+        r.pauseMsP50,
+        r.pauseMsMax,
+        r.pauseMsTotal,
+        r.promotedMbP50,
+        r.survivedMbP50,
+        r.promotedKbPerHook,
+        r.fullGcs,
+        r.fullGcPauseMsMax,
+      ].map(String),
+    ),
   );
 }
 
@@ -190,8 +191,8 @@ async function main(): Promise<void> {
     await stopChild(double.child);
   }
   const out = process.env.GCYOUNG_OUT;
-  if (out) writeFileSync(out, `${table(runs)}\n`);
-  process.stdout.write(`${table(runs)}\n`);
+  if (out) writeFileSync(out, `${runsTable(runs)}\n`);
+  process.stdout.write(`${runsTable(runs)}\n`);
 }
 
 if (require.main === module) void main();

@@ -16,7 +16,7 @@ describe('LOCAL_STACK_NODE_FLAGS', () => {
     );
   });
 
-  it('are flags this node accepts (V8 warns on stderr about one it does not know, and goes on)', () => {
+  it('are flags this node accepts (node refuses to start on one it does not know, as the misspelt one shows)', () => {
     expect(LOCAL_STACK_NODE_FLAGS.length).toBeGreaterThan(0);
     const run = spawnSync(process.execPath, [...LOCAL_STACK_NODE_FLAGS, '-e', 'process.exit(0)'], { encoding: 'utf8' });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
