@@ -36,7 +36,9 @@ export async function render(): Promise<void> {
       s.mode !== 'open' ||
       s.offeredRps === null ||
       s.hook !== 'patient-view' ||
-      /^(profiled|soak|overload|recovery|cache)/.test(s.series)
+      /^(profiled|soak|overload|recovery|cache)/.test(s.series) ||
+      // The target tried again after a ramp: one rate, in the table and the targets, not a curve.
+      / again$/.test(s.series)
     )
       continue;
     const list = bySeries.get(s.series) ?? [];

@@ -1,8 +1,9 @@
 /** The targets table and issue 17's before/after table of the report. */
-import { CACHE_HIT, SINGLE_REAL, SINGLE_ZERO } from '../parts/single-postgres';
+import { CACHE_HIT, SINGLE_REAL, SINGLE_ZERO, SINGLE_ZERO_AGAIN } from '../parts/single-postgres';
 import { seriesName } from '../parts/kafka';
 import { PGLITE_SERIES } from '../parts/pglite';
 import type { BenchResults, StepRecord } from './results';
+import { TARGET_RPS } from './options';
 import { f, sutPeaks, verdict } from './report-util';
 import { knee, sustainedAboveKnee } from './steps';
 import type { LoadResult } from './types';
@@ -121,6 +122,34 @@ function overloadRow(r: BenchResults): TargetRow {
   };
 }
 
+/**
+ * ≥ 200 hooks/s sustained: the ramp's knee, and the target rate tried again after the ramp. Met only when the knee
+ * reaches the target and every further try held too: one ramp step is one draw of a tail that varies run to run.
+ */
+function sustainedRow(steps: StepRecord[], singleKnee: number | undefined, depKnee: number | undefined): TargetRow {
+  const above = singleKnee === undefined ? [] : sustainedAboveKnee(steps, SINGLE_ZERO);
+  const again = steps.filter((s) => s.series === SINGLE_ZERO_AGAIN);
+  const held = again.filter((s) => s.sustained).length;
+  const kneeVerdict = verdict(singleKnee, TARGET_RPS, 'hooks/s', false);
+  return {
+    target: `≥ ${TARGET_RPS} hooks/s sustained (open loop, model 0 ms, 0 errors, ≥ 95 % achieved, p99 ≤ 100 ms), single process`,
+    landed: '150 hooks/s (old criterion: ≥ 90 % achieved, no latency bound; re-run 149/s at p50 518 ms)',
+    measured:
+      `knee ${singleKnee ?? '–'} hooks/s` +
+      (above.length > 0
+        ? ` (every step up to it sustained; sustained again at ${above.join(', ')} hooks/s after a miss)`
+        : '') +
+      (again.length > 0
+        ? `; ${TARGET_RPS}/s again after the ramp: sustained ${held} of ${again.length} (p99 ${again.map((s) => f(s.latencyMs.p99)).join(', ')} ms)`
+        : '') +
+      ` (deployed knee ${depKnee ?? '–'} hooks/s)`,
+    verdict:
+      kneeVerdict !== 'met' || held === again.length
+        ? kneeVerdict
+        : `MISSED (knee met; ${again.length - held} of ${again.length} more tries at ${TARGET_RPS}/s not sustained)`,
+  };
+}
+
 /** Issue 17's targets: the issue's "landed" figures beside this run's. */
 export function issue17Rows(r: BenchResults): TargetRow[] {
   const steps = r.parts.flatMap((p) => p.steps);
@@ -133,7 +162,6 @@ export function issue17Rows(r: BenchResults): TargetRow[] {
   const d150 = find(steps, DEPLOYED_ZERO, 150);
   const singleKnee = steps.some((s) => s.series === SINGLE_ZERO) ? knee(steps, SINGLE_ZERO) : undefined;
   const depKnee = steps.some((s) => s.series === DEPLOYED_ZERO) ? knee(steps, DEPLOYED_ZERO) : undefined;
-  const singleAbove = singleKnee === undefined ? [] : sustainedAboveKnee(steps, SINGLE_ZERO);
   return [
     {
       target: 'Overhead at 50 hooks/s, model 0 ms, single process: p50 ≤ 10 ms',
@@ -147,18 +175,7 @@ export function issue17Rows(r: BenchResults): TargetRow[] {
       measured: `${ms(at50, 'p99')} (deployed ${ms(dep50, 'p99')})`,
       verdict: verdict(at50?.overheadMs.p99, 40, 'ms'),
     },
-    {
-      target:
-        '≥ 200 hooks/s sustained (open loop, model 0 ms, 0 errors, ≥ 95 % achieved, p99 ≤ 100 ms), single process',
-      landed: '150 hooks/s (old criterion: ≥ 90 % achieved, no latency bound; re-run 149/s at p50 518 ms)',
-      measured:
-        `knee ${singleKnee ?? '–'} hooks/s` +
-        (singleAbove.length > 0
-          ? ` (every step up to it sustained; sustained again at ${singleAbove.join(', ')} hooks/s after a miss)`
-          : '') +
-        ` (deployed knee ${depKnee ?? '–'} hooks/s)`,
-      verdict: verdict(singleKnee, 200, 'hooks/s', false),
-    },
+    sustainedRow(steps, singleKnee, depKnee),
     {
       target: 'Cache hit (repeat path) p99 ≤ 15 ms at 50 hooks/s, after a cool-down',
       landed: '215 ms (measured right after an overload step)',

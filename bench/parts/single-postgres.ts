@@ -12,17 +12,19 @@ import {
   startDouble,
   type Double,
 } from '../lib/double-control';
-import { QUICK, REAL_RATES, ZERO, ZERO_RATES } from '../lib/options';
+import { QUICK, REAL_RATES, TARGET_RPS, TARGET_TRIES, ZERO, ZERO_RATES } from '../lib/options';
 import { stopChild } from '../lib/procs';
 import type { PartRecord } from '../lib/results';
 import { errorText } from '../lib/stats';
-import { hookStep, NOMINAL_REALISTIC_MS, primeRepeatPath, ramp, warmUp } from '../lib/steps';
+import { hookStep, NOMINAL_REALISTIC_MS, primeRepeatPath, ramp, targetAgain, warmUp } from '../lib/steps';
 import { startSut, sutEnv, waitIdle, type Sut } from '../lib/sut-control';
 import { facadeComparison, PORTKEY_PORT, startPortkey } from './facade';
 
 export const SINGLE_ZERO = 'single/pg model 0 ms';
 export const SINGLE_REAL = 'single/pg model 300+10x150';
 export const CACHE_HIT = 'cache hit (repeat)';
+/** The sustained target tried again after the zero-model ramp (its own series: the ramp's knee is the ramp's). */
+export const SINGLE_ZERO_AGAIN = `${SINGLE_ZERO}, ${TARGET_RPS}/s again`;
 
 export async function singleProcessPostgres(p: PartRecord, opts: { facade?: boolean } = {}): Promise<void> {
   let db: TestDatabase | undefined;
@@ -43,6 +45,7 @@ export async function singleProcessPostgres(p: PartRecord, opts: { facade?: bool
     await warmUp(sut);
 
     await ramp(p, sut, double, SINGLE_ZERO, 'zero', 0, ZERO_RATES);
+    await targetAgain(p, sut, double, SINGLE_ZERO_AGAIN, TARGET_RPS, TARGET_TRIES);
     await hookStep(p, sut, double, {
       series: SINGLE_ZERO,
       hook: 'order-sign',
