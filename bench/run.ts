@@ -10,6 +10,7 @@ import 'reflect-metadata';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeBuilds } from './lib/build';
+import { calibrateHost } from './lib/host-calibration';
 import { collectMeta } from './lib/meta';
 import { BASELINE, log, ONLY, REPORT_ONLY } from './lib/options';
 import { writeReport } from './lib/report';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   }
   await collectMeta().catch((e: unknown) => (results.meta.error = errorText(e)));
   load.start();
+  results.meta.hostCalibration = await calibrateHost(load).catch((e: unknown) => ({ error: errorText(e) }));
   if (BASELINE) {
     await runBaseline(BASELINE);
   } else {
