@@ -5,8 +5,10 @@ import { doubleStats, enqueueAnswers, type Double } from './double-control';
 import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
 import { LoadGenerator, sampleRss } from './procs';
 import type { PartRecord, StepRecord } from './results';
-import { pgCpuText } from './report-util';
+import { contentionText, pgCpuText } from './report-util';
 import { runtimeText, startRuntimeStats } from './runtime-stats';
+import { startCpuContention } from './cpu-contention';
+import { stepGroups } from './step-groups';
 import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
 import { hookJob } from './hook-job';
@@ -106,7 +108,10 @@ export async function hookStep(
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
   const runtime = await startRuntimeStats(sut);
   const sampler = sampleRss({ ...sut.pids, double: double?.child.pid, load: load.pid });
+  // Last in, first out: its pid listing (a Postgres query) stays outside the counted window.
+  const contention = await startCpuContention(() => stepGroups(sut, double, load.pid));
   const r = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
+  const cpuContention = await contention.stop(r.completed);
   const rss = sampler.stop();
   const runtimeStats = await runtime.stop();
   const pgCpu = pg ? await pg.stop(r.completed) : undefined;
@@ -123,6 +128,7 @@ export async function hookStep(
     rssMb: rss,
     ...(Object.keys(runtimeStats).length > 0 ? { runtime: runtimeStats } : {}),
     ...(pgCpu ? { pgCpu } : {}),
+    cpuContention,
     modelCalls: before && after ? after.received - before.received : null,
     saturated:
       r.errors > 0 ||
@@ -143,6 +149,7 @@ export async function hookStep(
       `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}` +
       (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : '') +
       (Object.keys(runtimeStats).length > 0 ? `; ${runtimeText(runtimeStats)}` : '') +
+      `; CPU ${contentionText(cpuContention)}` +
       (r.generator ? `; load generator loop max ${r.generator.loopMaxMs} ms, gc max ${r.generator.gcMaxMs} ms` : '') +
       (r.slowest ? `; slowest ${r.slowest.map((s) => `${s.ms}@${s.atS}s`).join(' ')}` : ''),
   );
