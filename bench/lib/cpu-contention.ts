@@ -5,7 +5,9 @@
  * runnable but not on a CPU: the cores were busy with other threads, or the hypervisor was running another guest
  * (steal). Pressure stall (PSI) totals say how much of the wall time some task stalled on CPU or IO.
  */
+import { clockTicksPerSecond } from '@app/testing/pg-backend-cpu';
 import {
+  busyTicks,
   cpuShares,
   readCpuTimes,
   readPressure,
@@ -34,8 +36,13 @@ export interface CpuContention {
   readonly machine: CpuShares | null;
   /** PSI `some` stall time as % of the step's wall time; null without /proc/pressure. */
   readonly psi: { readonly cpuSomePct: number | null; readonly ioSomePct: number | null };
-  /** By group: `sut` (or gateway / cds-hooks / inference-proxy deployed), double, load, postgres, pg-other. */
+  /** By group: `sut` (or gateway / cds-hooks / inference-proxy deployed), double, load, postgres, pg-other, harness. */
   readonly groups: Readonly<Record<string, GroupTime>>;
+  /**
+   * The machine's busy CPU time outside every group, ms (/proc/stat busy − the groups' on-CPU; tick-grained, so
+   * ± 10 ms per core): other sessions' processes, kernel threads, interrupts. null without /proc/stat.
+   */
+  readonly otherOnCpuMs: number | null;
 }
 
 /** The pids of each group at one instant. */
@@ -69,6 +76,9 @@ export function snapshot(pids: GroupPids): Snapshot {
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
+/** /proc/stat clock ticks to ms. */
+export const ticksToMs = (ticks: number): number => (ticks * 1000) / clockTicksPerSecond();
+
 /** PSI growth (µs) as % of a wall time (ms); null when either reading is missing. */
 export function psiPct(a: number | null, b: number | null, wallMs: number): number | null {
   return a === null || b === null || wallMs <= 0 ? null : Math.round(((b - a) / 1000 / wallMs) * 1000) / 10;
@@ -92,9 +102,11 @@ export function between(a: Snapshot, b: Snapshot, hooks: number): CpuContention 
       threads: { start: start.threads.size, end: end.threads.size, appeared: d.appeared, vanished: d.vanished },
     };
   }
+  const groupsMs = Object.values(groups).reduce((sum, g) => sum + g.onCpuMs, 0);
   return {
     wallMs: Math.round(wallMs),
     machine: a.cpu && b.cpu ? cpuShares(a.cpu, b.cpu) : null,
+    otherOnCpuMs: a.cpu && b.cpu ? r2(Math.max(0, ticksToMs(busyTicks(a.cpu, b.cpu)) - groupsMs)) : null,
     psi: { cpuSomePct: psiPct(a.psiCpuUs, b.psiCpuUs, wallMs), ioSomePct: psiPct(a.psiIoUs, b.psiIoUs, wallMs) },
     groups,
   };

@@ -59,7 +59,8 @@ export function pgCpuText(c: PgCpu | undefined): string {
     .join(' · ');
 }
 
-const GROUP_SHORT: Record<string, string> = { ...SHORT, postgres: 'pg', 'pg-other': 'pg-bg' };
+/** Short names of the process groups of cpuContention and the tail timeline. */
+export const GROUP_SHORT: Record<string, string> = { ...SHORT, postgres: 'pg', 'pg-other': 'pg-bg', harness: 'bench' };
 
 /**
  * `busy 78 % steal 5 %; sut 3.1/0.80 · pg 1.2/0.31 · double 0.4/0.05 · load 0.9/0.20 · pg-bg 0.1/0.01 ms/hook; PSI
@@ -77,7 +78,8 @@ export function contentionText(c: CpuContention | undefined): string {
     c.psi.cpuSomePct === null && c.psi.ioSomePct === null
       ? ''
       : `; PSI cpu ${c.psi.cpuSomePct ?? '?'} % io ${c.psi.ioSomePct ?? '?'} %`;
-  return `${m}${io}; ${groups} ms/hook${psi}`;
+  const other = c.otherOnCpuMs === null ? '' : `; other processes ${f(c.otherOnCpuMs / 1000, 2)} s on CPU`;
+  return `${m}${io}; ${groups} ms/hook${psi}${other}`;
 }
 
 /** Peak RSS of the SUT's processes in a step, by process. */

@@ -4,7 +4,10 @@ import type { Double } from './double-control';
 import { postgresGroups } from './pg-processes';
 import type { Sut } from './sut-control';
 
-/** `sut` (deployed: one group per app), `double`, `load`, `postgres`, `pg-other`; a process not running is left out. */
+/**
+ * `sut` (deployed: one group per app), `double`, `load`, `postgres`, `pg-other`, and `harness` (this process: the
+ * benchmark's own bookkeeping, the 20 ms timeline's sampling when on); a process not running is left out.
+ */
 export async function stepGroups(
   sut: Sut,
   double: Double | undefined,
@@ -14,5 +17,6 @@ export async function stepGroups(
   for (const [name, pid] of Object.entries(sut.pids)) if (pid) out[name] = [pid];
   if (double?.child.pid) out.double = [double.child.pid];
   if (loadPid) out.load = [loadPid];
+  out.harness = [process.pid];
   return { ...out, ...(await postgresGroups(sut.database)) };
 }

@@ -1,4 +1,5 @@
 import {
+  busyTicks,
   cpuShares,
   parseCpuLine,
   parsePressureSome,
@@ -41,6 +42,7 @@ describe('cpuShares', () => {
     // +100 ticks in all: 30 user, 10 system, 40 idle, 5 iowait, 5 softirq, 10 steal; guest (+20) is inside user.
     const b = parseCpuLine('cpu  1030 10 410 8040 205 0 95 310 70 0')!;
     expect(cpuShares(a, b)).toEqual({ busyPct: 45, stealPct: 10, iowaitPct: 5 });
+    expect(busyTicks(a, b)).toBe(45);
   });
 
   it('is all 0 when no time passed', () => {

@@ -47,12 +47,18 @@ export interface CpuShares {
 
 const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 
+/** Busy ticks (user + nice + system + irq + softirq) of all cores between two readings. */
+export function busyTicks(a: CpuTimes, b: CpuTimes): number {
+  const d = (k: keyof CpuTimes): number => Math.max(0, b[k] - a[k]);
+  return d('user') + d('nice') + d('system') + d('irq') + d('softirq');
+}
+
 export function cpuShares(a: CpuTimes, b: CpuTimes): CpuShares {
   const d = (k: keyof CpuTimes): number => Math.max(0, b[k] - a[k]);
   // guest time is already inside user (the kernel counts it twice): the first eight fields are the whole.
   const total = d('user') + d('nice') + d('system') + d('idle') + d('iowait') + d('irq') + d('softirq') + d('steal');
   return {
-    busyPct: pct(d('user') + d('nice') + d('system') + d('irq') + d('softirq'), total),
+    busyPct: pct(busyTicks(a, b), total),
     stealPct: pct(d('steal'), total),
     iowaitPct: pct(d('iowait'), total),
   };
