@@ -10,6 +10,7 @@ import type { PgCpu } from '@app/testing/pg-backend-cpu';
 import type { RuntimeStats } from './runtime-stats';
 import type { ProcUsage } from './usage';
 import type { CpuContention } from './cpu-contention';
+import type { TailAttribution } from './tail-episodes';
 
 export interface StepRecord extends LoadResult {
   readonly series: string;
@@ -29,6 +30,8 @@ export interface StepRecord extends LoadResult {
    * wait time (total and per hook answered) and PSI stall % (bench/lib/cpu-contention.ts).
    */
   readonly cpuContention?: CpuContention;
+  /** Only with a timeline (bench/runtime-flags-ab.ts --timeline): the tail episodes and what the machine did in them. */
+  readonly tail?: TailAttribution;
   readonly modelCalls: number | null;
   /** The ramp stops rising after this step (errors, < 90 % achieved or p99 beyond the model + 2 s). */
   readonly saturated: boolean;
