@@ -6,7 +6,7 @@
  */
 import { Client } from 'pg';
 import { ADMIN_URL } from '@app/testing/postgres';
-import { busyTicks, schedDelta, type CpuTimes } from '@app/testing/proc-sched';
+import { busyTicks, schedDelta, type CpuTimes, type Sched } from '@app/testing/proc-sched';
 import { snapshot, type GroupPids, type Snapshot } from './cpu-contention';
 
 export const SAMPLE_MS = 20;
@@ -16,8 +16,11 @@ export interface Interval {
   /** Epoch ms (performance.timeOrigin-based, the clock the load generator's answers are on). */
   readonly fromMs: number;
   readonly toMs: number;
-  /** Per group: on-CPU and run-queue wait ns of its threads over the interval. */
-  readonly groups: Readonly<Record<string, { readonly onCpuNs: number; readonly waitNs: number }>>;
+  /**
+   * Per group: on-CPU and run-queue wait ns of its threads over the interval, and of its processes' main threads
+   * alone (a Node process's JavaScript thread: its wait delays every answer; the rest are GC, JIT, libuv pool).
+   */
+  readonly groups: Readonly<Record<string, GroupSample>>;
   /** /proc/stat ticks of all cores over the interval (busy = user + nice + system + irq + softirq). */
   readonly ticks: { readonly busy: number; readonly steal: number; readonly total: number } | null;
   /** PSI `some` growth over the interval, µs (null without PSI). */
@@ -29,6 +32,17 @@ export interface Interval {
    * query had not come back yet (skipped, so a slow Postgres does not pile up queries).
    */
   readonly pgWaits: Readonly<Record<string, number>> | null;
+}
+
+export interface GroupSample {
+  readonly onCpuNs: number;
+  readonly waitNs: number;
+  readonly mainWaitNs: number;
+}
+
+/** The main threads (tid = pid) of a `pid/tid`-keyed reading. */
+function mainThreads(m: ReadonlyMap<string, Sched>): Map<string, Sched> {
+  return new Map([...m].filter(([k]) => k.slice(0, k.indexOf('/')) === k.slice(k.indexOf('/') + 1)));
 }
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
@@ -50,10 +64,12 @@ function ticksOf(a: CpuTimes, b: CpuTimes): NonNullable<Interval['ticks']> {
 }
 
 function intervalOf(a: Snapshot, b: Snapshot, fromMs: number, toMs: number, pgWaits: Interval['pgWaits']): Interval {
-  const groups: Record<string, { onCpuNs: number; waitNs: number }> = {};
+  const groups: Record<string, GroupSample> = {};
   for (const [g, end] of b.groups) {
-    const d = schedDelta(a.groups.get(g)?.threads ?? new Map(), end.threads);
-    groups[g] = { onCpuNs: d.onCpuNs, waitNs: d.waitNs };
+    const start = a.groups.get(g)?.threads ?? new Map<string, Sched>();
+    const d = schedDelta(start, end.threads);
+    const main = schedDelta(mainThreads(start), mainThreads(end.threads));
+    groups[g] = { onCpuNs: d.onCpuNs, waitNs: d.waitNs, mainWaitNs: main.waitNs };
   }
   const ticks = a.cpu && b.cpu ? ticksOf(a.cpu, b.cpu) : null;
   const growth = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : y - x);

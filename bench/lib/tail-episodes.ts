@@ -13,6 +13,8 @@ export interface WindowFigures {
   readonly sampledMs: number;
   /** Per group, ms per 100 ms of wall time. */
   readonly waitPer100Ms: Readonly<Record<string, number>>;
+  /** Per group, its processes' main threads alone (a Node process's JavaScript thread). */
+  readonly mainWaitPer100Ms: Readonly<Record<string, number>>;
   /** Per group, and `other`: the machine's busy time outside every group (other sessions, kernel, interrupts). */
   readonly onCpuPer100Ms: Readonly<Record<string, number>>;
   /** Shares of all cores' time, %. */
@@ -71,6 +73,7 @@ const r1 = (v: number): number => Math.round(v * 10) / 10;
 export function figuresOf(intervals: readonly Interval[]): WindowFigures {
   let wall = 0;
   const wait: Record<string, number> = {};
+  const mainWait: Record<string, number> = {};
   const cpu: Record<string, number> = {};
   let busy = 0;
   let other = 0;
@@ -84,6 +87,7 @@ export function figuresOf(intervals: readonly Interval[]): WindowFigures {
     wall += iv.toMs - iv.fromMs;
     for (const [g, x] of Object.entries(iv.groups)) {
       wait[g] = (wait[g] ?? 0) + x.waitNs / 1e6;
+      mainWait[g] = (mainWait[g] ?? 0) + x.mainWaitNs / 1e6;
       cpu[g] = (cpu[g] ?? 0) + x.onCpuNs / 1e6;
     }
     if (iv.ticks) {
@@ -106,6 +110,7 @@ export function figuresOf(intervals: readonly Interval[]): WindowFigures {
   return {
     sampledMs: Math.round(wall),
     waitPer100Ms: Object.fromEntries(Object.entries(wait).map(([g, ms]) => [g, per100(ms)])),
+    mainWaitPer100Ms: Object.fromEntries(Object.entries(mainWait).map(([g, ms]) => [g, per100(ms)])),
     onCpuPer100Ms: {
       ...Object.fromEntries(Object.entries(cpu).map(([g, ms]) => [g, per100(ms)])),
       ...(total > 0 ? { other: per100(Math.max(0, other)) } : {}),

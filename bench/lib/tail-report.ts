@@ -17,6 +17,11 @@ function pgWaitsText(w: WindowFigures): string {
   return top.length > 0 ? top.map(([k, n]) => `${k} ${f(n, 2)}`).join(' · ') : 'none active';
 }
 
+/** The Node processes' main threads only: a Postgres backend is one thread, its main is the whole. */
+function nodeMains(v: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(v).filter(([g]) => g !== 'postgres' && g !== 'pg-other'));
+}
+
 function row(label: string, what: string, w: WindowFigures): string[] {
   return [
     label,
@@ -25,6 +30,7 @@ function row(label: string, what: string, w: WindowFigures): string[] {
     f(w.stealPct),
     `${f(w.psiCpuPct)} / ${f(w.psiIoPct)}`,
     byGroup(w.waitPer100Ms),
+    byGroup(nodeMains(w.mainWaitPer100Ms)),
     byGroup(w.onCpuPer100Ms),
     `${pgWaitsText(w)} (${w.pgSamples})`,
   ];
@@ -47,6 +53,7 @@ export function tailTable(t: TailAttribution): string {
       'steal %',
       'PSI cpu / io %',
       'run-queue wait ms per 100 ms by group',
+      'of it, Node main threads',
       'on-CPU ms per 100 ms by group',
       'step database backends not idle, mean per sample (samples)',
     ],

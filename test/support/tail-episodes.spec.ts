@@ -1,7 +1,7 @@
 // The benchmark's tail attribution (bench/lib/tail-episodes.ts): specced here because the unit-test roots leave
 // bench/ out (its *.bench-spec.ts suites are benchmarks, not tests).
 import { attributeTail, figuresOf, tailWindows } from '../../bench/lib/tail-episodes';
-import type { Interval } from '../../bench/lib/stall-timeline';
+import { waitLabel, type Interval } from '../../bench/lib/stall-timeline';
 import type { StepAnswers } from '../../bench/lib/types';
 
 const START = 1_000_000;
@@ -15,7 +15,10 @@ function intervals(
   return Array.from({ length: count }, (_, i) => ({
     fromMs: START + fromMs + i * 20,
     toMs: START + fromMs + (i + 1) * 20,
-    groups: { sut: { onCpuNs: 10e6, waitNs: (o.sutWaitMs ?? 0) * 1e6 }, postgres: { onCpuNs: 2e6, waitNs: 0 } },
+    groups: {
+      sut: { onCpuNs: 10e6, waitNs: (o.sutWaitMs ?? 0) * 1e6, mainWaitNs: ((o.sutWaitMs ?? 0) * 1e6) / 2 },
+      postgres: { onCpuNs: 2e6, waitNs: 0, mainWaitNs: 0 },
+    },
     ticks: { busy: 2, steal: o.steal ?? 0, total: 4 },
     psiCpuUs: 5000,
     psiIoUs: 0,
@@ -51,6 +54,7 @@ describe('figuresOf', () => {
     expect(w.sampledMs).toBe(60);
     // 60 ms of sut wait over 60 ms of wall.
     expect(w.waitPer100Ms.sut).toBe(100);
+    expect(w.mainWaitPer100Ms.sut).toBe(50);
     expect(w.onCpuPer100Ms.sut).toBe(50);
     expect(w.busyPct).toBe(50);
     expect(w.stealPct).toBe(Math.round((4 / 12) * 1000) / 10);
@@ -83,5 +87,15 @@ describe('attributeTail', () => {
     expect(t.rest.waitPer100Ms.sut).toBe(0);
     // The rest stops at the last answer (410 ms): 0–200 and 300–420 ms, the episode's 100 ms left out.
     expect(t.rest.sampledMs).toBe(320);
+  });
+});
+
+describe('waitLabel (a pg_stat_activity row)', () => {
+  it('names an active backend by its wait event, or on CPU without one, and any other state by the state', () => {
+    expect(waitLabel({ state: 'active', wait_event_type: 'Lock', wait_event: 'advisory' })).toBe('Lock:advisory');
+    expect(waitLabel({ state: 'active', wait_event_type: null, wait_event: null })).toBe('on CPU');
+    expect(waitLabel({ state: 'idle in transaction', wait_event_type: 'Client', wait_event: 'ClientRead' })).toBe(
+      'idle in transaction',
+    );
   });
 });
