@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { importJWK, SignJWT } from 'jose';
 import { hookBodies } from './lib/payloads';
 import { errorText, round, summarize } from './lib/stats';
-import type { LoadJob, LoadResult, WorkerReply, WorkerRequest } from './lib/types';
+import type { LoadJob, LoadResult, StepAnswers, WorkerReply, WorkerRequest } from './lib/types';
 
 interface Tally {
   latencies: number[];
@@ -124,6 +124,16 @@ function finish(
     ...(t.firstError ? { firstError: t.firstError } : {}),
     ...(lateStarts !== undefined ? { lateStarts } : {}),
     ...(job.budgetMs !== undefined ? { withinBudget: t.withinBudget } : {}),
+    ...(job.timeline && job.mode === 'open' ? { answers: answersOf(t, started) } : {}),
+  };
+}
+
+/** Every answer's schedule and latency, with the step's start on the epoch clock the other processes share. */
+function answersOf(t: Tally, started: number): StepAnswers {
+  return {
+    startEpochMs: round(performance.timeOrigin + started),
+    dueMs: t.starts.map((v) => round(v)),
+    latencyMs: t.latencies.map((v) => round(v)),
   };
 }
 

@@ -1,10 +1,16 @@
 /**
  * `node --require ./bench/register.js bench/runtime-flags-ab.ts [--flags='none;--max-semi-space-size=16']
- * [--rounds=2] [--rates=10,25,50,50,50] [--cache-hit-rates=50,200] [--out=file.md]`: the single-process stack (Postgres, in-process bus, model
+ * [--rounds=2] [--rates=10,25,50,50,50] [--cache-hit-rates=50,200] [--out=file.md]
+ * [--timeline]`: the single-process stack (Postgres, in-process bus, model
  * double at 0 ms) under each set of V8 flags in turn (A/B/A/B, a fresh database and process each time), through the
  * same steps as the start of the benchmark's ramp (fresh patient-view hooks through the gateway, open loop, 10 s a
  * step, the harness's cool-down and VACUUM before each), then repeat-path (cache hit) steps after one priming call. Per step: p50 / p99 and what the process's runtime did
  * (young- and old-generation collections, event-loop delay; bench/lib/runtime-stats.ts).
+ *
+ * `--timeline` also samples every step every 20 ms (each process group's schedstat, /proc/stat, PSI, the step
+ * database's backends' wait events; bench/lib/stall-timeline.ts) and writes, per step, where its time went and its
+ * tail episodes against the rest of the step (bench/lib/tail-episodes.ts). The sampling runs on the same cores, so
+ * it is opt-in and its steps are not the official figures.
  *
  * Issue 17 found with it that V8's default young generation on a large machine (64 MB semi-spaces) turns every
  * young-generation fill into a full collection once the old generation's room is below that size
@@ -16,7 +22,8 @@ import { doubleControl, startDouble } from './lib/double-control';
 import { ZERO } from './lib/options';
 import { stopChild } from './lib/procs';
 import type { PartRecord, StepRecord } from './lib/results';
-import { table } from './lib/report-util';
+import { contentionText, table } from './lib/report-util';
+import { tailTable } from './lib/tail-report';
 import { hookStep, load, primeRepeatPath, warmUp } from './lib/steps';
 import { startSut, sutEnv } from './lib/sut-control';
 
@@ -31,6 +38,8 @@ const RATES = arg('rates', '10,25,50,50,50').split(',').map(Number);
 /** Repeat-path (cache hit) steps after the fresh ones, after one priming call; `--cache-hit-rates=` for none. */
 const CACHE_HIT_RATES = arg('cache-hit-rates', '50,200').split(',').filter(Boolean).map(Number);
 const OUT = arg('out', '');
+/** Sample every step every 20 ms and attribute its tail episodes (bench/lib/stall-timeline.ts); off by default. */
+const TIMELINE = process.argv.includes('--timeline');
 
 interface Row {
   readonly round: number;
@@ -59,6 +68,7 @@ async function once(round: number, flags: string): Promise<Row[]> {
         connections: 32,
         profile: 'zero',
         modelMs: 0,
+        timeline: TIMELINE,
       });
     }
     if (CACHE_HIT_RATES.length > 0) {
@@ -73,6 +83,7 @@ async function once(round: number, flags: string): Promise<Row[]> {
           profile: 'zero',
           modelMs: 0,
           vary: false,
+          timeline: TIMELINE,
         });
       }
     }
@@ -118,6 +129,57 @@ function resultsTable(rows: readonly Row[]): string {
   );
 }
 
+/** Per step: the machine and each group over the whole step (bench/lib/cpu-contention.ts). */
+function contentionSection(rows: readonly Row[]): string {
+  return [
+    "## Where each step's time went (machine busy/steal %; on-CPU / run-queue wait ms per hook by group; PSI)",
+    '',
+    table(
+      ['round', 'step', 'p99 ms', 'machine and groups'],
+      rows.map(({ round, step }) => [
+        String(round),
+        `${step.series} ${step.offeredRps}/s`,
+        String(step.latencyMs.p99),
+        contentionText(step.cpuContention),
+      ]),
+    ),
+    '',
+  ].join('\n');
+}
+
+const TAIL_LEGEND = [
+  '## Tail episodes (20 ms timeline)',
+  '',
+  "An episode is the answers over the step's p99 whose [due, due + latency] windows overlap; its figures are the 20 ms " +
+    'samples overlapping that window, beside the rest of the step (after its last answer: left out). Run-queue wait ' +
+    "and on-CPU are summed over a group's threads, per 100 ms of wall time: over 100 means more than one thread at a " +
+    'time (2 cores: at most 200 ms on CPU per 100 ms for the whole machine). `other` = the busy time of the machine ' +
+    "outside every group (another session's processes, the kernel; tick-grained). `bench` = this process, the " +
+    "sampling included. Backends = the step database's non-idle backends per sample by wait event (`on CPU`: active, " +
+    'no wait). In a step that did not keep up (achieved < 90 % of offered) the episode is the backlog, not a stall.',
+  '',
+].join('\n');
+
+/** Per step: its tail episodes against the rest of the step (bench/lib/tail-episodes.ts). */
+function tailSections(rows: readonly Row[]): string {
+  const sections = rows
+    .filter(({ step }) => step.tail)
+    .map(({ step }) => {
+      const t = step.tail!;
+      const overloaded =
+        step.offeredRps !== null && step.throughputRps < 0.9 * step.offeredRps
+          ? ` — did not keep up (${step.throughputRps}/s achieved): the episode is the backlog`
+          : '';
+      return [
+        `### ${step.series} ${step.offeredRps}/s: answers over p99 ${t.p99Ms} ms${overloaded}`,
+        '',
+        tailTable(t),
+        '',
+      ].join('\n');
+    });
+  return [TAIL_LEGEND, ...sections].join('\n');
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
@@ -126,7 +188,7 @@ async function main(): Promise<void> {
   } finally {
     await load.stop();
   }
-  const text = `${resultsTable(rows)}\n`;
+  const text = `${resultsTable(rows)}\n${TIMELINE ? `\n${contentionSection(rows)}\n${tailSections(rows)}` : ''}`;
   if (OUT) writeFileSync(OUT, text);
   process.stdout.write(text);
 }

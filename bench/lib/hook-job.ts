@@ -13,6 +13,8 @@ export interface HookJobOptions {
   durationS?: number;
   mode?: 'open' | 'closed';
   budgetMs?: number;
+  /** Hand back every answer's schedule and latency (bench/lib/stall-timeline.ts lines them up with samples). */
+  timeline?: boolean;
 }
 
 /** A hook load job against a started stack (its gateway URL and the dev EHR client's key). */
@@ -37,6 +39,7 @@ export function hookJobFor(ready: SutReady, o: HookJobOptions): LoadJob {
     timeoutMs: 15_000,
     inspectCards: true,
     ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
+    ...(o.timeline ? { timeline: true } : {}),
   };
 }
 

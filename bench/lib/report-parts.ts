@@ -1,7 +1,7 @@
 /** The report's per-part sections (steps, facade, audit, soak) and the CPU profile section. */
 import type { PartRecord, StepRecord } from './results';
 import type { ProfileSummary } from './profile';
-import { f, pgCpuText, procUsage, runtimeCell, table } from './report-util';
+import { contentionText, f, pgCpuText, procUsage, runtimeCell, table } from './report-util';
 import type { LatencySummary, LoadResult } from './types';
 import type { SoakTrend } from '../parts/soak';
 
@@ -26,6 +26,7 @@ function stepsTable(steps: StepRecord[]): string {
       'RSS peak, CPU % of a core',
       'loop delay max, full GCs (load: the generator)',
       'Postgres CPU ms/hook by app',
+      'machine busy/steal %; on-CPU/run-queue wait ms/hook by group; PSI',
     ],
     steps.map((s) => [
       s.series,
@@ -46,6 +47,7 @@ function stepsTable(steps: StepRecord[]): string {
       procUsage(s),
       runtimeCell(s),
       pgCpuText(s.pgCpu),
+      contentionText(s.cpuContention),
     ]),
   );
 }

@@ -1,5 +1,6 @@
 /** Formatting helpers of the Markdown report. */
 import type { PgCpu } from '@app/testing/pg-backend-cpu';
+import type { CpuContention } from './cpu-contention';
 import type { StepRecord } from './results';
 
 export const f = (v: number | null | undefined, d = 1): string =>
@@ -56,6 +57,29 @@ export function pgCpuText(c: PgCpu | undefined): string {
       return `${SHORT[name] ?? name} ${ms === null ? '?' : f(ms, 2)}`;
     })
     .join(' · ');
+}
+
+/** Short names of the process groups of cpuContention and the tail timeline. */
+export const GROUP_SHORT: Record<string, string> = { ...SHORT, postgres: 'pg', 'pg-other': 'pg-bg', harness: 'bench' };
+
+/**
+ * `busy 78 % steal 5 %; sut 3.1/0.80 · pg 1.2/0.31 · double 0.4/0.05 · load 0.9/0.20 · pg-bg 0.1/0.01 ms/hook; PSI
+ * cpu 40 % io 1 %` (on-CPU / run-queue wait per hook answered), `–` when unknown.
+ */
+export function contentionText(c: CpuContention | undefined): string {
+  if (!c) return '–';
+  const m = c.machine ? `busy ${c.machine.busyPct} % steal ${c.machine.stealPct} %` : 'machine ?';
+  const io = c.machine && c.machine.iowaitPct > 0 ? ` iowait ${c.machine.iowaitPct} %` : '';
+  const groups = Object.entries(c.groups)
+    .filter(([, g]) => g.processes > 0)
+    .map(([k, g]) => `${GROUP_SHORT[k] ?? k} ${f(g.onCpuMsPerHook, 2)}/${f(g.waitMsPerHook, 2)}`)
+    .join(' · ');
+  const psi =
+    c.psi.cpuSomePct === null && c.psi.ioSomePct === null
+      ? ''
+      : `; PSI cpu ${c.psi.cpuSomePct ?? '?'} % io ${c.psi.ioSomePct ?? '?'} %`;
+  const other = c.otherOnCpuMs === null ? '' : `; other processes ${f(c.otherOnCpuMs / 1000, 2)} s on CPU`;
+  return `${m}${io}; ${groups} ms/hook${psi}${other}`;
 }
 
 /** Peak RSS of the SUT's processes in a step, by process. */

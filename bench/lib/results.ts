@@ -9,6 +9,8 @@ import type { LoadResult } from './types';
 import type { PgCpu } from '@app/testing/pg-backend-cpu';
 import type { RuntimeStats } from './runtime-stats';
 import type { ProcUsage } from './usage';
+import type { CpuContention } from './cpu-contention';
+import type { TailAttribution } from './tail-episodes';
 
 export interface StepRecord extends LoadResult {
   readonly series: string;
@@ -23,6 +25,13 @@ export interface StepRecord extends LoadResult {
   readonly runtime?: Record<string, RuntimeStats>;
   /** Postgres backend CPU ms per hook answered, by application_name (absent without a Postgres database). */
   readonly pgCpu?: PgCpu;
+  /**
+   * The machine over the step (busy / steal / iowait % of all cores), each process group's on-CPU and run-queue
+   * wait time (total and per hook answered) and PSI stall % (bench/lib/cpu-contention.ts).
+   */
+  readonly cpuContention?: CpuContention;
+  /** Only with a timeline (bench/runtime-flags-ab.ts --timeline): the tail episodes and what the machine did in them. */
+  readonly tail?: TailAttribution;
   readonly modelCalls: number | null;
   /** The ramp stops rising after this step (errors, < 90 % achieved or p99 beyond the model + 2 s). */
   readonly saturated: boolean;

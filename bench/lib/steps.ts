@@ -5,8 +5,13 @@ import { doubleStats, enqueueAnswers, type Double } from './double-control';
 import { log, REALISTIC, sleep, STEP_S, SUSTAINED } from './options';
 import { LoadGenerator, sampleRss } from './procs';
 import type { PartRecord, StepRecord } from './results';
-import { pgCpuText } from './report-util';
+import { contentionText, pgCpuText } from './report-util';
 import { runtimeText, startRuntimeStats } from './runtime-stats';
+import { startCpuContention } from './cpu-contention';
+import { stepGroups } from './step-groups';
+import { startTimeline } from './stall-timeline';
+import { attributeTail } from './tail-episodes';
+import { tailText } from './tail-report';
 import { round } from './stats';
 import { waitIdle, type Sut } from './sut-control';
 import { hookJob } from './hook-job';
@@ -83,6 +88,8 @@ export interface HookStepOptions {
   budgetMs?: number;
   /** Skip the wait for idle before the step (the recovery step right after an overload). */
   noSettle?: boolean;
+  /** Sample the machine every 20 ms and attribute the tail episodes (costs CPU on the same cores: opt-in). */
+  timeline?: boolean;
 }
 
 /** One load step; first waits until the previous step's backlog has drained (unless noSettle). */
@@ -106,7 +113,14 @@ export async function hookStep(
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
   const runtime = await startRuntimeStats(sut);
   const sampler = sampleRss({ ...sut.pids, double: double?.child.pid, load: load.pid });
-  const r = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
+  // Last in, first out: its pid listing (a Postgres query) stays outside the counted window.
+  const contention = await startCpuContention(() => stepGroups(sut, double, load.pid));
+  const timeline = o.timeline ? await startTimeline(await stepGroups(sut, double, load.pid), sut.database) : undefined;
+  // The answers' schedule is only for the tail attribution: it stays out of the record (results.json).
+  const { answers, ...r } = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
+  const intervals = await timeline?.stop();
+  const cpuContention = await contention.stop(r.completed);
+  const tail = answers && intervals ? attributeTail(answers, r.latencyMs.p99, intervals) : undefined;
   const rss = sampler.stop();
   const runtimeStats = await runtime.stop();
   const pgCpu = pg ? await pg.stop(r.completed) : undefined;
@@ -123,6 +137,8 @@ export async function hookStep(
     rssMb: rss,
     ...(Object.keys(runtimeStats).length > 0 ? { runtime: runtimeStats } : {}),
     ...(pgCpu ? { pgCpu } : {}),
+    cpuContention,
+    ...(tail ? { tail } : {}),
     modelCalls: before && after ? after.received - before.received : null,
     saturated:
       r.errors > 0 ||
@@ -143,8 +159,10 @@ export async function hookStep(
       `errors ${r.errors}, empty ${r.emptyCards}, model calls ${step.modelCalls}${step.sustained ? ', sustained' : ''}; ${procs}` +
       (pgCpu ? `; Postgres ms/hook ${pgCpuText(pgCpu)}` : '') +
       (Object.keys(runtimeStats).length > 0 ? `; ${runtimeText(runtimeStats)}` : '') +
+      `; CPU ${contentionText(cpuContention)}` +
       (r.generator ? `; load generator loop max ${r.generator.loopMaxMs} ms, gc max ${r.generator.gcMaxMs} ms` : '') +
-      (r.slowest ? `; slowest ${r.slowest.map((s) => `${s.ms}@${s.atS}s`).join(' ')}` : ''),
+      (r.slowest ? `; slowest ${r.slowest.map((s) => `${s.ms}@${s.atS}s`).join(' ')}` : '') +
+      (tail ? `; ${tailText(tail)}` : ''),
   );
   return step;
 }

@@ -57,6 +57,18 @@ export interface LoadJob {
   readonly inspectCards?: boolean;
   /** Counts 2xx answers that came back within this many ms (a hook's answer budget). */
   readonly budgetMs?: number;
+  /** Open loop: hand back every answer's schedule and latency (LoadResult.answers), to line them up with samples. */
+  readonly timeline?: boolean;
+}
+
+/** Every answer of an open-loop step, in completion order: when it was due and how long it took. */
+export interface StepAnswers {
+  /** The step's start as epoch ms (the generator's performance.timeOrigin + its start): other processes' clock. */
+  readonly startEpochMs: number;
+  /** Each answer's scheduled start, ms after the step's start. */
+  readonly dueMs: readonly number[];
+  /** Each answer's latency from its scheduled start, ms. */
+  readonly latencyMs: readonly number[];
 }
 
 export interface LoadResult {
@@ -87,6 +99,8 @@ export interface LoadResult {
   readonly generator?: { readonly loopMaxMs: number; readonly gcMaxMs: number };
   /** Open loop: the ten slowest answers, each with when (s after the step's start) it was due. */
   readonly slowest?: ReadonlyArray<{ readonly atS: number; readonly ms: number }>;
+  /** Open loop, when the job asked for a timeline: every answer's schedule and latency. */
+  readonly answers?: StepAnswers;
   /** Every completed request's latency sorted (kept only when asked, for the plot). */
   readonly latencies?: readonly number[];
 }
