@@ -5,11 +5,10 @@
  * another), so results are comparable only between runs whose calibration is alike; the hypervisor's share
  * (steal) over the same seconds says whether the host was also lending this VM's cores out.
  */
-import { readFileSync } from 'node:fs';
+import { cpuShares, readCpuTimes } from '@app/testing/proc-sched';
 import { doubleControl, startDouble } from './double-control';
 import { ZERO } from './options';
 import { stopChild } from './procs';
-import { round } from './stats';
 import type { LoadGenerator } from './procs';
 
 export interface HostCalibration {
@@ -24,18 +23,6 @@ export interface HostCalibration {
 /** Seconds of the calibration's closed loop. */
 const CALIBRATION_S = 5;
 
-/** The `cpu` line of /proc/stat: [total ticks, steal ticks]. */
-function cpuTicks(): readonly [number, number] | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal guest guest_nice: guest time is already in user (and nice).
-    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return [total, fields[7] ?? 0];
-  } catch {
-    return null;
-  }
-}
-
 export async function calibrateHost(load: LoadGenerator): Promise<HostCalibration> {
   const double = await startDouble();
   try {
@@ -47,7 +34,7 @@ export async function calibrateHost(load: LoadGenerator): Promise<HostCalibratio
       ],
       max_tokens: 64,
     });
-    const before = cpuTicks();
+    const before = readCpuTimes();
     const r = await load.run({
       name: 'host calibration: model double direct c=16',
       origin: double.url,
@@ -61,11 +48,8 @@ export async function calibrateHost(load: LoadGenerator): Promise<HostCalibratio
       durationS: CALIBRATION_S,
       timeoutMs: 10_000,
     });
-    const after = cpuTicks();
-    const stealPct =
-      before && after && after[0] > before[0]
-        ? round(((after[1] - before[1]) / (after[0] - before[0])) * 100, 1)
-        : null;
+    const after = readCpuTimes();
+    const stealPct = before && after ? cpuShares(before, after).stealPct : null;
     return { directDoubleReqS: r.throughputRps, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, stealPct };
   } finally {
     await stopChild(double.child);
