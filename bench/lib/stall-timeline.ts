@@ -6,7 +6,14 @@
  */
 import { Client } from 'pg';
 import { ADMIN_URL } from '@app/testing/postgres';
-import { busyTicks, schedDelta, type CpuTimes, type Sched } from '@app/testing/proc-sched';
+import {
+  busyTicks,
+  readThreadKind,
+  schedDelta,
+  type CpuTimes,
+  type Sched,
+  type ThreadKind,
+} from '@app/testing/proc-sched';
 import { snapshot, type GroupPids, type Snapshot } from './cpu-contention';
 
 export const SAMPLE_MS = 20;
@@ -38,6 +45,11 @@ export interface GroupSample {
   readonly onCpuNs: number;
   readonly waitNs: number;
   readonly mainWaitNs: number;
+  /**
+   * On-CPU ns by thread kind (main, v8, libuv, other; proc-sched's threadKind): whether a burst of a Node process
+   * was its JavaScript, its garbage collector / JIT compiler, or its thread pool.
+   */
+  readonly onCpuNsByKind: Readonly<Partial<Record<ThreadKind, number>>>;
 }
 
 /** The main threads (tid = pid) of a `pid/tid`-keyed reading. */
@@ -63,13 +75,44 @@ function ticksOf(a: CpuTimes, b: CpuTimes): NonNullable<Interval['ticks']> {
   return { busy, steal: d('steal'), total: busy + d('idle') + d('iowait') + d('steal') };
 }
 
+/** Thread names, read once per thread (a Node thread keeps the name it started with). */
+const kinds = new Map<string, ThreadKind>();
+function kindOf(key: string): ThreadKind {
+  let k = kinds.get(key);
+  if (k === undefined) {
+    k = readThreadKind(key);
+    kinds.set(key, k);
+  }
+  return k;
+}
+
+/** On-CPU ns of each thread kind between two readings (a thread new at `end` counts from 0). */
+function onCpuByKind(
+  start: ReadonlyMap<string, Sched>,
+  end: ReadonlyMap<string, Sched>,
+): Partial<Record<ThreadKind, number>> {
+  const out: Partial<Record<ThreadKind, number>> = {};
+  for (const [key, e] of end) {
+    const s = start.get(key);
+    const grew = s !== undefined && e.onCpuNs >= s.onCpuNs ? e.onCpuNs - s.onCpuNs : e.onCpuNs;
+    const kind = kindOf(key);
+    out[kind] = (out[kind] ?? 0) + grew;
+  }
+  return out;
+}
+
 function intervalOf(a: Snapshot, b: Snapshot, fromMs: number, toMs: number, pgWaits: Interval['pgWaits']): Interval {
   const groups: Record<string, GroupSample> = {};
   for (const [g, end] of b.groups) {
     const start = a.groups.get(g)?.threads ?? new Map<string, Sched>();
     const d = schedDelta(start, end.threads);
     const main = schedDelta(mainThreads(start), mainThreads(end.threads));
-    groups[g] = { onCpuNs: d.onCpuNs, waitNs: d.waitNs, mainWaitNs: main.waitNs };
+    groups[g] = {
+      onCpuNs: d.onCpuNs,
+      waitNs: d.waitNs,
+      mainWaitNs: main.waitNs,
+      onCpuNsByKind: onCpuByKind(start, end.threads),
+    };
   }
   const ticks = a.cpu && b.cpu ? ticksOf(a.cpu, b.cpu) : null;
   const growth = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : y - x);

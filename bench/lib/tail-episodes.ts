@@ -15,6 +15,8 @@ export interface WindowFigures {
   readonly waitPer100Ms: Readonly<Record<string, number>>;
   /** Per group, its processes' main threads alone (a Node process's JavaScript thread). */
   readonly mainWaitPer100Ms: Readonly<Record<string, number>>;
+  /** Per Node group, on-CPU ms per 100 ms by thread kind (main, v8, libuv; `other` threads left out). */
+  readonly onCpuByKindPer100Ms: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Per group, and `other`: the machine's busy time outside every group (other sessions, kernel, interrupts). */
   readonly onCpuPer100Ms: Readonly<Record<string, number>>;
   /** Shares of all cores' time, %. */
@@ -75,6 +77,7 @@ export function figuresOf(intervals: readonly Interval[]): WindowFigures {
   const wait: Record<string, number> = {};
   const mainWait: Record<string, number> = {};
   const cpu: Record<string, number> = {};
+  const byKind: Record<string, Record<string, number>> = {};
   let busy = 0;
   let other = 0;
   let steal = 0;
@@ -89,6 +92,11 @@ export function figuresOf(intervals: readonly Interval[]): WindowFigures {
       wait[g] = (wait[g] ?? 0) + x.waitNs / 1e6;
       mainWait[g] = (mainWait[g] ?? 0) + x.mainWaitNs / 1e6;
       cpu[g] = (cpu[g] ?? 0) + x.onCpuNs / 1e6;
+      for (const [kind, ns] of Object.entries(x.onCpuNsByKind ?? {})) {
+        if (kind === 'other') continue;
+        const k = (byKind[g] ??= {});
+        k[kind] = (k[kind] ?? 0) + ns / 1e6;
+      }
     }
     if (iv.ticks) {
       // Tick-grained (10 ms a core): only sums over many intervals mean much, so it is clamped at the end.
@@ -111,6 +119,12 @@ export function figuresOf(intervals: readonly Interval[]): WindowFigures {
     sampledMs: Math.round(wall),
     waitPer100Ms: Object.fromEntries(Object.entries(wait).map(([g, ms]) => [g, per100(ms)])),
     mainWaitPer100Ms: Object.fromEntries(Object.entries(mainWait).map(([g, ms]) => [g, per100(ms)])),
+    onCpuByKindPer100Ms: Object.fromEntries(
+      Object.entries(byKind).map(([g, k]) => [
+        g,
+        Object.fromEntries(Object.entries(k).map(([n, ms]) => [n, per100(ms)])),
+      ]),
+    ),
     onCpuPer100Ms: {
       ...Object.fromEntries(Object.entries(cpu).map(([g, ms]) => [g, per100(ms)])),
       ...(total > 0 ? { other: per100(Math.max(0, other)) } : {}),

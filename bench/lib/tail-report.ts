@@ -22,6 +22,17 @@ function nodeMains(v: Readonly<Record<string, number>>): Record<string, number> 
   return Object.fromEntries(Object.entries(v).filter(([g]) => g !== 'postgres' && g !== 'pg-other'));
 }
 
+/** The system under test's threads by kind: `main 52 · v8 31 · libuv 4` (deployed: per app). */
+function sutThreads(w: WindowFigures): string {
+  const parts = Object.entries(w.onCpuByKindPer100Ms)
+    .filter(([g]) => !['double', 'load', 'bench', 'postgres', 'pg-other'].includes(g))
+    .map(
+      ([g, k]) =>
+        `${GROUP_SHORT[g] ?? g}: ${(['main', 'v8', 'libuv'] as const).map((n) => `${n} ${f(k[n] ?? 0)}`).join(' · ')}`,
+    );
+  return parts.length > 0 ? parts.join('; ') : '–';
+}
+
 function row(label: string, what: string, w: WindowFigures): string[] {
   return [
     label,
@@ -32,6 +43,7 @@ function row(label: string, what: string, w: WindowFigures): string[] {
     byGroup(w.waitPer100Ms),
     byGroup(nodeMains(w.mainWaitPer100Ms)),
     byGroup(w.onCpuPer100Ms),
+    sutThreads(w),
     `${pgWaitsText(w)} (${w.pgSamples})`,
   ];
 }
@@ -55,6 +67,7 @@ export function tailTable(t: TailAttribution): string {
       'run-queue wait ms per 100 ms by group',
       'of it, Node main threads',
       'on-CPU ms per 100 ms by group',
+      'of the SUT, by thread: JavaScript (main), GC / JIT (v8), libuv pool',
       'step database backends not idle, mean per sample (samples)',
     ],
     rows,

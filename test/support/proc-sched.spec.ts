@@ -5,7 +5,9 @@ import {
   parsePressureSome,
   parseSchedstat,
   readProcessSched,
+  readThreadKind,
   schedDelta,
+  threadKind,
   type Sched,
 } from './proc-sched';
 
@@ -129,5 +131,20 @@ describe('readProcessSched (real /proc)', () => {
 
   it('is empty for a process that does not exist', () => {
     expect(readProcessSched(2 ** 22 + 1).size).toBe(0);
+  });
+});
+
+describe('threadKind', () => {
+  it("names Node's JavaScript thread, V8's workers and the libuv pool from their thread names", () => {
+    expect(threadKind('MainThread\n')).toBe('main');
+    expect(threadKind('V8Worker')).toBe('v8');
+    expect(threadKind('DelayedTaskSche')).toBe('v8');
+    expect(threadKind('libuv-worker')).toBe('libuv');
+    expect(threadKind('postgres')).toBe('other');
+  });
+
+  it("reads this process's own main thread as main (real /proc), and a gone thread as other", () => {
+    expect(readThreadKind(`${process.pid}/${process.pid}`)).toBe('main');
+    expect(readThreadKind(`${2 ** 22 + 1}/${2 ** 22 + 1}`)).toBe('other');
   });
 });

@@ -130,6 +130,32 @@ export function readProcessSched(pid: number): Map<string, Sched> {
   return out;
 }
 
+/**
+ * What a Node.js thread is for, from its name (/proc/<pid>/task/<tid>/comm, which Node names since v22):
+ * `main` the JavaScript thread, `v8` V8's platform workers (concurrent and parallel GC, background JIT compilers)
+ * and its delayed-task scheduler, `libuv` the thread pool (fs, dns.lookup, some crypto and zlib); anything else
+ * (a Postgres backend, the inspector's signal thread) is `other`.
+ */
+export type ThreadKind = 'main' | 'v8' | 'libuv' | 'other';
+
+export function threadKind(comm: string): ThreadKind {
+  const name = comm.trim();
+  if (name === 'MainThread') return 'main';
+  if (name === 'V8Worker' || name.startsWith('DelayedTaskSch')) return 'v8';
+  if (name === 'libuv-worker') return 'libuv';
+  return 'other';
+}
+
+/** The kind of thread `pid/tid` is (its name read now); `other` when it is gone. */
+export function readThreadKind(key: string): ThreadKind {
+  const [pid, tid] = key.split('/');
+  try {
+    return threadKind(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8'));
+  } catch {
+    return 'other';
+  }
+}
+
 /** What a group of threads did between two readings. */
 export interface SchedDelta {
   readonly onCpuNs: number;

@@ -16,8 +16,13 @@ function intervals(
     fromMs: START + fromMs + i * 20,
     toMs: START + fromMs + (i + 1) * 20,
     groups: {
-      sut: { onCpuNs: 10e6, waitNs: (o.sutWaitMs ?? 0) * 1e6, mainWaitNs: ((o.sutWaitMs ?? 0) * 1e6) / 2 },
-      postgres: { onCpuNs: 2e6, waitNs: 0, mainWaitNs: 0 },
+      sut: {
+        onCpuNs: 10e6,
+        waitNs: (o.sutWaitMs ?? 0) * 1e6,
+        mainWaitNs: ((o.sutWaitMs ?? 0) * 1e6) / 2,
+        onCpuNsByKind: { main: 6e6, v8: 3e6, libuv: 1e6 },
+      },
+      postgres: { onCpuNs: 2e6, waitNs: 0, mainWaitNs: 0, onCpuNsByKind: { other: 2e6 } },
     },
     ticks: { busy: 2, steal: o.steal ?? 0, total: 4 },
     psiCpuUs: 5000,
@@ -56,6 +61,8 @@ describe('figuresOf', () => {
     expect(w.waitPer100Ms.sut).toBe(100);
     expect(w.mainWaitPer100Ms.sut).toBe(50);
     expect(w.onCpuPer100Ms.sut).toBe(50);
+    // By thread kind: the SUT's split kept; a Postgres backend's (kind other) left out.
+    expect(w.onCpuByKindPer100Ms).toEqual({ sut: { main: 30, v8: 15, libuv: 5 } });
     expect(w.busyPct).toBe(50);
     expect(w.stealPct).toBe(Math.round((4 / 12) * 1000) / 10);
     // 15 ms of PSI over 60 ms.
