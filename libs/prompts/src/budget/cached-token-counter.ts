@@ -15,6 +15,17 @@ export interface CachedTokenCounterOptions {
 }
 
 /**
+ * A copy of `piece` that does not keep the text it was cut from alive. The pieces come from `String.match` on a
+ * whole prompt, and V8 represents a substring of 13 characters or more as a view into its parent string: a cached
+ * piece would pin its prompt (tens of KB) for as long as it stays in the cache, so 20,000 entries bounded at
+ * 1.28 M characters could hold hundreds of MB of prompts. Concatenating flattens into a new string of the piece's
+ * length; only a miss pays for it.
+ */
+function detached(piece: string): string {
+  return ` ${piece}`.slice(1);
+}
+
+/**
  * Exact token counts at a fraction of the tokenizer's cost: the text is cut where the tokenizer never merges
  * across, and each piece's count is remembered by content (bounded LRU). The pieces are mostly words and
  * handles that recur across prompts and across a budget's recounts, so most are looked up, not tokenized.
@@ -46,7 +57,7 @@ export class CachedTokenCounter implements TokenCounter {
     const known = this.cache.get(piece);
     if (known !== undefined) return known;
     const n = this.opts.countPiece(piece);
-    this.cache.set(piece, n);
+    this.cache.set(detached(piece), n);
     return n;
   }
 }
