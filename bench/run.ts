@@ -34,7 +34,13 @@ async function main(): Promise<void> {
   }
   await collectMeta().catch((e: unknown) => (results.meta.error = errorText(e)));
   load.start();
-  results.meta.hostCalibration = await calibrateHost(load).catch((e: unknown) => ({ error: errorText(e) }));
+  const host = await calibrateHost(load).catch((e: unknown) => ({ error: errorText(e) }));
+  results.meta.hostCalibration = host;
+  log(
+    'error' in host
+      ? `host calibration failed: ${host.error}`
+      : `host calibration: the model double answered ${host.directDoubleReqS} req/s direct at c=16 (steal ${host.stealPct ?? '?'} %)`,
+  );
   if (BASELINE) {
     await runBaseline(BASELINE);
   } else {
