@@ -186,6 +186,7 @@ export async function targetAgain(
   rate: number,
   tries: number,
 ): Promise<void> {
+  if (tries <= 0) return;
   for (let i = 0; i < tries; i++) {
     await hookStep(p, sut, double, {
       series,
