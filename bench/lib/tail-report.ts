@@ -25,7 +25,7 @@ function nodeMains(v: Readonly<Record<string, number>>): Record<string, number> 
 /** The system under test's threads by kind: `main 52 · v8 31 · libuv 4` (deployed: per app). */
 function sutThreads(w: WindowFigures): string {
   const parts = Object.entries(w.onCpuByKindPer100Ms)
-    .filter(([g]) => !['double', 'load', 'bench', 'postgres', 'pg-other'].includes(g))
+    .filter(([g]) => !['double', 'load', 'harness', 'postgres', 'pg-other'].includes(g))
     .map(
       ([g, k]) =>
         `${GROUP_SHORT[g] ?? g}: ${(['main', 'v8', 'libuv'] as const).map((n) => `${n} ${f(k[n] ?? 0)}`).join(' · ')}`,
