@@ -75,7 +75,8 @@ export class LoadGenerator {
   private readonly pending = new Map<number, { resolve(r: LoadResult): void; reject(e: Error): void }>();
 
   start(): void {
-    this.child = forkTs('load-worker.ts', { ...process.env, NODE_ENV: 'production' });
+    // --expose-gc: the worker collects before each step's window (load-worker.ts collectBeforeWindow).
+    this.child = forkTs('load-worker.ts', { ...process.env, NODE_ENV: 'production' }, { execArgv: ['--expose-gc'] });
     let stderr = '';
     this.child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-2000);
