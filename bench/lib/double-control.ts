@@ -72,3 +72,13 @@ export async function calibrateDouble(
   const sum = summarize(times);
   return { p50: sum.p50, mean: sum.mean };
 }
+
+/**
+ * One chat completion as the facade comparison and the host calibration send it (the same request, so the
+ * calibration's direct figure compares with the facade table's direct row).
+ */
+export const DIRECT_CHAT_BODY = JSON.stringify({
+  model: 'meditron-70b',
+  messages: [{ role: 'user', content: 'Summarise the renal dosing considerations for metformin in two sentences.' }],
+  max_tokens: 64,
+});

@@ -6,7 +6,7 @@
  * (steal) over the same seconds says whether the host was also lending this VM's cores out.
  */
 import { cpuShares, readCpuTimes } from '@app/testing/proc-sched';
-import { doubleControl, startDouble } from './double-control';
+import { DIRECT_CHAT_BODY, doubleControl, startDouble } from './double-control';
 import { ZERO } from './options';
 import { stopChild } from './procs';
 import type { LoadGenerator } from './procs';
@@ -27,13 +27,6 @@ export async function calibrateHost(load: LoadGenerator): Promise<HostCalibratio
   const double = await startDouble();
   try {
     await doubleControl(double, 'latency', ZERO);
-    const body = JSON.stringify({
-      model: 'meditron-70b',
-      messages: [
-        { role: 'user', content: 'Summarise the renal dosing considerations for metformin in two sentences.' },
-      ],
-      max_tokens: 64,
-    });
     const before = readCpuTimes();
     const r = await load.run({
       name: 'host calibration: model double direct c=16',
@@ -42,7 +35,7 @@ export async function calibrateHost(load: LoadGenerator): Promise<HostCalibratio
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       auth: { kind: 'none' },
-      body: { kind: 'static', text: body },
+      body: { kind: 'static', text: DIRECT_CHAT_BODY },
       mode: 'closed',
       connections: 16,
       durationS: CALIBRATION_S,

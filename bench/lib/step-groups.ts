@@ -4,6 +4,9 @@ import type { Double } from './double-control';
 import { postgresGroups } from './pg-processes';
 import type { Sut } from './sut-control';
 
+/** Every group that is not the system under test (whose groups are `sut`, or one per app deployed). */
+export const NON_SUT_GROUPS: readonly string[] = ['double', 'load', 'harness', 'postgres', 'pg-other'];
+
 /**
  * `sut` (deployed: one group per app), `double`, `load`, `postgres`, `pg-other`, and `harness` (this process: the
  * benchmark's own bookkeeping, the 20 ms timeline's sampling when on); a process not running is left out.

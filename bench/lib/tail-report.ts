@@ -1,5 +1,6 @@
 /** The tail attribution of a step (bench/lib/tail-episodes.ts) as a Markdown table and as a log line. */
 import { f, GROUP_SHORT, table } from './report-util';
+import { NON_SUT_GROUPS } from './step-groups';
 import type { TailAttribution, WindowFigures } from './tail-episodes';
 
 /** `sut 12.3 · pg 4 · load 1.2`, largest first. */
@@ -25,7 +26,7 @@ function nodeMains(v: Readonly<Record<string, number>>): Record<string, number> 
 /** The system under test's threads by kind: `main 52 · v8 31 · libuv 4` (deployed: per app). */
 function sutThreads(w: WindowFigures): string {
   const parts = Object.entries(w.onCpuByKindPer100Ms)
-    .filter(([g]) => !['double', 'load', 'harness', 'postgres', 'pg-other'].includes(g))
+    .filter(([g]) => !NON_SUT_GROUPS.includes(g))
     .map(
       ([g, k]) =>
         `${GROUP_SHORT[g] ?? g}: ${(['main', 'v8', 'libuv'] as const).map((n) => `${n} ${f(k[n] ?? 0)}`).join(' · ')}`,

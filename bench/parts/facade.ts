@@ -1,7 +1,7 @@
 /** The inference proxy's OpenAI facade against calling the double directly and against Portkey's gateway. */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Double } from '../lib/double-control';
+import { DIRECT_CHAT_BODY, type Double } from '../lib/double-control';
 import { packageVersion } from '../lib/meta';
 import { FACADE_KEY, log, QUICK, STEP_S } from '../lib/options';
 import { REPO_DIR, spawnService } from '../lib/procs';
@@ -41,11 +41,6 @@ export async function facadeComparison(
   d: Double,
   portkeyPort: number | undefined,
 ): Promise<FacadeRow[]> {
-  const chat = JSON.stringify({
-    model: 'meditron-70b',
-    messages: [{ role: 'user', content: 'Summarise the renal dosing considerations for metformin in two sentences.' }],
-    max_tokens: 64,
-  });
   const targets: Array<{ target: string; origin: string; path: string; headers: Record<string, string> }> = [
     { target: 'direct (model double)', origin: d.url, path: '/v1/chat/completions', headers: {} },
     {
@@ -74,7 +69,7 @@ export async function facadeComparison(
         method: 'POST',
         headers: { 'content-type': 'application/json', ...t.headers },
         auth: { kind: 'none' },
-        body: { kind: 'static', text: chat },
+        body: { kind: 'static', text: DIRECT_CHAT_BODY },
         mode: 'closed',
         connections,
         durationS: STEP_S,
