@@ -90,6 +90,11 @@ export interface HookStepOptions {
   noSettle?: boolean;
   /** Sample the machine every 20 ms and attribute the tail episodes (costs CPU on the same cores: opt-in). */
   timeline?: boolean;
+  /**
+   * After the step's VACUUM (ANALYZE), REWARM_S s of the step's own load, not measured, then the wait for idle again
+   * (default true; false only to measure what it hides, bench/tmp A/B).
+   */
+  rewarm?: boolean;
 }
 
 /** One load step; first waits until the previous step's backlog has drained (unless noSettle). */
@@ -101,13 +106,16 @@ export async function hookStep(
 ): Promise<StepRecord> {
   const vary = o.vary ?? true;
   const name = `${o.series} ${o.hook} ${o.mode === 'closed' ? `c=${o.connections}` : `${o.rate}/s`}`;
+  const rewarm = o.rewarm ?? true;
   if (double && o.profile === 'realistic' && vary) {
-    await enqueueAnswers(double, Math.ceil((o.rate ?? 50) * (o.durationS ?? STEP_S) * 1.2) + 20);
+    const seconds = (o.durationS ?? STEP_S) + (rewarm ? REWARM_S : 0);
+    await enqueueAnswers(double, Math.ceil((o.rate ?? 50) * seconds * 1.2) + 20);
   }
-  const settle = o.noSettle ? undefined : await waitIdle(sut);
+  let settle = o.noSettle ? undefined : await waitIdle(sut);
   if (settle && !settle.idle) log(`  not idle after ${settle.waitedMs} ms: ${settle.busy ?? ''}`);
   // Not after an overload (noSettle): the recovery step measures the system as the overload left it.
   const vacuumMs = o.noSettle ? null : await vacuumBetweenSteps(sut.database, ADMIN_URL).catch(() => null);
+  if (vacuumMs !== null && rewarm) settle = await rewarmAfterVacuum(sut, o, name, vary);
   const before = double ? await doubleStats(double) : null;
   // Postgres's backends are sampled just outside the SUT's window (the query costs a connection, not a hook).
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
@@ -165,6 +173,28 @@ export async function hookStep(
       (tail ? `; ${tailText(tail)}` : ''),
   );
   return step;
+}
+
+/** Seconds of the step's own load after its VACUUM (ANALYZE), before the measured window. */
+export const REWARM_S = 1;
+
+/**
+ * ANALYZE invalidates every backend's cached plans and relation entries for the tables it analysed, so the first
+ * calls after it on each pool connection re-plan the prepared hot statements and the PL/pgSQL functions (hook_start,
+ * the audit chain trigger). Measured right after, that burst lands in the first ~0.7 s of every step; in production
+ * it follows an autovacuum ANALYZE, minutes apart, not one every 10 s. So the step's own load runs REWARM_S s first
+ * (a new seed: nothing it stores is found by the step), then the harness waits for idle again; the settle recorded is
+ * that second wait.
+ */
+async function rewarmAfterVacuum(
+  sut: Sut,
+  o: HookStepOptions,
+  name: string,
+  vary: boolean,
+): Promise<Awaited<ReturnType<typeof waitIdle>>> {
+  const job = { ...o, name: `${name} (re-warm)`, vary, seed: nextSeed(), durationS: REWARM_S, timeline: false };
+  await load.run(hookJob(sut, job));
+  return waitIdle(sut);
 }
 
 /** The connection pool of a ramp step: three times the answers expected in flight (model time + 200 ms). */
