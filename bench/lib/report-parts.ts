@@ -3,7 +3,7 @@ import type { PartRecord, StepRecord } from './results';
 import type { ProfileSummary } from './profile';
 import { contentionText, f, pgCpuText, procUsage, runtimeCell, table } from './report-util';
 import type { LatencySummary, LoadResult } from './types';
-import type { SoakTrend } from '../parts/soak';
+import type { SoakTrend } from './memory-trend';
 
 function stepsTable(steps: StepRecord[]): string {
   return table(
@@ -195,17 +195,18 @@ export function partSection(p: PartRecord): string {
     | undefined;
   if (mem?.perApp) {
     out.push(
-      `#### Memory over the soak (${mem.mode}, ${mem.minutes} min; RSS every 5 s; slope by least squares after the first minute; flagged above ${mem.flagMbPerMin} MB/min)`,
+      `#### Memory over the soak (${mem.mode}, ${mem.minutes} min; RSS every 5 s; slopes by least squares after the first minute and over the second half; growth flagged when the second half's is above ${mem.flagMbPerMin} MB/min: a leak keeps growing, a plateau reached early is warm-up)`,
       '',
       table(
-        ['process', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'growth'],
+        ['process', 'first MB', 'last MB', 'max MB', 'slope MB/min', 'second half MB/min', 'growth'],
         Object.entries(mem.perApp).map(([app, t]) => [
           app,
           f(t.first),
           f(t.last),
           f(t.max),
           f(t.slopeMbPerMin, 2),
-          t.growing ? 'GROWS' : 'flat',
+          f(t.lastHalfSlopeMbPerMin, 2),
+          t.growing ? 'GROWS' : t.slopeMbPerMin > mem.flagMbPerMin ? 'plateau (rose, then flat)' : 'flat',
         ]),
       ),
       '',
@@ -213,7 +214,7 @@ export function partSection(p: PartRecord): string {
     const h = mem.heapSnapshots;
     if (h) {
       out.push(
-        `Heap snapshots (taken because an app grew: after the soak / ${h.gapMinutes ?? '?'} min later at 50 hooks/s; compare them in Chrome DevTools, Memory, Comparison):`,
+        `Heap snapshots (taken because a slope was above the flag: after the soak / ${h.gapMinutes ?? '?'} min later at 50 hooks/s; compare them in Chrome DevTools, Memory, Comparison):`,
         '',
         ...Object.keys(h.end).map(
           (app) =>

@@ -2,6 +2,7 @@
 import { CACHE_HIT, SINGLE_REAL, SINGLE_ZERO, SINGLE_ZERO_AGAIN } from '../parts/single-postgres';
 import { seriesName } from '../parts/kafka';
 import { PGLITE_SERIES } from '../parts/pglite';
+import type { SoakTrend } from './memory-trend';
 import type { BenchResults, StepRecord } from './results';
 import { TARGET_RPS } from './options';
 import { f, sutPeaks, verdict } from './report-util';
@@ -74,19 +75,28 @@ function memoryRow(steps: StepRecord[]): TargetRow {
 
 function soakRow(r: BenchResults): TargetRow {
   const mem = r.parts.find((p) => p.name === 'soak')?.extra.memory as
-    { mode: string; minutes: number; perApp: Record<string, { slopeMbPerMin: number; growing: boolean }> } | undefined;
+    | {
+        mode: string;
+        minutes: number;
+        perApp: Record<string, Partial<SoakTrend> & { slopeMbPerMin: number; growing: boolean }>;
+      }
+    | undefined;
   return {
     target: 'Ten-minute soak per app at 50 hooks/s: flat memory (slope)',
     landed: 'never run',
     measured: mem
       ? `${mem.mode}, ${mem.minutes} min: ${Object.entries(mem.perApp)
-          .map(([k, v]) => `${k} ${f(v.slopeMbPerMin, 2)} MB/min`)
+          .map(
+            ([k, v]) =>
+              `${k} ${f(v.slopeMbPerMin, 2)} MB/min` +
+              (v.lastHalfSlopeMbPerMin !== undefined ? ` (second half ${f(v.lastHalfSlopeMbPerMin, 2)})` : ''),
+          )
           .join(', ')}`
       : 'not run (`--soak`)',
     verdict: mem
       ? Object.values(mem.perApp).some((v) => v.growing)
-        ? 'GROWS (above the flag)'
-        : 'flat (every slope within the flag)'
+        ? 'GROWS (second half above the flag)'
+        : 'flat (every second-half slope within the flag)'
       : 'not measured',
   };
 }

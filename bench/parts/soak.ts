@@ -1,9 +1,10 @@
 /**
  * `--soak`: ten minutes (BENCH_SOAK_MINUTES) at 50 hooks/s, model 0 ms, in one-minute open-loop steps, as deployed
  * (three processes over Kafka; BENCH_SOAK_MODE=single for the one process on Postgres). RSS of each app every 5 s;
- * the least-squares slope per app in MB/min (after the first minute's warm-up), growth flagged above 1 MB/min.
- * Deployed, each app runs with the chart's runtime settings (bench/lib/chart-runtime.ts). When an app grows, and
- * only then, each app's heap is snapshotted after the measured window and again BENCH_SOAK_SNAPSHOT_GAP_MINUTES
+ * the least-squares slope per app in MB/min after the first minute's warm-up and over the second half alone, growth
+ * flagged when the second half's is above 1 MB/min (bench/lib/memory-trend.ts: a plateau reached early is warm-up).
+ * Deployed, each app runs with the chart's runtime settings (bench/lib/chart-runtime.ts). When either slope of an app
+ * is above the flag, and only then, each app's heap is snapshotted after the measured window and again BENCH_SOAK_SNAPSHOT_GAP_MINUTES
  * (2) later under the same load; the two are kept to compare.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,9 +16,9 @@ import { log, sleep } from '../lib/options';
 import { rssOf, stopChild } from '../lib/procs';
 import type { PartRecord } from '../lib/results';
 import { round } from '../lib/stats';
+import { memoryTrend, type RssSample, type SoakTrend } from '../lib/memory-trend';
 import { hookStep, warmUp } from '../lib/steps';
 import { startSut, sutEnv, type Sut } from '../lib/sut-control';
-import { slope } from '../lib/usage';
 import { standInAutovacuum } from '../lib/vacuum-stand-in';
 import { withKafkaSut } from './kafka';
 
@@ -26,14 +27,6 @@ const FLAG_MB_PER_MIN = Number(process.env.BENCH_SOAK_FLAG_MB_PER_MIN ?? 1);
 const SNAPSHOT_GAP_MINUTES = Number(process.env.BENCH_SOAK_SNAPSHOT_GAP_MINUTES ?? 2);
 
 type Snapshots = Record<string, { file: string; mb: number }>;
-
-export interface SoakTrend {
-  first: number;
-  last: number;
-  max: number;
-  slopeMbPerMin: number;
-  growing: boolean;
-}
 
 /**
  * Heap snapshots of every deployed app (SIGUSR2, `--heapsnapshot-signal`): waits until each app has written one
@@ -101,7 +94,7 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, dbUrl: string, he
 
 async function soakMeasured(p: PartRecord, sut: Sut, double: Double, heapDir?: string): Promise<void> {
   await warmUp(sut);
-  const samples: Array<{ s: number; rssMb: Record<string, number> }> = [];
+  const samples: RssSample[] = [];
   const s0 = Date.now();
   const sample = (): void => {
     samples.push({ s: Math.round((Date.now() - s0) / 1000), rssMb: rssNow(sut) });
@@ -116,26 +109,10 @@ async function soakMeasured(p: PartRecord, sut: Sut, double: Double, heapDir?: s
   }
   sample();
   const trend: Record<string, SoakTrend> = {};
-  for (const app of Object.keys(sut.pids)) {
-    const all = samples.filter((x) => x.rssMb[app] !== undefined);
-    // The first minute is warm-up (JIT, pools, caches filling): the slope is taken after it when there is enough.
-    const after = all.filter((x) => x.s >= 60);
-    const pts = after.length >= 6 ? after : all;
-    const ys = all.map((x) => x.rssMb[app]!);
-    const perS = slope(
-      pts.map((x) => x.s),
-      pts.map((x) => x.rssMb[app]!),
-    );
-    trend[app] = {
-      first: ys[0] ?? 0,
-      last: ys.at(-1) ?? 0,
-      max: Math.max(0, ...ys),
-      slopeMbPerMin: round(perS * 60),
-      growing: perS * 60 > FLAG_MB_PER_MIN,
-    };
-  }
+  for (const app of Object.keys(sut.pids)) trend[app] = memoryTrend(samples, app, FLAG_MB_PER_MIN);
   log(`  soak trend: ${JSON.stringify(trend)}`);
-  const grows = Object.values(trend).some((t) => t.growing);
+  // Either slope above the flag: a plateau (not flagged) is still worth a look at what filled the heap.
+  const grows = Object.values(trend).some((t) => t.growing || t.slopeMbPerMin > FLAG_MB_PER_MIN);
   // Only when something grows, and only after the measured window: writing a snapshot stalls an app for seconds
   // (a backlog at 50/s) and leaves native memory in it, which would be what the trend measured. Two snapshots
   // SNAPSHOT_GAP_MINUTES apart under the same load show what grew in between (kept: compare them in Chrome
