@@ -92,7 +92,7 @@ export interface HookStepOptions {
   timeline?: boolean;
   /**
    * After the step's VACUUM (ANALYZE), REWARM_S s of the step's own load, not measured, then the wait for idle again
-   * (default true; false only to measure what it hides, bench/tmp A/B).
+   * (default true; false to see what it hides).
    */
   rewarm?: boolean;
 }
@@ -181,8 +181,8 @@ export const REWARM_S = 1;
 /**
  * ANALYZE invalidates every backend's cached plans and relation entries for the tables it analysed, so the first
  * calls after it on each pool connection re-plan the prepared hot statements and the PL/pgSQL functions (hook_start,
- * the audit chain trigger). Measured right after, that burst lands in the first ~0.7 s of every step; in production
- * it follows an autovacuum ANALYZE, minutes apart, not one every 10 s. So the step's own load runs REWARM_S s first
+ * the audit chain trigger). Measured right after, that burst can land in the window's first second (3 of 8 steps at
+ * 120-130/s on a 2-core host); in production it follows an autovacuum ANALYZE, minutes apart, not one every 10 s. So the step's own load runs REWARM_S s first
  * (a new seed: nothing it stores is found by the step), then the harness waits for idle again; the settle recorded is
  * that second wait.
  */

@@ -4,8 +4,8 @@
  * the least-squares slope per app in MB/min after the first minute's warm-up and over the second half alone, growth
  * flagged when the second half's is above 1 MB/min (bench/lib/memory-trend.ts: a plateau reached early is warm-up).
  * Deployed, each app runs with the chart's runtime settings (bench/lib/chart-runtime.ts). When either slope of an app
- * is above the flag, and only then, each app's heap is snapshotted after the measured window and again BENCH_SOAK_SNAPSHOT_GAP_MINUTES
- * (2) later under the same load; the two are kept to compare.
+ * is above the flag, and only then, each app's heap is snapshotted after the measured window and again
+ * BENCH_SOAK_SNAPSHOT_GAP_MINUTES (2) later under the same load; the two are kept to compare.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
