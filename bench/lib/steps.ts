@@ -182,9 +182,9 @@ export const REWARM_S = 1;
  * ANALYZE invalidates every backend's cached plans and relation entries for the tables it analysed, so the first
  * calls after it on each pool connection re-plan the prepared hot statements and the PL/pgSQL functions (hook_start,
  * the audit chain trigger). Measured right after, that burst can land in the window's first second (3 of 8 steps at
- * 120-130/s on a 2-core host); in production it follows an autovacuum ANALYZE, minutes apart, not one every 10 s. So the step's own load runs REWARM_S s first
- * (a new seed: nothing it stores is found by the step), then the harness waits for idle again; the settle recorded is
- * that second wait.
+ * 120-130/s on a 2-core host); in production it follows an autovacuum ANALYZE, minutes apart, not one every 10 s.
+ * So the step's own load runs REWARM_S s first (a new seed: nothing it stores is found by the step), then the
+ * harness waits for idle again; the settle recorded is that second wait.
  */
 async function rewarmAfterVacuum(
   sut: Sut,

@@ -18,7 +18,7 @@ describe('memoryTrend', () => {
     expect(t.growing).toBe(true);
   });
 
-  it('does not flag a plateau reached in the first half (caches and heap filling to their bounds), but reports its whole slope', () => {
+  it('does not flag a plateau reached in the first half (caches filling to their bounds); reports the whole slope', () => {
     // 174 MB rising to 192 MB by minute 4, then flat: the soak of 2026-11-30 18:44 (cds-hooks).
     const t = memoryTrend(
       soak((s) => (s < 240 ? 174 + (18 * s) / 240 : 192)),
