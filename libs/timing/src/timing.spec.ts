@@ -10,6 +10,16 @@ describe('backoffMs', () => {
   });
 });
 
+/** Waits until `done()` holds (polling every 5 ms), failing after `timeoutMs`: the tests never depend on how busy the
+ * machine is. */
+async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await sleep(5);
+  }
+}
+
 describe('PeriodicTask', () => {
   it('never runs two at once, and stop waits for the run in progress', async () => {
     let active = 0;
@@ -23,12 +33,13 @@ describe('PeriodicTask', () => {
       active--;
     });
     task.start();
-    await sleep(60);
+    // Three runs of 15 ms each at a 1 ms interval, however late the timers fire on a loaded machine.
+    await until(() => runs >= 3);
     await task.stop();
     const after = runs;
     expect(active).toBe(0);
     expect(maxActive).toBe(1);
-    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(runs).toBeGreaterThanOrEqual(3);
     await sleep(30);
     expect(runs).toBe(after);
   });
@@ -46,7 +57,8 @@ describe('PeriodicTask', () => {
     task.start();
     await sleep(5);
     expect(calls).toBe(0);
-    await sleep(40);
+    // A run after the failed one: the task was not stopped by the error.
+    await until(() => calls >= 2);
     await task.stop();
     expect(calls).toBeGreaterThanOrEqual(2);
   });
