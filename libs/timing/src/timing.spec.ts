@@ -10,8 +10,10 @@ describe('backoffMs', () => {
   });
 });
 
-/** Waits until `done()` holds (polling every 5 ms), failing after `timeoutMs`: the tests never depend on how busy the
- * machine is. */
+/**
+ * Waits until `done()` holds (polling every 5 ms), failing after `timeoutMs`: the tests never depend on how busy the
+ * machine is.
+ */
 async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
