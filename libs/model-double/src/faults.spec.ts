@@ -49,6 +49,23 @@ describe('model double faults', () => {
     expect((await postJson(`${double.baseUrl}/chat/completions`, chat('z'))).status).toBe(200);
   });
 
+  it('marks each faulted request in the recording, model listings included, so a count of runs can leave them out', async () => {
+    expect((await postJson(`${double.baseUrl}/completions`, { prompt: 'before' })).status).toBe(200);
+    double.injectFault({ kind: 'unavailable' });
+    expect((await getJson(`${double.baseUrl}/models`)).status).toBe(503);
+    expect((await postJson(`${double.baseUrl}/completions`, { prompt: 'during' })).status).toBe(503);
+    double.clearFaults();
+    expect((await postJson(`${double.baseUrl}/completions`, { prompt: 'after' })).status).toBe(200);
+    expect(double.requests().map((r) => [r.path, r.faulted ?? false])).toEqual([
+      ['/v1/completions', false],
+      ['/v1/models', true],
+      ['/v1/completions', true],
+      ['/v1/completions', false],
+    ]);
+    // The counter counts both faulted requests; only one of them was a generation.
+    expect(double.stats().faulted).toBe(2);
+  });
+
   it("'unavailable' with a count is used up by generation requests only, not by health probes", async () => {
     double.injectFault({ kind: 'unavailable', count: 1 });
     expect((await fetch(`${double.url}/health`)).status).toBe(503);

@@ -35,6 +35,7 @@ export class Recorder {
       markFaulted: () => {
         if (!faulted) this.faulted += 1;
         faulted = true;
+        record.faulted = true;
       },
       finish: (answered: boolean) => {
         if (finished) return;

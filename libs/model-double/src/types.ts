@@ -85,6 +85,8 @@ export interface RecordedRequest {
   responseFormat: ResponseFormatShape;
   /** A grammar was in force for the answer (what the flavour and endpoint really enforce). */
   structured?: boolean;
+  /** A fault plan was applied to it (counted in DoubleStats.faulted); absent otherwise. */
+  faulted?: true;
   /** Epoch milliseconds. */
   receivedAt: number;
 }

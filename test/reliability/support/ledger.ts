@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditChainVerifier } from '@app/audit';
 import { AuditChainRepository, createDataSource } from '@app/database';
-import { promptDigest, type ModelDouble } from '@app/model-double';
+import { promptDigest, type ModelDouble, type RecordedRequest } from '@app/model-double';
 import { queryRows } from '../../support/postgres';
 import type { AppLogin } from './app-logins';
 import type { HookCall } from './traffic';
@@ -60,14 +60,13 @@ export interface ScenarioCounts {
   appLogins?: AppLogin[];
 }
 
-/** Where the double's counters stood when the scenario started. */
+/** Where the double's recording stood when the scenario started. */
 export interface DoubleMark {
   readonly index: number;
-  readonly faulted: number;
 }
 
 export function markDouble(double: ModelDouble): DoubleMark {
-  return { index: double.requests().length, faulted: double.stats().faulted };
+  return { index: double.requests().length };
 }
 
 interface Options {
@@ -122,12 +121,15 @@ async function chainValid(dbUrl: string): Promise<boolean> {
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-function completionPrompts(double: ModelDouble, from = 0): string[] {
+function completions(double: ModelDouble, from = 0): RecordedRequest[] {
   return double
     .requests()
     .slice(from)
-    .filter((r) => r.path === '/v1/completions')
-    .map((r) => String((r.body as { prompt?: unknown }).prompt ?? ''));
+    .filter((r) => r.path === '/v1/completions');
+}
+
+function completionPrompts(double: ModelDouble, from = 0): string[] {
+  return completions(double, from).map((r) => String((r.body as { prompt?: unknown }).prompt ?? ''));
 }
 
 /** Waits until every inference the accepted calls depend on has a stored result, then counts. */
@@ -198,7 +200,9 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
   };
 
   const windowPrompts = completionPrompts(o.double, o.mark.index);
-  const modelCallsFaulted = o.double.stats().faulted - o.mark.faulted;
+  // Faulted generations only: a model listing (the proxy's discovery) answered 503 inside an outage is faulted too,
+  // and counting it made a run go missing whenever a discovery poll fell in the outage's window.
+  const modelCallsFaulted = completions(o.double, o.mark.index).filter((r) => r.faulted).length;
   const modelCallsAbandoned = o.abandoned ?? 0;
   const ranHashes = new Set(allPrompts.map(sha256));
   const neededHashes = new Set(created.map((c) => c.prompt_hash));
