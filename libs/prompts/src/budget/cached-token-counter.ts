@@ -18,8 +18,8 @@ export interface CachedTokenCounterOptions {
  * A copy of `piece` that does not keep the text it was cut from alive. The pieces come from `String.match` on a
  * whole prompt, and V8 represents a substring of 13 characters or more as a view into its parent string: a cached
  * piece would pin its prompt (tens of KB) for as long as it stays in the cache, so 20,000 entries bounded at
- * 1.28 M characters could hold hundreds of MB of prompts. Concatenating flattens into a new string of the piece's
- * length; only a miss pays for it.
+ * 1.28 M characters could hold hundreds of MB of prompts. The concatenation is flattened into a new string one
+ * character longer than the piece, and the result is cut from that copy, not from the prompt; only a miss pays for it.
  */
 function detached(piece: string): string {
   return ` ${piece}`.slice(1);
