@@ -26,6 +26,14 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOME=/tmp
 WORKDIR /app
+# jemalloc, preloaded by the chart (<app>.runtime.allocator, LD_PRELOAD) from one path on every architecture: with
+# glibc's malloc cds-hooks kept 33-47 MB of freed memory in its heap (RSS 194-203 MB at 50 hooks/s); with jemalloc
+# 170-175 MB (issue 17, bench/results-issue-17-allocator.md).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(find /usr/lib -name libjemalloc.so.2 -print -quit)" /usr/local/lib/libjemalloc.so.2 \
+ && test -e /usr/local/lib/libjemalloc.so.2
 RUN groupadd --system --gid 10001 meditron \
  && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin meditron
 # Owned by root and not writable by the app user.

@@ -3,9 +3,11 @@
 # makes sure PostgreSQL listens on 127.0.0.1:5432. Idempotent and quiet: apt is
 # only touched when a package is missing.
 #   - librdkafka-dev, gcc, pkg-config: test/support/kafka-broker (librdkafka mock cluster)
+#   - libjemalloc2: the allocator the image preloads (chart <app>.runtime.allocator); the benchmark's deployed mode
+#     and the memory probe start the apps with it, as the chart does
 set -euo pipefail
 
-PACKAGES=(librdkafka-dev gcc pkg-config chromium)
+PACKAGES=(librdkafka-dev gcc pkg-config chromium libjemalloc2)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -15,8 +15,8 @@
  * --snapshots it writes a heap snapshot of every app after the warm-up and at the end, and prints the constructors
  * whose self size grew most between them (--compare does the same for any two snapshot files). Writing a snapshot
  * takes native memory the process keeps (RSS jumps by ~100-200 MB): judge RSS on a run without --snapshots.
- * Each app gets the Node.js runtime the Helm chart renders for it (NODE_OPTIONS heap sizes, MALLOC_ARENA_MAX:
- * bench/lib/chart-runtime.ts); --default-runtime leaves V8's and glibc's defaults instead, to compare.
+ * Each app gets the Node.js runtime the Helm chart renders for it (NODE_OPTIONS heap sizes, the jemalloc preload,
+ * MALLOC_ARENA_MAX: bench/lib/chart-runtime.ts); --default-runtime leaves V8's and glibc's defaults instead.
  * --node-options adds V8/Node flags to every app after the chart's (a later flag wins), --app-env more environment.
  * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
  */
@@ -36,7 +36,7 @@ import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '@app/te
 import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
 import { runtimeUrls } from '@app/testing/runtime-roles';
 import { hookBodies } from './lib/payloads';
-import { chartRuntime, type ChartRuntime } from './lib/chart-runtime';
+import { chartRuntime, hostRuntime, type ChartRuntime } from './lib/chart-runtime';
 import { rssOf } from './lib/procs';
 
 const APPS: readonly AppName[] = ['gateway', 'cds-hooks', 'inference-proxy'];
@@ -297,7 +297,7 @@ async function run(o: Options): Promise<void> {
     const urls = await runtimeUrls(db.url);
     double = await startModelDouble({ port: 0, flavour: 'vllm' });
     const key = await makeTestKey('ES384');
-    const runtime: ChartRuntime | undefined = o.defaultRuntime ? undefined : await chartRuntime();
+    const runtime: ChartRuntime | undefined = o.defaultRuntime ? undefined : hostRuntime(await chartRuntime());
     log(`runtime: ${runtime ? `the chart's ${JSON.stringify(runtime)}` : "V8's and glibc's defaults"}`);
     const randomSecret = randomBytes(32).toString('base64url');
     const common = (app: AppName): Record<string, string> => ({
@@ -314,6 +314,7 @@ async function run(o: Options): Promise<void> {
       INTERNAL_TOKEN_SECRET: randomSecret,
       AUDIT_SPOOL_DIR: join(outDir, 'spool'),
       ...(runtime?.[app].MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: runtime[app].MALLOC_ARENA_MAX } : {}),
+      ...(runtime?.[app].LD_PRELOAD ? { LD_PRELOAD: runtime[app].LD_PRELOAD } : {}),
       NODE_OPTIONS: [
         `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir}`,
         runtime?.[app].NODE_OPTIONS ?? '',

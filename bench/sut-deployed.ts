@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { ClientTableStore } from '@app/clients';
 import { createDataSource, runMigrations } from '@app/database';
 import { appDatabaseUrls, ensureCheckpointKey } from '../tools/local-stack/database-roles';
-import { chartRuntime } from './lib/chart-runtime';
+import { chartRuntime, hostRuntime } from './lib/chart-runtime';
 import { devClientRegistration, ensureDevEhrClient } from '../tools/local-stack/dev-ehr-client';
 import { ensureInternalTokenSecret } from '../tools/local-stack/internal-token-secret';
 import { errorText } from './lib/stats';
@@ -116,9 +116,10 @@ async function main(): Promise<void> {
   };
   const url = (port: number | undefined): string => `http://${HOST}:${port}`;
   // What the chart's ConfigMaps set for the process, in place of anything this supervisor inherited.
-  const rendered = await chartRuntime();
+  const rendered = hostRuntime(await chartRuntime());
   const runtime = (app: keyof typeof rendered): Record<string, string | undefined> => ({
     NODE_OPTIONS: undefined,
+    LD_PRELOAD: undefined,
     MALLOC_ARENA_MAX: undefined,
     ...rendered[app],
   });

@@ -1,25 +1,69 @@
 /**
- * The Node.js runtime settings the Helm chart gives each app (NODE_OPTIONS: V8's heap sizes; MALLOC_ARENA_MAX),
- * read from `helm template` of deploy/helm/meditron-cds with its default values, so the deployed benchmark starts
- * each app exactly as the chart configures it. Nothing is re-derived here: the chart's own template computes the
- * old-generation cap from each container's memory limit, and this reads what it rendered.
+ * The Node.js runtime settings the Helm chart gives each app (NODE_OPTIONS: V8's heap sizes; LD_PRELOAD: the
+ * image's jemalloc; MALLOC_ARENA_MAX), read from `helm template` of deploy/helm/meditron-cds with its default
+ * values, so the deployed benchmark starts each app exactly as the chart configures it. Nothing is re-derived here:
+ * the chart's own template computes the old-generation cap from each container's memory limit, and this reads what
+ * it rendered. The one translation is the preload's path: the image's (/usr/local/lib/libjemalloc.so.2, the
+ * Dockerfile's link) is looked up on this machine by its file name (`hostRuntime`).
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ensureHelm, render } from '../../deploy/helm/meditron-cds/tests/helm';
 import { configMapOf } from '../../deploy/helm/meditron-cds/tests/objects';
 
 export type DeployedApp = 'gateway' | 'cds-hooks' | 'inference-proxy';
 
 /** The ConfigMap keys that are the process runtime rather than the app's configuration. */
-export const RUNTIME_KEYS = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'] as const;
+export const RUNTIME_KEYS = ['NODE_OPTIONS', 'LD_PRELOAD', 'MALLOC_ARENA_MAX'] as const;
 
-export type ChartRuntime = Record<DeployedApp, Partial<Record<(typeof RUNTIME_KEYS)[number], string>>>;
+export type RuntimeEnv = Partial<Record<(typeof RUNTIME_KEYS)[number], string>>;
+export type ChartRuntime = Record<DeployedApp, RuntimeEnv>;
 
-/** Each app's runtime environment as the chart renders it (default values), e.g. for `startApp`. */
+/** Each app's runtime environment as the chart renders it (default values), with the image's paths. */
 export async function chartRuntime(): Promise<ChartRuntime> {
   const objects = await render(ensureHelm());
-  const of = (app: DeployedApp): ChartRuntime[DeployedApp] => {
+  const of = (app: DeployedApp): RuntimeEnv => {
     const data = configMapOf(objects, app);
     return Object.fromEntries(RUNTIME_KEYS.filter((k) => data[k] !== undefined).map((k) => [k, data[k]!]));
   };
   return { gateway: of('gateway'), 'cds-hooks': of('cds-hooks'), 'inference-proxy': of('inference-proxy') };
+}
+
+/**
+ * A shared library the image preloads, found on this machine: the same path if it exists, else the library of
+ * that file name the dynamic loader knows (`ldconfig -p`). Throws when there is none: a benchmark that quietly ran
+ * another allocator would not measure the apps as deployed (.ci/install-system-deps.sh installs libjemalloc2).
+ */
+export function hostLibrary(imagePath: string, ldconfig: () => string = ldconfigList): string {
+  if (existsSync(imagePath)) return imagePath;
+  const name = basename(imagePath);
+  for (const line of ldconfig().split('\n')) {
+    const m = /^\s*(\S+) \(([^)]*)\) => (\S+)$/.exec(line);
+    if (m && m[1] === name && m[2]!.includes('x86-64') === (process.arch === 'x64') && existsSync(m[3]!)) return m[3]!;
+  }
+  throw new Error(`${name} (the chart preloads ${imagePath}) is not on this machine: run .ci/install-system-deps.sh`);
+}
+
+function ldconfigList(): string {
+  return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
+}
+
+/** The chart's runtime with each preload's path as found on this machine (what a process here is started with). */
+export function hostRuntime(runtime: ChartRuntime, ldconfig?: () => string): ChartRuntime {
+  const host = (env: RuntimeEnv): RuntimeEnv =>
+    env.LD_PRELOAD === undefined
+      ? env
+      : {
+          ...env,
+          LD_PRELOAD: env.LD_PRELOAD.split(/[\s:]+/)
+            .filter((p) => p !== '')
+            .map((p) => hostLibrary(p, ldconfig))
+            .join(':'),
+        };
+  return {
+    gateway: host(runtime.gateway),
+    'cds-hooks': host(runtime['cds-hooks']),
+    'inference-proxy': host(runtime['inference-proxy']),
+  };
 }

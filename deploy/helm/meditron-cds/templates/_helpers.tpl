@@ -405,9 +405,11 @@ Usage: include "meditron-cds.memoryMiB" "384Mi"
 {{/*
 The Node.js runtime of an app container, as ConfigMap data: NODE_OPTIONS (V8's young generation capped at
 runtime.maxSemiSpaceMb per semi-space; the old generation capped at runtime.maxOldSpacePercent of the container's
-memory limit, so V8 collects harder before the kernel's OOM killer would; then runtime.extraNodeOptions) and
-MALLOC_ARENA_MAX (glibc arenas). The benchmark's deployed mode starts the apps with exactly this
-(bench/lib/chart-runtime.ts renders it). Usage: (list $ $values "cdsHooks")
+memory limit, so V8 collects harder before the kernel's OOM killer would; then runtime.extraNodeOptions),
+LD_PRELOAD of the image's jemalloc when runtime.allocator is jemalloc, and MALLOC_ARENA_MAX (glibc arenas; also
+where jemalloc is used, so that an image without it, whose loader skips the preload with a warning, keeps the cap).
+The benchmark's deployed mode starts the apps with exactly this (bench/lib/chart-runtime.ts renders it).
+Usage: (list $ $values "cdsHooks")
 */}}
 {{- define "meditron-cds.nodeRuntimeConfig" -}}
 {{- $values := index . 1 -}}
@@ -427,7 +429,21 @@ MALLOC_ARENA_MAX (glibc arenas). The benchmark's deployed mode starts the apps w
 {{- if $options }}
 NODE_OPTIONS: {{ join " " $options | quote }}
 {{- end }}
+{{- $allocator := $rt.allocator | default "glibc" -}}
+{{- if eq $allocator "jemalloc" }}
+LD_PRELOAD: {{ include "meditron-cds.jemallocPath" . | quote }}
+{{- else if ne $allocator "glibc" -}}
+{{- fail (printf "%s.runtime.allocator must be jemalloc or glibc, not %q" $name $allocator) -}}
+{{- end }}
 {{- if gt (int $rt.mallocArenaMax) 0 }}
 MALLOC_ARENA_MAX: {{ $rt.mallocArenaMax | int | quote }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Where the image keeps jemalloc (the Dockerfile links Debian's libjemalloc2 there, the same path on every
+architecture). A custom image that preloads it must provide the same file.
+*/}}
+{{- define "meditron-cds.jemallocPath" -}}
+/usr/local/lib/libjemalloc.so.2
 {{- end -}}

@@ -30,6 +30,7 @@ const runtimeVars: Readonly<Record<string, string>> = {
   HTTP_PROXY: 'Node (NODE_USE_ENV_PROXY)',
   NO_PROXY: 'Node (NODE_USE_ENV_PROXY)',
   NODE_OPTIONS: "Node: V8's heap sizes (values runtime.maxSemiSpaceMb, runtime.maxOldSpacePercent)",
+  LD_PRELOAD: "the dynamic loader: the image's jemalloc (values runtime.allocator)",
   MALLOC_ARENA_MAX: "glibc's malloc (values runtime.mallocArenaMax)",
 };
 

@@ -122,6 +122,8 @@ export interface RenderOptions {
   namespace?: string;
   /** Another copy of the chart (e.g. one with a bumped version); default: this chart. */
   chart?: string;
+  /** More `helm template` flags (e.g. `--skip-schema-validation`, to reach the template's own checks). */
+  extraArgs?: readonly string[];
 }
 
 function renderArgs(opts: RenderOptions): string[] {
@@ -136,6 +138,7 @@ function renderArgs(opts: RenderOptions): string[] {
   ];
   for (const f of opts.valuesFiles ?? []) args.push('--values', f);
   for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
+  args.push(...(opts.extraArgs ?? []));
   return args;
 }
 

@@ -2,11 +2,13 @@
  * The Node.js runtime of each app container, and cds-hooks' load shedding:
  * - NODE_OPTIONS caps V8's young generation (runtime.maxSemiSpaceMb) and its old generation at a share of the
  *   container's memory limit (runtime.maxOldSpacePercent), whatever unit the limit is written in;
+ * - LD_PRELOAD preloads the image's jemalloc (runtime.allocator, default jemalloc; glibc leaves it out);
  * - MALLOC_ARENA_MAX bounds glibc's malloc arenas; 0 leaves V8's and glibc's defaults;
  * - HOOK_MAX_IN_FLIGHT and HOOK_MAX_EVENT_LOOP_DELAY_MS come from cdsHooks.maxInFlight / maxEventLoopDelayMs, and
  *   the chart's defaults are the app's own.
  * The benchmark's deployed mode starts the apps with what these ConfigMaps hold (bench/lib/chart-runtime.ts).
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadCdsHooksConfig } from '../../../../apps/cds-hooks/src/cds-hooks.config';
 import { chartDir, ensureHelm, render, renderError, type K8sObject } from './helm';
@@ -17,6 +19,9 @@ const apps = [
   ['cds-hooks', 'cdsHooks'],
   ['inference-proxy', 'inferenceProxy'],
 ] as const;
+
+/** Where the Dockerfile's runtime stage links Debian's libjemalloc2. */
+const JEMALLOC = '/usr/local/lib/libjemalloc.so.2';
 
 const example = (name: string): string => path.join(chartDir, 'examples', `values-${name}.yaml`);
 const scenarios = [
@@ -60,6 +65,17 @@ describe.each(scenarios)('the Node.js runtime ($name values)', ({ valuesFiles })
     objects = await render(helmBin, { valuesFiles });
   });
 
+  it.each(['cds-hooks', 'inference-proxy'] as const)(
+    'preloads jemalloc in %s from the path the image links it to',
+    (app) => {
+      expect(configMapOf(objects, app).LD_PRELOAD).toBe(JEMALLOC);
+    },
+  );
+
+  it("keeps glibc's malloc in the gateway", () => {
+    expect(configMapOf(objects, 'gateway').LD_PRELOAD).toBeUndefined();
+  });
+
   it.each(apps)('caps %s: young generation, old generation at half its memory limit, two malloc arenas', (app) => {
     const env = configMapOf(objects, app);
     const limit = mainContainer(objects, app).resources?.limits?.memory;
@@ -100,14 +116,45 @@ describe('sizing the old generation from the memory limit', () => {
 });
 
 describe('turning the runtime settings off or adding to them', () => {
-  it("leaves V8's and glibc's defaults when every setting is 0", async () => {
+  it("leaves V8's and glibc's defaults when every setting is 0 and the allocator glibc", async () => {
     const set = { 'gateway.runtime.maxSemiSpaceMb': '0', 'gateway.runtime.maxOldSpacePercent': '0' };
     const env = configMapOf(
-      await render(helmBin, { set: { ...set, 'gateway.runtime.mallocArenaMax': '0' } }),
+      await render(helmBin, {
+        set: { ...set, 'gateway.runtime.mallocArenaMax': '0', 'gateway.runtime.allocator': 'glibc' },
+      }),
       'gateway',
     );
     expect(env.NODE_OPTIONS).toBeUndefined();
+    expect(env.LD_PRELOAD).toBeUndefined();
     expect(env.MALLOC_ARENA_MAX).toBeUndefined();
+  });
+
+  it("keeps glibc's malloc, arenas still capped, when the allocator is glibc", async () => {
+    const env = configMapOf(await render(helmBin, { set: { 'cdsHooks.runtime.allocator': 'glibc' } }), 'cds-hooks');
+    expect(env.LD_PRELOAD).toBeUndefined();
+    expect(env.MALLOC_ARENA_MAX).toBe('2');
+  });
+
+  it('preloads jemalloc in the gateway when asked, arenas still capped for an image without it', async () => {
+    const env = configMapOf(await render(helmBin, { set: { 'gateway.runtime.allocator': 'jemalloc' } }), 'gateway');
+    expect(env.LD_PRELOAD).toBe(JEMALLOC);
+    expect(env.MALLOC_ARENA_MAX).toBe('2');
+  });
+
+  it('refuses an allocator it does not know, by schema and, without it, by the template', async () => {
+    const set = { 'gateway.runtime.allocator': 'tcmalloc' };
+    expect(await renderError(helmBin, { set })).toMatch(/gateway\/runtime\/allocator.*(jemalloc|glibc)/s);
+    expect(await renderError(helmBin, { set, extraArgs: ['--skip-schema-validation'] })).toMatch(
+      'gateway.runtime.allocator must be jemalloc or glibc, not "tcmalloc"',
+    );
+  });
+
+  it('links jemalloc in the image where the chart preloads it from', () => {
+    const dockerfile = readFileSync(path.join(chartDir, '..', '..', '..', 'Dockerfile'), 'utf8');
+    const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+    expect(runtimeStage).toMatch(/apt-get install -y --no-install-recommends libjemalloc2/);
+    expect(runtimeStage).toContain(`/usr/local/lib/libjemalloc.so.2`);
+    expect(runtimeStage).toContain(`test -e ${JEMALLOC}`);
   });
 
   it('appends extraNodeOptions after its own flags', async () => {
