@@ -38,9 +38,12 @@ export async function chartRuntime(): Promise<ChartRuntime> {
 export function hostLibrary(imagePath: string, ldconfig: () => string = ldconfigList): string {
   if (existsSync(imagePath)) return imagePath;
   const name = basename(imagePath);
+  // `\tlibjemalloc.so.2 (libc6,x86-64) => /lib/x86_64-linux-gnu/libjemalloc.so.2`; on x64 a 32-bit copy says
+  // `(libc6)` and is skipped.
   for (const line of ldconfig().split('\n')) {
     const m = /^\s*(\S+) \(([^)]*)\) => (\S+)$/.exec(line);
-    if (m && m[1] === name && m[2]!.includes('x86-64') === (process.arch === 'x64') && existsSync(m[3]!)) return m[3]!;
+    const native = m !== null && m[2]!.includes('x86-64') === (process.arch === 'x64');
+    if (m && native && m[1] === name && existsSync(m[3]!)) return m[3]!;
   }
   throw new Error(`${name} (the chart preloads ${imagePath}) is not on this machine: run .ci/install-system-deps.sh`);
 }
