@@ -7,6 +7,7 @@
  *   npx node --require ./bench/register.js bench/memory-probe.ts [--rate=50] [--minutes=3] [--warmup-s=30]
  *                                                                [--snapshots] [--idle-snapshots] [--default-runtime]
  *                                                                [--node-options="..."] [--app-env=K=V,...]
+ *                                                                [--model-ms=<time to first token>]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -59,6 +60,8 @@ interface Options {
   readonly defaultRuntime: boolean;
   /** Extra Node options for every app (`--node-options="--max-old-space-size=128"`), after the chart's. */
   readonly nodeOptions: string;
+  /** The model double's time to first token (`--model-ms=300`; default 0: the pipeline's own memory). */
+  readonly modelTtftMs: number;
 }
 
 function options(argv: readonly string[]): Options {
@@ -81,6 +84,7 @@ function options(argv: readonly string[]): Options {
     defaultRuntime: arg('default-runtime') !== undefined,
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
     nodeOptions: arg('node-options') ?? '',
+    modelTtftMs: arg('model-ms') === undefined ? 0 : num('model-ms', 0),
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')
@@ -295,7 +299,7 @@ async function run(o: Options): Promise<void> {
     db = await createTestDatabase('bench_memory');
     await runMigrations(db.url);
     const urls = await runtimeUrls(db.url);
-    double = await startModelDouble({ port: 0, flavour: 'vllm' });
+    double = await startModelDouble({ port: 0, flavour: 'vllm', latency: { ttftMs: o.modelTtftMs, perTokenMs: 0 } });
     const key = await makeTestKey('ES384');
     const runtime: ChartRuntime | undefined = o.defaultRuntime ? undefined : hostRuntime(await chartRuntime());
     log(`runtime: ${runtime ? `the chart's ${JSON.stringify(runtime)}` : "V8's and glibc's defaults"}`);
