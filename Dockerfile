@@ -28,7 +28,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # jemalloc, preloaded by the chart (<app>.runtime.allocator, LD_PRELOAD) from one path on every architecture: with
 # glibc's malloc cds-hooks kept 33-47 MB of freed memory in its heap (RSS 194-203 MB at 50 hooks/s); with jemalloc
-# 170-175 MB (issue 17, bench/results-issue-17-allocator.md).
+# 171-174 MB (issue 17, bench/results-issue-17-allocator.md).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libjemalloc2 \
  && rm -rf /var/lib/apt/lists/* \

@@ -74,6 +74,10 @@ function options(argv: readonly string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
     return n;
   };
+  const nonNegative = (n: number): number => {
+    if (!Number.isFinite(n) || n < 0) throw new Error('--model-ms must be 0 or more');
+    return n;
+  };
   const compare = arg('compare')?.split(',');
   return {
     rate: num('rate', 50),
@@ -84,7 +88,7 @@ function options(argv: readonly string[]): Options {
     defaultRuntime: arg('default-runtime') !== undefined,
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
     nodeOptions: arg('node-options') ?? '',
-    modelTtftMs: arg('model-ms') === undefined ? 0 : num('model-ms', 0),
+    modelTtftMs: arg('model-ms') === undefined ? 0 : nonNegative(Number(arg('model-ms'))),
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')

@@ -48,8 +48,10 @@ export function hostLibrary(imagePath: string, ldconfig: () => string = ldconfig
   throw new Error(`${name} (the chart preloads ${imagePath}) is not on this machine: run .ci/install-system-deps.sh`);
 }
 
+/** `ldconfig -p`; Debian keeps ldconfig in /sbin, which a non-root PATH often lacks. */
 function ldconfigList(): string {
-  return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  const bin = ['/sbin/ldconfig', '/usr/sbin/ldconfig'].find((p) => existsSync(p)) ?? 'ldconfig';
+  return execFileSync(bin, ['-p'], { encoding: 'utf8' });
 }
 
 /** The chart's runtime with each preload's path as found on this machine (what a process here is started with). */
