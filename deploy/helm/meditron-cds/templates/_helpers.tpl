@@ -441,6 +441,24 @@ MALLOC_ARENA_MAX: {{ $rt.mallocArenaMax | int | quote }}
 {{- end -}}
 
 {{/*
+The app container's command: node, the app's V8 flags (runtime.v8Flags; flags Node refuses in NODE_OPTIONS go
+here), then the entry point. The benchmark's deployed mode starts each app with the same arguments.
+Usage: (list $values "cdsHooks" "dist/apps/cds-hooks/src/main.js")
+*/}}
+{{- define "meditron-cds.nodeCommand" -}}
+{{- $values := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $args := list "node" -}}
+{{- range $values.runtime.v8Flags | default list -}}
+{{- if not (regexMatch "^--[a-z0-9][a-z0-9_-]*(=[A-Za-z0-9._:/,+-]+)?$" .) -}}
+{{- fail (printf "%s.runtime.v8Flags: %q is not a V8 flag (--name or --name=value)" $name .) -}}
+{{- end -}}
+{{- $args = append $args . -}}
+{{- end -}}
+{{- toJson (append $args (index . 2)) -}}
+{{- end -}}
+
+{{/*
 Where the image keeps jemalloc (the Dockerfile links Debian's libjemalloc2 there, the same path on every
 architecture). A custom image that preloads it must provide the same file.
 */}}

@@ -104,7 +104,7 @@ describe.each(scenarios)('values: $name', ({ name, valuesFiles }) => {
     for (const component of appComponents) {
       const c = mainContainer(objects, component);
       expect(c.command?.[0]).toBe('node');
-      expect(c.command?.[1]).toBe(`dist/apps/${component}/src/main.js`);
+      expect(c.command?.at(-1)).toBe(`dist/apps/${component}/src/main.js`);
       expect(c.livenessProbe?.httpGet?.path).toBe('/health/live');
       expect(c.readinessProbe?.httpGet?.path).toBe('/health/ready');
       expect(c.readinessProbe?.httpGet?.port).toBe('http');

@@ -4,11 +4,15 @@
  *   container's memory limit (runtime.maxOldSpacePercent), whatever unit the limit is written in;
  * - LD_PRELOAD preloads the image's jemalloc (runtime.allocator, default jemalloc; glibc leaves it out);
  * - MALLOC_ARENA_MAX bounds glibc's malloc arenas; 0 leaves V8's and glibc's defaults;
+ * - runtime.v8Flags go on the container's command line, before the entry point (cds-hooks: Maglev without
+ *   inlining, a flag Node refuses in NODE_OPTIONS);
  * - HOOK_MAX_IN_FLIGHT and HOOK_MAX_EVENT_LOOP_DELAY_MS come from cdsHooks.maxInFlight / maxEventLoopDelayMs, and
  *   the chart's defaults are the app's own.
  * The benchmark's deployed mode starts the apps with what these ConfigMaps hold (bench/lib/chart-runtime.ts).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadCdsHooksConfig } from '../../../../apps/cds-hooks/src/cds-hooks.config';
 import { chartDir, ensureHelm, render, renderError, type K8sObject } from './helm';
@@ -74,6 +78,16 @@ describe.each(scenarios)('the Node.js runtime ($name values)', ({ valuesFiles })
 
   it("keeps glibc's malloc in the gateway", () => {
     expect(configMapOf(objects, 'gateway').LD_PRELOAD).toBeUndefined();
+  });
+
+  it('starts cds-hooks with Maglev not inlining, from the command line; the others with plain node', () => {
+    expect(mainContainer(objects, 'cds-hooks').command).toEqual([
+      'node',
+      '--no-maglev-inlining',
+      'dist/apps/cds-hooks/src/main.js',
+    ]);
+    expect(mainContainer(objects, 'gateway').command).toEqual(['node', 'dist/apps/gateway/src/main.js']);
+    expect(mainContainer(objects, 'inference-proxy').command).toEqual(['node', 'dist/apps/inference-proxy/src/main.js']);
   });
 
   it.each(apps)('caps %s: young generation, old generation at half its memory limit, two malloc arenas', (app) => {
@@ -155,6 +169,44 @@ describe('turning the runtime settings off or adding to them', () => {
     expect(runtimeStage).toMatch(/apt-get install -y --no-install-recommends libjemalloc2/);
     expect(runtimeStage).toContain(`ln -s "$(find /usr/lib -name libjemalloc.so.2 -print -quit)" ${JEMALLOC}`);
     expect(runtimeStage).toContain(`test -e ${JEMALLOC}`);
+  });
+
+  it("gives node the app's V8 flags in order before the entry point, and none when the list is empty", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'v8flags-'));
+    const values = path.join(dir, 'values.yaml');
+    writeFileSync(values, 'cdsHooks:\n  runtime:\n    v8Flags: []\n');
+    const objects = await render(helmBin, {
+      valuesFiles: [values],
+      set: { 'gateway.runtime.v8Flags': '{--no-maglev,--stack-size=2000}' },
+    });
+    rmSync(dir, { recursive: true });
+    expect(mainContainer(objects, 'cds-hooks').command).toEqual(['node', 'dist/apps/cds-hooks/src/main.js']);
+    expect(mainContainer(objects, 'gateway').command).toEqual([
+      'node',
+      '--no-maglev',
+      '--stack-size=2000',
+      'dist/apps/gateway/src/main.js',
+    ]);
+  });
+
+  it('refuses a V8 flag that is not one flag, by schema and, without it, by the template', async () => {
+    const set = { 'inferenceProxy.runtime.v8Flags': '{--inspect=0.0.0.0:9229 --expose-gc}' };
+    expect(await renderError(helmBin, { set })).toMatch(/inferenceProxy\/runtime\/v8Flags\/0/);
+    expect(await renderError(helmBin, { set, extraArgs: ['--skip-schema-validation'] })).toMatch(
+      'inferenceProxy.runtime.v8Flags: "--inspect=0.0.0.0:9229 --expose-gc" is not a V8 flag',
+    );
+  });
+
+  it("has cds-hooks' default flag accepted by the image's Node.js major on the command line, refused in NODE_OPTIONS", () => {
+    const { PATH } = process.env;
+    // This test's Node is the package's pinned major, the Dockerfile's node:24 base.
+    expect(spawnSync(process.execPath, ['--no-maglev-inlining', '-e', '0'], { env: { PATH } }).status).toBe(0);
+    const viaEnv = spawnSync(process.execPath, ['-e', '0'], {
+      env: { PATH, NODE_OPTIONS: '--no-maglev-inlining' },
+      encoding: 'utf8',
+    });
+    expect(viaEnv.status).not.toBe(0);
+    expect(viaEnv.stderr).toContain('is not allowed in NODE_OPTIONS');
   });
 
   it('appends extraNodeOptions after its own flags', async () => {
