@@ -87,7 +87,10 @@ describe.each(scenarios)('the Node.js runtime ($name values)', ({ valuesFiles })
       'dist/apps/cds-hooks/src/main.js',
     ]);
     expect(mainContainer(objects, 'gateway').command).toEqual(['node', 'dist/apps/gateway/src/main.js']);
-    expect(mainContainer(objects, 'inference-proxy').command).toEqual(['node', 'dist/apps/inference-proxy/src/main.js']);
+    expect(mainContainer(objects, 'inference-proxy').command).toEqual([
+      'node',
+      'dist/apps/inference-proxy/src/main.js',
+    ]);
   });
 
   it.each(apps)('caps %s: young generation, old generation at half its memory limit, two malloc arenas', (app) => {
