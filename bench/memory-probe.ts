@@ -8,6 +8,7 @@
  *                                                                [--snapshots] [--idle-snapshots] [--default-runtime]
  *                                                                [--node-options="..."] [--app-env=K=V,...]
  *                                                                [--model-ms=<time to first token>]
+ *                                                                [--v8-flags="--flag ..."]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -17,8 +18,10 @@
  * whose self size grew most between them (--compare does the same for any two snapshot files). Writing a snapshot
  * takes native memory the process keeps (RSS jumps by ~100-200 MB): judge RSS on a run without --snapshots.
  * Each app gets the Node.js runtime the Helm chart renders for it (NODE_OPTIONS heap sizes, the jemalloc preload,
- * MALLOC_ARENA_MAX: bench/lib/chart-runtime.ts); --default-runtime leaves V8's and glibc's defaults instead.
- * --node-options adds V8/Node flags to every app after the chart's (a later flag wins), --app-env more environment.
+ * MALLOC_ARENA_MAX, the V8 flags on its command line: bench/lib/chart-runtime.ts); --default-runtime leaves V8's and
+ * glibc's defaults instead. --node-options adds V8/Node flags to every app after the chart's (a later flag wins),
+ * --app-env more environment; --v8-flags replaces the chart's command-line flags of every app (`--v8-flags=`: none),
+ * for flags Node refuses in NODE_OPTIONS.
  * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
  */
 import 'reflect-metadata';
@@ -62,6 +65,8 @@ interface Options {
   readonly nodeOptions: string;
   /** The model double's time to first token (`--model-ms=300`; default 0: the pipeline's own memory). */
   readonly modelTtftMs: number;
+  /** Node's command-line flags for every app in place of the chart's (`--v8-flags=`: none); undefined: the chart's. */
+  readonly v8Flags: readonly string[] | undefined;
 }
 
 function options(argv: readonly string[]): Options {
@@ -89,6 +94,9 @@ function options(argv: readonly string[]): Options {
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
     nodeOptions: arg('node-options') ?? '',
     modelTtftMs: arg('model-ms') === undefined ? 0 : nonNegative(Number(arg('model-ms'))),
+    v8Flags: arg('v8-flags')
+      ?.split(/\s+/)
+      .filter((f) => f !== ''),
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')
@@ -306,7 +314,9 @@ async function run(o: Options): Promise<void> {
     double = await startModelDouble({ port: 0, flavour: 'vllm', latency: { ttftMs: o.modelTtftMs, perTokenMs: 0 } });
     const key = await makeTestKey('ES384');
     const runtime: ChartRuntime | undefined = o.defaultRuntime ? undefined : hostRuntime(await chartRuntime());
+    const nodeArgs = (app: AppName): readonly string[] => o.v8Flags ?? runtime?.[app].nodeArgs ?? [];
     log(`runtime: ${runtime ? `the chart's ${JSON.stringify(runtime)}` : "V8's and glibc's defaults"}`);
+    if (o.v8Flags) log(`command-line flags of every app: ${JSON.stringify(o.v8Flags)} (in place of the chart's)`);
     const randomSecret = randomBytes(32).toString('base64url');
     const common = (app: AppName): Record<string, string> => ({
       NODE_ENV: 'production',
@@ -321,11 +331,11 @@ async function run(o: Options): Promise<void> {
       KAFKA_HEARTBEAT_MS: String(fastKafkaConsumerConfig.heartbeatInterval),
       INTERNAL_TOKEN_SECRET: randomSecret,
       AUDIT_SPOOL_DIR: join(outDir, 'spool'),
-      ...(runtime?.[app].MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: runtime[app].MALLOC_ARENA_MAX } : {}),
-      ...(runtime?.[app].LD_PRELOAD ? { LD_PRELOAD: runtime[app].LD_PRELOAD } : {}),
+      ...(runtime?.[app].env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: runtime[app].env.MALLOC_ARENA_MAX } : {}),
+      ...(runtime?.[app].env.LD_PRELOAD ? { LD_PRELOAD: runtime[app].env.LD_PRELOAD } : {}),
       NODE_OPTIONS: [
         `--require ${join(__dirname, 'memory-probe-agent.js')} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${outDir}`,
-        runtime?.[app].NODE_OPTIONS ?? '',
+        runtime?.[app].env.NODE_OPTIONS ?? '',
         o.nodeOptions,
       ]
         .filter((x) => x !== '')
@@ -353,6 +363,7 @@ async function run(o: Options): Promise<void> {
         dist,
         app: 'inference-proxy',
         logFile: logFile('inference-proxy'),
+        nodeArgs: nodeArgs('inference-proxy'),
         env: {
           ...common('inference-proxy'),
           DATABASE_URL: urls.inferenceProxy,
@@ -364,6 +375,7 @@ async function run(o: Options): Promise<void> {
       dist,
       app: 'cds-hooks',
       logFile: logFile('cds-hooks'),
+      nodeArgs: nodeArgs('cds-hooks'),
       env: { ...common('cds-hooks'), DATABASE_URL: urls.cdsHooks, EHR_CLIENTS_FILE: cdsClients },
     });
     procs.set('cds-hooks', cds);
@@ -371,6 +383,7 @@ async function run(o: Options): Promise<void> {
       dist,
       app: 'gateway',
       logFile: logFile('gateway'),
+      nodeArgs: nodeArgs('gateway'),
       env: {
         ...common('gateway'),
         DATABASE_URL: urls.gateway,

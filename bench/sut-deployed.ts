@@ -37,16 +37,28 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startApp(name: string, env: Record<string, string | undefined>, url: string): Promise<void> {
+async function startApp(
+  name: string,
+  env: Record<string, string | undefined>,
+  url: string,
+  nodeArgs: readonly string[],
+): Promise<void> {
   // Compiled (BENCH_DIST_DIR, as the image runs them), else the TypeScript through the swc hook.
   const dist = process.env.BENCH_DIST_DIR;
   // BENCH_HEAP_DIR (the soak): SIGUSR2 writes a heap snapshot of the app there.
   const heap = process.env.BENCH_HEAP_DIR
     ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${join(process.env.BENCH_HEAP_DIR, name)}`]
     : [];
+  // The chart's flags first (the container's `node <flags> <entry>`), then this run's own.
   const args = dist
-    ? [...heap, join(dist, 'apps', name, 'src', 'main.js')]
-    : [...heap, '--require', join(ROOT, 'bench', 'register.js'), join(ROOT, 'apps', name, 'src', 'main.ts')];
+    ? [...nodeArgs, ...heap, join(dist, 'apps', name, 'src', 'main.js')]
+    : [
+        ...nodeArgs,
+        ...heap,
+        '--require',
+        join(ROOT, 'bench', 'register.js'),
+        join(ROOT, 'apps', name, 'src', 'main.ts'),
+      ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,
@@ -121,7 +133,7 @@ async function main(): Promise<void> {
     NODE_OPTIONS: undefined,
     LD_PRELOAD: undefined,
     MALLOC_ARENA_MAX: undefined,
-    ...rendered[app],
+    ...rendered[app].env,
   });
   await startApp(
     'inference-proxy',
@@ -133,6 +145,7 @@ async function main(): Promise<void> {
       METRICS_PORT: String(proxyMetrics),
     },
     url(proxyPort),
+    rendered['inference-proxy'].nodeArgs,
   );
   await startApp(
     'cds-hooks',
@@ -144,6 +157,7 @@ async function main(): Promise<void> {
       METRICS_PORT: String(cdsMetrics),
     },
     url(cdsPort),
+    rendered['cds-hooks'].nodeArgs,
   );
   await startApp(
     'gateway',
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
       CDS_HOOKS_URL: url(cdsPort),
     },
     url(gwPort),
+    rendered.gateway.nodeArgs,
   );
   process.send?.({
     type: 'ready',

@@ -87,17 +87,14 @@ export async function startDeployed(env: Record<string, string | undefined>): Pr
   return { kind: 'deployed', child, ready, pids: { ...ready.pids }, database: databaseOf(env), how };
 }
 
-/** `gateway NODE_OPTIONS="..." MALLOC_ARENA_MAX=2; cds-hooks ...` */
+/** `gateway NODE_OPTIONS="..." MALLOC_ARENA_MAX=2; cds-hooks ... node --no-maglev-inlining; ...` */
 function runtimeText(runtime: ChartRuntime): string {
   return Object.entries(runtime)
-    .map(
-      ([app, env]) =>
-        `${app} ${
-          Object.entries(env)
-            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-            .join(' ') || '(none)'
-        }`,
-    )
+    .map(([app, { env, nodeArgs }]) => {
+      const parts = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+      if (nodeArgs.length > 0) parts.push(`node ${nodeArgs.join(' ')}`);
+      return `${app} ${parts.join(' ') || '(none)'}`;
+    })
     .join('; ');
 }
 

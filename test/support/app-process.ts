@@ -1,6 +1,7 @@
 /**
  * One app (gateway, cds-hooks or inference-proxy) as its own OS process, started from the test build
- * (`ensureAppsBuilt`) exactly as production starts it: `node <build>/apps/<app>/src/main.js` with its environment.
+ * (`ensureAppsBuilt`) exactly as production starts it: `node [flags] <build>/apps/<app>/src/main.js` with its
+ * environment.
  * It binds 127.0.0.1 on a port chosen up front, is ready when `GET /health/ready` answers 200, and can be stopped
  * gracefully (SIGTERM, bounded) or killed outright (SIGKILL). Its output goes to a log file for post-mortems.
  */
@@ -22,6 +23,8 @@ export interface AppProcessOptions {
   readonly dist: string;
   readonly app: AppName;
   readonly env: Record<string, string>;
+  /** Node's arguments before the entry point (the chart's runtime.v8Flags: `node <flags> main.js`). */
+  readonly nodeArgs?: readonly string[];
   /** Where stdout and stderr are appended. */
   readonly logFile: string;
   /** A port to reuse (a restart); by default a free one. */
@@ -66,7 +69,7 @@ export class AppProcess {
     fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
     const log = fs.openSync(opts.logFile, 'a');
     fs.writeSync(log, `\n=== ${new Date().toISOString()} start ${opts.app} on ${port}\n`);
-    const child = spawn(process.execPath, [appEntry(opts.dist, opts.app)], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), appEntry(opts.dist, opts.app)], {
       env: {
         PATH: process.env.PATH ?? '',
         // Replicas of one app share the machine: each metrics listener on a free port unless a test says otherwise.
