@@ -8,6 +8,7 @@
  *                                                                [--snapshots] [--idle-snapshots] [--default-runtime]
  *                                                                [--node-options="..."] [--app-env=K=V,...]
  *                                                                [--model-ms=<time to first token>]
+ *                                                                [--db-stall=<at s>:<for s>]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -23,7 +24,9 @@
  * shed or past the deadline), p50/p99. Every 2 s it reads each app's /metrics (each on its own METRICS_PORT) and
  * appends the pipeline's gauges and counters (consumer lag, in flight, queue depths, outbox backlog, shed calls by
  * reason, hook outcomes) with the traffic's running counts to metrics.jsonl: where work stops when answers slow down.
- * The apps log at warn to <app>.log in the run directory.
+ * The apps log at warn to <app>.log in the run directory. --db-stall=60:40 holds an exclusive lock on the
+ * database's inference_outbox from the traffic's 60th second for 40 s (every hook call's first statement waits): a
+ * transient database stall, to see whether the pipeline comes back once it ends.
  * Output: .local/memory-probe/<time>/ (result.json, metrics.jsonl, the agent's samples, the apps' logs, the snapshots).
  */
 import 'reflect-metadata';
@@ -31,6 +34,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
+import { Client } from 'pg';
 import { Topics } from '@app/contracts';
 import { runMigrations } from '@app/database';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
@@ -67,6 +71,8 @@ interface Options {
   readonly nodeOptions: string;
   /** The model double's time to first token (`--model-ms=300`; default 0: the pipeline's own memory). */
   readonly modelTtftMs: number;
+  /** `--db-stall=<at s>:<for s>`: the outbox table locked from the traffic's <at>th second for <for> seconds. */
+  readonly dbStall: { readonly atS: number; readonly forS: number } | undefined;
 }
 
 function options(argv: readonly string[]): Options {
@@ -94,6 +100,7 @@ function options(argv: readonly string[]): Options {
     compare: compare && compare.length === 2 ? [compare[0]!, compare[1]!] : undefined,
     nodeOptions: arg('node-options') ?? '',
     modelTtftMs: arg('model-ms') === undefined ? 0 : nonNegative(Number(arg('model-ms'))),
+    dbStall: dbStall(arg('db-stall')),
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')
@@ -101,6 +108,35 @@ function options(argv: readonly string[]): Options {
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
   };
+}
+
+function dbStall(v: string | undefined): Options['dbStall'] {
+  if (v === undefined) return undefined;
+  const [atS, forS] = v.split(':').map(Number);
+  if (!Number.isFinite(atS) || !Number.isFinite(forS) || atS! < 0 || forS! <= 0) {
+    throw new Error('--db-stall must be <at s>:<for s>, e.g. 60:40');
+  }
+  return { atS: atS!, forS: forS! };
+}
+
+/**
+ * A transient database stall: from `atS` after the call, a session holds ACCESS EXCLUSIVE on inference_outbox for
+ * `forS` seconds (the hook path's first statement inserts there, so every call waits), then commits.
+ */
+async function stallDatabase(url: string, stall: NonNullable<Options['dbStall']>, log: (l: string) => void) {
+  await sleep(stall.atS * 1000);
+  const c = new Client({ connectionString: url, application_name: 'memory-probe-stall' });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('LOCK TABLE inference_outbox IN ACCESS EXCLUSIVE MODE');
+    log(`db stall: inference_outbox locked for ${stall.forS} s`);
+    await sleep(stall.forS * 1000);
+    await c.query('COMMIT');
+    log('db stall: released');
+  } finally {
+    await c.end();
+  }
 }
 
 /** One sample of one app: RSS from /proc, the rest from the agent's last line. */
@@ -490,6 +526,8 @@ async function run(o: Options): Promise<void> {
     traffic = new HookTraffic(gateway.url, key, o.rate);
     sampler = new MetricsSampler(join(outDir, 'metrics.jsonl'), metricsPorts, traffic);
     await traffic.start();
+    const stalling = o.dbStall ? stallDatabase(db.url, o.dbStall, log) : undefined;
+    stalling?.catch((e: unknown) => log(`db stall failed: ${e instanceof Error ? e.message : String(e)}`));
     await sleep(o.warmupS * 1000);
     log(`warm-up done: ${JSON.stringify(traffic.window())}`);
     if (o.snapshots) await snapshotAll(procs, outDir, 'start');
