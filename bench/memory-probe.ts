@@ -9,6 +9,7 @@
  *                                                                [--node-options="..."] [--app-env=K=V,...]
  *                                                                [--model-ms=<time to first token>]
  *                                                                [--v8-flags="--flag ..."]
+ *                                                                [--db-stall=<at s>:<for s>]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -22,18 +23,26 @@
  * glibc's defaults instead. --node-options adds V8/Node flags to every app after the chart's (a later flag wins),
  * --app-env more environment; --v8-flags replaces the chart's command-line flags of every app (`--v8-flags=`: none),
  * for flags Node refuses in NODE_OPTIONS.
- * Output: .local/memory-probe/<time>/ (result.json, the agent's samples, the snapshots).
+ * Every 10 s it prints the traffic since the last line: statuses, answers with cards and with none (`{"cards": []}`:
+ * shed or past the deadline), p50/p99. Every 2 s it reads each app's /metrics (each on its own METRICS_PORT) and
+ * appends the pipeline's gauges and counters (consumer lag, in flight, queue depths, outbox backlog, shed calls by
+ * reason, hook outcomes) with the traffic's running counts to metrics.jsonl: where work stops when answers slow down.
+ * The apps log at warn to <app>.log in the run directory. --db-stall=60:40 holds an exclusive lock on the
+ * database's inference_outbox from the traffic's 60th second for 40 s (every hook call's first statement waits): a
+ * transient database stall, to see whether the pipeline comes back once it ends.
+ * Output: .local/memory-probe/<time>/ (result.json, metrics.jsonl, the agent's samples, the apps' logs, the snapshots).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
+import { Client } from 'pg';
 import { Topics } from '@app/contracts';
 import { runMigrations } from '@app/database';
 import { startModelDouble, type ModelDouble } from '@app/model-double';
 import { ensureAppsBuilt } from '@app/testing/app-build';
-import { AppProcess, type AppName } from '@app/testing/app-process';
+import { AppProcess, freePort, type AppName } from '@app/testing/app-process';
 import { makeTestKey, type TestKey } from '@app/testing/ehr-tokens';
 import { clientsFile } from '@app/testing/internal-call';
 import { fastKafkaConsumerConfig, startMockKafka, type MockKafka } from '@app/testing/kafka-broker/mock-kafka';
@@ -67,6 +76,8 @@ interface Options {
   readonly modelTtftMs: number;
   /** Node's command-line flags for every app in place of the chart's (`--v8-flags=`: none); undefined: the chart's. */
   readonly v8Flags: readonly string[] | undefined;
+  /** `--db-stall=<at s>:<for s>`: the outbox table locked from the traffic's <at>th second for <for> seconds. */
+  readonly dbStall: { readonly atS: number; readonly forS: number } | undefined;
 }
 
 function options(argv: readonly string[]): Options {
@@ -97,6 +108,7 @@ function options(argv: readonly string[]): Options {
     v8Flags: arg('v8-flags')
       ?.split(/\s+/)
       .filter((f) => f !== ''),
+    dbStall: dbStall(arg('db-stall')),
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')
@@ -104,6 +116,35 @@ function options(argv: readonly string[]): Options {
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
   };
+}
+
+function dbStall(v: string | undefined): Options['dbStall'] {
+  if (v === undefined) return undefined;
+  const [atS, forS] = v.split(':').map(Number);
+  if (!Number.isFinite(atS) || !Number.isFinite(forS) || atS! < 0 || forS! <= 0) {
+    throw new Error('--db-stall must be <at s>:<for s>, e.g. 60:40');
+  }
+  return { atS: atS!, forS: forS! };
+}
+
+/**
+ * A transient database stall: from `atS` after the call, a session holds ACCESS EXCLUSIVE on inference_outbox for
+ * `forS` seconds (the hook path's first statement inserts there, so every call waits), then commits.
+ */
+async function stallDatabase(url: string, stall: NonNullable<Options['dbStall']>, log: (l: string) => void) {
+  await sleep(stall.atS * 1000);
+  const c = new Client({ connectionString: url, application_name: 'memory-probe-stall' });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('LOCK TABLE inference_outbox IN ACCESS EXCLUSIVE MODE');
+    log(`db stall: inference_outbox locked for ${stall.forS} s`);
+    await sleep(stall.forS * 1000);
+    await c.query('COMMIT');
+    log('db stall: released');
+  } finally {
+    await c.end();
+  }
 }
 
 /** One sample of one app: RSS from /proc, the rest from the agent's last line. */
@@ -165,7 +206,11 @@ class HookTraffic {
   private timer: NodeJS.Timeout | undefined;
   private sent = 0;
   private readonly statuses = new Map<string, number>();
+  /** 200 answers with at least one card, and with none (what load shedding and a missed deadline answer). */
+  private cards = 0;
+  private empty = 0;
   private latencies: number[] = [];
+  private sampled: number[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -208,28 +253,113 @@ class HookTraffic {
         body,
         signal: AbortSignal.timeout(15_000),
       });
-      await res.arrayBuffer();
+      const text = await res.text();
       status = String(res.status);
+      if (res.ok) {
+        if (/"cards"\s*:\s*\[\s*\]/.test(text)) this.empty++;
+        else this.cards++;
+      }
     } catch (e) {
       const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
       status = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.name) : 'error';
     }
     this.latencies.push(performance.now() - started);
+    this.sampled.push(performance.now() - started);
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
   }
 
   /** Counts and latency percentiles since the last call (then resets the latencies). */
-  window(): { sent: number; statuses: Record<string, number>; p50Ms: number; p99Ms: number } {
+  window(): {
+    sent: number;
+    statuses: Record<string, number>;
+    cards: number;
+    empty: number;
+    p50Ms: number;
+    p99Ms: number;
+  } {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     this.latencies = [];
     const q = (p: number): number => r1(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
-    return { sent: this.sent, statuses: Object.fromEntries(this.statuses), p50Ms: q(0.5), p99Ms: q(0.99) };
+    return {
+      sent: this.sent,
+      statuses: Object.fromEntries(this.statuses),
+      cards: this.cards,
+      empty: this.empty,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
+    };
+  }
+
+  /** Running totals, for the metrics sampler. */
+  counts(): { sent: number; done: number; cards: number; empty: number; inFlight: number; p50Ms: number } {
+    const done = [...this.statuses.values()].reduce((a, b) => a + b, 0);
+    const sorted = this.sampled.sort((a, b) => a - b);
+    this.sampled = [];
+    const p50Ms = r1(sorted[Math.floor(sorted.length / 2)] ?? NaN);
+    return { sent: this.sent, done, cards: this.cards, empty: this.empty, inFlight: this.inFlight.size, p50Ms };
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** Pipeline gauges and counters that show where work stops. */
+const SAMPLED =
+  /^(meditron_(proxy_consumer_lag|proxy_inflight|proxy_queue_depth|proxy_result_write_backlog|proxy_requests_total|proxy_backend_outstanding|proxy_backend_queue_waiting|audit_queue_depth|hooks_shed_total|hooks_in_flight|cds_outbox_backlog|cds_hook_calls_total|gateway_http_requests_total))\b/;
+
+/**
+ * Every app's /metrics every 2 s: the lines matching SAMPLED, summed over labels except `outcome`/`reason`/
+ * `status`/`code`/`result`, one JSON line per sample with the traffic's counts (metrics.jsonl in the run directory).
+ */
+class MetricsSampler {
+  private readonly timer: NodeJS.Timeout;
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly file: string,
+    private readonly ports: ReadonlyMap<AppName, number>,
+    private readonly traffic: HookTraffic,
+  ) {
+    this.timer = setInterval(() => void this.sample(), 2_000);
+  }
+
+  private async sample(): Promise<void> {
+    const t = Date.now();
+    const row: Record<string, unknown> = { t, s: Math.round((t - this.t0) / 1000), traffic: this.traffic.counts() };
+    await Promise.all(
+      [...this.ports].map(async ([app, port]) => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1_500) });
+          row[app] = sampledMetrics(await res.text());
+        } catch (e) {
+          row[app] = { error: e instanceof Error ? e.name : 'error' };
+        }
+      }),
+    );
+    appendFileSync(this.file, `${JSON.stringify(row)}\n`);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function sampledMetrics(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!SAMPLED.test(line)) continue;
+    const m = /^([a-z_]+)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const kept = (m[2] ?? '')
+      .split(',')
+      .filter((l) => /^(outcome|reason|status|code|result)=/.test(l))
+      .join(',');
+    const key = kept ? `${m[1]}{${kept}}` : m[1]!;
+    out[key] = (out[key] ?? 0) + Number(m[3]);
+  }
+  return out;
 }
 
 // ---- heap snapshot comparison ----
@@ -299,6 +429,7 @@ async function run(o: Options): Promise<void> {
   let db: TestDatabase | undefined;
   let double: ModelDouble | undefined;
   let traffic: HookTraffic | undefined;
+  let sampler: MetricsSampler | undefined;
   const procs = new Map<AppName, AppProcess>();
   try {
     kafka = await startMockKafka({
@@ -318,7 +449,10 @@ async function run(o: Options): Promise<void> {
     log(`runtime: ${runtime ? `the chart's ${JSON.stringify(runtime)}` : "V8's and glibc's defaults"}`);
     if (o.v8Flags) log(`command-line flags of every app: ${JSON.stringify(o.v8Flags)} (in place of the chart's)`);
     const randomSecret = randomBytes(32).toString('base64url');
+    const metricsPorts = new Map<AppName, number>();
+    for (const a of APPS) metricsPorts.set(a, await freePort());
     const common = (app: AppName): Record<string, string> => ({
+      METRICS_PORT: String(metricsPorts.get(app)),
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       // Small pools: the machine's Postgres is shared (max_connections 100) with tests and other runs.
@@ -403,7 +537,10 @@ async function run(o: Options): Promise<void> {
     if (o.idleSnapshots) await snapshotAll(procs, outDir, 'idle');
 
     traffic = new HookTraffic(gateway.url, key, o.rate);
+    sampler = new MetricsSampler(join(outDir, 'metrics.jsonl'), metricsPorts, traffic);
     await traffic.start();
+    const stalling = o.dbStall ? stallDatabase(db.url, o.dbStall, log) : undefined;
+    stalling?.catch((e: unknown) => log(`db stall failed: ${e instanceof Error ? e.message : String(e)}`));
     await sleep(o.warmupS * 1000);
     log(`warm-up done: ${JSON.stringify(traffic.window())}`);
     if (o.snapshots) await snapshotAll(procs, outDir, 'start');
@@ -452,6 +589,7 @@ async function run(o: Options): Promise<void> {
       }
     }
   } finally {
+    sampler?.stop();
     await traffic?.stop();
     await Promise.all([...procs.values()].map((p) => p.stop(10_000)));
     await double?.close();
