@@ -42,11 +42,7 @@ export interface AuditWriterOptions {
 }
 
 const schema = z.object({
-  // 8, not more: each INSERT holds the audit chain's writer lock until it commits, and the proxy's result stores and
-  // other writers queue behind it. After a 40 s database stall at 50 hooks/s, 5 of 7 runs at 64 stayed collapsed
-  // (every answer shed) while the load lasted, 0 of 5 at 8 (bench/results-issue-17-allocator.md); alone, 64 writes a
-  // backlog ~20 % cheaper per row.
-  AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(8),
+  AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
   AUDIT_BATCH_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(0),
   AUDIT_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(200),
   AUDIT_QUEUE_MAX: z.coerce.number().int().min(1).default(10_000),
