@@ -50,6 +50,7 @@ import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
 import { runtimeUrls } from '@app/testing/runtime-roles';
 import { hookBodies } from './lib/payloads';
 import { chartRuntime, hostRuntime, type ChartRuntime } from './lib/chart-runtime';
+import { IDLE_GAUGES } from './lib/pipeline-gauges';
 import { rssOf } from './lib/procs';
 
 const APPS: readonly AppName[] = ['gateway', 'cds-hooks', 'inference-proxy'];
@@ -305,12 +306,17 @@ class HookTraffic {
   }
 }
 
-/** Pipeline gauges and counters that show where work stops. */
-const SAMPLED =
-  /^(meditron_(proxy_consumer_lag|proxy_inflight|proxy_queue_depth|proxy_result_write_backlog|proxy_requests_total|proxy_backend_outstanding|proxy_backend_queue_waiting|audit_queue_depth|hooks_shed_total|hooks_in_flight|cds_outbox_backlog|cds_hook_calls_total|gateway_http_requests_total))\b/;
+/** Pipeline gauges (the ones the benchmark waits on before a step) and the counters that show where work stops. */
+const SAMPLED_NAMES: ReadonlySet<string> = new Set([
+  ...IDLE_GAUGES,
+  'meditron_proxy_requests_total',
+  'meditron_hooks_shed_total',
+  'meditron_cds_hook_calls_total',
+  'meditron_gateway_http_requests_total',
+]);
 
 /**
- * Every app's /metrics every 2 s: the lines matching SAMPLED, summed over labels except `outcome`/`reason`/
+ * Every app's /metrics every 2 s: the series of SAMPLED_NAMES, summed over labels except `outcome`/`reason`/
  * `status`/`code`/`result`, one JSON line per sample with the traffic's counts (metrics.jsonl in the run directory).
  */
 class MetricsSampler {
@@ -349,9 +355,8 @@ class MetricsSampler {
 function sampledMetrics(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    if (!SAMPLED.test(line)) continue;
     const m = /^([a-z_]+)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
+    if (!m || !SAMPLED_NAMES.has(m[1]!)) continue;
     const kept = (m[2] ?? '')
       .split(',')
       .filter((l) => /^(outcome|reason|status|code|result)=/.test(l))

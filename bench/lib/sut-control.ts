@@ -8,6 +8,7 @@ import { forkTs, REPO_DIR, waitReady } from './procs';
 import { errorText } from './stats';
 import { chartRuntime, type ChartRuntime } from './chart-runtime';
 import { benchSutEnv } from './sut-env';
+import { IDLE_GAUGES } from './pipeline-gauges';
 import { LOCAL_STACK_NODE_FLAGS } from '../../tools/local-stack/runtime-flags';
 import type { SutReady } from './types';
 
@@ -120,21 +121,6 @@ export async function scrapeMetrics(sut: Sut): Promise<Map<string, number>> {
   }
   return out;
 }
-
-/** Gauges that read 0 when nothing is queued, in flight or waiting to be written. */
-export const IDLE_GAUGES = [
-  'meditron_proxy_inflight',
-  'meditron_proxy_queue_depth',
-  'meditron_proxy_backend_outstanding',
-  'meditron_proxy_backend_queue_waiting',
-  'meditron_proxy_result_write_backlog',
-  'meditron_proxy_consumer_lag',
-  'meditron_audit_queue_depth',
-  // cds-hooks' admitted hook calls (with load shedding, issue 17), when the tree has it.
-  'meditron_hooks_in_flight',
-  // Requests committed but not yet taken by a broker: the outbox relay's work left over from a saturated step.
-  'meditron_cds_outbox_backlog',
-] as const;
 
 /**
  * Waits until the SUT is idle: every IDLE_GAUGES gauge present reads 0 on two probes in a row, at least `minMs`

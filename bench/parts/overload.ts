@@ -10,7 +10,8 @@ import { HOOK_BUDGET_MS, log, QUICK, STEP_S } from '../lib/options';
 import { stopChild } from '../lib/procs';
 import { results, type PartRecord } from '../lib/results';
 import { hookStep, knee, warmUp } from '../lib/steps';
-import { IDLE_GAUGES, scrapeMetrics, shedCount, startSut, sutEnv, waitIdle, type Sut } from '../lib/sut-control';
+import { IDLE_GAUGES } from '../lib/pipeline-gauges';
+import { scrapeMetrics, shedCount, startSut, sutEnv, waitIdle, type Sut } from '../lib/sut-control';
 import { SINGLE_ZERO } from './single-postgres';
 
 export const OVERLOAD_SERIES = 'overload 2× sustained, model 300+10x150';
