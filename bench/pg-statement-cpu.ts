@@ -26,7 +26,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { batchInsert, queuedAuditRow, type QueuedAuditRow } from '../libs/audit/src/audit-batch-insert';
+import {
+  batchInsert,
+  drainingBatchInsert,
+  queuedAuditRow,
+  type QueuedAuditRow,
+} from '../libs/audit/src/audit-batch-insert';
 import type { AuditRecord } from '../libs/audit/src/audit-record';
 import type { AuditDetail } from '../libs/database/src';
 import { allMigrations } from '../libs/database/src/migrations';
@@ -133,15 +138,27 @@ const card = (h: Hook) => ({
   },
 });
 
-function phases(): Phase[] {
+/** The audit inbox's migration: without it, results chain their events themselves and batches drain nothing. */
+const INBOX_MIGRATION = 'AuditInbox1764560000000';
+/** As AuditWriter's default AUDIT_INBOX_DRAIN_MAX. */
+const DRAIN_MAX = 256;
+
+/** An audit batch as the apps' AuditWriter sends it: with the inbox, it chains the inbox's events first. */
+function auditBatch(rows: QueuedAuditRow[], inbox: boolean): { sql: string; params: unknown[] } {
+  return inbox ? drainingBatchInsert(rows, DRAIN_MAX) : batchInsert(rows);
+}
+
+/** The hook's statements in order; `inbox`: as sent to a database with the audit inbox (migration 1764560000000). */
+function phases(inbox = true): Phase[] {
   const q = (c: Client, text: string, values: unknown[], prepare = true) =>
     c.query(prepare ? { name: statementName(text), text, values } : { text, values });
   const audit = (rows: number): Phase => ({
     name: rows === 1 ? 'audit INSERT hook.answered (1 row)' : `audit INSERT batch of ${rows} rows`,
     rows,
     run: (c, h) => {
-      const { sql, params } = batchInsert(
+      const { sql, params } = auditBatch(
         Array.from({ length: rows }, () => auditRow(h, 'hook.answered', 'cds-hooks', { serviceId: 'x', cards: 1 })),
+        inbox,
       );
       return q(c, sql, params);
     },
@@ -187,7 +204,7 @@ function phases(): Phase[] {
       name: 'audit INSERT hook.invoked (1 row)',
       rows: 1,
       run: (c, h) => {
-        const { sql, params } = batchInsert([auditRow(h, 'hook.invoked', 'cds-hooks', invokedDetail(h))]);
+        const { sql, params } = auditBatch([auditRow(h, 'hook.invoked', 'cds-hooks', invokedDetail(h))], inbox);
         return q(c, sql, params);
       },
     },
@@ -231,7 +248,7 @@ function phases(): Phase[] {
               servedFrom: 'model',
             },
           ],
-          (offset) => batchInsert([event], offset),
+          (offset) => batchInsert([event], offset, inbox ? 'audit_inbox' : 'audit_events'),
         );
         return q(c, store.sql, store.params);
       },
@@ -287,6 +304,8 @@ interface Target extends Connection {
   readonly db: TestDatabase;
   /** The contention phases' writers (the largest of WRITERS). */
   readonly writers: Connection[];
+  /** Migrated with the audit inbox: its statements are the inbox's (phases(inbox)). */
+  readonly inbox: boolean;
 }
 
 async function connect(url: string): Promise<Connection> {
@@ -309,14 +328,14 @@ async function migrated(label: string, without: readonly string[]): Promise<Targ
   await ds.destroy();
   const main = await connect(db.url);
   const writers = await Promise.all(Array.from({ length: Math.max(0, ...WRITERS) }, () => connect(db.url)));
-  return { label, db, ...main, writers };
+  return { label, db, ...main, writers, inbox: !without.includes(INBOX_MIGRATION) };
 }
 
 /** The one-row audit INSERT (hook.answered) `n` times on `c`. */
-async function auditInserts(c: Client, n: number): Promise<void> {
+async function auditInserts(c: Client, n: number, inbox: boolean): Promise<void> {
   const h = newHook(0);
   for (let i = 0; i < n; i++) {
-    const { sql, params } = batchInsert([auditRow(h, 'hook.answered', 'cds-hooks', { serviceId: 'x', cards: 1 })]);
+    const { sql, params } = auditBatch([auditRow(h, 'hook.answered', 'cds-hooks', { serviceId: 'x', cards: 1 })], inbox);
     await c.query({ name: statementName(sql), text: sql, values: params });
   }
 }
@@ -328,7 +347,7 @@ async function auditInserts(c: Client, n: number): Promise<void> {
  * backend's figure is coarse, the sum is not).
  */
 async function freshConnections(t: Target): Promise<[number, number]> {
-  const hookPhases = phases().slice(0, -1);
+  const hookPhases = phases(t.inbox).slice(0, -1);
   let total = 0;
   let system = 0;
   for (let i = 0; i < FRESH; i++) {
@@ -348,7 +367,7 @@ async function contended(t: Target, w: number): Promise<[number, number]> {
   const writers = t.writers.slice(0, w);
   const sum = () => writers.map((c) => cpuOf(c.pid)).reduce(([a, s], [a1, s1]) => [a + a1, s + s1], [0, 0]);
   const [a0, s0] = sum();
-  await Promise.all(writers.map((c) => auditInserts(c.client, Math.ceil(N / w))));
+  await Promise.all(writers.map((c) => auditInserts(c.client, Math.ceil(N / w), t.inbox)));
   const [a1, s1] = sum();
   const n = Math.ceil(N / w) * w;
   return [(a1 - a0) / n, (s1 - s0) / n];
@@ -358,7 +377,7 @@ async function contended(t: Target, w: number): Promise<[number, number]> {
 async function round(t: Target): Promise<Array<[number, number]>> {
   const hooks = Array.from({ length: N }, (_, i) => newHook(i));
   const out: Array<[number, number]> = [];
-  for (const p of phases()) {
+  for (const p of phases(t.inbox)) {
     if (ONLY.length > 0 && !ONLY.some((o) => p.name.includes(o))) {
       out.push([NaN, NaN]);
       continue;

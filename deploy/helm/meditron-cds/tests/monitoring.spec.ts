@@ -24,6 +24,7 @@ const ALERTS = [
   'MeditronAuditQueueNearFull',
   'MeditronAuditChainBroken',
   'MeditronAuditChainVerificationFailing',
+  'MeditronAuditInboxStuck',
   'MeditronInferencesExpiring',
 ];
 
