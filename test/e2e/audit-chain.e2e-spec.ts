@@ -52,7 +52,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
         let inserts = 0;
         const query = ds.query.bind(ds);
         jest.spyOn(ds, 'query').mockImplementation((sql: string, params?: unknown[]) => {
-          if (sql.includes('INSERT INTO audit_events')) inserts++;
+          if (sql.startsWith('INSERT INTO audit_events')) inserts++;
           return query(sql, params);
         });
         return { writer: new AuditWriter(ds, { maxBatch: 64, maxDelayMs: 5 }), inserts: () => inserts };
@@ -98,7 +98,7 @@ describe('audit trail: hash chain in Postgres, group commit, verification', () =
       await new Promise((r) => setTimeout(r, 20));
       const rows: Array<{ k: boolean }> = await t.ds.query(
         `SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity
-         WHERE application_name = 'audit-killed' AND query LIKE '%INSERT INTO audit_events%' AND wait_event_type = 'Lock'`,
+         WHERE application_name = 'audit-killed' AND query LIKE 'INSERT INTO audit_events%' AND wait_event_type = 'Lock'`,
       );
       killed = rows.filter((r) => r.k).length;
     }

@@ -17,9 +17,9 @@ const DRAIN_SQL = `SELECT audit_inbox_drain($1::int) AS moved`;
 
 /**
  * Chains the audit inbox (migration 1764560000000) on a short period, in the process that writes it (the inference
- * proxy's result store): every app's audit batches drain it too, ahead of their own rows, but an inbox no batch visits
- * soon (a quiet system, a redelivery with no hook waiting) is chained within `intervalMs` all the same. Each round
- * drains until a statement moves fewer than `maxRows`. A round the chain refuses (-1: the drain left the inbox as it
+ * proxy's result store), so one statement chains the events of every result stored since the last round. Each round
+ * drains until a statement moves fewer than `maxRows`; with several replicas each drains, and they take turns at the
+ * chain's lock. A round the chain refuses (-1: the drain left the inbox as it
  * was, see the migration) is logged and counted and retried next round; nothing is dropped. The inbox rows are
  * durable in Postgres: a process that stops between rounds leaves them for the next drain of any app.
  */
@@ -41,7 +41,7 @@ export class AuditInboxDrainer implements OnModuleInit, BeforeApplicationShutdow
     const registers = [opts.registry];
     this.drained = new Counter({
       name: 'meditron_audit_inbox_drained_total',
-      help: 'Audit inbox events this process chained on its drain period (audit batches chain more in passing).',
+      help: 'Audit inbox events this process moved into the hash chain.',
       registers,
     });
     this.refused = new Counter({

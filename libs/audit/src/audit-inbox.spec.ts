@@ -4,17 +4,15 @@ import { DataSource } from 'typeorm';
 import { AuditChainRepository, RUNTIME_ROLES } from '@app/database';
 import { allMigrations } from '../../database/src/migrations';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres';
-import { batchInsert, drainingBatchInsert, queuedAuditRow, type QueuedAuditRow } from './audit-batch-insert';
+import { batchInsert, queuedAuditRow, type QueuedAuditRow } from './audit-batch-insert';
 import { AuditChainVerifier } from './audit-chain.verifier';
 import { AuditInboxDrainer } from './audit-inbox.drainer';
-import { AuditWriter } from './audit-writer';
 
 /**
  * Migration 1764560000000 (issue 17): a business transaction writes its audit events into the unchained inbox and
- * never takes the chain's lock; audit batches and the drainer chain them. What must hold: nothing in the inbox is
- * lost or stored twice, the chain stays one valid chain, an inbox event committed before a batch comes before the
- * batch's rows, a transaction writing the inbox is not held off by the chain (nor holds it), and the inbox can only be
- * appended to by the proxy's role.
+ * never takes the chain's lock; the proxy's drainer chains them. What must hold: nothing in the inbox is lost or
+ * stored twice, the chain stays one valid chain, inbox events are chained in inbox order, a transaction writing the
+ * inbox is not held off by the chain (nor holds it), and only the proxy's role can append to the inbox and drain it.
  */
 describe('audit inbox (migration 1764560000000)', () => {
   let db: TestDatabase;
@@ -61,17 +59,19 @@ describe('audit inbox (migration 1764560000000)', () => {
     await db?.drop();
   });
 
-  it('chains inbox events ahead of the next audit batch, in inbox order, and empties the inbox', async () => {
+  it('chains inbox events in inbox order, after what was chained before, and empties the inbox', async () => {
+    const before = row('hook.invoked');
+    await run(ds, batchInsert([before]));
     const inbox = [row('inference.completed'), row('inference.completed'), row('inference.completed')];
     await run(ds, batchInsert(inbox.slice(0, 2), 0, 'audit_inbox'));
     await run(ds, batchInsert(inbox.slice(2), 0, 'audit_inbox'));
     expect(await chained(inbox.map((r) => r.eventId))).toEqual([]);
 
-    const batch = [row('hook.answered'), row('hook.answered')];
-    await run(ds, drainingBatchInsert(batch, 256));
-    const ids = [...inbox, ...batch].map((r) => r.eventId);
+    expect(await drain()).toBe(3);
+    const ids = [before, ...inbox].map((r) => r.eventId);
     expect((await chained(ids)).map((r) => r.event_id)).toEqual(ids);
     expect(await inboxSize()).toBe(0);
+    expect(await drain()).toBe(0);
     await valid();
   });
 
@@ -109,17 +109,18 @@ describe('audit inbox (migration 1764560000000)', () => {
     await run(store, batchInsert([event], 0, 'audit_inbox')); // would time out on the chain's lock
     await blocker.query('ROLLBACK');
 
-    // A result store's transaction left open holds no chain lock: an audit batch commits meanwhile, without its event.
+    // A result store's transaction left open holds no chain lock: an audit batch and a drain commit meanwhile.
     await store.query('BEGIN');
     const pending = row('inference.completed');
     await run(store, batchInsert([pending], 0, 'audit_inbox'));
     const writer = await open();
     await writer.query('SET statement_timeout = 5000');
     const batch = row('hook.answered');
-    await run(writer, drainingBatchInsert([batch], 256));
+    await run(writer, batchInsert([batch]));
+    expect(await drain()).toBe(1);
     expect((await chained([event.eventId, pending.eventId, batch.eventId])).map((r) => r.event_id)).toEqual([
-      event.eventId,
       batch.eventId,
+      event.eventId,
     ]);
     await store.query('COMMIT');
     expect(await drain()).toBe(1);
@@ -127,25 +128,27 @@ describe('audit inbox (migration 1764560000000)', () => {
     await valid();
   });
 
-  it('keeps an event the chain refuses in the inbox, reports it, and still commits the batch it was drained in', async () => {
+  it('keeps an event the chain refuses in the inbox, reports it, and chains it once the chain takes it', async () => {
     const registry = new Registry();
     const drainer = new AuditInboxDrainer(ds, { intervalMs: 60_000, maxRows: 256, registry });
     const poison = row('test.poison');
-    await run(ds, batchInsert([poison], 0, 'audit_inbox'));
+    const next = row('inference.completed');
+    await run(ds, batchInsert([poison, next], 0, 'audit_inbox'));
     await ds.query(`ALTER TABLE audit_events ADD CONSTRAINT spec_no_poison CHECK (action <> 'test.poison')`);
     try {
-      const batch = row('hook.answered');
-      await run(ds, drainingBatchInsert([batch], 256));
-      expect((await chained([poison.eventId, batch.eventId])).map((r) => r.event_id)).toEqual([batch.eventId]);
       expect(await drain()).toBe(-1);
-      await drainer.drain();
-      expect(await inboxSize()).toBe(1);
+      expect(await drainer.drain()).toBe(0);
+      expect(await inboxSize()).toBe(2);
+      expect(await chained([poison.eventId, next.eventId])).toEqual([]);
       expect((await registry.getSingleMetric('meditron_audit_inbox_refused_total')?.get())?.values[0]?.value).toBe(1);
     } finally {
       await ds.query(`ALTER TABLE audit_events DROP CONSTRAINT spec_no_poison`);
     }
-    expect(await drainer.drain()).toBe(1);
-    expect(await chained([poison.eventId])).toHaveLength(1);
+    expect(await drainer.drain()).toBe(2);
+    expect((await chained([poison.eventId, next.eventId])).map((r) => r.event_id)).toEqual([
+      poison.eventId,
+      next.eventId,
+    ]);
     expect(await inboxSize()).toBe(0);
     await valid();
   });
@@ -167,23 +170,7 @@ describe('audit inbox (migration 1764560000000)', () => {
     expect((await registry.getSingleMetric('meditron_audit_inbox_drained_total')?.get())?.values[0]?.value).toBe(7);
   });
 
-  it("chains the inbox through AuditWriter's batches", async () => {
-    const writer = new AuditWriter(ds, { spoolDir: null, maxDelayMs: 0, lingerMs: 0, inboxDrainMax: 256 });
-    try {
-      const inbox = row('inference.completed');
-      await run(ds, batchInsert([inbox], 0, 'audit_inbox'));
-      const own = row('hook.answered');
-      await writer.record(own);
-      expect((await chained([inbox.eventId, own.eventId])).map((r) => r.event_id)).toEqual([
-        inbox.eventId,
-        own.eventId,
-      ]);
-    } finally {
-      await writer.beforeApplicationShutdown();
-    }
-  });
-
-  it('is appended to by the inference proxy only, and read, changed or emptied by no runtime role', async () => {
+  it('is appended to and drained by the inference proxy only, and read, changed or emptied by no runtime role', async () => {
     const c = await open();
     const as = async (role: string, sql: string, params: unknown[] = []): Promise<string> => {
       await c.query(`SET ROLE ${role}`);
@@ -200,14 +187,16 @@ describe('audit inbox (migration 1764560000000)', () => {
     expect(await as(RUNTIME_ROLES.inferenceProxy, sql, params)).toBe('ok');
     for (const role of [RUNTIME_ROLES.gateway, RUNTIME_ROLES.cdsHooks]) {
       expect(await as(role, sql, params)).toBe('42501');
+      expect(await as(role, 'SELECT audit_inbox_drain(10)')).toBe('42501');
     }
     for (const role of Object.values(RUNTIME_ROLES)) {
       expect(await as(role, 'SELECT * FROM audit_inbox')).toBe('42501');
       expect(await as(role, `UPDATE audit_inbox SET action = 'x'`)).toBe('42501');
       expect(await as(role, 'DELETE FROM audit_inbox')).toBe('42501');
       expect(await as(role, 'TRUNCATE audit_inbox')).toBe('42501');
-      expect(await as(role, 'SELECT audit_inbox_drain(10)')).toBe('ok');
     }
+    expect(await inboxSize()).toBe(1);
+    expect(await as(RUNTIME_ROLES.inferenceProxy, 'SELECT audit_inbox_drain(10)')).toBe('ok');
     expect(await inboxSize()).toBe(0);
   });
 });

@@ -39,11 +39,6 @@ export interface AuditWriterOptions {
   readonly spoolDir: string | null;
   /** Spool bytes at most; beyond it record() rejects with AUDIT_QUEUE_FULL. */
   readonly spoolMaxBytes: number;
-  /**
-   * Inbox events (audit_inbox: those a business transaction wrote unchained) each batch chains ahead of its own rows,
-   * at most; 0: batches leave the inbox to its drainer (libs/audit audit-inbox.drainer.ts).
-   */
-  readonly inboxDrainMax: number;
 }
 
 const schema = z.object({
@@ -63,7 +58,6 @@ const schema = z.object({
     .int()
     .min(65_536)
     .default(256 * 1024 * 1024),
-  AUDIT_INBOX_DRAIN_MAX: z.coerce.number().int().min(0).max(10_000).default(256),
 });
 
 /** The writer's bounds from the environment (every app constructs its writer the same way). */
@@ -81,6 +75,5 @@ export function auditWriterOptionsFromEnv(env: Env): AuditWriterOptions {
     maxWaitMs: c.AUDIT_MAX_WAIT_MS,
     spoolDir: c.AUDIT_SPOOL_DIR === 'off' ? null : c.AUDIT_SPOOL_DIR,
     spoolMaxBytes: c.AUDIT_SPOOL_MAX_BYTES,
-    inboxDrainMax: c.AUDIT_INBOX_DRAIN_MAX,
   };
 }

@@ -5,7 +5,6 @@ import { hotQuery } from '@app/database';
 import { backoffMs } from '@app/timing';
 import {
   batchInsert,
-  drainingBatchInsert,
   isAlreadyStored,
   isPermanentRowError,
   queuedAuditRow,
@@ -407,10 +406,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async insert(batch: Pending[]): Promise<void> {
-    const rows = batch.map((p) => p.row);
-    // The inbox's events first, in the same statement (audit-batch-insert.ts drainingBatchInsert).
-    const { sql, params } =
-      this.opts.inboxDrainMax > 0 ? drainingBatchInsert(rows, this.opts.inboxDrainMax) : batchInsert(rows);
+    const { sql, params } = batchInsert(batch.map((p) => p.row));
     // A batch's text varies with its size: the sizes of a quiet system are prepared, a backlog's run unnamed.
     await hotQuery(this.dataSource, sql, params, { prepare: batch.length <= PREPARED_BATCH_ROWS });
     this.stats.batches++;

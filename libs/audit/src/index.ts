@@ -15,7 +15,6 @@ export * from './durable-spool';
 export * from './audit-event-id';
 export {
   batchInsert,
-  drainingBatchInsert,
   queuedAuditRow,
   type AuditTarget,
   type QueuedAuditRow,

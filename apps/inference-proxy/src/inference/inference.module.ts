@@ -87,8 +87,8 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
           {
             // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer, into
             // the unchained audit inbox: a result store never waits for the chain's lock (migration 1764560000000);
-            // the next audit batch of any app, or AuditInboxDrainer, chains them. Over Postgres NOTIFY (Kafka mode)
-            // so does the announcement, stored rows included (InferenceRunner then does not announce).
+            // AuditInboxDrainer chains them. Over Postgres NOTIFY (Kafka mode) so does the announcement, stored rows
+            // included (InferenceRunner then does not announce).
             store: (batch, events) =>
               repo.storeResults(
                 batch.map(toStoredResult),

@@ -23,17 +23,19 @@ const COLUMNS =
  * before (a stored result always has its event: both commit or neither does), and takes no chain lock.
  * `audit_inbox_drain(max)` chains them: it takes the chain's writer lock, moves the oldest `max` inbox rows into
  * `audit_events` in inbox order (through the chain trigger: the same ids, hashes, dedup window and head as any other
- * event) and deletes them, in one transaction. Every audit batch of every app's AuditWriter calls it first, in the
- * same statement, so the inbox's events are chained before the batch's own (an `inference.completed` comes before
- * the `hook.answered` written after the result was read); the inference proxy also drains on a short period, for
- * an inbox no batch visits (libs/audit audit-inbox.drainer.ts).
+ * event) and deletes them, in one transaction. Each inference proxy drains on a short period (AUDIT_INBOX_DRAIN_MS;
+ * libs/audit audit-inbox.drainer.ts), so one statement chains many results' events: the trigger's per-statement work
+ * (partition routing, the head's lock) is shared, which is why this is cheaper per event than chaining in each
+ * result store. The cost: an `inference.completed` reaches the chain up to one period after its result, usually
+ * after its call's `hook.answered`; `recorded_at` (hashed) still says when it happened, and that is the order the
+ * trail is read in.
  *
- * The inbox is not the record: the chain is. A runtime login can append to it (the proxy) and call the drain (every
- * app), nothing else: it cannot read, change or delete an inbox row, so an event on its way to the chain cannot be
- * dropped by an app. The drain is SECURITY DEFINER with a fixed search_path, like the chain trigger. A row the chain
+ * The inbox is not the record: the chain is. Only the proxy's runtime role can append to it and call the drain,
+ * nothing else: no runtime login can read, change or delete an inbox row, so an event on its way to the chain cannot
+ * be dropped by an app. The drain is SECURITY DEFINER with a fixed search_path, like the chain trigger. A row the chain
  * refuses (it cannot be: the inbox has audit_events' own column types and NOT NULLs, and the chain's dedup skips a
  * stored event id) would stay in the inbox and be reported, never dropped: the drain catches the error, leaves the
- * inbox as it was, raises a WARNING (SQLSTATE only) and returns -1, so the audit batch it runs in still commits.
+ * inbox as it was, raises a WARNING (SQLSTATE only) and returns -1 (the drainer counts and logs it).
  */
 export class AuditInbox1764560000000 implements MigrationInterface {
   name = 'AuditInbox1764560000000';
@@ -60,8 +62,12 @@ export class AuditInbox1764560000000 implements MigrationInterface {
       CREATE FUNCTION audit_inbox_drain(max_rows int) RETURNS int LANGUAGE plpgsql AS $$
       DECLARE moved int;
       BEGIN
-        -- The chain's writer lock first (the trigger takes it again, reentrant): drains and audit batches take turns,
-        -- and no drain can see an inbox row another drain has taken but not yet committed.
+        -- An empty inbox: no lock, no subtransaction.
+        IF NOT EXISTS (SELECT 1 FROM audit_inbox) THEN
+          RETURN 0;
+        END IF;
+        -- The chain's writer lock first (the trigger takes it again, reentrant): drains (one per proxy replica) and
+        -- audit batches take turns, and no drain can see an inbox row another drain has taken but not yet committed.
         PERFORM pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK});
         BEGIN
           WITH taken AS (
@@ -83,9 +89,8 @@ export class AuditInbox1764560000000 implements MigrationInterface {
     await q.query(`ALTER FUNCTION audit_inbox_drain(int) SECURITY DEFINER SET search_path = ${schema}, pg_temp`);
     await q.query(`REVOKE ALL ON audit_inbox FROM PUBLIC`);
     await q.query(`REVOKE EXECUTE ON FUNCTION audit_inbox_drain(int) FROM PUBLIC`);
-    const all = Object.values(RUNTIME_ROLES).join(', ');
-    await q.query(`GRANT EXECUTE ON FUNCTION audit_inbox_drain(int) TO ${all}`);
-    // Only the proxy's result store writes the inbox; append only.
+    // Only the proxy writes the inbox (its result store: append only) and drains it (AuditInboxDrainer).
+    await q.query(`GRANT EXECUTE ON FUNCTION audit_inbox_drain(int) TO ${RUNTIME_ROLES.inferenceProxy}`);
     await q.query(`GRANT INSERT ON audit_inbox TO ${RUNTIME_ROLES.inferenceProxy}`);
     await q.query(`GRANT USAGE ON SEQUENCE audit_inbox_seq_seq TO ${RUNTIME_ROLES.inferenceProxy}`);
   }
