@@ -19,9 +19,9 @@ const DRAIN_SQL = `SELECT audit_inbox_drain($1::int) AS moved`;
  * Chains the audit inbox (migration 1764560000000) on a short period, in the process that writes it (the inference
  * proxy's result store), so one statement chains the events of every result stored since the last round. Each round
  * drains until a statement moves fewer than `maxRows`; with several replicas each drains, and they take turns at the
- * chain's lock. A round the chain refuses (-1: the drain left the inbox as it
- * was, see the migration) is logged and counted and retried next round; nothing is dropped. The inbox rows are
- * durable in Postgres: a process that stops between rounds leaves them for the next drain of any app.
+ * chain's lock. A round the chain refuses (-1: the drain left the inbox as it was, see the migration) is counted,
+ * logged and retried next round; nothing is dropped. The inbox rows are durable in Postgres: a proxy that stops
+ * between rounds leaves them for the next round of any proxy.
  */
 export class AuditInboxDrainer implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditInbox');
@@ -29,15 +29,14 @@ export class AuditInboxDrainer implements OnModuleInit, BeforeApplicationShutdow
   private readonly drained: Counter;
   private readonly refused: Counter;
   private readonly lastRound: Gauge;
+  /** What was last logged: a state is logged when it begins, not every round while it lasts. */
+  private state: 'ok' | 'refused' | 'failing' = 'ok';
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly opts: AuditInboxDrainerOptions,
   ) {
-    this.task = new PeriodicTask(opts.intervalMs, () => this.drain().then(() => undefined), {
-      immediate: false,
-      name: 'audit inbox drain',
-    });
+    this.task = new PeriodicTask(opts.intervalMs, () => this.round(), { immediate: false });
     const registers = [opts.registry];
     this.drained = new Counter({
       name: 'meditron_audit_inbox_drained_total',
@@ -66,22 +65,47 @@ export class AuditInboxDrainer implements OnModuleInit, BeforeApplicationShutdow
     await this.drain().catch((e: unknown) => this.logger.warn(`last audit inbox drain failed: ${errorKind(e)}`));
   }
 
-  /** Drains until a statement moves fewer than maxRows; resolves with how many events it chained. */
+  /**
+   * Drains until a statement moves fewer than maxRows; resolves with how many events it chained. Rejects when the
+   * database does (the next round retries); a refusal by the chain is counted and logged, not thrown.
+   */
   async drain(): Promise<number> {
     let total = 0;
-    for (;;) {
-      const rows = await hotQuery<{ moved: number }>(this.dataSource, DRAIN_SQL, [this.opts.maxRows]);
-      const moved = rows[0]?.moved ?? 0;
-      if (moved < 0) {
-        this.refused.inc();
-        this.logger.error('the audit chain refused an inbox event: the inbox is kept and retried (see the database log)');
-        break;
+    try {
+      for (;;) {
+        const rows = await hotQuery<{ moved: number }>(this.dataSource, DRAIN_SQL, [this.opts.maxRows]);
+        const moved = rows[0]?.moved ?? 0;
+        if (moved < 0) {
+          this.refused.inc();
+          this.report('refused', () =>
+            this.logger.error(
+              'the audit chain refused an inbox event: the inbox is kept and retried (see the database log)',
+            ),
+          );
+          return total;
+        }
+        total += moved;
+        if (moved < this.opts.maxRows) break;
       }
-      total += moved;
-      if (moved < this.opts.maxRows) break;
+      this.report('ok', () => this.logger.log('audit inbox drains again'));
+      return total;
+    } finally {
+      this.drained.inc(total);
+      this.lastRound.set(total);
     }
-    this.drained.inc(total);
-    this.lastRound.set(total);
-    return total;
+  }
+
+  /** One scheduled round: a database outage is logged when it starts, not every `intervalMs` while it lasts. */
+  private async round(): Promise<void> {
+    await this.drain().catch((e: unknown) =>
+      this.report('failing', () => this.logger.warn(`audit inbox drain failed: ${errorKind(e)}; retried every round`)),
+    );
+  }
+
+  /** Logs (once) when the drain's state changes. */
+  private report(state: 'ok' | 'refused' | 'failing', log: () => void): void {
+    if (state === this.state) return;
+    this.state = state;
+    log();
   }
 }

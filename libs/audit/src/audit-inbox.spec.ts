@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -170,6 +171,29 @@ describe('audit inbox (migration 1764560000000)', () => {
     expect((await registry.getSingleMetric('meditron_audit_inbox_drained_total')?.get())?.values[0]?.value).toBe(7);
   });
 
+  it('logs a failing drain when it starts failing and when it drains again, not every round', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const drainer = new AuditInboxDrainer(ds, { intervalMs: 10, maxRows: 256, registry: new Registry() });
+    const event = row('inference.completed');
+    await run(ds, batchInsert([event], 0, 'audit_inbox'));
+    await ds.query(`ALTER FUNCTION audit_inbox_drain(int) RENAME TO audit_inbox_drain_away`);
+    try {
+      drainer.onModuleInit();
+      await new Promise((r) => setTimeout(r, 300)); // many rounds, all failing
+      expect(warn.mock.calls.filter(([m]) => String(m).startsWith('audit inbox drain failed'))).toHaveLength(1);
+    } finally {
+      await ds.query(`ALTER FUNCTION audit_inbox_drain_away(int) RENAME TO audit_inbox_drain`);
+    }
+    const deadline = Date.now() + 5000;
+    while ((await inboxSize()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await drainer.beforeApplicationShutdown();
+    expect(await chained([event.eventId])).toHaveLength(1);
+    expect(log.mock.calls.filter(([m]) => m === 'audit inbox drains again')).toHaveLength(1);
+    warn.mockRestore();
+    log.mockRestore();
+  });
+
   it('is appended to and drained by the inference proxy only, and read, changed or emptied by no runtime role', async () => {
     const c = await open();
     const as = async (role: string, sql: string, params: unknown[] = []): Promise<string> => {
@@ -211,15 +235,17 @@ describe('audit inbox migration down', () => {
       const event = queuedAuditRow({ action: 'inference.completed', outcome: 'success', service: 'inference-proxy' });
       const { sql, params } = batchInsert([event], 0, 'audit_inbox');
       await ds.query(sql, params);
-      while (((await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`)) as [{ name: string }])[0].name !==
-        'AuditInbox1764560000000') {
+      while (
+        ((await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`)) as [{ name: string }])[0].name !==
+        'AuditInbox1764560000000'
+      ) {
         await ds.undoLastMigration({ transaction: 'each' });
       }
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await ds.query(`SELECT to_regclass('audit_inbox') AS t`)).toEqual([{ t: null }]);
-      expect(await ds.query(`SELECT count(*)::int AS c FROM audit_events WHERE event_id = $1`, [event.eventId])).toEqual(
-        [{ c: 1 }],
-      );
+      expect(
+        await ds.query(`SELECT count(*)::int AS c FROM audit_events WHERE event_id = $1`, [event.eventId]),
+      ).toEqual([{ c: 1 }]);
     } finally {
       await ds.destroy().catch(() => undefined);
       await db.drop();
