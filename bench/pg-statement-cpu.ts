@@ -61,7 +61,7 @@ const ONLY = arg('only', '')
   .split(',')
   .filter((s) => s !== '');
 /** Concurrent audit writers for the contention phases (each a connection of its own, N statements in all). */
-/** New connections (each a new backend) that each run one fresh hook's statements, for the warm-up cost. */
+/** New connections (each a new backend) that each run one fresh hook's nine statements, for the warm-up cost. */
 const FRESH = Number(arg('fresh', '100'));
 const WRITERS = arg('writers', '4,8')
   .split(',')
@@ -133,13 +133,7 @@ const card = (h: Hook) => ({
   },
 });
 
-/** The audit inbox's migration: without it, a result store chains its inference.completed itself. */
-const INBOX_MIGRATION = 'AuditInbox1764560000000';
-/** Hooks per drain in the inbox drain phase: a proxy draining every 200 ms (its default) at 250 hooks/s. */
-const HOOKS_PER_DRAIN = 50;
-
-/** The hook's statements in order; `inbox`: as sent to a database with the audit inbox (migration 1764560000000). */
-function phases(inbox = true): Phase[] {
+function phases(): Phase[] {
   const q = (c: Client, text: string, values: unknown[], prepare = true) =>
     c.query(prepare ? { name: statementName(text), text, values } : { text, values });
   const audit = (rows: number): Phase => ({
@@ -237,18 +231,10 @@ function phases(inbox = true): Phase[] {
               servedFrom: 'model',
             },
           ],
-          (offset) => batchInsert([event], offset, inbox ? 'audit_inbox' : 'audit_events'),
+          (offset) => batchInsert([event], offset),
         );
         return q(c, store.sql, store.params);
       },
-    },
-    {
-      // The proxy's AuditInboxDrainer: one statement per HOOKS_PER_DRAIN hooks, its CPU shared by them (per hook).
-      name: `audit inbox drain (one per ${HOOKS_PER_DRAIN} hooks, per hook)`,
-      run: (c, _h, i) =>
-        inbox && i % HOOKS_PER_DRAIN === HOOKS_PER_DRAIN - 1
-          ? q(c, 'SELECT audit_inbox_drain($1)', [256])
-          : Promise.resolve(),
     },
     { name: 'result read', run: (c, h) => q(c, RESULTS_OF_SQL, [[h.requestId]]) },
     audit(1),
@@ -301,8 +287,6 @@ interface Target extends Connection {
   readonly db: TestDatabase;
   /** The contention phases' writers (the largest of WRITERS). */
   readonly writers: Connection[];
-  /** Migrated with the audit inbox: its result store writes the inbox, and the drain phase runs. */
-  readonly inbox: boolean;
 }
 
 async function connect(url: string): Promise<Connection> {
@@ -325,7 +309,7 @@ async function migrated(label: string, without: readonly string[]): Promise<Targ
   await ds.destroy();
   const main = await connect(db.url);
   const writers = await Promise.all(Array.from({ length: Math.max(0, ...WRITERS) }, () => connect(db.url)));
-  return { label, db, ...main, writers, inbox: !without.includes(INBOX_MIGRATION) };
+  return { label, db, ...main, writers };
 }
 
 /** The one-row audit INSERT (hook.answered) `n` times on `c`. */
@@ -338,13 +322,13 @@ async function auditInserts(c: Client, n: number): Promise<void> {
 }
 
 /**
- * µs of backend CPU per new connection that runs one fresh hook's statements: the backend from its fork (its
+ * µs of backend CPU per new connection that runs one fresh hook's nine statements: the backend from its fork (its
  * /proc counters start there) through authentication, catalog caches, plpgsql compilation and the statements'
  * first preparation. Read just before the connection closes; summed over FRESH backends (a tick is 10 ms: one
  * backend's figure is coarse, the sum is not).
  */
 async function freshConnections(t: Target): Promise<[number, number]> {
-  const hookPhases = phases(t.inbox).slice(0, -1);
+  const hookPhases = phases().slice(0, -1);
   let total = 0;
   let system = 0;
   for (let i = 0; i < FRESH; i++) {
@@ -374,7 +358,7 @@ async function contended(t: Target, w: number): Promise<[number, number]> {
 async function round(t: Target): Promise<Array<[number, number]>> {
   const hooks = Array.from({ length: N }, (_, i) => newHook(i));
   const out: Array<[number, number]> = [];
-  for (const p of phases(t.inbox)) {
+  for (const p of phases()) {
     if (ONLY.length > 0 && !ONLY.some((o) => p.name.includes(o))) {
       out.push([NaN, NaN]);
       continue;
@@ -469,7 +453,7 @@ async function main(): Promise<void> {
       .reduce((a, _n, pi) => a + median(samples[ti]![pi]!), 0)
       .toFixed(0),
   );
-  lines.push(`| **one hook (every phase above but the 4-row batch)** | ${totals.join(' | ')} | | |`, '');
+  lines.push(`| **one fresh hook (the first nine phases)** | ${totals.join(' | ')} | | |`, '');
   lines.push(
     'Raw per-round figures (µs/stmt, phase order as above):',
     '',

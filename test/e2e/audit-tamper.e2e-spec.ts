@@ -162,11 +162,10 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
     // A later CREATE OR REPLACE of one of these drops both attributes: the apps could no longer append.
     const routines = await t.ds.query(
       `SELECT proname AS name, prosecdef AS definer, proconfig AS config FROM pg_proc
-       WHERE proname IN ('audit_events_chain', 'audit_events_ensure_partitions', 'audit_inbox_drain',
-                         'audit_retention_purge') ORDER BY 1`,
+       WHERE proname IN ('audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge') ORDER BY 1`,
     );
     expect(routines).toEqual(
-      ['audit_events_chain', 'audit_events_ensure_partitions', 'audit_inbox_drain', 'audit_retention_purge'].map((name) => ({
+      ['audit_events_chain', 'audit_events_ensure_partitions', 'audit_retention_purge'].map((name) => ({
         name,
         definer: true,
         config: ['search_path=public, pg_temp'],
@@ -199,12 +198,6 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
       `CREATE TABLE borrowed (id bigint, recorded_at timestamptz, action text, outcome text, service text)`,
       `UPDATE audit_retention_policy SET min_retain_months = 1`,
       `SELECT audit_retention_purge(1)`,
-      // The inbox (events a result store committed, not yet chained): no app can read, drop or rewrite one.
-      `SELECT * FROM audit_inbox`,
-      `UPDATE audit_inbox SET patient_ref = 'Patient/someone-else'`,
-      `DELETE FROM audit_inbox`,
-      `TRUNCATE audit_inbox`,
-      `CREATE OR REPLACE FUNCTION audit_inbox_drain(max_rows int) RETURNS int LANGUAGE sql AS $$ SELECT 0 $$`,
     ];
     const results = await runAs(t.runtime.gateway, steps);
     for (const r of results) {

@@ -53,19 +53,3 @@ export async function queryRows<T extends Record<string, unknown>>(
     await c.end();
   }
 }
-
-/**
- * Waits until the audit inbox is empty: a stored result's `inference.completed` commits with it into `audit_inbox`
- * and the apps chain it soon after (the next audit batch, or the inference proxy's drainer every
- * AUDIT_INBOX_DRAIN_MS). Read proxy audit events after this; it fails if nothing chains them within `timeoutMs`.
- */
-export async function auditInboxChained(url: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await queryRows<{ n: string }>(url, `SELECT count(*)::text AS n FROM audit_inbox`);
-    const n = Number(row?.n ?? 0);
-    if (n === 0) return;
-    if (Date.now() > end) throw new Error(`the audit inbox still holds ${n} events after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -81,13 +81,6 @@ export const inferenceProxyEnv = z
     RESULT_FLUSH_MS: int(0, 10_000, 20),
     /** Batches written at once (connections the writer takes from the pool). */
     RESULT_WRITE_CONCURRENCY: int(1, 16, 2),
-    /**
-     * How often the results' audit events are moved from the audit inbox into the hash chain (libs/audit
-     * audit-inbox.drainer.ts), and how many per statement: an `inference.completed` is on the trail within about one
-     * period of its result.
-     */
-    AUDIT_INBOX_DRAIN_MS: int(10, 60_000, 200),
-    AUDIT_INBOX_DRAIN_ROWS: int(1, 10_000, 256),
     /** Bearer keys of the OpenAI-compatible facade (`/v1/...`), comma-separated; unset = facade off. */
     FACADE_API_KEYS: z
       .string()

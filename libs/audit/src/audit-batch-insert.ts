@@ -27,21 +27,12 @@ const COLUMNS = [
   'detail',
 ] as const;
 
-/** Where a batch of events is written: the chain, or the unchained audit inbox (below). */
-export type AuditTarget = 'audit_events' | 'audit_inbox';
-
 /**
- * One multi-row INSERT. Into `audit_events`: id, prev_hash and hash come from the chain trigger, in VALUES order; the
- * trigger skips a row whose event id is already stored (a replay, or a retry after a lost commit acknowledgement).
- * Into `audit_inbox` (migration 1764560000000): unchained, without the chain's lock, for the events of a business
- * transaction (the proxy's result store), chained soon after by audit_inbox_drain() (AuditInboxDrainer).
- * `paramOffset`: parameters numbered from `$paramOffset + 1`, for an INSERT run inside another statement (as a CTE).
+ * One multi-row INSERT; id, prev_hash and hash come from the chain trigger, in VALUES order. The trigger skips a
+ * row whose event id is already stored (a replay, or a retry after a lost commit acknowledgement). `paramOffset`:
+ * parameters numbered from `$paramOffset + 1`, for an INSERT run inside another statement (as a CTE).
  */
-export function batchInsert(
-  rows: ReadonlyArray<QueuedAuditRow>,
-  paramOffset = 0,
-  into: AuditTarget = 'audit_events',
-): { sql: string; params: unknown[] } {
+export function batchInsert(rows: ReadonlyArray<QueuedAuditRow>, paramOffset = 0): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const tuples = rows.map((r) => {
     const base = params.length;
@@ -65,7 +56,7 @@ export function batchInsert(
     );
     return `(${p.join(', ')})`;
   });
-  return { sql: `INSERT INTO ${into} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params };
+  return { sql: `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params };
 }
 
 /** Data and constraint errors (SQLSTATE classes 22, 23): retrying the same row cannot succeed. */

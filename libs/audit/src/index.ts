@@ -10,12 +10,6 @@ export * from './audit-chain-head.publisher';
 export * from './audit-chain.verifier';
 export * from './audit.module';
 export * from './audit-writer.metrics';
-export * from './audit-inbox.drainer';
 export * from './durable-spool';
 export * from './audit-event-id';
-export {
-  batchInsert,
-  queuedAuditRow,
-  type AuditTarget,
-  type QueuedAuditRow,
-} from './audit-batch-insert';
+export { batchInsert, queuedAuditRow, type QueuedAuditRow } from './audit-batch-insert';

@@ -168,16 +168,6 @@ export async function tally(o: Options): Promise<ScenarioCounts> {
     o.completionTimeoutMs ?? 60_000,
   );
   const okIds = new Set(results.filter((r) => r.outcome === 'ok').map((r) => r.request_id));
-  // A result's inference.completed commits with it into the audit inbox; the apps chain it soon after (the next
-  // audit batch, or the proxy's drainer). Nothing may stay there: an event never chained counts as lost below.
-  await until(
-    `${o.scenario}: audit inbox chained`,
-    async () => {
-      const [row] = await queryRows<{ n: string }>(o.dbUrl, `SELECT count(*)::text AS n FROM audit_inbox`, []);
-      return Number(row?.n ?? 0) === 0 ? true : undefined;
-    },
-    o.completionTimeoutMs ?? 60_000,
-  ).catch(() => undefined);
   const audit = await queryRows<{ action: string; request_id: string; n: string }>(
     o.dbUrl,
     `SELECT action, request_id, count(*)::text AS n FROM audit_events

@@ -5,12 +5,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { AuditInboxDrainer, batchInsert } from '@app/audit';
+import { batchInsert } from '@app/audit';
 import { DataAccessModule, InferenceRepository } from '@app/database';
 import { RESULT_SIGNAL, type ResultSignal } from '@app/messaging';
-import { METRICS_REGISTRY } from '@app/observability';
-import type { Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { BackendPool, type PoolCompletion } from '../backends/backend-pool.service';
 import { BackendsModule } from '../backends/backends.module';
 import { INFERENCE_PROXY_CONFIG, type InferenceProxyConfig } from '../inference-proxy.config';
@@ -85,26 +82,19 @@ class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
             concurrency: c.RESULT_WRITE_CONCURRENCY,
           },
           {
-            // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer, into
-            // the unchained audit inbox: a result store never waits for the chain's lock (migration 1764560000000);
-            // AuditInboxDrainer chains them. Over Postgres NOTIFY (Kafka mode) so does the announcement, stored rows
-            // included (InferenceRunner then does not announce).
+            // The rows' audit events go in the same statement (see ResultBatchWriter), not through the writer; over
+            // Postgres NOTIFY (Kafka mode) so does the announcement, stored rows included (InferenceRunner then does
+            // not announce).
             store: (batch, events) =>
               repo.storeResults(
                 batch.map(toStoredResult),
-                (offset) => batchInsert(events, offset, 'audit_inbox'),
+                (offset) => batchInsert(events, offset),
                 signal.notifyChannel,
               ),
             observeBatch: (_rows, ok) => metrics.resultBatch(ok),
           },
         ),
       inject: [INFERENCE_PROXY_CONFIG, InferenceRepository, ProxyMetrics, RESULT_SIGNAL],
-    },
-    {
-      provide: AuditInboxDrainer,
-      useFactory: (c: InferenceProxyConfig, ds: DataSource, registry: Registry) =>
-        new AuditInboxDrainer(ds, { intervalMs: c.AUDIT_INBOX_DRAIN_MS, maxRows: c.AUDIT_INBOX_DRAIN_ROWS, registry }),
-      inject: [INFERENCE_PROXY_CONFIG, DataSource, METRICS_REGISTRY],
     },
     InferenceRunner,
     InferenceLifecycle,

@@ -24,7 +24,6 @@ const ALERTS = [
   'MeditronAuditQueueNearFull',
   'MeditronAuditChainBroken',
   'MeditronAuditChainVerificationFailing',
-  'MeditronAuditInboxStuck',
   'MeditronInferencesExpiring',
 ];
 

@@ -16,7 +16,6 @@ import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
 import { AuditChainWriterQueue1764540000000 } from './1764540000000-audit-chain-writer-queue';
 import { HookAnswerClassificationTrigger1764540100000 } from './1764540100000-hook-answer-classification-trigger';
 import { DatabaseConnect1764550000000 } from './1764550000000-database-connect';
-import { AuditInbox1764560000000 } from './1764560000000-audit-inbox';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -38,5 +37,4 @@ export const allMigrations = [
   AuditChainWriterQueue1764540000000,
   HookAnswerClassificationTrigger1764540100000,
   DatabaseConnect1764550000000,
-  AuditInbox1764560000000,
 ];
