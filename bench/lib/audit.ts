@@ -108,7 +108,12 @@ export async function generateAuditRows(
         `SELECT action, count(*)::text AS n FROM audit_events GROUP BY action ORDER BY count(*) DESC`,
       )
     ).rows.map((r) => ({ action: r.action, n: Number(r.n) }));
-    const head = (await c.query<{ id: string }>(`SELECT last_id::text AS id FROM audit_chain_head`)).rows[0]?.id ?? '';
+    const head =
+      (
+        await c.query<{ id: string }>(
+          `SELECT nullif(t.id, 0)::text AS id FROM audit_chain_tail t ORDER BY t.id DESC LIMIT 1`,
+        )
+      ).rows[0]?.id ?? '';
     const rows = total;
     return {
       rows,

@@ -37,7 +37,7 @@ const rewriteAndRechain = (id: string) => `
           r.hook_instance, r.detail)
       WHERE id = r.id RETURNING hash INTO h;
     END LOOP;
-    UPDATE audit_chain_head SET last_hash = h, updated_at = now() WHERE singleton;
+    UPDATE audit_chain_tail SET hash = h, at = now() WHERE id = (SELECT max(id) FROM audit_chain_tail);
   END $$`;
 
 async function runAs(url: string, statements: string[]): Promise<Array<{ sql: string; error: DatabaseError | null }>> {
@@ -189,7 +189,9 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
       `INSERT INTO ${partition} (id, recorded_at, action, outcome, service, prev_hash, hash)
        VALUES (1, now(), 'forged', 'success', 'gateway', repeat('0', 64), repeat('0', 64))`,
       rewriteAndRechain(id),
-      `UPDATE audit_chain_head SET last_id = ${id}, last_hash = repeat('0', 64)`,
+      `UPDATE audit_chain_tail SET hash = repeat('0', 64)`,
+      `INSERT INTO audit_chain_tail (id, hash, at) VALUES (${id}0, repeat('0', 64), now())`,
+      `DELETE FROM audit_chain_tail`,
       `UPDATE audit_chain_anchor SET through_id = ${id}`,
       `SELECT nextval('audit_events_id_seq')`,
       `CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
@@ -313,7 +315,7 @@ describe('audit trail: the database login cannot rewrite it; a superuser rewrite
 
   it('detects a forged checkpoint row (a signature no configured key made)', async () => {
     const [{ id, hash }] = (await t.ds.query(
-      `SELECT last_id::text AS id, last_hash AS hash FROM audit_chain_head`,
+      `SELECT nullif(t.id, 0)::text AS id, t.hash FROM audit_chain_tail t ORDER BY t.id DESC LIMIT 1`,
     )) as [{ id: string; hash: string }];
     const forger = newKey('key-2026-a');
     const forged = new ChainHeadPublisher(new AuditChainRepository(t.ds), {

@@ -10,13 +10,12 @@ import { AuditChainVerifier } from './audit-chain.verifier';
  * Migration 1764540000000: audit writers queue on an advisory lock before the chain head's row lock (issue 17). What
  * must not change: concurrent writers still form one valid chain (verified in Node, not by the database's function),
  * an event id is still stored once even when two writers race with it, and a session holding the head row still holds
- * every writer off. The migration's down restores the previous trigger exactly.
+ * every writer off (all checked on the chain as migrated today: the later tail trigger, 1764560000000, keeps each).
+ * The migration's down restores the previous trigger exactly.
  */
-/** The migrations through this one (so its down is the last migration's, whatever comes after it). */
-const THROUGH = allMigrations.slice(
-  0,
-  allMigrations.findIndex((m) => m.name === 'AuditChainWriterQueue1764540000000') + 1,
-);
+/** Where this migration is in the list: the ones before it, and it. */
+const AT = allMigrations.findIndex((m) => m.name === 'AuditChainWriterQueue1764540000000');
+const THROUGH = allMigrations.slice(0, AT + 1);
 
 describe('audit chain writer queue (migration 1764540000000)', () => {
   let db: TestDatabase;
@@ -42,7 +41,7 @@ describe('audit chain writer queue (migration 1764540000000)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('audit_chain_queue');
-    ds = new DataSource({ type: 'postgres', url: db.url, migrations: THROUGH, logging: false });
+    ds = new DataSource({ type: 'postgres', url: db.url, migrations: allMigrations, logging: false });
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
   }, 60_000);
@@ -119,6 +118,11 @@ describe('audit chain writer queue (migration 1764540000000)', () => {
     try {
       await prev.initialize();
       await prev.runMigrations({ transaction: 'each' });
+      const current = await chainFunction(ds);
+      // Back to this migration (the later ones undone), then through its own down.
+      const last = async (): Promise<string> =>
+        ((await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`)) as [{ name: string }])[0].name;
+      while ((await last()) !== THROUGH[AT]!.name) await ds.undoLastMigration({ transaction: 'each' });
       const queued = await chainFunction(ds);
       expect(queued).toContain('pg_advisory_xact_lock(');
       expect(queued).toContain('SECURITY DEFINER');
@@ -128,7 +132,7 @@ describe('audit chain writer queue (migration 1764540000000)', () => {
       await insert(await open(), [row(3000)]);
 
       await ds.runMigrations({ transaction: 'each' });
-      expect(await chainFunction(ds)).toBe(queued);
+      expect(await chainFunction(ds)).toBe(current);
       await insert(await open(), [row(3001)]);
       expect((await new AuditChainVerifier(new AuditChainRepository(ds)).verify()).valid).toBe(true);
     } finally {

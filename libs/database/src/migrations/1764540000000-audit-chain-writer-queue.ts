@@ -47,6 +47,11 @@ const QUEUE = `
     -- still holds every writer off, and the chain order is still the lock order.
     PERFORM pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY[0]}, ${AUDIT_CHAIN_LOCK_KEY[1]});`;
 
+/** This migration's trigger, as its up() creates it (for a later migration's down to restore it exactly). */
+export function auditChainWithWriterQueue(): string {
+  return chainFunction(QUEUE);
+}
+
 /**
  * Audit writers queue on a transaction-scoped advisory lock before they lock the chain head (issue 17).
  *

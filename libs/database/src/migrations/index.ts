@@ -16,6 +16,7 @@ import { JwtReplayClaim1764530000000 } from './1764530000000-jwt-replay-claim';
 import { AuditChainWriterQueue1764540000000 } from './1764540000000-audit-chain-writer-queue';
 import { HookAnswerClassificationTrigger1764540100000 } from './1764540100000-hook-answer-classification-trigger';
 import { DatabaseConnect1764550000000 } from './1764550000000-database-connect';
+import { AuditChainTail1764560000000 } from './1764560000000-audit-chain-tail';
 
 /** Every migration, in order. Add new ones at the end. */
 export const allMigrations = [
@@ -37,4 +38,5 @@ export const allMigrations = [
   AuditChainWriterQueue1764540000000,
   HookAnswerClassificationTrigger1764540100000,
   DatabaseConnect1764550000000,
+  AuditChainTail1764560000000,
 ];

@@ -71,8 +71,9 @@ const purgeResult = z.object({
 });
 
 const SQL = {
-  head: `SELECT last_id::text AS "lastId", last_hash AS "lastHash", updated_at AS "updatedAt"
-         FROM audit_chain_head WHERE singleton`,
+  /** The newest tail row (migration 1764560000000); id 0 is genesis, an empty chain. */
+  head: `SELECT nullif(t.id, 0)::text AS "lastId", t.hash AS "lastHash", t.at AS "updatedAt"
+         FROM audit_chain_tail t ORDER BY t.id DESC LIMIT 1`,
   anchor: `SELECT through_id::text AS "throughId", hash FROM audit_chain_anchor WHERE singleton`,
   /** Keyset batch in id order, every value in the text form the hash covers. */
   rows: `
@@ -115,7 +116,7 @@ export class AuditChainRepository {
   async head(): Promise<AuditChainHead> {
     const rows: AuditChainHead[] = await this.ds.query(SQL.head);
     const row = rows[0];
-    if (!row) throw new Error('audit_chain_head is empty: run the migrations');
+    if (!row) throw new Error('audit_chain_tail is empty: run the migrations');
     return row;
   }
 
