@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * use (inference_queue's per-prompt hash, the retention purge, the governance roll-up), so no prompt's key can
  * collide with it. 0x41554443 is "AUDC".
  */
-const AUDIT_CHAIN_LOCK_KEY = [0x41554443, 1] as const;
+export const AUDIT_CHAIN_LOCK_KEY = [0x41554443, 1] as const;
 
 /**
  * The chain trigger body shared by both versions: `queue` is what runs before the head row is locked. Everything
@@ -87,7 +87,8 @@ export class AuditChainWriterQueue1764540000000 implements MigrationInterface {
   }
 }
 
-async function runAsOwner(q: QueryRunner): Promise<void> {
+/** The chain trigger runs as its owner with a fixed search_path (CREATE OR REPLACE resets both). */
+export async function runAsOwner(q: QueryRunner): Promise<void> {
   const schema = ((await q.query(`SELECT current_schema() AS s`)) as [{ s: string }])[0].s;
   await q.query(`ALTER FUNCTION audit_events_chain() SECURITY DEFINER SET search_path = ${schema}, pg_temp`);
 }

@@ -1,9 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { RUNTIME_ROLES } from '../roles/runtime-roles';
-import { auditChainWithWriterQueue } from './1764540000000-audit-chain-writer-queue';
-
-/** The writers' queue key of 1764540000000 ("AUDC", 1), unchanged. */
-const AUDIT_CHAIN_LOCK = `${0x41554443}, 1`;
+import { AUDIT_CHAIN_LOCK_KEY, auditChainWithWriterQueue, runAsOwner } from './1764540000000-audit-chain-writer-queue';
 
 /** Tail rows kept behind the newest (trimmed once per this many events, under the chain's lock). */
 const TAIL_KEEP = 1024;
@@ -19,7 +16,7 @@ const TAIL_CHAIN = `
     END IF;
     -- Writers queue here (1764540000000), then lock the head row: only locked, never updated (no new version), so
     -- a session holding it still holds every writer off.
-    PERFORM pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK});
+    PERFORM pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY[0]}, ${AUDIT_CHAIN_LOCK_KEY[1]});
     PERFORM 1 FROM audit_chain_head WHERE singleton FOR UPDATE;
     -- The newest tail row is the head: one descent to the right end of the primary key.
     SELECT hash INTO STRICT head FROM audit_chain_tail ORDER BY id DESC LIMIT 1;
@@ -93,9 +90,4 @@ export class AuditChainTail1764560000000 implements MigrationInterface {
     await runAsOwner(q);
     await q.query(`DROP TABLE audit_chain_tail`);
   }
-}
-
-async function runAsOwner(q: QueryRunner): Promise<void> {
-  const schema = ((await q.query(`SELECT current_schema() AS s`)) as [{ s: string }])[0].s;
-  await q.query(`ALTER FUNCTION audit_events_chain() SECURITY DEFINER SET search_path = ${schema}, pg_temp`);
 }
