@@ -9,7 +9,7 @@
  *                                                                [--node-options="..."] [--app-env=K=V,...]
  *                                                                [--model-ms=<time to first token>]
  *                                                                [--v8-flags="--flag ..."]
- *                                                                [--db-stall=<at s>:<for s>]
+ *                                                                [--db-stall=<at s>:<for s>] [--no-vacuum]
  *   npx node --require ./bench/register.js bench/memory-probe.ts --compare=a.heapsnapshot,b.heapsnapshot
  *
  * Every app is preloaded with bench/memory-probe-agent.js (process.memoryUsage() every 5 s to a file) and started
@@ -30,6 +30,10 @@
  * The apps log at warn to <app>.log in the run directory. --db-stall=60:40 holds an exclusive lock on the
  * database's inference_outbox from the traffic's 60th second for 40 s (every hook call's first statement waits): a
  * transient database stall, to see whether the pipeline comes back once it ends.
+ * Where the Postgres runs with `autovacuum = off` (this workplace's machines), a `VACUUM (SKIP_LOCKED, ANALYZE)` of
+ * the database every 30 s stands in for it while the traffic runs (bench/lib/vacuum-stand-in.ts); without it every
+ * row updated or deleted on the hook path stays as a dead version for the whole run, which production never sees.
+ * `--no-vacuum` leaves it out (runs before 2026-12-01 had none).
  * Output: .local/memory-probe/<time>/ (result.json, metrics.jsonl, the agent's samples, the apps' logs, the snapshots).
  */
 import 'reflect-metadata';
@@ -52,6 +56,7 @@ import { hookBodies } from './lib/payloads';
 import { chartRuntime, hostRuntime, type ChartRuntime } from './lib/chart-runtime';
 import { IDLE_GAUGES } from './lib/pipeline-gauges';
 import { rssOf } from './lib/procs';
+import { standInAutovacuum, type VacuumStandIn } from './lib/vacuum-stand-in';
 
 const APPS: readonly AppName[] = ['gateway', 'cds-hooks', 'inference-proxy'];
 const CLIENT = { id: 'memory-probe-ehr', issuer: 'https://memory-probe.test' } as const;
@@ -79,6 +84,8 @@ interface Options {
   readonly v8Flags: readonly string[] | undefined;
   /** `--db-stall=<at s>:<for s>`: the outbox table locked from the traffic's <at>th second for <for> seconds. */
   readonly dbStall: { readonly atS: number; readonly forS: number } | undefined;
+  /** `--no-vacuum`: no stand-in for autovacuum on a Postgres that runs without it (to reproduce earlier runs). */
+  readonly noVacuum: boolean;
 }
 
 function options(argv: readonly string[]): Options {
@@ -110,6 +117,7 @@ function options(argv: readonly string[]): Options {
       ?.split(/\s+/)
       .filter((f) => f !== ''),
     dbStall: dbStall(arg('db-stall')),
+    noVacuum: arg('no-vacuum') !== undefined,
     appEnv: Object.fromEntries(
       (arg('app-env') ?? '')
         .split(',')
@@ -435,6 +443,7 @@ async function run(o: Options): Promise<void> {
   let double: ModelDouble | undefined;
   let traffic: HookTraffic | undefined;
   let sampler: MetricsSampler | undefined;
+  let vacuum: VacuumStandIn | undefined;
   const procs = new Map<AppName, AppProcess>();
   try {
     kafka = await startMockKafka({
@@ -544,6 +553,9 @@ async function run(o: Options): Promise<void> {
     traffic = new HookTraffic(gateway.url, key, o.rate);
     sampler = new MetricsSampler(join(outDir, 'metrics.jsonl'), metricsPorts, traffic);
     await traffic.start();
+    vacuum = o.noVacuum ? undefined : await standInAutovacuum(db.url);
+    if (vacuum?.active)
+      log('autovacuum is off on this Postgres: VACUUM (SKIP_LOCKED, ANALYZE) every 30 s in its place');
     const stalling = o.dbStall ? stallDatabase(db.url, o.dbStall, log) : undefined;
     stalling?.catch((e: unknown) => log(`db stall failed: ${e instanceof Error ? e.message : String(e)}`));
     await sleep(o.warmupS * 1000);
@@ -571,9 +583,15 @@ async function run(o: Options): Promise<void> {
     }
     if (o.snapshots) await snapshotAll(procs, outDir, 'end');
     await traffic.stop();
-    const summary = APPS.map((a) => summarizeApp(a, outDir, windowStart, rss[a]!, rssOf(procs.get(a)!.pid)?.hwmMb));
     const load = traffic.window();
-    writeFileSync(join(outDir, 'result.json'), JSON.stringify({ options: o, idle, load, apps: summary }, null, 2));
+    await vacuum?.stop();
+    const vacuumRuns = vacuum?.active ? vacuum.runs() : null;
+    if (vacuumRuns !== null) log(`VACUUM runs during the traffic: ${vacuumRuns}`);
+    const summary = APPS.map((a) => summarizeApp(a, outDir, windowStart, rss[a]!, rssOf(procs.get(a)!.pid)?.hwmMb));
+    writeFileSync(
+      join(outDir, 'result.json'),
+      JSON.stringify({ options: o, idle, load, vacuumRuns, apps: summary }, null, 2),
+    );
     log(`load: ${JSON.stringify(load)}`);
     log(
       'app  rss start->end (peak, hwm) | heapUsed | heapTotal | external | arrayBuffers (start->end, MB) | slopes MB/min: rss heapUsed external arrayBuffers',
@@ -594,6 +612,7 @@ async function run(o: Options): Promise<void> {
       }
     }
   } finally {
+    await vacuum?.stop();
     sampler?.stop();
     await traffic?.stop();
     await Promise.all([...procs.values()].map((p) => p.stop(10_000)));

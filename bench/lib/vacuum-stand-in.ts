@@ -16,7 +16,7 @@ export interface VacuumStandIn {
 }
 
 export async function standInAutovacuum(url: string, everyMs = 30_000): Promise<VacuumStandIn> {
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: url, application_name: 'meditron-bench-vacuum' });
   await client.connect();
   const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
   if (rows[0]?.autovacuum === 'on') {
@@ -33,7 +33,7 @@ export async function standInAutovacuum(url: string, everyMs = 30_000): Promise<
         setTimeout(r, everyMs).unref();
       });
       if (stopped) break;
-      await client.query('VACUUM (ANALYZE)');
+      await client.query('VACUUM (SKIP_LOCKED, ANALYZE)');
       done += 1;
     }
   })();
