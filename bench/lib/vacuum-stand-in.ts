@@ -1,9 +1,13 @@
 /**
  * A stand-in for autovacuum where the benchmark's Postgres runs without it (this workplace's machines have
- * `autovacuum = off`). Sustained load then bloats the rows updated on every call: the audit chain head
- * (`audit_chain_head`, one row updated by every audit event) grew to 120 pages with ~2,400 dead versions in three
- * minutes of the soak, every audit insert slowed with it, and hooks failed. Production Postgres vacuums them; here a
- * plain `VACUUM (ANALYZE)` of the database runs every `everyMs`, one at a time, for as long as the load runs.
+ * `autovacuum = off`). Sustained load leaves dead row versions on the hook path: every outbox row is inserted and
+ * deleted, every inference request and hook invocation is updated, the audit chain's tail is trimmed (measured
+ * without vacuum, 30 hooks/s for 3.5 min: ~14,000 dead tail rows, ~5,000 outbox, ~2,100 inference requests).
+ * Before migration 1764560000000 the one chain head row was updated by every audit event and bloated fastest
+ * (~2,400 dead versions in three minutes of the soak; every audit insert slowed with it, and hooks failed).
+ * Production Postgres vacuums them; here a `VACUUM (SKIP_LOCKED, ANALYZE)` of the database runs every `everyMs`,
+ * one at a time, for as long as the load runs. SKIP_LOCKED as autovacuum does: a table another session holds locked
+ * (a database stall) is passed over, not waited for, so the stand-in never queues behind that lock.
  */
 import { Client } from 'pg';
 
@@ -52,8 +56,8 @@ export async function standInAutovacuum(url: string, everyMs = 30_000): Promise<
 /**
  * Autovacuum's place between hook steps: on a Postgres with `autovacuum = off`, a plain `VACUUM (ANALYZE)` of the
  * step database after the previous step has drained and before the next starts (outside its measured window), so
- * a later step does not inherit every earlier step's dead row versions (the audit chain head is updated by every
- * audit INSERT). Returns how long it took, or null when the server vacuums by itself or the database is unknown.
+ * a later step does not inherit every earlier step's dead row versions (outbox rows, updated requests and
+ * invocations, the trimmed chain tail). Returns how long it took, or null when the server vacuums by itself or the database is unknown.
  */
 export async function vacuumBetweenSteps(database: string | undefined, adminUrl: string): Promise<number | null> {
   if (!database) return null;

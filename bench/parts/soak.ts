@@ -81,7 +81,7 @@ async function soakOn(p: PartRecord, sut: Sut, double: Double, dbUrl: string, he
   const vacuum = await standInAutovacuum(dbUrl);
   if (vacuum.active) {
     p.notes.push(
-      "this Postgres runs with autovacuum off: the soak runs VACUUM (ANALYZE) of its database every 30 s in autovacuum's place (without it the audit chain head row bloats and audit inserts slow down minute by minute)",
+      "this Postgres runs with autovacuum off: the soak runs VACUUM (ANALYZE) of its database every 30 s in autovacuum's place (without it the hook path's deleted and updated rows stay as dead versions for the whole soak)",
     );
   }
   try {
