@@ -1,6 +1,15 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { assertSchemaCurrent, createDataSource, type DatabaseOptions } from './data-source';
+import { checkAutovacuum } from './health/autovacuum-check';
 import { DatabaseHealthController } from './health/database-health.controller';
 
 /**
@@ -36,6 +45,11 @@ export class DatabaseModule {
               await dataSource.destroy();
               throw e;
             }
+            // Advisory: a failed check must not stop the app, only go unreported.
+            await checkAutovacuum(
+              (sql) => dataSource.query<Array<Record<string, unknown>>>(sql),
+              new Logger('Database'),
+            ).catch(() => undefined);
             return dataSource;
           },
         },
