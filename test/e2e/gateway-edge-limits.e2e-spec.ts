@@ -203,7 +203,14 @@ describe('gateway: limits before authentication', () => {
     try {
       const answer = await new Promise<string>((resolve) => {
         let text = '';
-        s.on('data', (d: Buffer) => (text += d.toString()));
+        s.on('data', (d: Buffer) => {
+          text += d.toString();
+          clearInterval(drip);
+        });
+        // The server closes after its 408; a header line the drip wrote in between meets a closed socket and the
+        // kernel answers it with a reset, which surfaces here as ECONNRESET after the 408 was read. The answer is
+        // what was read before the socket ended, however it ended.
+        s.once('error', () => resolve(text));
         s.once('close', () => resolve(text));
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
