@@ -2,7 +2,6 @@ export * from './entities';
 export * from './data-source';
 export * from './embedded-postgres';
 export * from './health/database-health.controller';
-export * from './health/autovacuum-check';
 export * from './transient-retry';
 export * from './database.module';
 export * from './repositories';

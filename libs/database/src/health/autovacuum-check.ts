@@ -2,8 +2,8 @@
  * A warning at start when the database does not vacuum by itself. The hook path leaves dead row versions on every
  * call (each outbox row is inserted and deleted, each inference request and hook invocation updated, the audit
  * chain's tail trimmed); without autovacuum they pile up, every call grows slower and, near capacity, the audit
- * chain's writers fall behind while the load lasts (bench/results-issue-17-stall-vacuum.md). Postgres enables it by default;
- * this only says so when someone turned it off. The line carries no data from the database but the setting.
+ * chain's writers fall behind while the load lasts (bench/results-issue-17-stall-vacuum.md). Postgres enables it by
+ * default; this only says so when someone turned it off. The line carries no data from the database but the setting.
  */
 
 /** The tables whose dead versions grow with every hook call: what to watch (and what the runbook names). */
