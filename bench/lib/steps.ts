@@ -95,6 +95,17 @@ export interface HookStepOptions {
    * (default true; false to see what it hides).
    */
   rewarm?: boolean;
+  /**
+   * Called right before the measured load starts and right after its last answer: what a part counts over the step
+   * (the overload's shed counter and gauge peaks) must not include the settle wait or the re-warm's load.
+   */
+  window?: StepWindow;
+}
+
+/** A part's own measurement over exactly a step's measured window (see HookStepOptions.window). */
+export interface StepWindow {
+  open(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** One load step; first waits until the previous step's backlog has drained (unless noSettle). */
@@ -117,6 +128,7 @@ export async function hookStep(
   const vacuumMs = o.noSettle ? null : await vacuumBetweenSteps(sut.database, ADMIN_URL).catch(() => null);
   if (vacuumMs !== null && rewarm) settle = await rewarmAfterVacuum(sut, o, name, vary);
   const before = double ? await doubleStats(double) : null;
+  await o.window?.open();
   // Postgres's backends are sampled just outside the SUT's window (the query costs a connection, not a hook).
   const pg = sut.database ? await startPgCpu(sut.database) : undefined;
   const runtime = await startRuntimeStats(sut);
@@ -126,6 +138,7 @@ export async function hookStep(
   const timeline = o.timeline ? await startTimeline(await stepGroups(sut, double, load.pid), sut.database) : undefined;
   // The answers' schedule is only for the tail attribution: it stays out of the record (results.json).
   const { answers, ...r } = await load.run(hookJob(sut, { ...o, name, vary, seed: nextSeed() }));
+  await o.window?.close();
   const intervals = await timeline?.stop();
   const cpuContention = await contention.stop(r.completed);
   const tail = answers && intervals ? attributeTail(answers, r.latencyMs.p99, intervals) : undefined;

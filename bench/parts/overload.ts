@@ -1,15 +1,16 @@
 /**
  * Overload: 2× the sustainable rate (the single-process model-0 knee of this run, else BENCH_SUSTAINED_RPS) with
  * the realistic model, single process on Postgres. Reports answers within the hook budget, cards against
- * `{"cards": []}`, 5xx, the shed count (any `meditron_*shed*` counter), the queue gauges' peaks, then a short
- * low-rate recovery step right after (no cool-down) and how long the backlog took to drain.
+ * `{"cards": []}`, 5xx, the shed count (any `meditron_*shed*` counter) and the queue gauges' peaks over the measured
+ * window (not the step's re-warm), then a short low-rate recovery step right after (no cool-down) and how long the
+ * backlog took to drain.
  */
 import { createTestDatabase, type TestDatabase } from '@app/testing/postgres';
 import { calibrateDouble, doubleControl, realisticLatency, startDouble, type Double } from '../lib/double-control';
 import { HOOK_BUDGET_MS, log, QUICK, STEP_S } from '../lib/options';
 import { stopChild } from '../lib/procs';
 import { results, type PartRecord } from '../lib/results';
-import { hookStep, knee, warmUp } from '../lib/steps';
+import { hookStep, knee, warmUp, type StepWindow } from '../lib/steps';
 import { IDLE_GAUGES } from '../lib/pipeline-gauges';
 import { scrapeMetrics, shedCount, startSut, sutEnv, waitIdle, type Sut } from '../lib/sut-control';
 import { SINGLE_ZERO } from './single-postgres';
@@ -26,23 +27,38 @@ function sustainableRate(): { rps: number; source: string } {
   return { rps: QUICK ? 50 : 200, source: 'no knee measured in this run: the issue 17 target' };
 }
 
-/** Peaks of the queue / in-flight gauges while `during` runs (polled every second). */
-async function gaugePeaks<T>(sut: Sut, during: Promise<T>): Promise<{ result: T; peaks: Record<string, number> }> {
+/**
+ * The shed counter's growth and the queue / in-flight gauges' peaks (polled every second) over exactly the step's
+ * measured window: the settle wait and the re-warm's second of load before it are not the overload.
+ */
+function overloadWindow(sut: Sut): StepWindow & {
+  readonly shed: () => { total: number; metrics: string[] } | null;
+  readonly peaks: Record<string, number>;
+} {
   const peaks: Record<string, number> = {};
+  let before: Awaited<ReturnType<typeof shedCount>> = null;
+  let after: Awaited<ReturnType<typeof shedCount>> = null;
   let done = false;
-  const poll = (async () => {
-    while (!done) {
-      const m = await scrapeMetrics(sut);
-      for (const g of IDLE_GAUGES) if (m.has(g)) peaks[g] = Math.max(peaks[g] ?? 0, m.get(g)!);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  })();
-  try {
-    return { result: await during, peaks };
-  } finally {
-    done = true;
-    await poll;
-  }
+  let poll: Promise<void> | undefined;
+  return {
+    peaks,
+    shed: () => (before && after ? { total: after.total - before.total, metrics: after.metrics } : null),
+    async open() {
+      before = await shedCount(sut);
+      poll = (async () => {
+        while (!done) {
+          const m = await scrapeMetrics(sut);
+          for (const g of IDLE_GAUGES) if (m.has(g)) peaks[g] = Math.max(peaks[g] ?? 0, m.get(g)!);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      })();
+    },
+    async close() {
+      done = true;
+      await poll;
+      after = await shedCount(sut);
+    },
+  };
 }
 
 export async function overload(p: PartRecord): Promise<void> {
@@ -58,22 +74,20 @@ export async function overload(p: PartRecord): Promise<void> {
     await warmUp(sut);
     const sustained = sustainableRate();
     const rate = sustained.rps * 2;
-    const shedBefore = await shedCount(sut);
+    const window = overloadWindow(sut);
     // At most the apps' HTTP_MAX_CONNECTIONS (2048): beyond the sockets the generator queues, and the wait counts.
     const connections = Math.min(2000, Math.ceil(rate * (HOOK_BUDGET_MS / 1000 + 1)));
-    const { result: step, peaks } = await gaugePeaks(
-      sut,
-      hookStep(p, sut, double, {
-        series: OVERLOAD_SERIES,
-        hook: 'patient-view',
-        rate,
-        connections,
-        profile: 'realistic',
-        modelMs: real.p50,
-        budgetMs: HOOK_BUDGET_MS,
-      }),
-    );
-    const shedAfter = await shedCount(sut);
+    const step = await hookStep(p, sut, double, {
+      series: OVERLOAD_SERIES,
+      hook: 'patient-view',
+      rate,
+      connections,
+      profile: 'realistic',
+      modelMs: real.p50,
+      budgetMs: HOOK_BUDGET_MS,
+      window,
+    });
+    const shed = window.shed();
     const recovery = await hookStep(p, sut, double, {
       series: RECOVERY_SERIES,
       hook: 'patient-view',
@@ -102,9 +116,9 @@ export async function overload(p: PartRecord): Promise<void> {
       status5xx,
       timeouts: step.timeouts,
       transportErrors: step.transportErrors,
-      shed: shedBefore && shedAfter ? shedAfter.total - shedBefore.total : null,
-      shedMetrics: shedAfter?.metrics ?? [],
-      gaugePeaks: peaks,
+      shed: shed?.total ?? null,
+      shedMetrics: shed?.metrics ?? [],
+      gaugePeaks: window.peaks,
       recovery: {
         p50: recovery.latencyMs.p50,
         p99: recovery.latencyMs.p99,
